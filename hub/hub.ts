@@ -1,0 +1,167 @@
+/**
+ * buildHub(options): the whole hub as one object with start() and stop(). It reads neither
+ * process.env nor process.argv (hub/main.ts does), so tests start it on port 0 in-process.
+ */
+import { mkdirSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { ErrorCode } from '../protocol/codes.ts';
+import { buildApi, type HubStatus } from './http/api.ts';
+import { GroupCommit } from './ingest/group-commit.ts';
+import { SeriesCatalog } from './ingest/series-catalog.ts';
+import type { CommandSink, IngestCounters } from './ingest/sensor-session.ts';
+import { SensorServer } from './ingest/tcp-server.ts';
+import { LatestView } from './latest-view.ts';
+import { createLogger } from './log.ts';
+import { resolveHubOptions, type HubOptions } from './options.ts';
+import { SensorRegistry } from './sensor-registry.ts';
+import { ReadingStore } from './store/reading-store.ts';
+
+export interface HubAddress {
+  host: string;
+  tcpPort: number;
+  httpPort: number;
+}
+
+export interface Hub {
+  start(): Promise<HubAddress>;
+  stop(): Promise<void>;
+  readonly options: HubOptions;
+  readonly log: Logger;
+}
+
+const VERSION = '0.1.0';
+
+/** Until report-now lands, the hub has issued no command, so every report id is unknown (404). */
+const noCommands: CommandSink = {
+  isKnown: () => false,
+  onReport: () => {},
+  onSensorError: () => {},
+};
+
+export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hub {
+  const options = resolveHubOptions(partial);
+  const log = logger ?? createLogger(options.logLevel);
+  const now = options.now;
+  let status: HubStatus = 'starting';
+  const startedAt = now();
+  const catalog = new SeriesCatalog();
+  const registry = new SensorRegistry();
+  const latest = new LatestView(catalog);
+  const counters: IngestCounters = { messages: 0, readingsReceived: 0, rejected: new Map(), acksSent: 0 };
+  const store = new ReadingStore({
+    dataDir: options.dataDir,
+    memoryLimit: options.storeMemoryLimit,
+    threads: options.storeThreads,
+    tempDir: options.storeTempDir!,
+  });
+  let storedAtStart = 0;
+  let storeError: string | null = null;
+
+  // eslint-disable-next-line prefer-const
+  let sensors: SensorServer;
+  const commits = new GroupCommit(
+    store,
+    catalog,
+    registry,
+    {
+      flushIntervalMs: options.flushIntervalMs,
+      maxRowsPerFlush: options.maxRowsPerFlush,
+      maxBufferedRows: options.maxBufferedRows,
+      now,
+    },
+    {
+      onSaturated: () => sensors.pauseAll(),
+      onDrained: () => sensors.resumeAll(),
+      onFailed: (err) => {
+        storeError = err.message;
+        log.error({ err }, 'commit failed; closing sensor connections so they resend');
+        // Nothing after their last ack is stored: 503 tells them to reconnect and resend.
+        for (const s of [...sensors.activeSessions()]) s.shutdown();
+      },
+      onCommitted: () => {
+        storeError = null;
+      },
+    },
+  );
+
+  sensors = new SensorServer(
+    (server) => ({
+      limits: {
+        maxLineBytes: options.maxLineBytes,
+        idleTimeoutMs: options.idleTimeoutMs,
+        maxErrors: options.maxErrors,
+        errorWindowMs: options.errorWindowMs,
+        maxWriteBufferBytes: options.maxWriteBufferBytes,
+      },
+      now,
+      catalog,
+      commits,
+      registry,
+      commands: noCommands,
+      counters,
+      claim: (s) => server.claim(s),
+      release: (s) => server.release(s),
+    }),
+    log,
+    options.maxSensorConnections,
+  );
+
+  let api: FastifyInstance | null = null;
+
+  const hub: Hub = {
+    options,
+    log,
+    async start() {
+      mkdirSync(options.dataDir, { recursive: true });
+      api = buildApi({
+        log,
+        status: () => status,
+        latest,
+        registry,
+        health: () => ({
+          version: VERSION,
+          uptime_ms: now() - startedAt,
+          sensors_connected: registry.connectedCount,
+          sensors_known: registry.records.size,
+          series: catalog.channels.size,
+          readings_stored: storedAtStart + commits.stats.rowsStored,
+          readings_buffered: commits.bufferedRows,
+          ...(storeError ? { store_error: storeError } : {}),
+        }),
+      });
+      // HTTP first, so health can answer 503 "starting" while the store loads.
+      await api.listen({ host: options.host, port: options.httpPort });
+      const httpAddr = api.server.address();
+      const httpPort = typeof httpAddr === 'object' && httpAddr ? httpAddr.port : options.httpPort;
+
+      const loadStarted = performance.now();
+      const state = await store.open();
+      catalog.load(state);
+      registry.load(state);
+      storedAtStart = state.readingCount;
+      const tcpPort = await sensors.start(options.host, options.tcpPort);
+      status = 'ok';
+      log.info(
+        { host: options.host, tcpPort, httpPort, dataDir: options.dataDir, readings: state.readingCount, loadMs: Math.round(performance.now() - loadStarted) },
+        'hub listening',
+      );
+      return { host: options.host, tcpPort, httpPort };
+    },
+    async stop() {
+      if (status === 'stopping') return;
+      status = 'stopping';
+      await sensors.stopAccepting();
+      await commits.drain();
+      await sensors.finish();
+      await commits.drain(); // the disconnects of the sessions just closed
+      commits.stop();
+      await api?.close();
+      await store.close();
+      log.info({ readingsStored: commits.stats.rowsStored, duplicates: commits.stats.duplicates }, 'hub stopped');
+    },
+  };
+  return hub;
+}
+
+export { ErrorCode };

@@ -1,0 +1,309 @@
+/**
+ * One sensor connection: the session rules of PROTOCOL.md §1 (hello first, seq order,
+ * takeover, acks after commit, errors with the contract's codes, 429 for a flood of errors).
+ * Lines are handled synchronously as they arrive; readings go straight into the group commit.
+ */
+import type { Socket } from 'node:net';
+import { ErrorCode } from '../../protocol/codes.ts';
+import { checkSensorMessage, parseJsonObject, type WireError } from '../../protocol/decode.ts';
+import { LineSplitter } from '../../protocol/line-splitter.ts';
+import { encodeLine, type HubMessage, type ReadingInput, type SensorMessage } from '../../protocol/messages.ts';
+import { DEFAULT_ROOM, WELL_KNOWN_UNITS } from '../../protocol/names.ts';
+import type { SensorRecord, SensorRegistry } from '../sensor-registry.ts';
+import type { AckTarget, GroupCommit } from './group-commit.ts';
+import type { Channel, SeriesCatalog } from './series-catalog.ts';
+
+export interface SessionLimits {
+  maxLineBytes: number;
+  idleTimeoutMs: number;
+  maxErrors: number;
+  errorWindowMs: number;
+  /** a peer that lets this much of our output pile up unread is frozen: drop it */
+  maxWriteBufferBytes: number;
+}
+
+/** Where `report` and sensor `error` messages go (the report-now broadcaster). */
+export interface CommandSink {
+  isKnown(commandId: string): boolean;
+  onReport(commandId: string, sensor: string, readings: ReadingInput[], room: string, units: string[]): void;
+  onSensorError(sensor: string, error: { code: number; message: string; id?: string }): void;
+}
+
+export interface IngestCounters {
+  messages: number;
+  readingsReceived: number;
+  rejected: Map<number, number>;
+  acksSent: number;
+}
+
+export interface SessionContext {
+  readonly limits: SessionLimits;
+  now(): number;
+  readonly catalog: SeriesCatalog;
+  readonly commits: GroupCommit;
+  readonly registry: SensorRegistry;
+  readonly commands: CommandSink;
+  readonly counters: IngestCounters;
+  /** this session said hello as its sensor: any older session of that sensor is replaced */
+  claim(session: SensorSession): void;
+  /** the session closed */
+  release(session: SensorSession): void;
+}
+
+const KNOWN_TYPES = new Set(['hello', 'reading', 'batch', 'report', 'ping', 'bye', 'error']);
+
+interface CachedSeries {
+  unit: string;
+  seriesId: number;
+  channel: Channel;
+}
+
+type State = 'greeting' | 'active' | 'closing' | 'closed';
+
+export class SensorSession implements AckTarget {
+  private state: State = 'greeting';
+  private readonly splitter: LineSplitter;
+  sensorId: string | null = null;
+  private room = DEFAULT_ROOM;
+  private record: SensorRecord | null = null;
+  private connectionId = 0;
+  private declaredUnits = new Map<string, string>();
+  /** by metric: the series this connection's readings of it go to */
+  private readonly seriesCache = new Map<string, CachedSeries>();
+  private lastSeq = -1;
+  receivedSeq = -1;
+  private ackedSeq = -1;
+  private errorWindowStart = 0;
+  private errorsInWindow = 0;
+  readonly address: string;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: SessionContext,
+  ) {
+    this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.splitter = new LineSplitter(ctx.limits.maxLineBytes);
+    socket.setNoDelay(true);
+    socket.setTimeout(ctx.limits.idleTimeoutMs);
+    socket.on('timeout', () => this.destroy());
+    socket.on('error', () => this.destroy());
+    socket.on('close', () => this.onClosed());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+  }
+
+  get isActive(): boolean {
+    return this.state === 'active';
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (this.state !== 'closed') this.socket.resume();
+  }
+
+  /** Sends a message unless the peer has stopped reading; a frozen peer is dropped. */
+  send(message: HubMessage): boolean {
+    if (this.state === 'closed' || this.socket.destroyed) return false;
+    if (this.socket.writableLength > this.ctx.limits.maxWriteBufferBytes) {
+      this.destroy();
+      return false;
+    }
+    this.socket.write(encodeLine(message));
+    return true;
+  }
+
+  ackCommitted(seq: number): void {
+    if (seq <= this.ackedSeq) return;
+    this.ackedSeq = seq;
+    if (this.send({ type: 'ack', seq })) this.ctx.counters.acksSent++;
+  }
+
+  /** Replaced by a newer connection of the same sensor. */
+  replaced(): void {
+    this.closeWithError(ErrorCode.Replaced, 'replaced by a newer connection');
+  }
+
+  /** Hub shutdown: what was received is committed (the caller drained); last ack, 503, close. */
+  shutdown(): void {
+    if (this.state === 'closed') return;
+    this.ackCommitted(this.receivedSeq);
+    this.closeWithError(ErrorCode.ShuttingDown, 'shutting down; reconnect later');
+  }
+
+  private onData(chunk: Buffer): void {
+    const result = this.splitter.push(chunk, (line) => this.onLine(line));
+    if (result === 'too-long') {
+      this.closeWithError(ErrorCode.LineTooLong, `line longer than ${this.ctx.limits.maxLineBytes} bytes`);
+    }
+  }
+
+  private onLine(line: string): boolean {
+    if (this.state === 'closed' || this.state === 'closing') return false;
+    const now = this.ctx.now();
+    const parsed = parseJsonObject(line);
+    if (!parsed.ok) return this.reject(parsed.error, now);
+    const raw = parsed.message;
+    if (this.state === 'greeting' && raw.type !== 'hello' && raw.type !== 'ping' && KNOWN_TYPES.has(raw.type)) {
+      return this.reject({ code: ErrorCode.Unauthorized, message: 'hello required: send a hello first' }, now);
+    }
+    const checked = checkSensorMessage(raw, now);
+    if (!checked.ok) {
+      if (checked.error.seq !== undefined) this.noteSeq(checked.error.seq);
+      return this.reject(checked.error, now);
+    }
+    this.ctx.counters.messages++;
+    if (this.record) this.ctx.registry.touch(this.record, now);
+    return this.handle(checked.message, now);
+  }
+
+  private handle(m: SensorMessage, now: number): boolean {
+    switch (m.type) {
+      case 'hello':
+        return this.hello(m, now);
+      case 'reading': {
+        if (!this.takeSeq(m.seq, now)) return this.state !== 'closed';
+        this.ingest(m, now);
+        this.owe(m.seq);
+        return true;
+      }
+      case 'batch': {
+        if (!this.takeSeq(m.seq, now)) return this.state !== 'closed';
+        for (const r of m.readings) this.ingest(r, now);
+        this.owe(m.seq);
+        return true;
+      }
+      case 'report': {
+        if (!this.ctx.commands.isKnown(m.id)) {
+          if (m.seq !== undefined) this.noteSeq(m.seq);
+          return this.reject({ code: ErrorCode.UnknownCommand, message: `no command with id "${m.id}" was sent`, id: m.id, ...(m.seq !== undefined ? { seq: m.seq } : {}) }, now);
+        }
+        if (!this.takeSeq(m.seq, now)) return this.state !== 'closed';
+        const units: string[] = [];
+        for (const r of m.readings) units.push(this.ingest(r, now));
+        this.ctx.commands.onReport(m.id, this.sensorId!, m.readings, this.room, units);
+        this.owe(m.seq);
+        return true;
+      }
+      case 'ping':
+        this.send(m.id !== undefined ? { type: 'pong', time: now, id: m.id } : { type: 'pong', time: now });
+        return true;
+      case 'bye':
+        this.state = 'closing';
+        this.ctx.commits.afterNextCommit(() => {
+          this.ackCommitted(this.receivedSeq);
+          this.socket.end();
+        });
+        return false;
+      case 'error':
+        if (this.sensorId) this.ctx.commands.onSensorError(this.sensorId, m);
+        return true;
+    }
+  }
+
+  private hello(m: Extract<SensorMessage, { type: 'hello' }>, now: number): boolean {
+    if (this.state !== 'greeting') {
+      return this.reject({ code: ErrorCode.BadMessage, message: 'hello was already received on this connection' }, now);
+    }
+    this.sensorId = m.sensor;
+    this.room = m.room ?? DEFAULT_ROOM;
+    const declared: Record<string, string> = {};
+    for (const d of m.metrics ?? []) declared[d.metric] = d.unit ?? WELL_KNOWN_UNITS[d.metric] ?? '';
+    this.declaredUnits = new Map(Object.entries(declared));
+    this.ctx.claim(this);
+    this.record = this.ctx.registry.connect(m.sensor, this.room, this.address, declared, now);
+    this.connectionId = this.record.connectionId;
+    this.state = 'active';
+    this.send({ type: 'welcome', v: 1, sensor: m.sensor, time: now });
+    return true;
+  }
+
+  /** Queues one valid reading; returns the unit it is stored with. */
+  private ingest(r: ReadingInput, now: number): string {
+    const metric = r.metric;
+    const unit = r.unit ?? this.declaredUnits.get(metric) ?? WELL_KNOWN_UNITS[metric] ?? '';
+    let cached = this.seriesCache.get(metric);
+    if (cached === undefined || cached.unit !== unit) {
+      const seriesId = this.ctx.catalog.seriesId(this.sensorId!, this.room, metric, unit);
+      cached = { unit, seriesId, channel: this.ctx.catalog.channel(seriesId) };
+      this.seriesCache.set(metric, cached);
+      this.ctx.registry.noteMetric(this.record!, metric);
+    }
+    const ts = r.ts ?? now;
+    const ch = cached.channel;
+    if (ts > ch.lastTs) {
+      ch.lastTs = ts;
+      this.ctx.commits.addFresh(cached.seriesId, ts, r.value);
+    } else {
+      this.ctx.commits.addMaybeDuplicate(cached.seriesId, ts, r.value);
+    }
+    this.ctx.counters.readingsReceived++;
+    return unit;
+  }
+
+  /** Checks that seq increases; false (and a 422) if not. */
+  private takeSeq(seq: number | undefined, now: number): boolean {
+    if (seq === undefined) return true;
+    if (seq <= this.lastSeq) {
+      this.reject({ code: ErrorCode.InvalidValue, message: `seq ${seq} is not above the previous seq ${this.lastSeq} of this connection`, seq }, now);
+      return false;
+    }
+    this.lastSeq = seq;
+    return true;
+  }
+
+  private noteSeq(seq: number): void {
+    if (seq > this.lastSeq) this.lastSeq = seq;
+    this.owe(seq);
+  }
+
+  private owe(seq: number | undefined): void {
+    if (seq === undefined) return;
+    if (seq > this.receivedSeq) this.receivedSeq = seq;
+    this.ctx.commits.owe(this);
+  }
+
+  /** Answers an error; returns whether to keep reading this connection. */
+  private reject(error: WireError, now: number): boolean {
+    const counters = this.ctx.counters;
+    counters.rejected.set(error.code, (counters.rejected.get(error.code) ?? 0) + 1);
+    if (error.code === ErrorCode.VersionNotSupported) {
+      this.closeWithError(error.code, error.message);
+      return false;
+    }
+    this.send({ type: 'error', ...error });
+    if (now - this.errorWindowStart > this.ctx.limits.errorWindowMs) {
+      this.errorWindowStart = now;
+      this.errorsInWindow = 0;
+    }
+    if (++this.errorsInWindow > this.ctx.limits.maxErrors) {
+      this.closeWithError(ErrorCode.TooManyErrors, `more than ${this.ctx.limits.maxErrors} errors in ${this.ctx.limits.errorWindowMs} ms; closing`);
+      return false;
+    }
+    return true;
+  }
+
+  private closeWithError(code: ErrorCode, message: string): void {
+    if (this.state === 'closed') return;
+    this.send({ type: 'error', code, message });
+    this.state = 'closing';
+    this.socket.end();
+    // Keep reading (and discarding) so the peer's close reaches us even while ingest is paused.
+    this.socket.resume();
+    // A peer that never reads would hold the socket half-open: give it a moment, then cut.
+    const t = setTimeout(() => this.destroy(), 2_000);
+    t.unref();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onClosed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.record) this.ctx.registry.disconnect(this.record, this.connectionId, this.ctx.now());
+    this.ctx.release(this);
+  }
+}

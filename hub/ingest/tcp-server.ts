@@ -1,0 +1,99 @@
+/**
+ * The sensor port: accepts connections, keeps one session per sensor id (a newer one takes
+ * over), pauses every socket while the store is behind, and on stop hands each sensor its
+ * last ack and a 503 before closing.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { SensorSession, type SessionContext } from './sensor-session.ts';
+
+export class SensorServer {
+  private server: Server | null = null;
+  /** every open connection, greeted or not */
+  private readonly sessions = new Set<SensorSession>();
+  /** by sensor id: the connection that speaks for it */
+  readonly bySensor = new Map<string, SensorSession>();
+  private paused = false;
+
+  constructor(
+    private readonly makeContext: (server: SensorServer) => SessionContext,
+    private readonly log: Logger,
+    private readonly maxConnections: number,
+  ) {}
+
+  private context: SessionContext | null = null;
+
+  async start(host: string, port: number): Promise<number> {
+    this.context = this.makeContext(this);
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    server.maxConnections = this.maxConnections;
+    server.on('error', (err) => this.log.error({ err }, 'sensor port error'));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    return typeof addr === 'object' && addr ? addr.port : port;
+  }
+
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Every connected session, for fan-out. */
+  activeSessions(): Iterable<SensorSession> {
+    return this.bySensor.values();
+  }
+
+  claim(session: SensorSession): void {
+    const id = session.sensorId!;
+    const older = this.bySensor.get(id);
+    this.bySensor.set(id, session);
+    if (older && older !== session) older.replaced();
+  }
+
+  release(session: SensorSession): void {
+    this.sessions.delete(session);
+    if (session.sensorId && this.bySensor.get(session.sensorId) === session) this.bySensor.delete(session.sensorId);
+  }
+
+  pauseAll(): void {
+    this.paused = true;
+    for (const s of this.sessions) s.pause();
+  }
+
+  resumeAll(): void {
+    this.paused = false;
+    for (const s of this.sessions) s.resume();
+  }
+
+  /** Stops accepting and reading. The caller then drains the commits and calls finish(). */
+  stopAccepting(): Promise<void> {
+    for (const s of this.sessions) s.pause();
+    this.paused = true;
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  /** Last ack and 503 to every sensor; resolves when every socket is closed (bounded). */
+  async finish(timeoutMs = 3_000): Promise<void> {
+    const open = [...this.sessions];
+    for (const s of open) s.shutdown();
+    const deadline = Date.now() + timeoutMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const s of this.sessions) s.destroy();
+  }
+
+  private accept(socket: Socket): void {
+    const session = new SensorSession(socket, this.context!);
+    this.sessions.add(session);
+    if (this.paused) session.pause();
+  }
+}

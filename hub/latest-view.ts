@@ -1,0 +1,44 @@
+/**
+ * The newest reading of every (sensor, metric), as `GET /api/v1/latest` answers it,
+ * sorted by sensor then metric. The sorted channel list is cached until a channel is added.
+ */
+import type { Filters } from './http/filters.ts';
+import { matches } from './http/filters.ts';
+import type { Channel, SeriesCatalog } from './ingest/series-catalog.ts';
+
+export interface LatestReading {
+  sensor: string;
+  room: string;
+  metric: string;
+  value: number;
+  unit: string;
+  ts: number;
+}
+
+export class LatestView {
+  private sorted: Channel[] = [];
+  private sortedVersion = -1;
+
+  constructor(private readonly catalog: SeriesCatalog) {}
+
+  readings(filters: Filters): LatestReading[] {
+    const out: LatestReading[] = [];
+    for (const ch of this.sortedChannels()) {
+      if (ch.latestSeries < 0) continue;
+      const s = this.catalog.series[ch.latestSeries]!;
+      if (!matches(filters, s.sensor, s.room, s.metric)) continue;
+      out.push({ sensor: s.sensor, room: s.room, metric: s.metric, value: ch.latestValue, unit: s.unit, ts: ch.latestTs });
+    }
+    return out;
+  }
+
+  private sortedChannels(): Channel[] {
+    if (this.sortedVersion !== this.catalog.version) {
+      this.sorted = [...this.catalog.channels.values()].sort((a, b) =>
+        a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0,
+      );
+      this.sortedVersion = this.catalog.version;
+    }
+    return this.sorted;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The hub process.
+ *
+ *   npm start -- [--host H] [--tcp-port P] [--http-port Q] [--data DIR] [--log-level L]
+ *               [--memory-limit 512MB] [--store-threads N] [--max-line-bytes N]
+ *
+ * Each flag also as an environment variable: ROOMWATCH_HOST, ROOMWATCH_TCP_PORT,
+ * ROOMWATCH_HTTP_PORT, ROOMWATCH_DATA, ROOMWATCH_LOG_LEVEL, ROOMWATCH_MEMORY_LIMIT,
+ * ROOMWATCH_STORE_THREADS, ROOMWATCH_MAX_LINE_BYTES. Port 0 picks a free port; the ports
+ * are logged in the "hub listening" line. SIGINT/SIGTERM stop it cleanly (exit 0).
+ */
+import { parseArgs } from 'node:util';
+import { buildHub, type Hub } from './hub.ts';
+import type { HubOptions, LogLevel } from './options.ts';
+
+const usage = `usage: npm start -- [options]
+
+  --host H              address to listen on (ROOMWATCH_HOST, default 127.0.0.1)
+  --tcp-port P          sensor port (ROOMWATCH_TCP_PORT, default 7777; 0 picks a free one)
+  --http-port Q         user API port (ROOMWATCH_HTTP_PORT, default 8080; 0 picks a free one)
+  --data DIR            data folder (ROOMWATCH_DATA, default ./data)
+  --log-level L         fatal|error|warn|info|debug|trace|silent (ROOMWATCH_LOG_LEVEL, default info)
+  --memory-limit SIZE   the store's memory limit, e.g. 512MB (ROOMWATCH_MEMORY_LIMIT)
+  --store-threads N     the store's threads (ROOMWATCH_STORE_THREADS, default 2)
+  --max-line-bytes N    longest sensor line (ROOMWATCH_MAX_LINE_BYTES, default 65536)
+  -h, --help            this help`;
+
+function fail(message: string): never {
+  process.stderr.write(`roomwatch hub: ${message}\n\n${usage}\n`);
+  process.exit(2);
+}
+
+let args: ReturnType<typeof parseCli>;
+try {
+  args = parseCli();
+} catch (err) {
+  fail((err as Error).message);
+}
+function parseCli() {
+  return parseArgs({
+    options: {
+      host: { type: 'string' },
+      'tcp-port': { type: 'string' },
+      'http-port': { type: 'string' },
+      data: { type: 'string' },
+      'log-level': { type: 'string' },
+      'memory-limit': { type: 'string' },
+      'store-threads': { type: 'string' },
+      'max-line-bytes': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  }).values;
+}
+if (args.help) {
+  process.stdout.write(usage + '\n');
+  process.exit(0);
+}
+
+const env = process.env;
+function int(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value)) fail(`${flag} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
+const options: Partial<HubOptions> = {
+  host: args.host ?? env.ROOMWATCH_HOST,
+  tcpPort: int('--tcp-port', args['tcp-port'] ?? env.ROOMWATCH_TCP_PORT),
+  httpPort: int('--http-port', args['http-port'] ?? env.ROOMWATCH_HTTP_PORT),
+  dataDir: args.data ?? env.ROOMWATCH_DATA,
+  logLevel: (args['log-level'] ?? env.ROOMWATCH_LOG_LEVEL) as LogLevel | undefined,
+  storeMemoryLimit: args['memory-limit'] ?? env.ROOMWATCH_MEMORY_LIMIT,
+  storeThreads: int('--store-threads', args['store-threads'] ?? env.ROOMWATCH_STORE_THREADS),
+  maxLineBytes: int('--max-line-bytes', args['max-line-bytes'] ?? env.ROOMWATCH_MAX_LINE_BYTES),
+};
+
+let hub: Hub;
+try {
+  hub = buildHub(options);
+} catch (err) {
+  fail((err as Error).message);
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  hub.log.info({ signal }, 'stopping');
+  try {
+    await hub.stop();
+    process.exit(0);
+  } catch (err) {
+    hub.log.error({ err }, 'stop failed');
+    process.exit(1);
+  }
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+try {
+  await hub.start();
+} catch (err) {
+  const e = err as NodeJS.ErrnoException;
+  const hint = e.code === 'EADDRINUSE' ? ' (the port is taken: is another hub running? pick another with --tcp-port/--http-port)' : '';
+  hub.log.fatal({ err }, `could not start: ${e.message}${hint}`);
+  process.stderr.write(`roomwatch hub: could not start: ${e.message}${hint}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,92 @@
+/**
+ * The hub's options: defaults in one object, merged once, checked at start. A bad option
+ * fails with a message naming it.
+ */
+import { join, resolve } from 'node:path';
+import { DEFAULT_MAX_LINE_BYTES } from '../protocol/names.ts';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface HubOptions {
+  host: string;
+  tcpPort: number;
+  httpPort: number;
+  dataDir: string;
+  /** the longest sensor line accepted, including its end */
+  maxLineBytes: number;
+  /** group commit: the longest a received reading waits before its commit starts */
+  flushIntervalMs: number;
+  /** group commit: commit at once when this many rows wait */
+  maxRowsPerFlush: number;
+  /** stop reading sensor sockets while this many rows wait for the store */
+  maxBufferedRows: number;
+  /** a sensor connection with no line for this long is closed */
+  idleTimeoutMs: number;
+  /** more error replies than this within errorWindowMs: 429 and close */
+  maxErrors: number;
+  errorWindowMs: number;
+  /** a sensor that leaves this much of the hub's output unread is frozen and dropped */
+  maxWriteBufferBytes: number;
+  maxSensorConnections: number;
+  /** DuckDB's memory limit: it would take 80% of the machine otherwise */
+  storeMemoryLimit: string;
+  storeThreads: number;
+  /** where DuckDB spills when a query outgrows its memory limit; default <data>/tmp */
+  storeTempDir: string | null;
+  logLevel: LogLevel;
+  /** the hub clock, injectable for tests */
+  now: () => number;
+}
+
+export const defaultHubOptions = {
+  host: '127.0.0.1',
+  tcpPort: 7777,
+  httpPort: 8080,
+  dataDir: './data',
+  maxLineBytes: DEFAULT_MAX_LINE_BYTES,
+  flushIntervalMs: 50,
+  maxRowsPerFlush: 100_000,
+  maxBufferedRows: 400_000,
+  idleTimeoutMs: 120_000,
+  maxErrors: 100,
+  errorWindowMs: 10_000,
+  maxWriteBufferBytes: 1024 * 1024,
+  maxSensorConnections: 20_000,
+  storeMemoryLimit: '512MB',
+  storeThreads: 2,
+  storeTempDir: null,
+  logLevel: 'info',
+  now: Date.now,
+} satisfies HubOptions;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
+  const o: HubOptions = { ...defaultHubOptions, ...stripUndefined(partial) };
+  const problems: string[] = [];
+  const port = (name: keyof HubOptions) => {
+    const v = o[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) problems.push(`${name} must be a port number from 0 to 65535, got ${String(v)}`);
+  };
+  const positive = (name: keyof HubOptions) => {
+    const v = o[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) problems.push(`${name} must be a positive integer, got ${String(v)}`);
+  };
+  port('tcpPort');
+  port('httpPort');
+  for (const k of ['maxLineBytes', 'flushIntervalMs', 'maxRowsPerFlush', 'maxBufferedRows', 'idleTimeoutMs', 'maxErrors', 'errorWindowMs', 'maxWriteBufferBytes', 'maxSensorConnections', 'storeThreads'] as const) positive(k);
+  if (o.maxLineBytes < 1024) problems.push(`maxLineBytes must be at least 1024, got ${o.maxLineBytes}`);
+  if (o.maxBufferedRows < o.maxRowsPerFlush) problems.push('maxBufferedRows must be at least maxRowsPerFlush');
+  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)$/i.test(o.storeMemoryLimit)) problems.push(`storeMemoryLimit must look like 512MB or 2GB, got "${o.storeMemoryLimit}"`);
+  if (typeof o.host !== 'string' || o.host.length === 0) problems.push('host must be a host name or address');
+  if (typeof o.dataDir !== 'string' || o.dataDir.length === 0) problems.push('dataDir must be a folder path');
+  if (!LOG_LEVELS.includes(o.logLevel)) problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${o.logLevel}"`);
+  if (problems.length > 0) throw new Error(`invalid hub options:\n  ${problems.join('\n  ')}`);
+  o.dataDir = resolve(o.dataDir);
+  o.storeTempDir = o.storeTempDir ? resolve(o.storeTempDir) : join(o.dataDir, 'tmp');
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,81 @@
+/**
+ * Messages between the hub's main thread and the store worker (store-worker.ts).
+ * Columns travel as typed arrays (structured clone copies them, which is a memcpy).
+ */
+
+export interface SeriesDef {
+  id: number;
+  sensor: string;
+  room: string;
+  metric: string;
+  unit: string;
+}
+
+/** Rows as columns: row i is (series[i], ts[i], value[i]). */
+export interface Columns {
+  n: number;
+  series: Int32Array;
+  ts: Float64Array;
+  value: Float64Array;
+}
+
+export interface SensorRow {
+  sensor: string;
+  room: string;
+  firstSeen: number;
+  lastSeen: number;
+  address: string | null;
+  /** metric -> unit declared in hello */
+  declaredMetrics: Record<string, string>;
+}
+
+export type ConnectionEvent =
+  | { kind: 'connect'; id: number; sensor: string; address: string; at: number }
+  | { kind: 'disconnect'; id: number; at: number };
+
+export interface StoreConfig {
+  path: string;
+  memoryLimit: string;
+  threads: number;
+  tempDir: string;
+}
+
+export interface LoadedState {
+  series: SeriesDef[];
+  /** per series with readings: its newest reading */
+  newest: { seriesId: number; ts: number; value: number }[];
+  sensors: SensorRow[];
+  maxConnectionId: number;
+  readingCount: number;
+}
+
+export interface CommitRequest {
+  gen: number;
+  newSeries: SeriesDef[];
+  /** rows known to be new: ts above every stored ts of their (sensor, metric) */
+  fresh: Columns;
+  /** rows that may repeat a stored identity: inserted only where (sensor, metric, ts) is absent */
+  maybeDuplicate: Columns;
+  sensors: SensorRow[];
+  connections: ConnectionEvent[];
+}
+
+export interface CommitResult {
+  gen: number;
+  /** rows of maybeDuplicate that were new */
+  inserted: number;
+  /** rows of maybeDuplicate that repeated an identity and were not stored */
+  duplicates: number;
+  /** bitmap: 1 where maybeDuplicate row i was stored (to publish exactly the new ones) */
+  storedMask: Uint8Array;
+  flushMs: number;
+}
+
+export type ToStore =
+  | { op: 'open'; reqId: number; config: StoreConfig }
+  | { op: 'commit'; reqId: number; commit: CommitRequest }
+  | { op: 'close'; reqId: number };
+
+export type FromStore =
+  | { reqId: number; ok: true; result: unknown }
+  | { reqId: number; ok: false; message: string };
