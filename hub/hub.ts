@@ -79,8 +79,9 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
         // Nothing after their last ack is stored: 503 tells them to reconnect and resend.
         for (const s of [...sensors.activeSessions()]) s.shutdown();
       },
-      onCommitted: () => {
+      onCommitted: ({ fresh, maybeDuplicate, result }) => {
         storeError = null;
+        log.debug({ gen: result.gen, fresh: fresh.n, maybeDuplicate: maybeDuplicate.n, flushMs: Math.round(result.flushMs) }, 'committed');
       },
     },
   );

@@ -1,4 +1,8 @@
-/** A growable column buffer of (series id, ts, value) rows, reused across commits. */
+/**
+ * A growable column buffer of (series id, ts, value) rows. take() hands the arrays themselves
+ * to the commit (they travel to the store worker and back by transfer, never copied) and
+ * continues with recycled ones, so steady ingest allocates nothing per commit.
+ */
 import type { Columns } from '../store/store-messages.ts';
 
 export class ColumnBuffer {
@@ -6,8 +10,9 @@ export class ColumnBuffer {
   private series: Int32Array;
   private ts: Float64Array;
   private value: Float64Array;
+  private readonly spares: Columns[] = [];
 
-  constructor(initialRows = 16_384) {
+  constructor(private readonly initialRows = 16_384) {
     this.series = new Int32Array(initialRows);
     this.ts = new Float64Array(initialRows);
     this.value = new Float64Array(initialRows);
@@ -21,12 +26,20 @@ export class ColumnBuffer {
     this.value[i] = value;
   }
 
-  /** Copies the rows out (exactly n, so nothing extra is cloned to the worker) and empties the buffer. */
+  /** The rows so far (rows 0..n-1 of the arrays); the buffer continues empty on other arrays. */
   take(): Columns {
-    const n = this.n;
-    const out: Columns = { n, series: this.series.slice(0, n), ts: this.ts.slice(0, n), value: this.value.slice(0, n) };
+    const out: Columns = { n: this.n, series: this.series, ts: this.ts, value: this.value };
+    const spare = this.spares.pop();
+    this.series = spare?.series ?? new Int32Array(Math.max(this.initialRows, this.n));
+    this.ts = spare?.ts ?? new Float64Array(this.series.length);
+    this.value = spare?.value ?? new Float64Array(this.series.length);
     this.n = 0;
     return out;
+  }
+
+  /** Takes back arrays given out by take() once the commit is done with them. */
+  recycle(cols: Columns): void {
+    if (this.spares.length < 2 && cols.series.length >= this.initialRows) this.spares.push(cols);
   }
 
   private grow(): void {

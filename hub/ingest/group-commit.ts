@@ -18,6 +18,7 @@ export interface AckTarget {
   ackCommitted(seq: number): void;
 }
 
+/** What a commit stored. The arrays are recycled after onCommitted returns: copy what you keep. */
 export interface Committed {
   fresh: Columns;
   maybeDuplicate: Columns;
@@ -160,6 +161,7 @@ export class GroupCommit {
       .commit({ gen, newSeries, fresh, maybeDuplicate, sensors: changes.sensors, connections: changes.connections })
       .then(
         (result) => {
+          const { fresh, maybeDuplicate } = result;
           this.stats.commits++;
           this.stats.rowsStored += fresh.n + result.inserted;
           this.stats.duplicates += result.duplicates;
@@ -169,6 +171,8 @@ export class GroupCommit {
           if (maybeDuplicate.n > 0) this.catalog.applyCommitted(maybeDuplicate, result.storedMask);
           for (const [target, seq] of acks) target.ackCommitted(seq);
           this.hooks.onCommitted?.({ fresh, maybeDuplicate, result });
+          this.fresh.recycle(fresh);
+          this.maybe.recycle(maybeDuplicate);
         },
         (err: Error) => {
           this.stats.failedCommits++;

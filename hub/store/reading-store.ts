@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { DATABASE_FILE } from './schema.ts';
-import type { CommitRequest, CommitResult, FromStore, LoadedState, StoreConfig, ToStore } from './store-messages.ts';
+import { columnBuffers, type CommitRequest, type CommitResult, type FromStore, type LoadedState, type StoreConfig, type ToStore } from './store-messages.ts';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 type Request = ToStore extends infer T ? (T extends { reqId: number } ? Omit<T, 'reqId'> : never) : never;
@@ -56,7 +56,8 @@ export class ReadingStore {
   }
 
   commit(commit: CommitRequest): Promise<CommitResult> {
-    return this.request({ op: 'commit', commit }) as Promise<CommitResult>;
+    // The rows move to the worker and come back with the result: no copy either way.
+    return this.request({ op: 'commit', commit }, columnBuffers(commit.fresh, commit.maybeDuplicate)) as Promise<CommitResult>;
   }
 
   async close(): Promise<void> {
@@ -71,13 +72,13 @@ export class ReadingStore {
     }
   }
 
-  private request(req: Request): Promise<unknown> {
+  private request(req: Request, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     if (!this.worker) return Promise.reject(new Error('store is not open'));
     const reqId = this.nextReqId++;
     return new Promise((resolve, reject) => {
       this.pending.set(reqId, { resolve, reject });
-      this.worker!.postMessage({ ...req, reqId } as ToStore);
+      this.worker!.postMessage({ ...req, reqId } as ToStore, transfer);
     });
   }
 

@@ -69,6 +69,9 @@ export interface CommitResult {
   /** bitmap: 1 where maybeDuplicate row i was stored (to publish exactly the new ones) */
   storedMask: Uint8Array;
   flushMs: number;
+  /** the request's rows, handed back (transferred, not copied) for latest and the live stream */
+  fresh: Columns;
+  maybeDuplicate: Columns;
 }
 
 export type ToStore =
@@ -76,6 +79,11 @@ export type ToStore =
   | { op: 'commit'; reqId: number; commit: CommitRequest }
   | { op: 'close'; reqId: number };
 
+/** The buffers of some columns, to transfer them between threads instead of copying. */
+export function columnBuffers(...cols: Columns[]): ArrayBuffer[] {
+  return cols.flatMap((c) => [c.series.buffer, c.ts.buffer, c.value.buffer] as ArrayBuffer[]);
+}
+
 export type FromStore =
-  | { reqId: number; ok: true; result: unknown }
+  | { reqId: number; ok: true; result: unknown; transfer?: ArrayBuffer[] }
   | { reqId: number; ok: false; message: string };

@@ -18,7 +18,7 @@ import {
   type DuckDBIntegerVector,
 } from '@duckdb/node-api';
 import { DDL, SCHEMA_VERSION } from './schema.ts';
-import type { Columns, CommitRequest, CommitResult, FromStore, LoadedState, SensorRow, StoreConfig, ToStore } from './store-messages.ts';
+import { columnBuffers, type Columns, type CommitRequest, type CommitResult, type ConnectionEvent, type FromStore, type LoadedState, type SensorRow, type StoreConfig, type ToStore } from './store-messages.ts';
 
 const port = parentPort;
 if (!port) throw new Error('store-worker.ts runs only as a worker thread');
@@ -129,6 +129,29 @@ function appendIncoming(appender: DuckDBAppender, cols: Columns): void {
   }
 }
 
+/**
+ * Reorders rows so each series' rows stand together, in arrival order (a stable counting sort).
+ * Rows of one series side by side compress far better: the series id to almost nothing and
+ * the timestamps to a regular step, about a byte a reading less on disk.
+ */
+function groupBySeries(cols: Columns): Columns {
+  const { n, series } = cols;
+  let maxId = 0;
+  for (let i = 0; i < n; i++) if (series[i]! > maxId) maxId = series[i]!;
+  const starts = new Int32Array(maxId + 2);
+  for (let i = 0; i < n; i++) starts[series[i]! + 1]!++;
+  for (let id = 1; id < starts.length; id++) starts[id]! += starts[id - 1]!;
+  const out: Columns = { n, series: new Int32Array(n), ts: new Float64Array(n), value: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    const id = series[i]!;
+    const j = starts[id]!++;
+    out.series[j] = id;
+    out.ts[j] = cols.ts[i]!;
+    out.value[j] = cols.value[i]!;
+  }
+  return out;
+}
+
 // Millisecond timestamps fit in 53 bits: writing the two 32-bit halves avoids a BigInt per row.
 function writeBigInts(target: BigInt64Array, source: Float64Array, off: number, n: number): void {
   const halves = new Int32Array(target.buffer, target.byteOffset, n * 2);
@@ -147,35 +170,24 @@ async function commit(req: CommitRequest): Promise<CommitResult> {
   await c.run('BEGIN TRANSACTION');
   try {
     if (req.newSeries.length > 0) {
-      const stmt = await c.prepare('INSERT INTO series VALUES ($1, $2, $3, $4, $5)');
-      for (const s of req.newSeries) {
-        stmt.bindInteger(1, s.id);
-        stmt.bindVarchar(2, s.sensor);
-        stmt.bindVarchar(3, s.room);
-        stmt.bindVarchar(4, s.metric);
-        stmt.bindVarchar(5, s.unit);
-        await stmt.run();
+      const a = await c.createAppender('series');
+      for (const d of req.newSeries) {
+        a.appendInteger(d.id);
+        a.appendVarchar(d.sensor);
+        a.appendVarchar(d.room);
+        a.appendVarchar(d.metric);
+        a.appendVarchar(d.unit);
+        a.endRow();
       }
+      a.closeSync();
     }
     if (req.fresh.n > 0) {
-      appendColumns(readingsAppender!, req.fresh);
+      appendColumns(readingsAppender!, groupBySeries(req.fresh));
       readingsAppender!.flushSync();
     }
     if (req.maybeDuplicate.n > 0) inserted = await insertAbsent(c, req.maybeDuplicate, storedMask);
-    for (const s of req.sensors) {
-      await c.run('INSERT OR REPLACE INTO sensors VALUES ($1, $2, $3, $4, $5, $6)', [
-        s.sensor,
-        s.room,
-        s.firstSeen,
-        s.lastSeen,
-        s.address,
-        JSON.stringify(s.declaredMetrics),
-      ]);
-    }
-    for (const e of req.connections) {
-      if (e.kind === 'connect') await c.run('INSERT INTO connections VALUES ($1, $2, $3, $4, NULL)', [e.id, e.sensor, e.address, e.at]);
-      else await c.run('UPDATE connections SET disconnected_at = $2 WHERE id = $1', [e.id, e.at]);
-    }
+    if (req.sensors.length > 0) await upsertSensors(c, req.sensors);
+    if (req.connections.length > 0) await recordConnections(c, req.connections);
     await c.run('COMMIT');
   } catch (err) {
     await c.run('ROLLBACK').catch(() => {});
@@ -184,7 +196,15 @@ async function commit(req: CommitRequest): Promise<CommitResult> {
     incomingAppender = await c.createAppender('incoming', 'main', 'temp');
     throw err;
   }
-  return { gen: req.gen, inserted, duplicates: req.maybeDuplicate.n - inserted, storedMask, flushMs: performance.now() - started };
+  return {
+    gen: req.gen,
+    inserted,
+    duplicates: req.maybeDuplicate.n - inserted,
+    storedMask,
+    flushMs: performance.now() - started,
+    fresh: req.fresh,
+    maybeDuplicate: req.maybeDuplicate,
+  };
 }
 
 /**
@@ -215,6 +235,52 @@ async function insertAbsent(c: DuckDBConnection, rows: Columns, storedMask: Uint
   return kept.length;
 }
 
+// One statement per commit, not one per row: a fleet of 1,000 connecting at once is 1,000 rows.
+async function upsertSensors(c: DuckDBConnection, rows: SensorRow[]): Promise<void> {
+  await c.run('CREATE OR REPLACE TEMP TABLE sensors_in AS SELECT * FROM sensors LIMIT 0');
+  const a = await c.createAppender('sensors_in', 'main', 'temp');
+  for (const r of rows) {
+    a.appendVarchar(r.sensor);
+    a.appendVarchar(r.room);
+    a.appendBigInt(BigInt(r.firstSeen));
+    a.appendBigInt(BigInt(r.lastSeen));
+    if (r.address === null) a.appendNull();
+    else a.appendVarchar(r.address);
+    a.appendVarchar(JSON.stringify(r.declaredMetrics));
+    a.endRow();
+  }
+  a.closeSync();
+  await c.run('INSERT OR REPLACE INTO sensors SELECT * FROM sensors_in');
+}
+
+async function recordConnections(c: DuckDBConnection, events: ConnectionEvent[]): Promise<void> {
+  const connects = events.filter((e) => e.kind === 'connect');
+  if (connects.length > 0) {
+    const a = await c.createAppender('connections');
+    for (const e of connects) {
+      a.appendBigInt(BigInt(e.id));
+      a.appendVarchar(e.sensor);
+      a.appendVarchar(e.address);
+      a.appendBigInt(BigInt(e.at));
+      a.appendNull();
+      a.endRow();
+    }
+    a.closeSync();
+  }
+  const disconnects = events.filter((e) => e.kind === 'disconnect');
+  if (disconnects.length > 0) {
+    await c.run('CREATE OR REPLACE TEMP TABLE ended (id BIGINT, at BIGINT)');
+    const a = await c.createAppender('ended', 'main', 'temp');
+    for (const e of disconnects) {
+      a.appendBigInt(BigInt(e.id));
+      a.appendBigInt(BigInt(e.at));
+      a.endRow();
+    }
+    a.closeSync();
+    await c.run('UPDATE connections SET disconnected_at = ended.at FROM ended WHERE connections.id = ended.id');
+  }
+}
+
 async function close(): Promise<void> {
   if (!db) return;
   readingsAppender?.closeSync();
@@ -242,11 +308,14 @@ let queue: Promise<void> = Promise.resolve();
 port.on('message', (msg: ToStore) => {
   queue = queue.then(async () => {
     let reply: FromStore;
+    let transfer: ArrayBuffer[] = [];
     try {
-      reply = { reqId: msg.reqId, ok: true, result: await handle(msg) };
+      const result = await handle(msg);
+      if (msg.op === 'commit') transfer = columnBuffers(msg.commit.fresh, msg.commit.maybeDuplicate);
+      reply = { reqId: msg.reqId, ok: true, result };
     } catch (err) {
       reply = { reqId: msg.reqId, ok: false, message: err instanceof Error ? err.message : String(err) };
     }
-    port.postMessage(reply);
+    port.postMessage(reply, transfer);
   });
 });

@@ -1,0 +1,91 @@
+/**
+ * The benchmark (`npm run bench`). Starts real hub processes on temp data folders and
+ * drives them over loopback from this process.
+ *
+ *   npm run bench                          # the standard 3M-reading workload
+ *   npm run bench -- --sensors 100 --seconds 100   # a quick run
+ *   npm run bench -- --only ingest-batch
+ *
+ * Prints a Markdown table; docs/BENCHMARKS.md records the results.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DATABASE_FILE } from '../../hub/store/schema.ts';
+import { type Dataset } from './dataset.ts';
+import { cpuSeconds, peakRssBytes, startHub } from './hub-process.ts';
+import { buildPayloads, runIngest, type IngestMode } from './ingest.ts';
+
+const { values } = parseArgs({
+  options: {
+    sensors: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '1000' },
+    only: { type: 'string' },
+    'batch-size': { type: 'string', default: '100' },
+  },
+});
+const d: Dataset = { sensors: Number(values.sensors), seconds: Number(values.seconds), startTs: Date.now() - 2 * 86_400_000 };
+const batchSize = Number(values['batch-size']);
+for (const [k, v] of [['--sensors', d.sensors], ['--seconds', d.seconds], ['--batch-size', batchSize]] as const) {
+  if (!Number.isInteger(v) || v <= 0) {
+    process.stderr.write(`bench: ${k} must be a positive whole number\n`);
+    process.exit(2);
+  }
+}
+
+const rows: string[][] = [];
+const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const want = (name: string) => !values.only || values.only.split(',').includes(name);
+const progress = (s: string) => {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${s}`);
+};
+
+async function ingest(name: string, mode: IngestMode): Promise<string> {
+  progress(`${name}: building payloads`);
+  const { payloads, lastSeqs, readings } = buildPayloads(d, mode);
+  const dataDir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-'));
+  const hub = await startHub(dataDir, [ '--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'info']);
+  const pid = hub.child.pid!;
+  const cpu0 = cpuSeconds(pid);
+  const gen0 = process.cpuUsage();
+  progress(`${name}: sending ${fmt(readings)} readings over ${d.sensors} connections`);
+  const { elapsedMs } = await runIngest(hub.tcpPort, d, payloads, lastSeqs);
+  const cpu = cpuSeconds(pid) - cpu0;
+  const genUsage = process.cpuUsage(gen0);
+  const genCpu = (genUsage.user + genUsage.system) / 1e6;
+  const peak = peakRssBytes(pid);
+  await hub.stop();
+  const bytes = statSync(join(dataDir, DATABASE_FILE)).size;
+  rows.push([name, fmt(readings), fmt((readings / elapsedMs) * 1000), (elapsedMs / 1000).toFixed(2), cpu.toFixed(1), genCpu.toFixed(1), mb(peak), (bytes / readings).toFixed(2)]);
+  progress('');
+  return dataDir;
+}
+
+async function restartToHealthy(dataDir: string): Promise<number> {
+  const started = performance.now();
+  const hub = await startHub(dataDir, [ '--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'info']);
+  for (;;) {
+    const res = await fetch(`http://127.0.0.1:${hub.httpPort}/api/v1/health`).catch(() => null);
+    if (res?.status === 200) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const ms = performance.now() - started;
+  await hub.stop();
+  return ms;
+}
+
+process.stdout.write(`Roomwatch bench: ${d.sensors} sensors x 3 metrics x ${d.seconds} s = ${fmt(d.sensors * 3 * d.seconds)} readings; ` +
+  `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n\n`);
+const keep: string[] = [];
+if (want('ingest-line')) keep.push(await ingest('ingest, one reading per line', { kind: 'line' }));
+if (want('ingest-batch')) keep.push(await ingest(`ingest, batches of ${batchSize}`, { kind: 'batch', size: batchSize }));
+process.stdout.write('| workload | readings | readings/s | wall s | hub CPU s | load generator CPU s | hub peak RSS MB | bytes/reading |\n|---|---|---|---|---|---|---|---|\n');
+for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
+const last = keep.at(-1);
+if (last && want('restart')) {
+  const ms = await restartToHealthy(last);
+  process.stdout.write(`\nstart to healthy with ${fmt(d.sensors * 3 * d.seconds)} readings stored: ${ms.toFixed(0)} ms (process spawn included)\n`);
+}
+for (const dir of keep) rmSync(dir, { recursive: true, force: true });
