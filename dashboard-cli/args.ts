@@ -1,0 +1,220 @@
+/**
+ * Parses the command line (PROTOCOL.md §3): one command, global options before or after it,
+ * the filters `--sensor`, `--room`, `--metric` as lists. Every value is checked here, against
+ * the contract's name rules, so a bad one is a usage error (exit 2) before any request is sent.
+ */
+import { parseArgs } from 'node:util';
+import { METRIC_PATTERN, ROOM_PATTERN, SENSOR_ID_PATTERN, isMetric, isRoom, isSensorId } from '../protocol/names.ts';
+import type { CommandSpec, OptionSpec } from './command.ts';
+import { UsageError } from './errors.ts';
+
+export const DEFAULT_HUB_URL = 'http://127.0.0.1:8080';
+
+export const defaults = {
+  hubUrl: DEFAULT_HUB_URL,
+  // Generous: a hub on a Raspberry Pi answering `latest` for many sensors can take seconds.
+  timeoutMs: 10_000,
+} as const;
+
+export interface Filters {
+  sensor: string[];
+  room: string[];
+  metric: string[];
+}
+
+export const FILTER_NAMES = ['sensor', 'room', 'metric'] as const satisfies readonly (keyof Filters)[];
+
+export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  hub: { type: 'string', valueName: 'URL', help: `the hub's HTTP address (else $ROOMWATCH_HUB, else ${DEFAULT_HUB_URL})` },
+  sensor: { type: 'string', valueName: 'ID[,ID...]', help: 'only these sensors; the flag may be repeated' },
+  room: { type: 'string', valueName: 'ROOM[,ROOM...]', help: 'only these rooms; the flag may be repeated' },
+  metric: { type: 'string', valueName: 'NAME[,NAME...]', help: 'only these metrics; the flag may be repeated' },
+  json: { type: 'boolean', help: "print the hub's JSON answer instead of a table" },
+  timeout: { type: 'string', valueName: 'MS', help: `give up on a request after MS milliseconds (default ${defaults.timeoutMs})` },
+  help: { type: 'boolean', short: 'h', help: 'show help (for a command: `<command> --help`)' },
+};
+
+export interface CommandLine {
+  /** The command as typed; undefined when none was given. `help` is the built-in help. */
+  command: string | undefined;
+  /** Arguments after the command name. */
+  args: string[];
+  help: boolean;
+  json: boolean;
+  hubUrl: URL;
+  timeoutMs: number;
+  filters: Filters;
+  /** The chosen command's own options. */
+  commandOptions: Record<string, string | boolean>;
+  token: string | undefined;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const nameRules = {
+  sensor: { check: isSensorId, what: 'a sensor id', pattern: SENSOR_ID_PATTERN },
+  room: { check: isRoom, what: 'a room', pattern: ROOM_PATTERN },
+  metric: { check: isMetric, what: 'a metric', pattern: METRIC_PATTERN },
+} as const;
+
+/** Every option any command knows, with the command that owns it (undefined: global). */
+function optionTable(commands: readonly CommandSpec[]): Map<string, { spec: OptionSpec; owner: string | undefined }> {
+  const table = new Map<string, { spec: OptionSpec; owner: string | undefined }>();
+  for (const [name, spec] of Object.entries(GLOBAL_OPTIONS)) table.set(name, { spec, owner: undefined });
+  for (const command of commands) {
+    for (const [name, spec] of Object.entries(command.options ?? {})) {
+      // One tokenizer serves all commands, so a name must mean the same everywhere.
+      if (table.has(name)) throw new Error(`option --${name} of command ${command.name} is already defined`);
+      table.set(name, { spec, owner: command.name });
+    }
+  }
+  return table;
+}
+
+function looksLikeOption(value: string): boolean {
+  return /^-(-|[A-Za-z])/.test(value);
+}
+
+/** Parses argv (without node and script). Throws UsageError for anything the user must fix. */
+export function parseCommandLine(argv: readonly string[], env: Env, commands: readonly CommandSpec[]): CommandLine {
+  const known = optionTable(commands);
+  const parseOptions: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [name, { spec }] of known) parseOptions[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
+
+  // Non-strict, as a tokenizer only: the checks below give shorter messages than parseArgs' own.
+  const { tokens } = parseArgs({ args: [...argv], options: parseOptions, strict: false, allowPositionals: true, tokens: true });
+
+  const positionals: string[] = [];
+  const strings = new Map<string, string[]>();
+  const flags = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value);
+    if (token.kind !== 'option') continue;
+    const entry = known.get(token.name);
+    if (!entry) throw new UsageError(`unknown option ${token.rawName}`);
+    if (entry.spec.type === 'boolean') {
+      if (token.value !== undefined) throw new UsageError(`option ${token.rawName} takes no value`);
+      flags.add(token.name);
+      continue;
+    }
+    // parseArgs takes the next word as the value even if it is an option: `--hub --json`.
+    if (token.value === undefined || (!token.inlineValue && looksLikeOption(token.value))) {
+      throw new UsageError(`option ${token.rawName} needs a value`);
+    }
+    strings.set(token.name, [...(strings.get(token.name) ?? []), token.value]);
+  }
+
+  const [command, ...args] = positionals;
+  const help = flags.has('help');
+  const chosen = commands.find((c) => c.name === command);
+  if (command !== undefined && command !== 'help' && !chosen) {
+    throw new UsageError(`unknown command "${command}"`);
+  }
+
+  const commandOptions: Record<string, string | boolean> = {};
+  for (const name of [...strings.keys(), ...flags]) {
+    const owner = known.get(name)?.owner;
+    if (owner === undefined) continue;
+    if (owner !== chosen?.name) {
+      throw new UsageError(chosen ? `option --${name} does not apply to ${chosen.name}` : `option --${name} belongs to the command ${owner}`);
+    }
+    commandOptions[name] = strings.get(name)?.at(-1) ?? true;
+  }
+
+  if (chosen) {
+    const declared = chosen.args ?? [];
+    const required = declared.filter((a) => a.required).length;
+    if (args.length > declared.length) throw new UsageError(`unexpected argument "${args[declared.length]}" after ${chosen.name}`);
+    if (args.length < required && !help) {
+      throw new UsageError(`${chosen.name} needs ${declared.slice(args.length).map((a) => a.name).join(' ')}`);
+    }
+  } else if (command === 'help' && args.length > 1) {
+    throw new UsageError(`unexpected argument "${args[1]}" after help`);
+  }
+
+  const hubText = strings.get('hub')?.at(-1);
+  const envHub = env.ROOMWATCH_HUB === '' ? undefined : env.ROOMWATCH_HUB;
+  const line: CommandLine = {
+    command,
+    args,
+    help,
+    json: flags.has('json'),
+    hubUrl: new URL(defaults.hubUrl),
+    timeoutMs: defaults.timeoutMs,
+    filters: { sensor: [], room: [], metric: [] },
+    commandOptions,
+    token: undefined,
+  };
+  // Asking for help must work even next to a value that would be refused.
+  if (help || command === 'help') return line;
+
+  for (const name of FILTER_NAMES) line.filters[name] = parseNameList(name, strings.get(name) ?? []);
+  if (hubText !== undefined) line.hubUrl = parseHubUrl(hubText, '--hub');
+  else if (envHub !== undefined) line.hubUrl = parseHubUrl(envHub, 'ROOMWATCH_HUB');
+  const timeoutText = strings.get('timeout')?.at(-1);
+  if (timeoutText !== undefined) line.timeoutMs = parseIntegerOption('--timeout', timeoutText, 1, 3_600_000);
+  line.token = parseToken(env.ROOMWATCH_TOKEN);
+  return line;
+}
+
+/**
+ * Values of one filter flag, each flag a value or a comma-separated list; duplicates dropped,
+ * order kept. Spaces around commas are forgiven (`--room "hall, kitchen"`); empty items are not.
+ */
+export function parseNameList(name: keyof Filters, values: readonly string[]): string[] {
+  const rule = nameRules[name];
+  const out: string[] = [];
+  for (const value of values) {
+    for (const raw of value.split(',')) {
+      const item = raw.trim();
+      if (item === '') throw new UsageError(`--${name} has an empty item in "${value}"`);
+      if (!rule.check(item)) throw new UsageError(`invalid --${name} value "${item}": ${rule.what} must match ${rule.pattern.source}`);
+      if (!out.includes(item)) out.push(item);
+    }
+  }
+  return out;
+}
+
+/**
+ * The hub's base URL. A bare `host:port` gets `http://`, since that is what anyone typing it
+ * means; other schemes and embedded credentials are refused (tokens go in ROOMWATCH_TOKEN).
+ */
+export function parseHubUrl(text: string, source: string): URL {
+  const withScheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ? text : `http://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new UsageError(`invalid hub URL "${text}" (from ${source}); expected e.g. ${DEFAULT_HUB_URL}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`invalid hub URL "${text}" (from ${source}): only http and https are supported`);
+  }
+  if (url.username || url.password) {
+    throw new UsageError(`invalid hub URL (from ${source}): put credentials in ROOMWATCH_TOKEN, not in the URL`);
+  }
+  url.hash = '';
+  url.search = '';
+  return url;
+}
+
+/** A whole number in [min, max], written in plain digits. */
+export function parseIntegerOption(flag: string, text: string, min: number, max: number): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not "${text}"`);
+  }
+  return n;
+}
+
+function parseToken(token: string | undefined): string | undefined {
+  if (token === undefined || token === '') return undefined;
+  // A header value cannot hold these; say so here rather than as a confusing fetch failure.
+  if (!/^[\x21-\x7e]+$/.test(token)) throw new UsageError('ROOMWATCH_TOKEN must be printable ASCII without spaces');
+  return token;
+}
+
+/** True when any filter is given. */
+export function hasFilters(filters: Filters): boolean {
+  return FILTER_NAMES.some((name) => filters[name].length > 0);
+}

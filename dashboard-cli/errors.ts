@@ -1,0 +1,71 @@
+/**
+ * The CLI's failures and the exit code each one maps to (PROTOCOL.md §3: 0 done, 1 the hub
+ * refused, 2 usage, 3 no connection). Tests assert the exit codes and the error classes,
+ * not the wording.
+ */
+
+export const ExitCode = {
+  Done: 0,
+  HubRefused: 1,
+  Usage: 2,
+  NoConnection: 3,
+  // Not in the contract: a bug in the CLI itself must never look like an answer from the hub.
+  Internal: 70,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The command line cannot be carried out as written (exit 2). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The hub answered with an HTTP error status (exit 1). */
+export class HubRefused extends Error {
+  override readonly name = 'HubRefused';
+  constructor(
+    readonly status: number,
+    /** The contract's short error name (`bad_filter`, ...), absent when the body was not an error body. */
+    readonly code: string | undefined,
+    message: string,
+    /** Per-row problems of a refused upload (§2 "Bulk upload"), when the hub sent them. */
+    readonly rows?: readonly { line: number; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The hub answered 2xx, but not with what the contract promises (exit 1): the request reached
+ * a hub, so this is neither a usage error nor a missing connection.
+ */
+export class HubBadAnswer extends Error {
+  override readonly name = 'HubBadAnswer';
+  constructor(
+    readonly url: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** No answer from the hub: refused, unknown host, reset, or timed out (exit 3). */
+export class HubUnreachable extends Error {
+  override readonly name = 'HubUnreachable';
+  constructor(
+    /** The hub's base URL, as the user should check it. */
+    readonly url: string,
+    /** Why, for people: "connection refused", "timed out after 10000 ms", ... */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot reach the hub at ${url} (${reason})`, options);
+  }
+}
+
+export function exitCodeFor(error: unknown): ExitCode {
+  if (error instanceof UsageError) return ExitCode.Usage;
+  if (error instanceof HubRefused || error instanceof HubBadAnswer) return ExitCode.HubRefused;
+  if (error instanceof HubUnreachable) return ExitCode.NoConnection;
+  return ExitCode.Internal;
+}

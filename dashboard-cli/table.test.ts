@@ -1,0 +1,48 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { renderTable } from './table.ts';
+
+test('columns are as wide as their widest cell and separated by two spaces', () => {
+  const lines = renderTable([{ header: 'room' }, { header: 'sensor' }], [
+    ['server-room', 'a'],
+    ['hall', 'rack1-temp'],
+  ]);
+  assert.equal(lines, ['room         sensor', 'server-room  a', 'hall         rack1-temp']);
+});
+
+test('right-aligned columns put numbers flush right, header included', () => {
+  const lines = renderTable([{ header: 'metric' }, { header: 'value', align: 'right' }, { header: 'unit' }], [
+    ['temperature', '-1234.25', 'C'],
+    ['cpu_load', '7', '%'],
+  ]);
+  assert.equal(lines, ['metric          value  unit', 'temperature  -1234.25  C', 'cpu_load            7  %']);
+});
+
+test('lines carry no trailing spaces, even when the last cell is empty', () => {
+  const lines = renderTable([{ header: 'a' }, { header: 'unit' }], [['xyz', '']]);
+  assert.equal(lines, ['a    unit', 'xyz']);
+});
+
+test('widths count characters, so units like °C and µg/m³ line up', () => {
+  const lines = renderTable([{ header: 'unit' }, { header: 'n', align: 'right' }], [
+    ['°C', '1'],
+    ['µg/m³', '22'],
+  ]);
+  assert.equal(lines, ['unit    n', '°C      1', 'µg/m³  22']);
+});
+
+test('control characters in cells are replaced before measuring', () => {
+  const lines = renderTable([{ header: 'x' }, { header: 'y' }], [['a\x1bb', 'c']]);
+  assert.equal(lines, ['x    y', 'a?b  c']);
+});
+
+test('a header style is applied after padding and does not change the rows', () => {
+  const lines = renderTable([{ header: 'a' }, { header: 'b' }], [['long', 'z']], { header: (l) => `<${l}>` });
+  assert.equal(lines, ['<a     b>', 'long  z']);
+});
+
+test('a table with no rows is its header alone', () => {
+  assert.equal(renderTable([{ header: 'a' }, { header: 'b' }], []), ['a  b']);
+});
+
+test.run();

@@ -1,0 +1,59 @@
+/**
+ * Runs the CLI as users do, as its own process (`node --import tsx dashboard-cli/main.ts`),
+ * and waits for it to exit. No sleeps: the result is the process's exit, or a kill after a
+ * generous budget, so a slow machine only makes tests slower, never flaky.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCliProcess(
+  args: readonly string[],
+  options: {
+    env?: Record<string, string | undefined>;
+    budgetMs?: number;
+    /** Called with all stdout so far on each chunk: lets a test act on output, e.g. send SIGINT. */
+    onStdout?: (stdoutSoFar: string, child: ChildProcess) => void;
+  } = {},
+): Promise<CliResult> {
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1' };
+  // The developer's own settings must not leak into what a test proves.
+  delete env.ROOMWATCH_HUB;
+  delete env.ROOMWATCH_TOKEN;
+  Object.assign(env, options.env);
+  const budgetMs = options.budgetMs ?? 60_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'dashboard-cli/main.ts', ...args], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      options.onStdout?.(stdout, child);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`CLI ${args.join(' ')} did not exit within ${budgetMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, budgetMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
