@@ -153,9 +153,13 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       if (status === 'stopping') return;
       status = 'stopping';
       await sensors.stopAccepting();
-      await commits.drain();
+      try {
+        await commits.drain();
+      } catch (err) {
+        log.error({ err }, 'final commit failed');
+      }
       await sensors.finish();
-      await commits.drain(); // the disconnects of the sessions just closed
+      await commits.drain().catch((err: Error) => log.error({ err }, 'could not record the last disconnects')); // the sessions just closed
       commits.stop();
       await api?.close();
       await store.close();

@@ -269,7 +269,7 @@ async function recordConnections(c: DuckDBConnection, events: ConnectionEvent[])
   }
   const disconnects = events.filter((e) => e.kind === 'disconnect');
   if (disconnects.length > 0) {
-    await c.run('CREATE OR REPLACE TEMP TABLE ended (id BIGINT, at BIGINT)');
+    await c.run('CREATE OR REPLACE TEMP TABLE ended (id BIGINT, ended_at BIGINT)');
     const a = await c.createAppender('ended', 'main', 'temp');
     for (const e of disconnects) {
       a.appendBigInt(BigInt(e.id));
@@ -277,7 +277,7 @@ async function recordConnections(c: DuckDBConnection, events: ConnectionEvent[])
       a.endRow();
     }
     a.closeSync();
-    await c.run('UPDATE connections SET disconnected_at = ended.at FROM ended WHERE connections.id = ended.id');
+    await c.run('UPDATE connections SET disconnected_at = ended.ended_at FROM ended WHERE connections.id = ended.id');
   }
 }
 

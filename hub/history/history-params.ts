@@ -1,0 +1,78 @@
+/**
+ * Checks the parameters of `GET /api/v1/history.csv` (PROTOCOL.md §2): the filters, `from`
+ * and `to` (ISO 8601 with a zone, or integer ms), `every`, `time`. Any problem is a 400
+ * before a byte of CSV is sent.
+ */
+import { ApiError, ApiErrorCode } from '../http/api-error.ts';
+import { parseFilters } from '../http/filters.ts';
+import type { HistoryQuery } from './history-query.ts';
+
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ISO_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const MAX_EVERY_MS = 366 * 86_400_000;
+
+function bad(name: string, message: string): ApiError {
+  return new ApiError(400, ApiErrorCode.badParameter, `${name}: ${message}`);
+}
+
+/** A time as ISO 8601 with a zone or integer milliseconds; null if absent. */
+export function parseTimeParam(name: string, raw: unknown): number | null {
+  if (raw === undefined || raw === '') return null;
+  if (typeof raw !== 'string') throw bad(name, 'give it once');
+  if (/^-?\d+$/.test(raw)) {
+    const ms = Number(raw);
+    if (!Number.isSafeInteger(ms)) throw bad(name, `${raw} is out of range`);
+    return ms;
+  }
+  if (ISO_WITHOUT_ZONE.test(raw)) throw bad(name, `"${raw}" has no time zone; add Z or an offset like +01:00`);
+  if (!ISO_WITH_ZONE.test(raw)) throw bad(name, `"${raw.slice(0, 60)}" is neither ISO 8601 with a zone (2025-11-21T08:00:00Z) nor integer milliseconds`);
+  const ms = Date.parse(raw);
+  if (Number.isNaN(ms)) throw bad(name, `"${raw}" is not a real date and time`);
+  return ms;
+}
+
+/** A bucket length like 10s, 5m, 1h, 1d; null if absent. */
+export function parseEvery(raw: unknown): number | null {
+  if (raw === undefined || raw === '') return null;
+  if (typeof raw !== 'string') throw bad('every', 'give it once');
+  const m = /^(\d+)(ms|s|m|h|d|w)$/.exec(raw);
+  if (!m) throw bad('every', `"${raw.slice(0, 40)}" is not a bucket length like 10s, 5m, 1h or 1d`);
+  const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+  if (ms <= 0 || ms > MAX_EVERY_MS) throw bad('every', 'must be more than 0 and at most 366d');
+  return ms;
+}
+
+export function parseHistoryParams(query: Record<string, unknown>): HistoryQuery {
+  const filters = parseFilters(query);
+  const fromMs = parseTimeParam('from', query.from);
+  const toMs = parseTimeParam('to', query.to);
+  if (fromMs !== null && toMs !== null && toMs < fromMs) throw bad('to', 'is before from');
+  const time = query.time ?? 'iso';
+  if (time !== 'iso' && time !== 'ms') throw bad('time', 'must be iso or ms');
+  return {
+    sensors: filters.sensor ? [...filters.sensor] : null,
+    rooms: filters.room ? [...filters.room] : null,
+    metrics: filters.metric ? [...filters.metric] : null,
+    fromMs,
+    toMs,
+    everyMs: parseEvery(query.every),
+    time,
+  };
+}
+
+/** A file name that says what is in the export. */
+export function historyFileName(q: HistoryQuery): string {
+  const stamp = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z').replaceAll(':', '-');
+  const parts = ['roomwatch-history'];
+  parts.push(q.fromMs !== null ? stamp(q.fromMs) : 'start');
+  parts.push(q.toMs !== null ? stamp(q.toMs) : 'now');
+  if (q.everyMs !== null) parts.push(`every-${q.everyMs}ms`);
+  const names = (label: string, v: string[] | null) => {
+    if (v) parts.push(`${label}-${v.length <= 3 ? v.join('+') : `${v.length}`}`);
+  };
+  names('sensor', q.sensors);
+  names('room', q.rooms);
+  names('metric', q.metrics);
+  return parts.join('_').replace(/[^A-Za-z0-9._+-]/g, '-') + '.csv';
+}

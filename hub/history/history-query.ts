@@ -1,0 +1,58 @@
+/**
+ * A history request (`GET /api/v1/history.csv`, PROTOCOL.md §2), checked and in plain data,
+ * so it can cross to the store worker; and the SQL that answers it.
+ */
+
+export interface HistoryQuery {
+  sensors: string[] | null;
+  rooms: string[] | null;
+  metrics: string[] | null;
+  /** inclusive */
+  fromMs: number | null;
+  /** exclusive */
+  toMs: number | null;
+  /** bucket length; null for raw rows */
+  everyMs: number | null;
+  time: 'iso' | 'ms';
+}
+
+export const RAW_COLUMNS = ['ts', 'sensor', 'room', 'metric', 'value', 'unit'] as const;
+export const BUCKET_COLUMNS = ['ts', 'sensor', 'room', 'metric', 'unit', 'count', 'min', 'max', 'mean'] as const;
+
+// Names are checked against the contract's patterns before they get here, and none of the
+// patterns admits a quote; the doubling is a second line of defence.
+function list(values: string[]): string {
+  return values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ');
+}
+
+function where(q: HistoryQuery): string {
+  const parts: string[] = [];
+  if (q.sensors) parts.push(`s.sensor IN (${list(q.sensors)})`);
+  if (q.rooms) parts.push(`s.room IN (${list(q.rooms)})`);
+  if (q.metrics) parts.push(`s.metric IN (${list(q.metrics)})`);
+  if (q.fromMs !== null) parts.push(`r.ts >= ${Math.trunc(q.fromMs)}`);
+  if (q.toMs !== null) parts.push(`r.ts < ${Math.trunc(q.toMs)}`);
+  return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+}
+
+/**
+ * Raw rows: (series_id, ts, value), ordered by ts, sensor, metric. The order key of a series
+ * is precomputed as a small integer, so the sort compares integers, not strings.
+ */
+export function rawSql(q: HistoryQuery): string {
+  return `WITH s AS (SELECT id, sensor, room, metric, dense_rank() OVER (ORDER BY sensor, metric, room, unit) AS k FROM series)
+    SELECT r.series_id, r.ts, r.value FROM readings r JOIN s ON s.id = r.series_id
+    ${where(q)}
+    ORDER BY r.ts, s.k`;
+}
+
+/** Buckets aligned to the epoch: (series_id, bucket start, count, min, max, mean). */
+export function bucketSql(q: HistoryQuery): string {
+  const every = Math.trunc(q.everyMs!);
+  return `WITH s AS (SELECT id, sensor, room, metric, dense_rank() OVER (ORDER BY sensor, metric, room, unit) AS k FROM series)
+    SELECT r.series_id, (r.ts // ${every}) * ${every} AS bucket, count(*) AS n, min(r.value) AS lo, max(r.value) AS hi, avg(r.value) AS mean, any_value(s.k) AS k
+    FROM readings r JOIN s ON s.id = r.series_id
+    ${where(q)}
+    GROUP BY r.series_id, bucket
+    ORDER BY bucket, k`;
+}

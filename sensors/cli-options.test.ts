@@ -1,0 +1,85 @@
+// The simulator's flags and environment variables (PROTOCOL.md §3 "Running it").
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseSensorCli, type CliParse, type SensorCliOptions } from './cli-options.ts';
+
+function run(argv: string[], env: Record<string, string> = {}): SensorCliOptions {
+  const parsed = parseSensorCli(argv, env);
+  if (parsed.kind !== 'run') throw new Error(`expected options, got ${JSON.stringify(parsed)}`);
+  return parsed.options;
+}
+
+function usageError(argv: string[], env: Record<string, string> = {}): string {
+  const parsed: CliParse = parseSensorCli(argv, env);
+  if (parsed.kind !== 'usage-error') throw new Error(`expected a usage error, got ${JSON.stringify(parsed)}`);
+  return parsed.message;
+}
+
+test('with no flags: 10 sensors, 127.0.0.1:7777, one reading a second, the five default rooms', () => {
+  assert.equal(run([]), {
+    count: 10,
+    host: '127.0.0.1',
+    port: 7777,
+    intervalMs: 1000,
+    rooms: ['living-room', 'bedroom', 'kitchen', 'server-room', 'greenhouse'],
+    idPrefix: 'sim',
+    seed: 1,
+    durationMs: null,
+    token: undefined,
+    maxUnackedMessages: 10_000,
+  });
+});
+
+test('every flag is read, and wins over its environment variable', () => {
+  const env = { ROOMWATCH_HOST: 'hub.local', ROOMWATCH_TCP_PORT: '9000', ROOMWATCH_SENSOR_COUNT: '5' };
+  assert.equal(
+    run(['--count', '50', '--host', '10.0.0.2', '--port', '7788', '--interval', '250', '--rooms', 'a,b', '--prefix', 'lab', '--seed', '9', '--duration', '1.5', '--token', 't', '--max-unacked', '100'], env),
+    { count: 50, host: '10.0.0.2', port: 7788, intervalMs: 250, rooms: ['a', 'b'], idPrefix: 'lab', seed: 9, durationMs: 1500, token: 't', maxUnackedMessages: 100 },
+  );
+});
+
+test('environment variables fill in flags that are not given', () => {
+  const o = run([], {
+    ROOMWATCH_HOST: 'hub.local',
+    ROOMWATCH_TCP_PORT: '9000',
+    ROOMWATCH_SENSOR_COUNT: '5',
+    ROOMWATCH_SENSOR_INTERVAL_MS: '200',
+    ROOMWATCH_SENSOR_ROOMS: 'attic',
+    ROOMWATCH_SENSOR_PREFIX: 'env',
+    ROOMWATCH_SENSOR_SEED: '3',
+    ROOMWATCH_SENSOR_TOKEN: 'tok',
+  });
+  assert.equal([o.host, o.port, o.count, o.intervalMs, o.rooms, o.idPrefix, o.seed, o.token], ['hub.local', 9000, 5, 200, ['attic'], 'env', 3, 'tok']);
+});
+
+test('a bad value names the flag (or variable) and what is allowed', () => {
+  assert.match(usageError(['--count', '0']), /--count must be a whole number from 1 to 100000, got "0"/);
+  assert.match(usageError(['--count', 'ten']), /--count/);
+  assert.match(usageError(['--count', '1.5']), /--count/);
+  assert.match(usageError(['--count', '100001']), /--count/);
+  assert.match(usageError(['--port', '70000']), /--port must be a whole number from 1 to 65535/);
+  assert.match(usageError(['--port', '0']), /--port/);
+  assert.match(usageError(['--interval', '5']), /--interval must be a whole number from 10/);
+  assert.match(usageError(['--rooms', 'kitchen,,attic']), /--rooms must be a comma-separated list/);
+  assert.match(usageError(['--rooms', 'living room']), /--rooms.*"living room"/);
+  assert.match(usageError(['--prefix=-bad']), /--prefix must make valid sensor ids/);
+  assert.match(usageError(['--prefix', 'x'.repeat(62)]), /--prefix/);
+  assert.match(usageError(['--seed', '-1']), /--seed/);
+  assert.match(usageError(['--duration', '0']), /--duration must be a number of seconds above 0/);
+  assert.match(usageError(['--duration', 'soon']), /--duration/);
+  assert.match(usageError(['--host', '']), /--host/);
+  assert.match(usageError([], { ROOMWATCH_TCP_PORT: 'http' }), /ROOMWATCH_TCP_PORT must be a whole number/);
+});
+
+test('unknown flags, stray arguments and flags without their value are usage errors', () => {
+  assert.match(usageError(['--cuont', '5']), /cuont/);
+  assert.match(usageError(['50']), /50/);
+  assert.match(usageError(['--count']), /count/);
+});
+
+test('--help and -h ask for the usage text', () => {
+  assert.equal(parseSensorCli(['--help'], {}), { kind: 'help' });
+  assert.equal(parseSensorCli(['-h', '--count', 'nonsense'], {}), { kind: 'help' });
+});
+
+test.run();
