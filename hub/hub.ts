@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../protocol/codes.ts';
 import { buildApi, type HubStatus } from './http/api.ts';
+import { registerHistoryRoute } from './http/history-route.ts';
 import { GroupCommit } from './ingest/group-commit.ts';
 import { SeriesCatalog } from './ingest/series-catalog.ts';
 import type { CommandSink, IngestCounters } from './ingest/sensor-session.ts';
@@ -120,6 +121,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
         status: () => status,
         latest,
         registry,
+        routes: [(app) => registerHistoryRoute(app, { store })],
         health: () => ({
           version: VERSION,
           uptime_ms: now() - startedAt,

@@ -26,7 +26,8 @@ export function parseTimeParam(name: string, raw: unknown): number | null {
     return ms;
   }
   if (ISO_WITHOUT_ZONE.test(raw)) throw bad(name, `"${raw}" has no time zone; add Z or an offset like +01:00`);
-  if (!ISO_WITH_ZONE.test(raw)) throw bad(name, `"${raw.slice(0, 60)}" is neither ISO 8601 with a zone (2025-11-21T08:00:00Z) nor integer milliseconds`);
+  if (!ISO_WITH_ZONE.test(raw))
+    throw bad(name, `"${raw.slice(0, 60)}" is neither ISO 8601 with a zone (2025-11-21T08:00:00Z) nor integer milliseconds`);
   const ms = Date.parse(raw);
   if (Number.isNaN(ms)) throw bad(name, `"${raw}" is not a real date and time`);
   return ms;
@@ -63,7 +64,11 @@ export function parseHistoryParams(query: Record<string, unknown>): HistoryQuery
 
 /** A file name that says what is in the export. */
 export function historyFileName(q: HistoryQuery): string {
-  const stamp = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z').replaceAll(':', '-');
+  const stamp = (ms: number) =>
+    new Date(ms)
+      .toISOString()
+      .replace(/\.000Z$/, 'Z')
+      .replaceAll(':', '-');
   const parts = ['roomwatch-history'];
   parts.push(q.fromMs !== null ? stamp(q.fromMs) : 'start');
   parts.push(q.toMs !== null ? stamp(q.toMs) : 'now');

@@ -35,6 +35,34 @@ function where(q: HistoryQuery): string {
   return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
 }
 
+/** Count and ts range of what a query selects, to cut it into windows. */
+export function extentSql(q: HistoryQuery): string {
+  return `SELECT count(*), min(r.ts), max(r.ts) FROM readings r JOIN series s ON s.id = r.series_id ${where(q)}`;
+}
+
+/**
+ * The query cut to [fromMs, toMs) windows of about `rowsPerWindow` rows each (assuming an even
+ * spread): each window is sorted on its own, so the sort's memory is one window's, not the
+ * export's. With buckets, windows are whole buckets, so no bucket is split across two.
+ */
+export function windows(q: HistoryQuery, count: number, minTs: number, maxTs: number, rowsPerWindow: number): HistoryQuery[] {
+  const n = Math.max(1, Math.ceil(count / rowsPerWindow));
+  const align = q.everyMs ?? 1;
+  const start = Math.floor(minTs / align) * align;
+  const end = maxTs + 1;
+  let width = Math.ceil((end - start) / n / align) * align;
+  if (width <= 0) width = align;
+  const out: HistoryQuery[] = [];
+  for (let lo = start; lo < end; lo += width) {
+    out.push({
+      ...q,
+      fromMs: Math.max(lo, q.fromMs ?? -Infinity),
+      toMs: Math.min(lo + width, q.toMs ?? Infinity),
+    });
+  }
+  return out;
+}
+
 /**
  * Raw rows: (series_id, ts, value), ordered by ts, sensor, metric. The order key of a series
  * is precomputed as a small integer, so the sort compares integers, not strings.

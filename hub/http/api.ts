@@ -17,6 +17,8 @@ export interface ApiDeps {
   health(): Record<string, unknown>;
   latest: LatestView;
   registry: SensorRegistry;
+  /** the feature routes (history, upload, report-now, stream, metrics) */
+  routes?: ((app: FastifyInstance) => void)[];
 }
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
@@ -57,5 +59,6 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return { readings: deps.latest.readings(filters) };
   });
 
+  for (const register of deps.routes ?? []) register(app);
   return app;
 }

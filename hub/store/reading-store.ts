@@ -5,10 +5,18 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { DATABASE_FILE } from './schema.ts';
-import { columnBuffers, type CommitRequest, type CommitResult, type FromStore, type LoadedState, type StoreConfig, type ToStore } from './store-messages.ts';
+import type { HistoryQuery } from '../history/history-query.ts';
+import { columnBuffers, type CommitRequest, type CommitResult, type FromStore, type LoadedState, type RecentQuery, type StoreConfig, type ToStore } from './store-messages.ts';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 type Request = ToStore extends infer T ? (T extends { reqId: number } ? Omit<T, 'reqId'> : never) : never;
+type Reply = Exclude<FromStore, { stream: number }>;
+
+export interface ExportHandle {
+  done: Promise<{ rows: number }>;
+  credit(): void;
+  cancel(): void;
+}
 
 export interface ReadingStoreOptions {
   dataDir: string;
@@ -23,6 +31,8 @@ export class ReadingStore {
   /** by request id */
   private readonly pending = new Map<number, Pending>();
   private failure: Error | null = null;
+  /** by export request id: where its CSV chunks go */
+  private readonly streams = new Map<number, (chunk: Buffer) => void>();
 
   constructor(private readonly options: ReadingStoreOptions) {}
 
@@ -38,11 +48,16 @@ export class ReadingStore {
       { eval: true, name: 'roomwatch-store' },
     );
     this.worker.on('message', (reply: FromStore) => {
-      const p = this.pending.get(reply.reqId);
+      if ('stream' in reply) {
+        this.streams.get(reply.stream)?.(Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength));
+        return;
+      }
+      const r = reply as Reply;
+      const p = this.pending.get(r.reqId);
       if (!p) return;
-      this.pending.delete(reply.reqId);
-      if (reply.ok) p.resolve(reply.result);
-      else p.reject(new Error(reply.message));
+      this.pending.delete(r.reqId);
+      if (r.ok) p.resolve(r.result);
+      else p.reject(new Error(r.message));
     });
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', (code) => this.failAll(new Error(`store worker exited with code ${code}`)));
@@ -58,6 +73,29 @@ export class ReadingStore {
   commit(commit: CommitRequest): Promise<CommitResult> {
     // The rows move to the worker and come back with the result: no copy either way.
     return this.request({ op: 'commit', commit }, columnBuffers(commit.fresh, commit.maybeDuplicate)) as Promise<CommitResult>;
+  }
+
+  /**
+   * Streams a history export: `onData` gets CSV chunks; call `credit()` once per chunk the
+   * consumer has taken, so the worker stays at most a few chunks ahead. `cancel()` stops it.
+   */
+  exportHistory(query: HistoryQuery, onData: (chunk: Buffer) => void): ExportHandle {
+    const exportId = this.nextReqId;
+    this.streams.set(exportId, onData);
+    const done = (this.request({ op: 'export', query }) as Promise<{ rows: number }>).finally(() => this.streams.delete(exportId));
+    return {
+      done,
+      credit: () => this.post({ op: 'export-credit', reqId: 0, exportId }),
+      cancel: () => this.post({ op: 'export-cancel', reqId: 0, exportId }),
+    };
+  }
+
+  recent(query: RecentQuery): Promise<{ seriesId: number; ts: number; value: number }[]> {
+    return this.request({ op: 'recent', query }) as Promise<{ seriesId: number; ts: number; value: number }[]>;
+  }
+
+  private post(msg: ToStore): void {
+    if (this.worker && !this.failure) this.worker.postMessage(msg);
   }
 
   async close(): Promise<void> {

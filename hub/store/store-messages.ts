@@ -1,3 +1,4 @@
+import type { HistoryQuery } from '../history/history-query.ts';
 /**
  * Messages between the hub's main thread and the store worker (store-worker.ts).
  * Columns travel as typed arrays (structured clone copies them, which is a memcpy).
@@ -77,7 +78,26 @@ export interface CommitResult {
 export type ToStore =
   | { op: 'open'; reqId: number; config: StoreConfig }
   | { op: 'commit'; reqId: number; commit: CommitRequest }
-  | { op: 'close'; reqId: number };
+  | { op: 'close'; reqId: number }
+  /** streamed: `data` messages under credit, then the reply { rows } */
+  | { op: 'export'; reqId: number; query: HistoryQuery }
+  | { op: 'export-credit'; reqId: number; exportId: number }
+  | { op: 'export-cancel'; reqId: number; exportId: number }
+  | { op: 'recent'; reqId: number; query: RecentQuery };
+
+/** The newest `limit` readings that match, for a stream subscriber's replay. */
+export interface RecentQuery {
+  sensors: string[] | null;
+  rooms: string[] | null;
+  metrics: string[] | null;
+  limit: number;
+}
+
+/** One chunk of a streamed export: CSV bytes. */
+export interface StreamData {
+  stream: number;
+  data: Uint8Array;
+}
 
 /** The buffers of some columns, to transfer them between threads instead of copying. */
 export function columnBuffers(...cols: Columns[]): ArrayBuffer[] {
@@ -85,5 +105,6 @@ export function columnBuffers(...cols: Columns[]): ArrayBuffer[] {
 }
 
 export type FromStore =
+  | StreamData
   | { reqId: number; ok: true; result: unknown; transfer?: ArrayBuffer[] }
   | { reqId: number; ok: false; message: string };

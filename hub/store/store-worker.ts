@@ -17,8 +17,23 @@ import {
   type DuckDBDoubleVector,
   type DuckDBIntegerVector,
 } from '@duckdb/node-api';
+import { BUCKET_HEADER, IsoClock, RAW_HEADER, seriesFields } from '../history/csv-rows.ts';
+import { bucketSql, extentSql, rawSql, windows, type HistoryQuery } from '../history/history-query.ts';
 import { DDL, SCHEMA_VERSION } from './schema.ts';
-import { columnBuffers, type Columns, type CommitRequest, type CommitResult, type ConnectionEvent, type FromStore, type LoadedState, type SensorRow, type StoreConfig, type ToStore } from './store-messages.ts';
+import {
+  columnBuffers,
+  type Columns,
+  type CommitRequest,
+  type CommitResult,
+  type ConnectionEvent,
+  type FromStore,
+  type LoadedState,
+  type RecentQuery,
+  type SensorRow,
+  type SeriesDef,
+  type StoreConfig,
+  type ToStore,
+} from './store-messages.ts';
 
 const port = parentPort;
 if (!port) throw new Error('store-worker.ts runs only as a worker thread');
@@ -59,7 +74,9 @@ async function open(config: StoreConfig): Promise<LoadedState> {
       (SELECT last_seen FROM sensors WHERE sensors.sensor = connections.sensor), connected_at)
     WHERE disconnected_at IS NULL`);
 
-  const series = (await db.runAndReadAll('SELECT id, sensor, room, metric, unit FROM series ORDER BY id')).getRowObjectsJS() as unknown as LoadedState['series'];
+  const series = (
+    await db.runAndReadAll('SELECT id, sensor, room, metric, unit FROM series ORDER BY id')
+  ).getRowObjectsJS() as unknown as LoadedState['series'];
   const newestRows = (
     await db.runAndReadAll('SELECT series_id, max(ts) AS ts, arg_max(value, ts) AS value, count(*) AS n FROM readings GROUP BY series_id')
   ).getRows();
@@ -68,18 +85,16 @@ async function open(config: StoreConfig): Promise<LoadedState> {
     readingCount += Number(n);
     return { seriesId: Number(seriesId), ts: Number(ts), value: Number(value) };
   });
-  const sensors = (
-    await db.runAndReadAll('SELECT sensor, room, first_seen, last_seen, address, declared_metrics FROM sensors')
-  ).getRows().map(
-    ([sensor, room, firstSeen, lastSeen, address, declared]): SensorRow => ({
+  const sensors = (await db.runAndReadAll('SELECT sensor, room, first_seen, last_seen, address, declared_metrics FROM sensors'))
+    .getRows()
+    .map(([sensor, room, firstSeen, lastSeen, address, declared]): SensorRow => ({
       sensor: String(sensor),
       room: String(room),
       firstSeen: Number(firstSeen),
       lastSeen: Number(lastSeen),
       address: address === null ? null : String(address),
       declaredMetrics: JSON.parse(String(declared)) as Record<string, string>,
-    }),
-  );
+    }));
   const maxConn = (await db.runAndReadAll('SELECT coalesce(max(id), 0) FROM connections')).getRows()[0]?.[0];
   return {
     series: series.map((s) => ({ ...s, id: Number(s.id) })),
@@ -292,6 +307,122 @@ async function close(): Promise<void> {
   instance = null;
 }
 
+/** Exports under way, by request id: the credits the main thread has granted. */
+const exportsInFlight = new Map<number, { credits: number; wake: (() => void) | null; cancelled: boolean }>();
+const INITIAL_CREDITS = 4;
+const CHUNK_CHARS = 256 * 1024;
+/** rows sorted at once in an export: bounds the sort's memory whatever the export's size */
+const EXPORT_WINDOW_ROWS = 250_000;
+
+async function loadSeries(c: DuckDBConnection): Promise<SeriesDef[]> {
+  const rows = (await c.runAndReadAll('SELECT id, sensor, room, metric, unit FROM series')).getRows();
+  return rows.map(([id, sensor, room, metric, unit]) => ({
+    id: Number(id),
+    sensor: String(sensor),
+    room: String(room),
+    metric: String(metric),
+    unit: String(unit),
+  }));
+}
+
+/**
+ * Streams a history export as CSV on a connection of its own, so commits go on meanwhile
+ * (DuckDB's MVCC gives the export a consistent snapshot). Sends at most the granted number
+ * of chunks ahead of the HTTP client; a cancel stops the query.
+ */
+async function runExport(reqId: number, q: HistoryQuery): Promise<{ rows: number }> {
+  const state = { credits: INITIAL_CREDITS, wake: null as (() => void) | null, cancelled: false };
+  exportsInFlight.set(reqId, state);
+  const c = await instance!.connect();
+  try {
+    const fields = seriesFields(await loadSeries(c));
+    const [count, minTs, maxTs] = ((await c.runAndReadAll(extentSql(q))).getRows()[0] ?? [0, null, null]).map((v) =>
+      v === null ? null : Number(v),
+    );
+    const parts = count ? windows(q, count, minTs!, maxTs!, EXPORT_WINDOW_ROWS) : [];
+    const clock = new IsoClock();
+    const iso = q.time === 'iso';
+    let text = q.everyMs !== null ? BUCKET_HEADER : RAW_HEADER;
+    let rows = 0;
+    const send = async () => {
+      while (state.credits === 0 && !state.cancelled) await new Promise<void>((r) => (state.wake = r));
+      if (state.cancelled) return;
+      state.credits--;
+      const data = Buffer.from(text);
+      text = '';
+      port!.postMessage({ stream: reqId, data }, [data.buffer as ArrayBuffer]);
+    };
+    // The next window is queried (and sorted, in DuckDB's threads) on a second connection while
+    // this one is formatted, so the sort and the formatting overlap.
+    const c2 = parts.length > 1 ? await instance!.connect() : c;
+    const start = (i: number) => (i < parts.length ? (i % 2 ? c2 : c).stream(q.everyMs !== null ? bucketSql(parts[i]!) : rawSql(parts[i]!)) : null);
+    let next = start(0);
+    for (let i = 0; i < parts.length; i++) {
+      if (state.cancelled) break;
+      const result = await next!;
+      next = start(i + 1);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0 || state.cancelled) break;
+        const n = chunk.rowCount;
+        const sid = (chunk.getColumnVector(0) as unknown as { items: Int32Array }).items;
+        const ts = bigIntsAsNumbers((chunk.getColumnVector(1) as unknown as { items: BigInt64Array }).items, n);
+        if (q.everyMs === null) {
+          const value = (chunk.getColumnVector(2) as unknown as { items: Float64Array }).items;
+          for (let i = 0; i < n; i++) {
+            const f = fields[sid[i]!]!;
+            text += `${iso ? clock.format(ts[i]!) : ts[i]},${f.names},${value[i]},${f.unit}\n`;
+          }
+        } else {
+          const count = bigIntsAsNumbers((chunk.getColumnVector(2) as unknown as { items: BigInt64Array }).items, n);
+          const lo = (chunk.getColumnVector(3) as unknown as { items: Float64Array }).items;
+          const hi = (chunk.getColumnVector(4) as unknown as { items: Float64Array }).items;
+          const mean = (chunk.getColumnVector(5) as unknown as { items: Float64Array }).items;
+          for (let i = 0; i < n; i++) {
+            const f = fields[sid[i]!]!;
+            text += `${iso ? clock.format(ts[i]!) : ts[i]},${f.names},${f.unit},${count[i]},${lo[i]},${hi[i]},${mean[i]}\n`;
+          }
+        }
+        rows += n;
+        if (text.length >= CHUNK_CHARS) await send();
+      }
+    }
+    if (text.length > 0 && !state.cancelled) await send();
+    await next?.catch(() => {});
+    if (c2 !== c) c2.closeSync();
+    return { rows };
+  } finally {
+    exportsInFlight.delete(reqId);
+    c.closeSync();
+  }
+}
+
+function bigIntsAsNumbers(items: BigInt64Array, n: number): Float64Array {
+  const halves = new Int32Array(items.buffer, items.byteOffset, n * 2);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = halves[2 * i + 1]! * TWO_32 + (halves[2 * i]! >>> 0);
+  return out;
+}
+
+/** The newest `limit` readings matching, oldest first. */
+async function recent(q: RecentQuery): Promise<{ seriesId: number; ts: number; value: number }[]> {
+  const c = await instance!.connect();
+  try {
+    const list = (v: string[]) => v.map((x) => `'${x.replaceAll("'", "''")}'`).join(', ');
+    const where: string[] = [];
+    if (q.sensors) where.push(`s.sensor IN (${list(q.sensors)})`);
+    if (q.rooms) where.push(`s.room IN (${list(q.rooms)})`);
+    if (q.metrics) where.push(`s.metric IN (${list(q.metrics)})`);
+    const rows = (
+      await c.runAndReadAll(`SELECT r.series_id, r.ts, r.value FROM readings r JOIN series s ON s.id = r.series_id
+        ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.ts DESC, s.sensor DESC, s.metric DESC LIMIT ${Math.trunc(q.limit)}`)
+    ).getRows();
+    return rows.reverse().map(([sid, ts, value]) => ({ seriesId: Number(sid), ts: Number(ts), value: Number(value) }));
+  } finally {
+    c.closeSync();
+  }
+}
+
 async function handle(msg: ToStore): Promise<unknown> {
   switch (msg.op) {
     case 'open':
@@ -300,22 +431,46 @@ async function handle(msg: ToStore): Promise<unknown> {
       return commit(msg.commit);
     case 'close':
       return close();
+    default:
+      throw new Error(`unexpected store request ${msg.op}`);
   }
 }
 
-// Strictly one request at a time, in arrival order.
+async function reply(msg: ToStore, work: () => Promise<unknown>): Promise<void> {
+  let answer: FromStore;
+  let transfer: ArrayBuffer[] = [];
+  try {
+    const result = await work();
+    if (msg.op === 'commit') transfer = columnBuffers(msg.commit.fresh, msg.commit.maybeDuplicate);
+    answer = { reqId: msg.reqId, ok: true, result };
+  } catch (err) {
+    answer = { reqId: msg.reqId, ok: false, message: err instanceof Error ? err.message : String(err) };
+  }
+  port!.postMessage(answer, transfer);
+}
+
+// Writes and opening/closing go strictly one at a time, in arrival order; reads (exports,
+// replays) run beside them on connections of their own, so a long export never holds ingest.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (msg: ToStore) => {
-  queue = queue.then(async () => {
-    let reply: FromStore;
-    let transfer: ArrayBuffer[] = [];
-    try {
-      const result = await handle(msg);
-      if (msg.op === 'commit') transfer = columnBuffers(msg.commit.fresh, msg.commit.maybeDuplicate);
-      reply = { reqId: msg.reqId, ok: true, result };
-    } catch (err) {
-      reply = { reqId: msg.reqId, ok: false, message: err instanceof Error ? err.message : String(err) };
+  switch (msg.op) {
+    case 'export':
+      void reply(msg, () => runExport(msg.reqId, msg.query));
+      return;
+    case 'recent':
+      void reply(msg, () => recent(msg.query));
+      return;
+    case 'export-credit':
+    case 'export-cancel': {
+      const state = exportsInFlight.get(msg.exportId);
+      if (!state) return;
+      if (msg.op === 'export-credit') state.credits++;
+      else state.cancelled = true;
+      state.wake?.();
+      state.wake = null;
+      return;
     }
-    port.postMessage(reply, transfer);
-  });
+    default:
+      queue = queue.then(() => reply(msg, () => handle(msg)));
+  }
 });

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DATABASE_FILE } from '../../hub/store/schema.ts';
 import { type Dataset } from './dataset.ts';
-import { cpuSeconds, peakRssBytes, startHub } from './hub-process.ts';
+import { runExport } from './export.ts';
+import { cpuSeconds, peakRssBytes, startHub, type RunningHub } from './hub-process.ts';
 import { buildPayloads, runIngest, type IngestMode } from './ingest.ts';
 
 const { values } = parseArgs({
@@ -42,7 +43,9 @@ const progress = (s: string) => {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${s}`);
 };
 
-async function ingest(name: string, mode: IngestMode): Promise<string> {
+const extraRows: string[] = [];
+
+async function ingest(name: string, mode: IngestMode, after?: (hub: RunningHub, dataDir: string) => Promise<void>): Promise<string> {
   progress(`${name}: building payloads`);
   const { payloads, lastSeqs, readings } = buildPayloads(d, mode);
   const dataDir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-'));
@@ -56,6 +59,7 @@ async function ingest(name: string, mode: IngestMode): Promise<string> {
   const genUsage = process.cpuUsage(gen0);
   const genCpu = (genUsage.user + genUsage.system) / 1e6;
   const peak = peakRssBytes(pid);
+  if (after) await after(hub, dataDir);
   await hub.stop();
   const bytes = statSync(join(dataDir, DATABASE_FILE)).size;
   rows.push([name, fmt(readings), fmt((readings / elapsedMs) * 1000), (elapsedMs / 1000).toFixed(2), cpu.toFixed(1), genCpu.toFixed(1), mb(peak), (bytes / readings).toFixed(2)]);
@@ -80,9 +84,27 @@ process.stdout.write(`Roomwatch bench: ${d.sensors} sensors x 3 metrics x ${d.se
   `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n\n`);
 const keep: string[] = [];
 if (want('ingest-line')) keep.push(await ingest('ingest, one reading per line', { kind: 'line' }));
-if (want('ingest-batch')) keep.push(await ingest(`ingest, batches of ${batchSize}`, { kind: 'batch', size: batchSize }));
+if (want('ingest-batch')) {
+  keep.push(
+    await ingest(`ingest, batches of ${batchSize}`, { kind: 'batch', size: batchSize }, async (hub, dataDir) => {
+      if (!want('export')) return;
+      progress('export: downloading history.csv');
+      const file = join(dataDir, 'export.csv');
+      const e = await runExport(hub.httpPort, hub.child.pid!, file);
+      extraRows.push(
+        `| history export, all rows, over HTTP | ${fmt(e.rows)} rows, ${mb(e.bytes)} MB | ${fmt((e.rows / e.elapsedMs) * 1000)} rows/s | ` +
+          `first byte after ${e.firstByteMs.toFixed(0)} ms | hub RSS growth ${mb(e.rssGrowthBytes)} MB |`,
+      );
+      progress('');
+    }),
+  );
+}
 process.stdout.write('| workload | readings | readings/s | wall s | hub CPU s | load generator CPU s | hub peak RSS MB | bytes/reading |\n|---|---|---|---|---|---|---|---|\n');
 for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
+if (extraRows.length > 0) {
+  process.stdout.write('\n| workload | size | rate | latency | memory |\n|---|---|---|---|---|\n');
+  for (const r of extraRows) process.stdout.write(r + '\n');
+}
 const last = keep.at(-1);
 if (last && want('restart')) {
   const ms = await restartToHealthy(last);

@@ -1,0 +1,45 @@
+/**
+ * Formats history rows as CSV text, in the store worker, a chunk of rows at a time.
+ * Sensor, room and metric names cannot contain a comma, quote or line break (their patterns
+ * forbid them), so only the unit can need quoting; each series' fields are quoted once by
+ * csv-stringify and reused for every row of the series.
+ */
+import { stringify } from 'csv-stringify/sync';
+import type { SeriesDef } from '../store/store-messages.ts';
+
+export interface SeriesFields {
+  /** `sensor,room,metric` */
+  names: string;
+  /** the unit, RFC 4180 quoted where needed */
+  unit: string;
+}
+
+export function seriesFields(series: SeriesDef[]): (SeriesFields | undefined)[] {
+  const out: (SeriesFields | undefined)[] = [];
+  for (const s of series) {
+    out[s.id] = {
+      names: stringify([[s.sensor, s.room, s.metric]], { eof: false }),
+      unit: s.unit === '' ? '' : stringify([[s.unit]], { eof: false }),
+    };
+  }
+  return out;
+}
+
+/** ISO 8601 UTC with milliseconds, cached per second: rows come in ts order. */
+export class IsoClock {
+  private second = NaN;
+  private prefix = '';
+
+  format(ms: number): string {
+    const second = Math.floor(ms / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.prefix = new Date(second * 1000).toISOString().slice(0, 20); // "2025-11-21T08:00:00."
+    }
+    const frac = ms - second * 1000;
+    return this.prefix + (frac < 10 ? '00' : frac < 100 ? '0' : '') + frac + 'Z';
+  }
+}
+
+export const RAW_HEADER = 'ts,sensor,room,metric,value,unit\n';
+export const BUCKET_HEADER = 'ts,sensor,room,metric,unit,count,min,max,mean\n';
