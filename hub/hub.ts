@@ -3,11 +3,13 @@
  * process.env nor process.argv (hub/main.ts does), so tests start it on port 0 in-process.
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../protocol/codes.ts';
 import { buildApi, type HubStatus } from './http/api.ts';
 import { registerHistoryRoute } from './http/history-route.ts';
+import { registerUploadRoute } from './upload/upload-route.ts';
 import { GroupCommit } from './ingest/group-commit.ts';
 import { SeriesCatalog } from './ingest/series-catalog.ts';
 import type { CommandSink, IngestCounters } from './ingest/sensor-session.ts';
@@ -121,7 +123,19 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
         status: () => status,
         latest,
         registry,
-        routes: [(app) => registerHistoryRoute(app, { store })],
+        routes: [
+          (app) => registerHistoryRoute(app, { store }),
+          (app) =>
+            registerUploadRoute(app, {
+              store,
+              catalog,
+              registry,
+              now,
+              publishLimit: 10_000,
+              spoolDir: join(options.storeTempDir!, 'uploads'),
+              maxUploadBytes: options.maxUploadBytes,
+            }),
+        ],
         health: () => ({
           version: VERSION,
           uptime_ms: now() - startedAt,
@@ -146,7 +160,14 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       const tcpPort = await sensors.start(options.host, options.tcpPort);
       status = 'ok';
       log.info(
-        { host: options.host, tcpPort, httpPort, dataDir: options.dataDir, readings: state.readingCount, loadMs: Math.round(performance.now() - loadStarted) },
+        {
+          host: options.host,
+          tcpPort,
+          httpPort,
+          dataDir: options.dataDir,
+          readings: state.readingCount,
+          loadMs: Math.round(performance.now() - loadStarted),
+        },
         'hub listening',
       );
       return { host: options.host, tcpPort, httpPort };

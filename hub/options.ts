@@ -28,6 +28,8 @@ export interface HubOptions {
   /** a sensor that leaves this much of the hub's output unread is frozen and dropped */
   maxWriteBufferBytes: number;
   maxSensorConnections: number;
+  /** the largest CSV upload accepted; over it 413 and nothing stored */
+  maxUploadBytes: number;
   /** DuckDB's memory limit: it would take 80% of the machine otherwise */
   storeMemoryLimit: string;
   storeThreads: number;
@@ -52,6 +54,7 @@ export const defaultHubOptions = {
   errorWindowMs: 10_000,
   maxWriteBufferBytes: 1024 * 1024,
   maxSensorConnections: 20_000,
+  maxUploadBytes: 1024 * 1024 * 1024,
   storeMemoryLimit: '512MB',
   storeThreads: 2,
   storeTempDir: null,
@@ -66,7 +69,8 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
   const problems: string[] = [];
   const port = (name: keyof HubOptions) => {
     const v = o[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) problems.push(`${name} must be a port number from 0 to 65535, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535)
+      problems.push(`${name} must be a port number from 0 to 65535, got ${String(v)}`);
   };
   const positive = (name: keyof HubOptions) => {
     const v = o[name];
@@ -74,10 +78,24 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
   };
   port('tcpPort');
   port('httpPort');
-  for (const k of ['maxLineBytes', 'flushIntervalMs', 'maxRowsPerFlush', 'maxBufferedRows', 'idleTimeoutMs', 'maxErrors', 'errorWindowMs', 'maxWriteBufferBytes', 'maxSensorConnections', 'storeThreads'] as const) positive(k);
+  for (const k of [
+    'maxLineBytes',
+    'flushIntervalMs',
+    'maxRowsPerFlush',
+    'maxBufferedRows',
+    'idleTimeoutMs',
+    'maxErrors',
+    'errorWindowMs',
+    'maxWriteBufferBytes',
+    'maxSensorConnections',
+    'maxUploadBytes',
+    'storeThreads',
+  ] as const)
+    positive(k);
   if (o.maxLineBytes < 1024) problems.push(`maxLineBytes must be at least 1024, got ${o.maxLineBytes}`);
   if (o.maxBufferedRows < o.maxRowsPerFlush) problems.push('maxBufferedRows must be at least maxRowsPerFlush');
-  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)$/i.test(o.storeMemoryLimit)) problems.push(`storeMemoryLimit must look like 512MB or 2GB, got "${o.storeMemoryLimit}"`);
+  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)$/i.test(o.storeMemoryLimit))
+    problems.push(`storeMemoryLimit must look like 512MB or 2GB, got "${o.storeMemoryLimit}"`);
   if (typeof o.host !== 'string' || o.host.length === 0) problems.push('host must be a host name or address');
   if (typeof o.dataDir !== 'string' || o.dataDir.length === 0) problems.push('dataDir must be a folder path');
   if (!LOG_LEVELS.includes(o.logLevel)) problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${o.logLevel}"`);

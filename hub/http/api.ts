@@ -22,26 +22,48 @@ export interface ApiDeps {
 }
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: false });
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: false,
+  });
 
   app.setErrorHandler((err: Error, request, reply) => {
     if (err instanceof ApiError) return reply.status(err.status).send(err.body());
     const statusCode = (err as Error & { statusCode?: unknown }).statusCode;
     const status = typeof statusCode === 'number' ? statusCode : 500;
     if (status >= 500) request.log.error({ err }, 'request failed');
-    const code = status === 413 ? 'too_large' : status === 415 ? 'unsupported_media_type' : status < 500 ? ApiErrorCode.badRequest : ApiErrorCode.internal;
+    const code =
+      status === 413
+        ? 'too_large'
+        : status === 415
+          ? 'unsupported_media_type'
+          : status < 500
+            ? ApiErrorCode.badRequest
+            : ApiErrorCode.internal;
     return reply.status(status).send({ error: { code, message: status < 500 ? err.message : 'the hub failed internally; see its log' } });
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: ApiErrorCode.notFound, message: `no route ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1/` } }),
+    reply
+      .status(404)
+      .send({
+        error: {
+          code: ApiErrorCode.notFound,
+          message: `no route ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1/`,
+        },
+      }),
   );
 
   // While starting or stopping, only health answers (with 503); the rest waits for the store.
   app.addHook('onRequest', async (request) => {
     const status = deps.status();
     if (status === 'ok' || request.url.startsWith('/api/v1/health')) return;
-    throw new ApiError(503, status === 'starting' ? ApiErrorCode.starting : ApiErrorCode.stopping, `the hub is ${status}; try again shortly`);
+    throw new ApiError(
+      503,
+      status === 'starting' ? ApiErrorCode.starting : ApiErrorCode.stopping,
+      `the hub is ${status}; try again shortly`,
+    );
   });
 
   app.get('/api/v1/health', async (_request, reply) => {

@@ -45,5 +45,7 @@ export function parseFilters(source: Record<string, unknown> | null | undefined)
 }
 
 export function matches(f: Filters, sensor: string, room: string, metric: string): boolean {
-  return (f.sensor === null || f.sensor.has(sensor)) && (f.room === null || f.room.has(room)) && (f.metric === null || f.metric.has(metric));
+  return (
+    (f.sensor === null || f.sensor.has(sensor)) && (f.room === null || f.room.has(room)) && (f.metric === null || f.metric.has(metric))
+  );
 }

@@ -177,7 +177,15 @@ export class SensorSession implements AckTarget {
       case 'report': {
         if (!this.ctx.commands.isKnown(m.id)) {
           if (m.seq !== undefined) this.noteSeq(m.seq);
-          return this.reject({ code: ErrorCode.UnknownCommand, message: `no command with id "${m.id}" was sent`, id: m.id, ...(m.seq !== undefined ? { seq: m.seq } : {}) }, now);
+          return this.reject(
+            {
+              code: ErrorCode.UnknownCommand,
+              message: `no command with id "${m.id}" was sent`,
+              id: m.id,
+              ...(m.seq !== undefined ? { seq: m.seq } : {}),
+            },
+            now,
+          );
         }
         if (!this.takeSeq(m.seq, now)) return this.state !== 'closed';
         const units: string[] = [];
@@ -246,7 +254,10 @@ export class SensorSession implements AckTarget {
   private takeSeq(seq: number | undefined, now: number): boolean {
     if (seq === undefined) return true;
     if (seq <= this.lastSeq) {
-      this.reject({ code: ErrorCode.InvalidValue, message: `seq ${seq} is not above the previous seq ${this.lastSeq} of this connection`, seq }, now);
+      this.reject(
+        { code: ErrorCode.InvalidValue, message: `seq ${seq} is not above the previous seq ${this.lastSeq} of this connection`, seq },
+        now,
+      );
       return false;
     }
     this.lastSeq = seq;
@@ -278,7 +289,10 @@ export class SensorSession implements AckTarget {
       this.errorsInWindow = 0;
     }
     if (++this.errorsInWindow > this.ctx.limits.maxErrors) {
-      this.closeWithError(ErrorCode.TooManyErrors, `more than ${this.ctx.limits.maxErrors} errors in ${this.ctx.limits.errorWindowMs} ms; closing`);
+      this.closeWithError(
+        ErrorCode.TooManyErrors,
+        `more than ${this.ctx.limits.maxErrors} errors in ${this.ctx.limits.errorWindowMs} ms; closing`,
+      );
       return false;
     }
     return true;

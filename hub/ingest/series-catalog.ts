@@ -6,6 +6,7 @@
 import type { Columns, LoadedState, SeriesDef } from '../store/store-messages.ts';
 
 export interface Channel {
+  readonly id: number;
   readonly sensor: string;
   readonly metric: string;
   /** Highest ts accepted for storage. A reading above it is certainly new: the fast path. */
@@ -28,6 +29,7 @@ export class SeriesCatalog {
   /** created since the last commit was sealed; persisted with it */
   private unsaved: SeriesDef[] = [];
   private nextId = 1;
+  private nextChannelId = 1;
   /** bumped when a channel is added, so sorted views can be cached */
   version = 0;
 
@@ -51,7 +53,14 @@ export class SeriesCatalog {
     const key = `${sensor}\0${room}\0${metric}\0${unit}`;
     const id = this.idByKey.get(key);
     if (id !== undefined) return id;
-    const def: SeriesDef = { id: this.nextId, sensor, room, metric, unit };
+    const def: SeriesDef = {
+      id: this.nextId,
+      channel: this.channels.get(`${sensor}\0${metric}`)?.id ?? this.nextChannelId,
+      sensor,
+      room,
+      metric,
+      unit,
+    };
     this.add(def);
     this.unsaved.push(def);
     return def.id;
@@ -93,10 +102,19 @@ export class SeriesCatalog {
     this.series[def.id] = def;
     this.idByKey.set(`${def.sensor}\0${def.room}\0${def.metric}\0${def.unit}`, def.id);
     if (def.id >= this.nextId) this.nextId = def.id + 1;
+    if (def.channel >= this.nextChannelId) this.nextChannelId = def.channel + 1;
     const chKey = `${def.sensor}\0${def.metric}`;
     let ch = this.channels.get(chKey);
     if (!ch) {
-      ch = { sensor: def.sensor, metric: def.metric, lastTs: -Infinity, latestTs: -Infinity, latestValue: 0, latestSeries: -1 };
+      ch = {
+        id: def.channel,
+        sensor: def.sensor,
+        metric: def.metric,
+        lastTs: -Infinity,
+        latestTs: -Infinity,
+        latestValue: 0,
+        latestSeries: -1,
+      };
       this.channels.set(chKey, ch);
       this.version++;
     }

@@ -6,7 +6,18 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { DATABASE_FILE } from './schema.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
-import { columnBuffers, type CommitRequest, type CommitResult, type FromStore, type LoadedState, type RecentQuery, type StoreConfig, type ToStore } from './store-messages.ts';
+import type { ScanResult, UploadCommitResult, UploadFile, UploadMapping } from '../upload/upload-sql.ts';
+import {
+  columnBuffers,
+  type CommitRequest,
+  type CommitResult,
+  type FromStore,
+  type LoadedState,
+  type RecentQuery,
+  type SeriesDef,
+  type StoreConfig,
+  type ToStore,
+} from './store-messages.ts';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 type Request = ToStore extends infer T ? (T extends { reqId: number } ? Omit<T, 'reqId'> : never) : never;
@@ -43,10 +54,10 @@ export class ReadingStore {
   async open(): Promise<LoadedState> {
     const url = new URL('./store-worker.ts', import.meta.url).href;
     // Worker threads do not inherit tsx's loader: register it before importing the worker module.
-    this.worker = new Worker(
-      `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`,
-      { eval: true, name: 'roomwatch-store' },
-    );
+    this.worker = new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, {
+      eval: true,
+      name: 'roomwatch-store',
+    });
     this.worker.on('message', (reply: FromStore) => {
       if ('stream' in reply) {
         this.streams.get(reply.stream)?.(Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength));
@@ -92,6 +103,14 @@ export class ReadingStore {
 
   recent(query: RecentQuery): Promise<{ seriesId: number; ts: number; value: number }[]> {
     return this.request({ op: 'recent', query }) as Promise<{ seriesId: number; ts: number; value: number }[]>;
+  }
+
+  scanUpload(file: UploadFile): Promise<ScanResult> {
+    return this.request({ op: 'upload-scan', file }) as Promise<ScanResult>;
+  }
+
+  commitUpload(file: UploadFile, newSeries: SeriesDef[], mapping: UploadMapping[], publishLimit: number): Promise<UploadCommitResult> {
+    return this.request({ op: 'upload-commit', file, newSeries, mapping, publishLimit }) as Promise<UploadCommitResult>;
   }
 
   private post(msg: ToStore): void {

@@ -2,7 +2,8 @@
  * The store's tables. Readings are narrow (series id, ts, value: about 5 bytes a row after
  * DuckDB's compression); everything that repeats lives once in `series`. A series is one
  * (sensor, room, metric, unit): a reading keeps the room and unit it was taken with, and
- * identity for duplicates is (sensor, metric, ts) across the series of that sensor and metric.
+ * identity for duplicates is (sensor, metric, ts) across the series of that sensor and metric:
+ * the series' `channel` (one number per sensor and metric) makes that an integer comparison.
  */
 export const SCHEMA_VERSION = 1;
 
@@ -10,6 +11,7 @@ export const DDL = [
   `CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS series (
      id INTEGER PRIMARY KEY,
+     channel INTEGER NOT NULL,
      sensor VARCHAR NOT NULL,
      room VARCHAR NOT NULL,
      metric VARCHAR NOT NULL,

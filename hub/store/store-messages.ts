@@ -1,3 +1,4 @@
+import type { UploadFile, UploadMapping } from '../upload/upload-sql.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
 /**
  * Messages between the hub's main thread and the store worker (store-worker.ts).
@@ -6,6 +7,8 @@ import type { HistoryQuery } from '../history/history-query.ts';
 
 export interface SeriesDef {
   id: number;
+  /** one per (sensor, metric): the scope of identity */
+  channel: number;
   sensor: string;
   room: string;
   metric: string;
@@ -31,8 +34,7 @@ export interface SensorRow {
 }
 
 export type ConnectionEvent =
-  | { kind: 'connect'; id: number; sensor: string; address: string; at: number }
-  | { kind: 'disconnect'; id: number; at: number };
+  { kind: 'connect'; id: number; sensor: string; address: string; at: number } | { kind: 'disconnect'; id: number; at: number };
 
 export interface StoreConfig {
   path: string;
@@ -83,7 +85,10 @@ export type ToStore =
   | { op: 'export'; reqId: number; query: HistoryQuery }
   | { op: 'export-credit'; reqId: number; exportId: number }
   | { op: 'export-cancel'; reqId: number; exportId: number }
-  | { op: 'recent'; reqId: number; query: RecentQuery };
+  | { op: 'recent'; reqId: number; query: RecentQuery }
+  | { op: 'upload-scan'; reqId: number; file: UploadFile }
+  /** queued with the commits: one transaction */
+  | { op: 'upload-commit'; reqId: number; file: UploadFile; newSeries: SeriesDef[]; mapping: UploadMapping[]; publishLimit: number };
 
 /** The newest `limit` readings that match, for a stream subscriber's replay. */
 export interface RecentQuery {
@@ -105,6 +110,4 @@ export function columnBuffers(...cols: Columns[]): ArrayBuffer[] {
 }
 
 export type FromStore =
-  | StreamData
-  | { reqId: number; ok: true; result: unknown; transfer?: ArrayBuffer[] }
-  | { reqId: number; ok: false; message: string };
+  StreamData | { reqId: number; ok: true; result: unknown; transfer?: ArrayBuffer[] } | { reqId: number; ok: false; message: string };

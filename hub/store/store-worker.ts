@@ -19,6 +19,7 @@ import {
 } from '@duckdb/node-api';
 import { BUCKET_HEADER, IsoClock, RAW_HEADER, seriesFields } from '../history/csv-rows.ts';
 import { bucketSql, extentSql, rawSql, windows, type HistoryQuery } from '../history/history-query.ts';
+import { commitUpload, scanUpload } from '../upload/upload-sql.ts';
 import { DDL, SCHEMA_VERSION } from './schema.ts';
 import {
   columnBuffers,
@@ -97,7 +98,7 @@ async function open(config: StoreConfig): Promise<LoadedState> {
     }));
   const maxConn = (await db.runAndReadAll('SELECT coalesce(max(id), 0) FROM connections')).getRows()[0]?.[0];
   return {
-    series: series.map((s) => ({ ...s, id: Number(s.id) })),
+    series,
     newest,
     sensors,
     maxConnectionId: Number(maxConn ?? 0),
@@ -184,18 +185,7 @@ async function commit(req: CommitRequest): Promise<CommitResult> {
   let inserted = 0;
   await c.run('BEGIN TRANSACTION');
   try {
-    if (req.newSeries.length > 0) {
-      const a = await c.createAppender('series');
-      for (const d of req.newSeries) {
-        a.appendInteger(d.id);
-        a.appendVarchar(d.sensor);
-        a.appendVarchar(d.room);
-        a.appendVarchar(d.metric);
-        a.appendVarchar(d.unit);
-        a.endRow();
-      }
-      a.closeSync();
-    }
+    await insertSeries(c, req.newSeries);
     if (req.fresh.n > 0) {
       appendColumns(readingsAppender!, groupBySeries(req.fresh));
       readingsAppender!.flushSync();
@@ -222,6 +212,46 @@ async function commit(req: CommitRequest): Promise<CommitResult> {
   };
 }
 
+async function insertSeries(c: DuckDBConnection, defs: SeriesDef[]): Promise<void> {
+  if (defs.length === 0) return;
+  const a = await c.createAppender('series');
+  for (const d of defs) {
+    a.appendInteger(d.id);
+    a.appendInteger(d.channel);
+    a.appendVarchar(d.sensor);
+    a.appendVarchar(d.room);
+    a.appendVarchar(d.metric);
+    a.appendVarchar(d.unit);
+    a.endRow();
+  }
+  a.closeSync();
+}
+
+/** An upload's rows in one transaction, after the commits queued before it. */
+async function uploadCommit(msg: Extract<ToStore, { op: 'upload-commit' }>): Promise<unknown> {
+  const c = conn();
+  await c.run('BEGIN TRANSACTION');
+  try {
+    await insertSeries(c, msg.newSeries);
+    const result = await commitUpload(c, msg.file, msg.mapping, msg.publishLimit);
+    await c.run('COMMIT');
+    return result;
+  } catch (err) {
+    await c.run('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/** Reads an upload on a connection of its own: the commits go on meanwhile. */
+async function uploadScan(msg: Extract<ToStore, { op: 'upload-scan' }>): Promise<unknown> {
+  const c = await instance!.connect();
+  try {
+    return await scanUpload(c, msg.file);
+  } finally {
+    c.closeSync();
+  }
+}
+
 /**
  * Stores the rows whose (sensor, metric, ts) is not stored yet, the first of any repeats
  * within the rows themselves. Marks the stored ones in `storedMask`.
@@ -241,8 +271,8 @@ async function insertAbsent(c: DuckDBConnection, rows: Columns, storedMask: Uint
     SELECT i.ord FROM incoming i JOIN series s ON s.id = i.series_id
     WHERE NOT EXISTS (
       SELECT 1 FROM readings r JOIN series s2 ON s2.id = r.series_id
-      WHERE r.ts BETWEEN ${lo} AND ${hi} AND r.ts = i.ts AND s2.sensor = s.sensor AND s2.metric = s.metric)
-    QUALIFY row_number() OVER (PARTITION BY s.sensor, s.metric, i.ts ORDER BY i.ord) = 1`);
+      WHERE r.ts BETWEEN ${lo} AND ${hi} AND r.ts = i.ts AND s2.channel = s.channel)
+    QUALIFY row_number() OVER (PARTITION BY s.channel, i.ts ORDER BY i.ord) = 1`);
   await c.run('INSERT INTO readings SELECT i.series_id, i.ts, i.value FROM incoming i SEMI JOIN keep k ON i.ord = k.ord ORDER BY i.ord');
   const kept = (await c.runAndReadAll('SELECT ord FROM keep')).getColumns()[0] ?? [];
   for (const ord of kept) storedMask[Number(ord)] = 1;
@@ -315,9 +345,10 @@ const CHUNK_CHARS = 256 * 1024;
 const EXPORT_WINDOW_ROWS = 250_000;
 
 async function loadSeries(c: DuckDBConnection): Promise<SeriesDef[]> {
-  const rows = (await c.runAndReadAll('SELECT id, sensor, room, metric, unit FROM series')).getRows();
-  return rows.map(([id, sensor, room, metric, unit]) => ({
+  const rows = (await c.runAndReadAll('SELECT id, channel, sensor, room, metric, unit FROM series ORDER BY id')).getRows();
+  return rows.map(([id, channel, sensor, room, metric, unit]) => ({
     id: Number(id),
+    channel: Number(channel),
     sensor: String(sensor),
     room: String(room),
     metric: String(metric),
@@ -355,7 +386,8 @@ async function runExport(reqId: number, q: HistoryQuery): Promise<{ rows: number
     // The next window is queried (and sorted, in DuckDB's threads) on a second connection while
     // this one is formatted, so the sort and the formatting overlap.
     const c2 = parts.length > 1 ? await instance!.connect() : c;
-    const start = (i: number) => (i < parts.length ? (i % 2 ? c2 : c).stream(q.everyMs !== null ? bucketSql(parts[i]!) : rawSql(parts[i]!)) : null);
+    const start = (i: number) =>
+      i < parts.length ? (i % 2 ? c2 : c).stream(q.everyMs !== null ? bucketSql(parts[i]!) : rawSql(parts[i]!)) : null;
     let next = start(0);
     for (let i = 0; i < parts.length; i++) {
       if (state.cancelled) break;
@@ -431,6 +463,8 @@ async function handle(msg: ToStore): Promise<unknown> {
       return commit(msg.commit);
     case 'close':
       return close();
+    case 'upload-commit':
+      return uploadCommit(msg);
     default:
       throw new Error(`unexpected store request ${msg.op}`);
   }
@@ -459,6 +493,9 @@ port.on('message', (msg: ToStore) => {
       return;
     case 'recent':
       void reply(msg, () => recent(msg.query));
+      return;
+    case 'upload-scan':
+      void reply(msg, () => uploadScan(msg));
       return;
     case 'export-credit':
     case 'export-cancel': {

@@ -1,0 +1,139 @@
+/**
+ * The store worker's half of a bulk upload: DuckDB reads the spooled CSV file (its reader is
+ * about five times faster than a JS parser here) in two passes. The scan checks every row
+ * and lists the distinct series; the commit, after the main thread has named the series,
+ * inserts the rows whose (sensor, metric, ts) is new, in one transaction.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { sqlRowExpressions, type UploadColumn } from './csv-row-rules.ts';
+
+export interface UploadFile {
+  path: string;
+  /** the header's column names, in file order */
+  columns: string[];
+  nowMs: number;
+}
+
+/** A distinct (sensor, room, metric, unit) of the file; room and unit null where the file gives none. */
+export interface UploadCombo {
+  sensor: string;
+  room: string | null;
+  metric: string;
+  unit: string | null;
+  rows: number;
+  maxTs: number;
+}
+
+export type ScanResult =
+  { kind: 'ok'; rows: number; combos: UploadCombo[] } | { kind: 'invalid'; badRows: number } | { kind: 'unreadable'; message: string };
+
+export interface UploadMapping extends UploadCombo {
+  seriesId: number;
+  channel: number;
+}
+
+export interface UploadCommitResult {
+  accepted: number;
+  duplicates: number;
+  /** per series that got rows: its newest new row, for `latest` */
+  newest: { seriesId: number; ts: number; value: number }[];
+  /** the newest new rows (at most `publishLimit`), oldest first, for live subscribers */
+  published: { seriesId: number; ts: number; value: number }[];
+}
+
+// Stands for "the file gives none" in join keys, where NULL would not compare equal.
+const NONE = '\u0001';
+
+function source(f: UploadFile): { from: string; col: (c: UploadColumn) => string | null } {
+  const struct = f.columns.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
+  const path = f.path.replaceAll("'", "''");
+  const col = (c: UploadColumn) => {
+    const i = f.columns.indexOf(c);
+    return i < 0 ? null : `c${i}`;
+  };
+  // nullstr that no CSV field can be: every field reads as text, an empty one as ''.
+  const from = `read_csv('${path}', columns={${struct}}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
+    strict_mode=true, null_padding=false, nullstr='${NONE}NULL${NONE}', max_line_size=1048576)`;
+  return { from, col };
+}
+
+function keyColumns(col: (c: UploadColumn) => string | null): string {
+  return `${col('sensor')} AS sensor, ${col('room') ? `coalesce(nullif(${col('room')}, ''), '${NONE}')` : `'${NONE}'`} AS room,
+    ${col('metric')} AS metric, ${col('unit') ? col('unit') : `'${NONE}'`} AS unit`;
+}
+
+export async function scanUpload(c: DuckDBConnection, f: UploadFile): Promise<ScanResult> {
+  const { from, col } = source(f);
+  const e = sqlRowExpressions(col, f.nowMs);
+  let rows: unknown[][];
+  try {
+    rows = (
+      await c.runAndReadAll(`SELECT sensor, room, metric, unit, count(*) AS n, count_if(bad) AS bad, max(ts) AS max_ts FROM (
+         SELECT ${keyColumns(col)}, ${e.ts} AS ts, ${e.bad} AS bad FROM ${from}) GROUP BY ALL`)
+    ).getRows();
+  } catch (err) {
+    return { kind: 'unreadable', message: err instanceof Error ? err.message : String(err) };
+  }
+  let badRows = 0;
+  let total = 0;
+  const combos: UploadCombo[] = [];
+  for (const [sensor, room, metric, unit, n, bad, maxTs] of rows) {
+    badRows += Number(bad);
+    total += Number(n);
+    combos.push({
+      sensor: String(sensor),
+      room: room === NONE ? null : String(room),
+      metric: String(metric),
+      unit: unit === NONE ? null : String(unit),
+      rows: Number(n),
+      maxTs: Number(maxTs),
+    });
+  }
+  if (badRows > 0) return { kind: 'invalid', badRows };
+  return { kind: 'ok', rows: total, combos };
+}
+
+/** Inserts the new rows; the caller holds the transaction. */
+export async function commitUpload(
+  c: DuckDBConnection,
+  f: UploadFile,
+  mapping: UploadMapping[],
+  publishLimit: number,
+): Promise<UploadCommitResult> {
+  const { from, col } = source(f);
+  const e = sqlRowExpressions(col, f.nowMs);
+  await c.run(
+    'CREATE OR REPLACE TEMP TABLE upload_map (sensor VARCHAR, room VARCHAR, metric VARCHAR, unit VARCHAR, series_id INTEGER, channel INTEGER)',
+  );
+  const a = await c.createAppender('upload_map', 'main', 'temp');
+  for (const m of mapping) {
+    a.appendVarchar(m.sensor);
+    a.appendVarchar(m.room ?? NONE);
+    a.appendVarchar(m.metric);
+    a.appendVarchar(m.unit ?? NONE);
+    a.appendInteger(m.seriesId);
+    a.appendInteger(m.channel);
+    a.endRow();
+  }
+  a.closeSync();
+  // No stored row above the file's newest ts can repeat one of its rows: a bound DuckDB prunes by.
+  const hi = mapping.reduce((m, x) => Math.max(m, x.maxTs), 0);
+  await c.run(`CREATE OR REPLACE TEMP TABLE upload_new AS
+    SELECT m.series_id, x.ts, x.v FROM (
+      SELECT row_number() OVER () AS rn, ${keyColumns(col)}, ${e.ts} AS ts, ${e.value} AS v FROM ${from}) x
+    JOIN upload_map m ON m.sensor = x.sensor AND m.room = x.room AND m.metric = x.metric AND m.unit = x.unit
+    WHERE NOT EXISTS (SELECT 1 FROM readings r JOIN series s ON s.id = r.series_id WHERE r.ts <= ${hi} AND s.channel = m.channel AND r.ts = x.ts)
+    QUALIFY row_number() OVER (PARTITION BY m.channel, x.ts ORDER BY x.rn) = 1`);
+  // Sorted by series, the new rows compress like live ones.
+  await c.run('INSERT INTO readings SELECT series_id, ts, v FROM upload_new ORDER BY series_id, ts');
+  const accepted = Number((await c.runAndReadAll('SELECT count(*) FROM upload_new')).getRows()[0]![0]);
+  const newest = (await c.runAndReadAll('SELECT series_id, max(ts), arg_max(v, ts) FROM upload_new GROUP BY series_id')).getRows();
+  const published = (
+    await c.runAndReadAll(`SELECT series_id, ts, v FROM upload_new ORDER BY ts DESC LIMIT ${Math.trunc(publishLimit)}`)
+  ).getRows();
+  await c.run('DROP TABLE upload_new');
+  await c.run('DROP TABLE upload_map');
+  const total = mapping.reduce((s, m) => s + m.rows, 0);
+  const row = ([sid, ts, v]: unknown[]) => ({ seriesId: Number(sid), ts: Number(ts), value: Number(v) });
+  return { accepted, duplicates: total - accepted, newest: newest.map(row), published: published.reverse().map(row) };
+}
