@@ -11,7 +11,7 @@ import { ApiError } from '../http/api-error.ts';
 import type { SeriesCatalog } from '../ingest/series-catalog.ts';
 import type { SensorRegistry } from '../sensor-registry.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
-import { checkRow, REQUIRED_COLUMNS } from './csv-row-rules.ts';
+import { checkRow, namesProblem, REQUIRED_COLUMNS } from './csv-row-rules.ts';
 import type { UploadCommitResult, UploadFile, UploadMapping } from './upload-sql.ts';
 import { DEFAULT_ROOM, WELL_KNOWN_UNITS } from '../../protocol/names.ts';
 
@@ -62,21 +62,8 @@ export async function ingestUpload(path: string, deps: UploadDeps): Promise<Uplo
   const columns = await readHeader(path);
   const file: UploadFile = { path, columns, nowMs: deps.now() };
   const scan = await deps.store.scanUpload(file);
-  if (scan.kind !== 'ok') {
-    const report = await listBadRows(path, columns, file.nowMs);
-    if (report.rows.length === 0) {
-      // The exact pass found nothing: say what the store's reader said rather than nothing.
-      throw new ApiError(
-        422,
-        'invalid_csv',
-        scan.kind === 'unreadable' ? `the CSV could not be read: ${firstLine(scan.message)}` : 'some rows are invalid',
-        { rows: [] },
-      );
-    }
-    throw new ApiError(422, 'invalid_csv', `${report.total} row${report.total === 1 ? ' is' : 's are'} invalid; nothing was stored`, {
-      rows: report.rows,
-    });
-  }
+  if (scan.kind !== 'ok') throw await invalidUpload(path, columns, file.nowMs, scan.kind === 'unreadable' ? scan.message : null);
+  if (scan.combos.some((c) => namesProblem(c.sensor, c.room, c.metric, c.unit) !== null)) throw await invalidUpload(path, columns, file.nowMs, null);
   if (scan.rows === 0) return { accepted: 0, duplicates: 0 };
 
   const { catalog, registry } = deps;
@@ -111,6 +98,16 @@ export async function ingestUpload(path: string, deps: UploadDeps): Promise<Uplo
   }
   deps.onStored?.(result);
   return { accepted: result.accepted, duplicates: result.duplicates };
+}
+
+/** The 422 for a file with bad rows, listing them exactly. */
+async function invalidUpload(path: string, columns: string[], nowMs: number, readerMessage: string | null): Promise<ApiError> {
+  const report = await listBadRows(path, columns, nowMs);
+  if (report.rows.length === 0) {
+    // The exact pass found nothing: say what the store's reader said rather than nothing.
+    return new ApiError(422, 'invalid_csv', readerMessage ? `the CSV could not be read: ${firstLine(readerMessage)}` : 'some rows are invalid', { rows: [] });
+  }
+  return new ApiError(422, 'invalid_csv', `${report.total} row${report.total === 1 ? ' is' : 's are'} invalid; nothing was stored`, { rows: report.rows });
 }
 
 /** The exact report: every bad row's line (line 1 is the header), the first 100 listed. */

@@ -28,14 +28,11 @@ export function checkRow(
   nowMs: number,
 ): RowCheck | string {
   const { sensor = '', room, metric = '', value = '', unit, ts = '' } = row;
-  if (!SENSOR_ID_PATTERN.test(sensor)) return `sensor "${clip(sensor)}" must match ${SENSOR_ID_PATTERN.source}`;
-  if (room !== undefined && room !== '' && !SENSOR_ID_PATTERN.test(room))
-    return `room "${clip(room)}" must match ${SENSOR_ID_PATTERN.source}`;
-  if (!METRIC_PATTERN.test(metric)) return `metric "${clip(metric)}" must match ${METRIC_PATTERN.source}`;
+  const names = namesProblem(sensor, room ?? null, metric, unit ?? null);
+  if (names) return names;
   if (!NUMBER.test(value)) return `value "${clip(value)}" is not a number`;
   const v = Number(value);
   if (!Number.isFinite(v)) return `value "${clip(value)}" is not finite`;
-  if (unit !== undefined && !isUnit(unit)) return `unit "${clip(unit)}" is longer than ${MAX_UNIT_CHARS} characters`;
   let t: number;
   if (INTEGER_MS.test(ts)) t = Number(ts);
   else if (ISO_WITH_ZONE.test(ts)) t = Date.parse(ts);
@@ -51,7 +48,7 @@ export function checkRow(
  * SQL over a row of VARCHAR columns named by `col`: the parsed ts (ms) and value, and a
  * `bad` flag that is true exactly when checkRow would refuse the row.
  */
-export function sqlRowExpressions(col: (c: UploadColumn) => string | null, nowMs: number): { ts: string; value: string; bad: string } {
+export function sqlRowExpressions(col: (c: UploadColumn) => string | null, nowMs: number): { ts: string; value: string; bad: string; rowBad: string } {
   const q = (c: UploadColumn) => col(c) ?? 'NULL';
   const tsRaw = q('ts');
   const ts = `(CASE WHEN regexp_full_match(${tsRaw}, '${sqlPattern(INTEGER_MS)}') THEN TRY_CAST(${tsRaw} AS BIGINT)
@@ -68,7 +65,18 @@ export function sqlRowExpressions(col: (c: UploadColumn) => string | null, nowMs
     `${ts} < ${MIN_TS_MS}`,
     `${ts} > ${nowMs + MAX_FUTURE_MS}`,
   ];
-  return { ts, value, bad: `(${checks.map((c) => `coalesce(${c}, true)`).join(' OR ')})` };
+  const any = (cs: string[]) => `(${cs.map((c) => `coalesce(${c}, true)`).join(' OR ')})`;
+  // rowBad: only the checks that differ row by row (ts, value); names are checked per distinct series.
+  return { ts, value, bad: any(checks), rowBad: any(checks.slice(3)) };
+}
+
+/** Why a (sensor, room, metric, unit) of an upload is refused, or null. Room and unit null: not given. */
+export function namesProblem(sensor: string, room: string | null, metric: string, unit: string | null): string | null {
+  if (!SENSOR_ID_PATTERN.test(sensor)) return `sensor "${clip(sensor)}" must match ${SENSOR_ID_PATTERN.source}`;
+  if (room !== null && room !== '' && !SENSOR_ID_PATTERN.test(room)) return `room "${clip(room)}" must match ${SENSOR_ID_PATTERN.source}`;
+  if (!METRIC_PATTERN.test(metric)) return `metric "${clip(metric)}" must match ${METRIC_PATTERN.source}`;
+  if (unit !== null && !isUnit(unit)) return `unit "${clip(unit)}" is longer than ${MAX_UNIT_CHARS} characters`;
+  return null;
 }
 
 function clip(s: string): string {

@@ -67,9 +67,11 @@ export async function scanUpload(c: DuckDBConnection, f: UploadFile): Promise<Sc
   const e = sqlRowExpressions(col, f.nowMs);
   let rows: unknown[][];
   try {
+    // Names repeat on every row: they are checked once per distinct (sensor, room, metric, unit)
+    // by the caller; only ts and value are checked per row here.
     rows = (
       await c.runAndReadAll(`SELECT sensor, room, metric, unit, count(*) AS n, count_if(bad) AS bad, max(ts) AS max_ts FROM (
-         SELECT ${keyColumns(col)}, ${e.ts} AS ts, ${e.bad} AS bad FROM ${from}) GROUP BY ALL`)
+         SELECT ${keyColumns(col)}, ${e.ts} AS ts, ${e.rowBad} AS bad FROM ${from}) GROUP BY ALL`)
     ).getRows();
   } catch (err) {
     return { kind: 'unreadable', message: err instanceof Error ? err.message : String(err) };
@@ -81,9 +83,9 @@ export async function scanUpload(c: DuckDBConnection, f: UploadFile): Promise<Sc
     badRows += Number(bad);
     total += Number(n);
     combos.push({
-      sensor: String(sensor),
+      sensor: sensor === null ? '' : String(sensor),
       room: room === NONE ? null : String(room),
-      metric: String(metric),
+      metric: metric === null ? '' : String(metric),
       unit: unit === NONE ? null : String(unit),
       rows: Number(n),
       maxTs: Number(maxTs),
@@ -118,12 +120,22 @@ export async function commitUpload(
   a.closeSync();
   // No stored row above the file's newest ts can repeat one of its rows: a bound DuckDB prunes by.
   const hi = mapping.reduce((m, x) => Math.max(m, x.maxTs), 0);
+  const rowsOf = (withOrder: boolean) => `CREATE OR REPLACE TEMP TABLE upload_rows AS
+    SELECT ${withOrder ? 'x.rn, ' : ''}m.series_id, m.channel, x.ts, x.v FROM (
+      SELECT ${withOrder ? 'row_number() OVER () AS rn, ' : ''}${keyColumns(col)}, ${e.ts} AS ts, ${e.value} AS v FROM ${from}) x
+    JOIN upload_map m ON m.sensor = x.sensor AND m.room = x.room AND m.metric = x.metric AND m.unit = x.unit`;
+  await c.run(rowsOf(false));
+  const repeats = Number((await c.runAndReadAll('SELECT count(*) FROM (SELECT channel, ts FROM upload_rows GROUP BY ALL HAVING count(*) > 1)')).getRows()[0]![0]);
+  if (repeats > 0) {
+    // A file that repeats itself keeps the first of each identity: numbering rows in file order
+    // is slow in DuckDB, so only such files pay for it.
+    await c.run(rowsOf(true));
+    await c.run('CREATE OR REPLACE TEMP TABLE upload_rows AS SELECT series_id, channel, ts, v FROM upload_rows QUALIFY row_number() OVER (PARTITION BY channel, ts ORDER BY rn) = 1');
+  }
   await c.run(`CREATE OR REPLACE TEMP TABLE upload_new AS
-    SELECT m.series_id, x.ts, x.v FROM (
-      SELECT row_number() OVER () AS rn, ${keyColumns(col)}, ${e.ts} AS ts, ${e.value} AS v FROM ${from}) x
-    JOIN upload_map m ON m.sensor = x.sensor AND m.room = x.room AND m.metric = x.metric AND m.unit = x.unit
-    WHERE NOT EXISTS (SELECT 1 FROM readings r JOIN series s ON s.id = r.series_id WHERE r.ts <= ${hi} AND s.channel = m.channel AND r.ts = x.ts)
-    QUALIFY row_number() OVER (PARTITION BY m.channel, x.ts ORDER BY x.rn) = 1`);
+    SELECT u.series_id, u.ts, u.v FROM upload_rows u
+    WHERE NOT EXISTS (SELECT 1 FROM readings r JOIN series s ON s.id = r.series_id WHERE r.ts <= ${hi} AND s.channel = u.channel AND r.ts = u.ts)`);
+  await c.run('DROP TABLE upload_rows');
   // Sorted by series, the new rows compress like live ones.
   await c.run('INSERT INTO readings SELECT series_id, ts, v FROM upload_new ORDER BY series_id, ts');
   const accepted = Number((await c.runAndReadAll('SELECT count(*) FROM upload_new')).getRows()[0]![0]);
