@@ -9,10 +9,12 @@ import type { Logger } from 'pino';
 import { ErrorCode } from '../protocol/codes.ts';
 import { buildApi, type HubStatus } from './http/api.ts';
 import { registerHistoryRoute } from './http/history-route.ts';
+import { registerReportNowRoute } from './http/report-now-route.ts';
+import { ReportNow } from './report-now.ts';
 import { registerUploadRoute } from './upload/upload-route.ts';
 import { GroupCommit } from './ingest/group-commit.ts';
 import { SeriesCatalog } from './ingest/series-catalog.ts';
-import type { CommandSink, IngestCounters } from './ingest/sensor-session.ts';
+import type { IngestCounters } from './ingest/sensor-session.ts';
 import { SensorServer } from './ingest/tcp-server.ts';
 import { LatestView } from './latest-view.ts';
 import { createLogger } from './log.ts';
@@ -34,13 +36,6 @@ export interface Hub {
 }
 
 const VERSION = '0.1.0';
-
-/** Until report-now lands, the hub has issued no command, so every report id is unknown (404). */
-const noCommands: CommandSink = {
-  isKnown: () => false,
-  onReport: () => {},
-  onSensorError: () => {},
-};
 
 export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hub {
   const options = resolveHubOptions(partial);
@@ -97,12 +92,13 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
         maxErrors: options.maxErrors,
         errorWindowMs: options.errorWindowMs,
         maxWriteBufferBytes: options.maxWriteBufferBytes,
+        drainTimeoutMs: options.drainTimeoutMs,
       },
       now,
       catalog,
       commits,
       registry,
-      commands: noCommands,
+      commands: reportNow,
       counters,
       claim: (s) => server.claim(s),
       release: (s) => server.release(s),
@@ -111,6 +107,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     options.maxSensorConnections,
   );
 
+  const reportNow = new ReportNow(() => sensors.activeSessions(), registry, now);
   let api: FastifyInstance | null = null;
 
   const hub: Hub = {
@@ -125,6 +122,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
         registry,
         routes: [
           (app) => registerHistoryRoute(app, { store }),
+          (app) => registerReportNowRoute(app, reportNow),
           (app) =>
             registerUploadRoute(app, {
               store,

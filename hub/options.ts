@@ -27,6 +27,8 @@ export interface HubOptions {
   errorWindowMs: number;
   /** a sensor that leaves this much of the hub's output unread is frozen and dropped */
   maxWriteBufferBytes: number;
+  /** a sensor whose socket does not drain within this is frozen and dropped */
+  drainTimeoutMs: number;
   maxSensorConnections: number;
   /** the largest CSV upload accepted; over it 413 and nothing stored */
   maxUploadBytes: number;
@@ -53,6 +55,7 @@ export const defaultHubOptions = {
   maxErrors: 100,
   errorWindowMs: 10_000,
   maxWriteBufferBytes: 1024 * 1024,
+  drainTimeoutMs: 10_000, // a frozen sensor must not stall report-now for everyone
   maxSensorConnections: 20_000,
   maxUploadBytes: 1024 * 1024 * 1024,
   storeMemoryLimit: '512MB',

@@ -45,14 +45,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .send({
-        error: {
-          code: ApiErrorCode.notFound,
-          message: `no route ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1/`,
-        },
-      }),
+    reply.status(404).send({
+      error: {
+        code: ApiErrorCode.notFound,
+        message: `no route ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1/`,
+      },
+    }),
   );
 
   // While starting or stopping, only health answers (with 503); the rest waits for the store.

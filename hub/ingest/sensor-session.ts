@@ -20,12 +20,22 @@ export interface SessionLimits {
   errorWindowMs: number;
   /** a peer that lets this much of our output pile up unread is frozen: drop it */
   maxWriteBufferBytes: number;
+  /** a peer whose socket does not drain within this is frozen: drop it */
+  drainTimeoutMs: number;
+}
+
+/** A reading as stored: unit and ts resolved. */
+export interface StoredReading {
+  metric: string;
+  value: number;
+  unit: string;
+  ts: number;
 }
 
 /** Where `report` and sensor `error` messages go (the report-now broadcaster). */
 export interface CommandSink {
   isKnown(commandId: string): boolean;
-  onReport(commandId: string, sensor: string, readings: ReadingInput[], room: string, units: string[]): void;
+  onReport(commandId: string, sensor: string, room: string, readings: StoredReading[]): void;
   onSensorError(sensor: string, error: { code: number; message: string; id?: string }): void;
 }
 
@@ -75,6 +85,7 @@ export class SensorSession implements AckTarget {
   private ackedSeq = -1;
   private errorWindowStart = 0;
   private errorsInWindow = 0;
+  private drainTimer: NodeJS.Timeout | null = null;
   readonly address: string;
 
   constructor(
@@ -105,13 +116,33 @@ export class SensorSession implements AckTarget {
 
   /** Sends a message unless the peer has stopped reading; a frozen peer is dropped. */
   send(message: HubMessage): boolean {
+    return this.sendLine(encodeLine(message));
+  }
+
+  /**
+   * Every write to the sensor goes through here. A peer that lets maxWriteBufferBytes pile up
+   * unread, or does not drain within drainTimeoutMs, is frozen: it is dropped, so it never
+   * holds memory or a fan-out hostage.
+   */
+  sendLine(line: string): boolean {
     if (this.state === 'closed' || this.socket.destroyed) return false;
     if (this.socket.writableLength > this.ctx.limits.maxWriteBufferBytes) {
       this.destroy();
       return false;
     }
-    this.socket.write(encodeLine(message));
+    if (!this.socket.write(line) && !this.drainTimer) {
+      this.drainTimer = setTimeout(() => this.destroy(), this.ctx.limits.drainTimeoutMs);
+      this.drainTimer.unref();
+      this.socket.once('drain', () => {
+        if (this.drainTimer) clearTimeout(this.drainTimer);
+        this.drainTimer = null;
+      });
+    }
     return true;
+  }
+
+  get currentRoom(): string {
+    return this.room;
   }
 
   ackCommitted(seq: number): void {
@@ -188,9 +219,9 @@ export class SensorSession implements AckTarget {
           );
         }
         if (!this.takeSeq(m.seq, now)) return this.state !== 'closed';
-        const units: string[] = [];
-        for (const r of m.readings) units.push(this.ingest(r, now));
-        this.ctx.commands.onReport(m.id, this.sensorId!, m.readings, this.room, units);
+        const stored: StoredReading[] = [];
+        for (const r of m.readings) stored.push({ metric: r.metric, value: r.value, unit: this.ingest(r, now), ts: r.ts ?? now });
+        this.ctx.commands.onReport(m.id, this.sensorId!, this.room, stored);
         this.owe(m.seq);
         return true;
       }
@@ -317,6 +348,7 @@ export class SensorSession implements AckTarget {
   private onClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     if (this.record) this.ctx.registry.disconnect(this.record, this.connectionId, this.ctx.now());
     this.ctx.release(this);
   }

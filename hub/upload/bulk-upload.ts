@@ -63,7 +63,8 @@ export async function ingestUpload(path: string, deps: UploadDeps): Promise<Uplo
   const file: UploadFile = { path, columns, nowMs: deps.now() };
   const scan = await deps.store.scanUpload(file);
   if (scan.kind !== 'ok') throw await invalidUpload(path, columns, file.nowMs, scan.kind === 'unreadable' ? scan.message : null);
-  if (scan.combos.some((c) => namesProblem(c.sensor, c.room, c.metric, c.unit) !== null)) throw await invalidUpload(path, columns, file.nowMs, null);
+  if (scan.combos.some((c) => namesProblem(c.sensor, c.room, c.metric, c.unit) !== null))
+    throw await invalidUpload(path, columns, file.nowMs, null);
   if (scan.rows === 0) return { accepted: 0, duplicates: 0 };
 
   const { catalog, registry } = deps;
@@ -105,9 +106,16 @@ async function invalidUpload(path: string, columns: string[], nowMs: number, rea
   const report = await listBadRows(path, columns, nowMs);
   if (report.rows.length === 0) {
     // The exact pass found nothing: say what the store's reader said rather than nothing.
-    return new ApiError(422, 'invalid_csv', readerMessage ? `the CSV could not be read: ${firstLine(readerMessage)}` : 'some rows are invalid', { rows: [] });
+    return new ApiError(
+      422,
+      'invalid_csv',
+      readerMessage ? `the CSV could not be read: ${firstLine(readerMessage)}` : 'some rows are invalid',
+      { rows: [] },
+    );
   }
-  return new ApiError(422, 'invalid_csv', `${report.total} row${report.total === 1 ? ' is' : 's are'} invalid; nothing was stored`, { rows: report.rows });
+  return new ApiError(422, 'invalid_csv', `${report.total} row${report.total === 1 ? ' is' : 's are'} invalid; nothing was stored`, {
+    rows: report.rows,
+  });
 }
 
 /** The exact report: every bad row's line (line 1 is the header), the first 100 listed. */

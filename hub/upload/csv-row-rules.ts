@@ -48,7 +48,10 @@ export function checkRow(
  * SQL over a row of VARCHAR columns named by `col`: the parsed ts (ms) and value, and a
  * `bad` flag that is true exactly when checkRow would refuse the row.
  */
-export function sqlRowExpressions(col: (c: UploadColumn) => string | null, nowMs: number): { ts: string; value: string; bad: string; rowBad: string } {
+export function sqlRowExpressions(
+  col: (c: UploadColumn) => string | null,
+  nowMs: number,
+): { ts: string; value: string; bad: string; rowBad: string } {
   const q = (c: UploadColumn) => col(c) ?? 'NULL';
   const tsRaw = q('ts');
   const ts = `(CASE WHEN regexp_full_match(${tsRaw}, '${sqlPattern(INTEGER_MS)}') THEN TRY_CAST(${tsRaw} AS BIGINT)

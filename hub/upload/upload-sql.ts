@@ -125,12 +125,16 @@ export async function commitUpload(
       SELECT ${withOrder ? 'row_number() OVER () AS rn, ' : ''}${keyColumns(col)}, ${e.ts} AS ts, ${e.value} AS v FROM ${from}) x
     JOIN upload_map m ON m.sensor = x.sensor AND m.room = x.room AND m.metric = x.metric AND m.unit = x.unit`;
   await c.run(rowsOf(false));
-  const repeats = Number((await c.runAndReadAll('SELECT count(*) FROM (SELECT channel, ts FROM upload_rows GROUP BY ALL HAVING count(*) > 1)')).getRows()[0]![0]);
+  const repeats = Number(
+    (await c.runAndReadAll('SELECT count(*) FROM (SELECT channel, ts FROM upload_rows GROUP BY ALL HAVING count(*) > 1)')).getRows()[0]![0],
+  );
   if (repeats > 0) {
     // A file that repeats itself keeps the first of each identity: numbering rows in file order
     // is slow in DuckDB, so only such files pay for it.
     await c.run(rowsOf(true));
-    await c.run('CREATE OR REPLACE TEMP TABLE upload_rows AS SELECT series_id, channel, ts, v FROM upload_rows QUALIFY row_number() OVER (PARTITION BY channel, ts ORDER BY rn) = 1');
+    await c.run(
+      'CREATE OR REPLACE TEMP TABLE upload_rows AS SELECT series_id, channel, ts, v FROM upload_rows QUALIFY row_number() OVER (PARTITION BY channel, ts ORDER BY rn) = 1',
+    );
   }
   await c.run(`CREATE OR REPLACE TEMP TABLE upload_new AS
     SELECT u.series_id, u.ts, u.v FROM upload_rows u
