@@ -10,6 +10,9 @@ import { ErrorCode } from '../protocol/codes.ts';
 import { buildApi, type HubStatus } from './http/api.ts';
 import { registerHistoryRoute } from './http/history-route.ts';
 import { registerReportNowRoute } from './http/report-now-route.ts';
+import { registerStreamRoute } from './http/stream-route.ts';
+import { registerMetricsRoute } from './http/metrics-route.ts';
+import { LiveStream } from './live-stream.ts';
 import { ReportNow } from './report-now.ts';
 import { registerUploadRoute } from './upload/upload-route.ts';
 import { GroupCommit } from './ingest/group-commit.ts';
@@ -53,6 +56,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     threads: options.storeThreads,
     tempDir: options.storeTempDir!,
   });
+  const liveStream = new LiveStream(catalog, { maxQueuedMessages: options.streamMaxQueuedMessages, highWaterBytes: 256 * 1024 });
   let storedAtStart = 0;
   let storeError: string | null = null;
 
@@ -79,6 +83,8 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       },
       onCommitted: ({ fresh, maybeDuplicate, result }) => {
         storeError = null;
+        liveStream.publish(fresh);
+        if (maybeDuplicate.n > 0) liveStream.publish(maybeDuplicate, result.storedMask);
         log.debug({ gen: result.gen, fresh: fresh.n, maybeDuplicate: maybeDuplicate.n, flushMs: Math.round(result.flushMs) }, 'committed');
       },
     },
@@ -123,6 +129,19 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
         routes: [
           (app) => registerHistoryRoute(app, { store }),
           (app) => registerReportNowRoute(app, reportNow),
+          (app) => registerStreamRoute(app, liveStream, store),
+          (app) =>
+            registerMetricsRoute(app, {
+              commits: commits.stats,
+              ingest: counters,
+              reportNow: reportNow.stats,
+              stream: liveStream.stats,
+              registry,
+              latest,
+              connections: () => sensors.connectionCount,
+              connectionsAccepted: () => sensors.acceptedCount,
+              bufferedRows: () => commits.bufferedRows,
+            }),
           (app) =>
             registerUploadRoute(app, {
               store,
@@ -130,6 +149,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
               registry,
               now,
               publishLimit: 10_000,
+              onStored: (r) => liveStream.publishList(r.published),
               spoolDir: join(options.storeTempDir!, 'uploads'),
               maxUploadBytes: options.maxUploadBytes,
             }),
@@ -173,7 +193,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     async stop() {
       if (status === 'stopping') return;
       status = 'stopping';
-      await sensors.stopAccepting();
+      sensors.stopAccepting();
       try {
         await commits.drain();
       } catch (err) {

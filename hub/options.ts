@@ -30,6 +30,8 @@ export interface HubOptions {
   /** a sensor whose socket does not drain within this is frozen and dropped */
   drainTimeoutMs: number;
   maxSensorConnections: number;
+  /** readings held for a slow stream subscriber; beyond, its oldest are dropped */
+  streamMaxQueuedMessages: number;
   /** the largest CSV upload accepted; over it 413 and nothing stored */
   maxUploadBytes: number;
   /** DuckDB's memory limit: it would take 80% of the machine otherwise */
@@ -58,6 +60,7 @@ export const defaultHubOptions = {
   drainTimeoutMs: 10_000, // a frozen sensor must not stall report-now for everyone
   maxSensorConnections: 20_000,
   maxUploadBytes: 1024 * 1024 * 1024,
+  streamMaxQueuedMessages: 10_000,
   storeMemoryLimit: '512MB',
   storeThreads: 2,
   storeTempDir: null,

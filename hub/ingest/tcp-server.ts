@@ -14,6 +14,7 @@ export class SensorServer {
   /** by sensor id: the connection that speaks for it */
   readonly bySensor = new Map<string, SensorSession>();
   private paused = false;
+  acceptedCount = 0;
 
   constructor(
     private readonly makeContext: (server: SensorServer) => SessionContext,
@@ -71,13 +72,15 @@ export class SensorServer {
     for (const s of this.sessions) s.resume();
   }
 
-  /** Stops accepting and reading. The caller then drains the commits and calls finish(). */
-  stopAccepting(): Promise<void> {
+  /**
+   * Stops accepting and reading. The caller then drains the commits and calls finish().
+   * server.close() reports only once every connection has ended, which finish() brings about,
+   * so it is not waited for here.
+   */
+  stopAccepting(): void {
     for (const s of this.sessions) s.pause();
     this.paused = true;
-    const server = this.server;
-    if (!server) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    this.server?.close();
   }
 
   /** Last ack and 503 to every sensor; resolves when every socket is closed (bounded). */
@@ -92,6 +95,7 @@ export class SensorServer {
   }
 
   private accept(socket: Socket): void {
+    this.acceptedCount++;
     const session = new SensorSession(socket, this.context!);
     this.sessions.add(session);
     if (this.paused) session.pause();

@@ -1,0 +1,127 @@
+/**
+ * `GET /metrics`: Prometheus text exposition (prom-client) of the hub's own counters and a
+ * gauge per latest reading. Values are read from the hub's stats at scrape time, so nothing
+ * on the ingest path touches the metrics library.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { CommitStats } from '../ingest/group-commit.ts';
+import type { IngestCounters } from '../ingest/sensor-session.ts';
+import type { LatestView } from '../latest-view.ts';
+import type { StreamStats } from '../live-stream.ts';
+import type { ReportNowStats } from '../report-now.ts';
+import type { SensorRegistry } from '../sensor-registry.ts';
+import { NO_FILTERS } from './filters.ts';
+
+export interface MetricsSources {
+  commits: CommitStats;
+  ingest: IngestCounters;
+  reportNow: ReportNowStats;
+  stream: StreamStats;
+  registry: SensorRegistry;
+  latest: LatestView;
+  connections(): number;
+  connectionsAccepted(): number;
+  bufferedRows(): number;
+}
+
+/** A counter whose value is read from `read` at scrape time. */
+function mirroredCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources): void {
+  const registry = new Registry();
+  gauge(registry, 'roomwatch_sensor_connections', 'Sensor TCP connections open now.', src.connections);
+  gauge(registry, 'roomwatch_sensors_connected', 'Sensors connected (said hello) now.', () => src.registry.connectedCount);
+  gauge(registry, 'roomwatch_sensors_known', 'Sensors ever seen.', () => src.registry.records.size);
+  mirroredCounter(registry, 'roomwatch_sensor_connections_accepted_total', 'Sensor TCP connections accepted.', src.connectionsAccepted);
+  mirroredCounter(registry, 'roomwatch_messages_total', 'Valid sensor messages received.', () => src.ingest.messages);
+  mirroredCounter(
+    registry,
+    'roomwatch_readings_received_total',
+    'Valid readings received from sensors.',
+    () => src.ingest.readingsReceived,
+  );
+  mirroredCounter(
+    registry,
+    'roomwatch_readings_stored_total',
+    'Readings newly stored (sensors and reports).',
+    () => src.commits.rowsStored,
+  );
+  mirroredCounter(
+    registry,
+    'roomwatch_duplicates_total',
+    'Readings that repeated a stored identity and were not stored again.',
+    () => src.commits.duplicates,
+  );
+  mirroredCounter(registry, 'roomwatch_acks_total', 'Acks sent to sensors.', () => src.ingest.acksSent);
+  mirroredCounter(registry, 'roomwatch_commits_total', 'Group commits to the store.', () => src.commits.commits);
+  mirroredCounter(registry, 'roomwatch_commit_failures_total', 'Group commits that failed.', () => src.commits.failedCommits);
+  mirroredCounter(registry, 'roomwatch_commit_seconds_total', 'Time spent in group commits.', () => src.commits.flushMsTotal / 1000);
+  gauge(registry, 'roomwatch_last_commit_seconds', 'Duration of the last group commit.', () => src.commits.lastFlushMs / 1000);
+  gauge(registry, 'roomwatch_buffered_readings', 'Readings received and waiting for their commit.', src.bufferedRows);
+  mirroredCounter(registry, 'roomwatch_report_now_rounds_total', 'Report-now requests.', () => src.reportNow.rounds);
+  mirroredCounter(
+    registry,
+    'roomwatch_report_now_commands_total',
+    'Report-now commands sent to sensors.',
+    () => src.reportNow.commandsSent,
+  );
+  mirroredCounter(registry, 'roomwatch_reports_total', 'Report messages received.', () => src.reportNow.reports);
+  gauge(registry, 'roomwatch_stream_subscribers', 'Live stream subscribers now.', () => src.stream.subscribers);
+  mirroredCounter(registry, 'roomwatch_stream_messages_total', 'Readings sent to stream subscribers.', () => src.stream.sent);
+  mirroredCounter(registry, 'roomwatch_stream_dropped_total', 'Readings dropped for slow stream subscribers.', () => src.stream.dropped);
+  new Counter({
+    name: 'roomwatch_rejected_total',
+    help: 'Sensor messages answered with an error, by contract error code.',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [code, n] of src.ingest.rejected) this.inc({ code: String(code) }, n);
+    },
+  });
+  new Gauge({
+    name: 'roomwatch_reading',
+    help: 'The latest value of each sensor and metric.',
+    labelNames: ['sensor', 'room', 'metric', 'unit'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of src.latest.readings(NO_FILTERS))
+        this.set({ sensor: r.sensor, room: r.room, metric: r.metric, unit: r.unit }, r.value);
+    },
+  });
+  new Gauge({
+    name: 'roomwatch_reading_timestamp_seconds',
+    help: 'When the latest value of each sensor and metric was taken.',
+    labelNames: ['sensor', 'room', 'metric'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of src.latest.readings(NO_FILTERS)) this.set({ sensor: r.sensor, room: r.room, metric: r.metric }, r.ts / 1000);
+    },
+  });
+
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+}
