@@ -3,7 +3,7 @@
  * sorted by sensor then metric. The sorted channel list is cached until a channel is added.
  */
 import type { Filters } from './http/filters.ts';
-import { matches } from './http/filters.ts';
+import { matches, NO_FILTERS } from './http/filters.ts';
 import type { Channel, SeriesCatalog } from './ingest/series-catalog.ts';
 
 export interface LatestReading {
@@ -18,6 +18,9 @@ export interface LatestReading {
 export class LatestView {
   private sorted: Channel[] = [];
   private sortedVersion = -1;
+  /** the unfiltered answer, rendered once per change of latest */
+  private allJson: Buffer = Buffer.alloc(0);
+  private allVersion = '';
 
   constructor(private readonly catalog: SeriesCatalog) {}
 
@@ -30,6 +33,16 @@ export class LatestView {
       out.push({ sensor: s.sensor, room: s.room, metric: s.metric, value: ch.latestValue, unit: s.unit, ts: ch.latestTs });
     }
     return out;
+  }
+
+  /** The unfiltered answer as JSON bytes, rendered again only when latest has changed. */
+  allAsJson(): Buffer {
+    const version = `${this.catalog.version}:${this.catalog.latestVersion}`;
+    if (version !== this.allVersion) {
+      this.allJson = Buffer.from(JSON.stringify({ readings: this.readings(NO_FILTERS) }));
+      this.allVersion = version;
+    }
+    return this.allJson;
   }
 
   private sortedChannels(): Channel[] {

@@ -74,8 +74,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return { sensors: records.map((r) => deps.registry.view(r)) };
   });
 
-  app.get('/api/v1/latest', async (request) => {
+  app.get('/api/v1/latest', async (request, reply) => {
     const filters = parseFilters(request.query as Record<string, unknown>);
+    // Dashboards poll the whole set: it is rendered once per change, not once per request.
+    if (filters.sensor === null && filters.room === null && filters.metric === null) {
+      return reply.type('application/json; charset=utf-8').send(deps.latest.allAsJson());
+    }
     return { readings: deps.latest.readings(filters) };
   });
 

@@ -124,7 +124,7 @@ export class SensorSession implements AckTarget {
    * unread, or does not drain within drainTimeoutMs, is frozen: it is dropped, so it never
    * holds memory or a fan-out hostage.
    */
-  sendLine(line: string): boolean {
+  sendLine(line: string | Buffer): boolean {
     if (this.state === 'closed' || this.socket.destroyed) return false;
     if (this.socket.writableLength > this.ctx.limits.maxWriteBufferBytes) {
       this.destroy();

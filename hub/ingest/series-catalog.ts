@@ -32,6 +32,8 @@ export class SeriesCatalog {
   private nextChannelId = 1;
   /** bumped when a channel is added, so sorted views can be cached */
   version = 0;
+  /** bumped when any latest reading changes, so rendered views can be cached */
+  latestVersion = 0;
 
   load(state: LoadedState): void {
     for (const s of state.series) this.add(s);
@@ -39,11 +41,7 @@ export class SeriesCatalog {
     for (const n of state.newest) {
       const ch = this.channelOfSeries[n.seriesId];
       if (!ch) continue;
-      if (n.ts > ch.latestTs) {
-        ch.latestTs = n.ts;
-        ch.latestValue = n.value;
-        ch.latestSeries = n.seriesId;
-      }
+      this.offerLatest(n.seriesId, n.ts, n.value);
       if (n.ts > ch.lastTs) ch.lastTs = n.ts;
     }
   }
@@ -83,18 +81,23 @@ export class SeriesCatalog {
     this.unsaved = defs.concat(this.unsaved);
   }
 
+  /** A stored reading: it becomes its channel's latest if it is newer (largest ts wins). */
+  offerLatest(seriesId: number, ts: number, value: number): void {
+    const ch = this.channelOfSeries[seriesId]!;
+    if (ts > ch.latestTs) {
+      ch.latestTs = ts;
+      ch.latestValue = value;
+      ch.latestSeries = seriesId;
+      this.latestVersion++;
+    }
+  }
+
   /** Moves `latest` forward with committed rows; an older ts never replaces a newer one. */
   applyCommitted(rows: Columns, mask?: Uint8Array): void {
     const { series, ts, value } = rows;
     for (let i = 0; i < rows.n; i++) {
       if (mask && mask[i] === 0) continue;
-      const ch = this.channelOfSeries[series[i]!]!;
-      const t = ts[i]!;
-      if (t > ch.latestTs) {
-        ch.latestTs = t;
-        ch.latestValue = value[i]!;
-        ch.latestSeries = series[i]!;
-      }
+      this.offerLatest(series[i]!, ts[i]!, value[i]!);
     }
   }
 

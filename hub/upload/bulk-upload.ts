@@ -89,14 +89,7 @@ export async function ingestUpload(path: string, deps: UploadDeps): Promise<Uplo
     throw err;
   }
   // Latest only moves forward: an old backfill leaves a newer latest alone.
-  for (const n of result.newest) {
-    const ch = catalog.channel(n.seriesId);
-    if (n.ts > ch.latestTs) {
-      ch.latestTs = n.ts;
-      ch.latestValue = n.value;
-      ch.latestSeries = n.seriesId;
-    }
-  }
+  for (const n of result.newest) catalog.offerLatest(n.seriesId, n.ts, n.value);
   deps.onStored?.(result);
   return { accepted: result.accepted, duplicates: result.duplicates };
 }

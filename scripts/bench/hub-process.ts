@@ -18,7 +18,21 @@ export async function startHub(dataDir: string, extraArgs: string[] = []): Promi
   const startedAt = performance.now();
   const child = spawn(
     process.execPath,
-    [...(process.env.ROOMWATCH_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'hub/main.ts', '--host', '127.0.0.1', '--tcp-port', '0', '--http-port', '0', '--data', dataDir, ...extraArgs],
+    [
+      ...(process.env.ROOMWATCH_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      'hub/main.ts',
+      '--host',
+      '127.0.0.1',
+      '--tcp-port',
+      '0',
+      '--http-port',
+      '0',
+      '--data',
+      dataDir,
+      ...extraArgs,
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

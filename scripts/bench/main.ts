@@ -15,6 +15,8 @@ import { parseArgs } from 'node:util';
 import { DATABASE_FILE } from '../../hub/store/schema.ts';
 import { type Dataset } from './dataset.ts';
 import { runExport } from './export.ts';
+import { runUpload } from './upload.ts';
+import { latestLatencies, percentile, reportNowLatencies, withFleet } from './live.ts';
 import { cpuSeconds, peakRssBytes, startHub, type RunningHub } from './hub-process.ts';
 import { buildPayloads, runIngest, type IngestMode } from './ingest.ts';
 
@@ -28,7 +30,11 @@ const { values } = parseArgs({
 });
 const d: Dataset = { sensors: Number(values.sensors), seconds: Number(values.seconds), startTs: Date.now() - 2 * 86_400_000 };
 const batchSize = Number(values['batch-size']);
-for (const [k, v] of [['--sensors', d.sensors], ['--seconds', d.seconds], ['--batch-size', batchSize]] as const) {
+for (const [k, v] of [
+  ['--sensors', d.sensors],
+  ['--seconds', d.seconds],
+  ['--batch-size', batchSize],
+] as const) {
   if (!Number.isInteger(v) || v <= 0) {
     process.stderr.write(`bench: ${k} must be a positive whole number\n`);
     process.exit(2);
@@ -49,7 +55,7 @@ async function ingest(name: string, mode: IngestMode, after?: (hub: RunningHub, 
   progress(`${name}: building payloads`);
   const { payloads, lastSeqs, readings } = buildPayloads(d, mode);
   const dataDir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-'));
-  const hub = await startHub(dataDir, [ '--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'info']);
+  const hub = await startHub(dataDir, ['--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'info']);
   const pid = hub.child.pid!;
   const cpu0 = cpuSeconds(pid);
   const gen0 = process.cpuUsage();
@@ -62,14 +68,23 @@ async function ingest(name: string, mode: IngestMode, after?: (hub: RunningHub, 
   if (after) await after(hub, dataDir);
   await hub.stop();
   const bytes = statSync(join(dataDir, DATABASE_FILE)).size;
-  rows.push([name, fmt(readings), fmt((readings / elapsedMs) * 1000), (elapsedMs / 1000).toFixed(2), cpu.toFixed(1), genCpu.toFixed(1), mb(peak), (bytes / readings).toFixed(2)]);
+  rows.push([
+    name,
+    fmt(readings),
+    fmt((readings / elapsedMs) * 1000),
+    (elapsedMs / 1000).toFixed(2),
+    cpu.toFixed(1),
+    genCpu.toFixed(1),
+    mb(peak),
+    (bytes / readings).toFixed(2),
+  ]);
   progress('');
   return dataDir;
 }
 
 async function restartToHealthy(dataDir: string): Promise<number> {
   const started = performance.now();
-  const hub = await startHub(dataDir, [ '--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'info']);
+  const hub = await startHub(dataDir, ['--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'info']);
   for (;;) {
     const res = await fetch(`http://127.0.0.1:${hub.httpPort}/api/v1/health`).catch(() => null);
     if (res?.status === 200) break;
@@ -80,26 +95,66 @@ async function restartToHealthy(dataDir: string): Promise<number> {
   return ms;
 }
 
-process.stdout.write(`Roomwatch bench: ${d.sensors} sensors x 3 metrics x ${d.seconds} s = ${fmt(d.sensors * 3 * d.seconds)} readings; ` +
-  `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n\n`);
+process.stdout.write(
+  `Roomwatch bench: ${d.sensors} sensors x 3 metrics x ${d.seconds} s = ${fmt(d.sensors * 3 * d.seconds)} readings; ` +
+    `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n\n`,
+);
 const keep: string[] = [];
 if (want('ingest-line')) keep.push(await ingest('ingest, one reading per line', { kind: 'line' }));
 if (want('ingest-batch')) {
   keep.push(
     await ingest(`ingest, batches of ${batchSize}`, { kind: 'batch', size: batchSize }, async (hub, dataDir) => {
-      if (!want('export')) return;
-      progress('export: downloading history.csv');
       const file = join(dataDir, 'export.csv');
-      const e = await runExport(hub.httpPort, hub.child.pid!, file);
+      if (want('export') || want('upload')) {
+        progress('export: downloading history.csv');
+        const e = await runExport(hub.httpPort, hub.child.pid!, file);
+        extraRows.push(
+          `| history export, all rows, over HTTP | ${fmt(e.rows)} rows, ${mb(e.bytes)} MB | ${fmt((e.rows / e.elapsedMs) * 1000)} rows/s | ` +
+            `first byte after ${e.firstByteMs.toFixed(0)} ms | hub RSS growth ${mb(e.rssGrowthBytes)} MB |`,
+        );
+        progress('');
+      }
+      if (want('latest')) {
+        progress('latest: 2,000 requests');
+        const l = await latestLatencies(hub.httpPort, 2000);
+        extraRows.push(
+          `| GET /api/v1/latest, ${fmt(l.readings)} series, 2,000 requests one after another | ${fmt(l.readings)} readings each | | ` +
+            `p50 ${percentile(l.sortedMs, 50).toFixed(2)} ms, p99 ${percentile(l.sortedMs, 99).toFixed(2)} ms | |`,
+        );
+      }
+      if (want('report-now')) {
+        for (const count of [1000, 10000]) {
+          progress(`report-now: ${count} sensors connecting`);
+          const r = await withFleet(hub.tcpPort, hub.httpPort, count, () => reportNowLatencies(hub.httpPort, 20));
+          extraRows.push(
+            `| report-now round trip, ${fmt(count)} simulated sensors connected, 20 rounds | ${fmt(r.responded)} of ${fmt(r.requested)} answered | | ` +
+              `p50 ${percentile(r.sortedMs, 50).toFixed(0)} ms, p95 ${percentile(r.sortedMs, 95).toFixed(0)} ms | |`,
+          );
+        }
+      }
+      if (!want('upload')) return;
+      progress('upload: posting the export to a fresh hub');
+      const uploadDir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-upload-'));
+      const fresh = await startHub(uploadDir, ['--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'info']);
+      const u = await runUpload(fresh.httpPort, fresh.child.pid!, file);
       extraRows.push(
-        `| history export, all rows, over HTTP | ${fmt(e.rows)} rows, ${mb(e.bytes)} MB | ${fmt((e.rows / e.elapsedMs) * 1000)} rows/s | ` +
-          `first byte after ${e.firstByteMs.toFixed(0)} ms | hub RSS growth ${mb(e.rssGrowthBytes)} MB |`,
+        `| upload of that export as one CSV, into an empty hub | ${fmt(u.accepted)} rows accepted, ${mb(u.bytes)} MB | ${fmt((u.accepted / u.elapsedMs) * 1000)} rows/s | ` +
+          `${(u.elapsedMs / 1000).toFixed(2)} s | hub RSS growth ${mb(u.rssGrowthBytes)} MB |`,
       );
+      const again = await runUpload(fresh.httpPort, fresh.child.pid!, file);
+      extraRows.push(
+        `| the same upload again (every row a duplicate) | ${fmt(again.duplicates)} duplicates | ${fmt((again.duplicates / again.elapsedMs) * 1000)} rows/s | ` +
+          `${(again.elapsedMs / 1000).toFixed(2)} s | hub RSS growth ${mb(again.rssGrowthBytes)} MB |`,
+      );
+      await fresh.stop();
+      rmSync(uploadDir, { recursive: true, force: true });
       progress('');
     }),
   );
 }
-process.stdout.write('| workload | readings | readings/s | wall s | hub CPU s | load generator CPU s | hub peak RSS MB | bytes/reading |\n|---|---|---|---|---|---|---|---|\n');
+process.stdout.write(
+  '| workload | readings | readings/s | wall s | hub CPU s | load generator CPU s | hub peak RSS MB | bytes/reading |\n|---|---|---|---|---|---|---|---|\n',
+);
 for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
 if (extraRows.length > 0) {
   process.stdout.write('\n| workload | size | rate | latency | memory |\n|---|---|---|---|---|\n');
@@ -108,6 +163,8 @@ if (extraRows.length > 0) {
 const last = keep.at(-1);
 if (last && want('restart')) {
   const ms = await restartToHealthy(last);
-  process.stdout.write(`\nstart to healthy with ${fmt(d.sensors * 3 * d.seconds)} readings stored: ${ms.toFixed(0)} ms (process spawn included)\n`);
+  process.stdout.write(
+    `\nstart to healthy with ${fmt(d.sensors * 3 * d.seconds)} readings stored: ${ms.toFixed(0)} ms (process spawn included)\n`,
+  );
 }
 for (const dir of keep) rmSync(dir, { recursive: true, force: true });
