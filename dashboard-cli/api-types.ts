@@ -106,3 +106,94 @@ export function asErrorBody(body: unknown): ErrorBody | null {
     : undefined;
   return { error: { code, message, ...(goodRows ? { rows: goodRows } : {}) } };
 }
+
+/** `POST /api/v1/readings` on success. */
+export interface UploadBody {
+  accepted: number;
+  duplicates: number;
+}
+
+export const checkUploadBody: ShapeCheck<UploadBody> = (body) => {
+  if (!isObject(body)) return { ok: false, problem: 'not an object' };
+  for (const field of ['accepted', 'duplicates'] as const) {
+    const n = body[field];
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return { ok: false, problem: `"${field}" is not a count` };
+  }
+  return { ok: true, value: body as unknown as UploadBody };
+};
+
+/** `POST /api/v1/report-now`: who was asked, who answered, and the fresh readings. */
+export interface ReportNowBody {
+  id: string | number;
+  requested: number;
+  responded: number;
+  /** Sensor ids that did not report in time, or answered with an error. */
+  missing: string[];
+  readings: Reading[];
+  /** Sensors that answered the command with an `error` (e.g. 501); they are also in `missing`. */
+  errors?: { sensor: string; code: number | string; message: string }[];
+}
+
+export const checkReportNowBody: ShapeCheck<ReportNowBody> = (body) => {
+  if (!isObject(body)) return { ok: false, problem: 'not an object' };
+  if (typeof body.id !== 'string' && typeof body.id !== 'number') return { ok: false, problem: '"id" is missing' };
+  for (const field of ['requested', 'responded'] as const) {
+    if (typeof body[field] !== 'number') return { ok: false, problem: `"${field}" is not a number` };
+  }
+  if (!Array.isArray(body.missing) || !body.missing.every((s) => typeof s === 'string')) {
+    return { ok: false, problem: '"missing" is not an array of sensor ids' };
+  }
+  if (!Array.isArray(body.readings)) return { ok: false, problem: 'no "readings" array' };
+  for (let i = 0; i < body.readings.length; i++) {
+    const problem = readingProblem(body.readings[i], `readings[${i}]`);
+    if (problem) return { ok: false, problem };
+  }
+  if (body.errors !== undefined) {
+    if (!Array.isArray(body.errors)) return { ok: false, problem: '"errors" is not an array' };
+    for (let i = 0; i < body.errors.length; i++) {
+      const e: unknown = body.errors[i];
+      if (!isObject(e) || typeof e.sensor !== 'string' || (typeof e.code !== 'number' && typeof e.code !== 'string') || typeof e.message !== 'string') {
+        return { ok: false, problem: `errors[${i}] is not {sensor, code, message}` };
+      }
+    }
+  }
+  return { ok: true, value: body as unknown as ReportNowBody };
+};
+
+/** A message of `GET /api/v1/stream` (§2 "Live stream"), hub to client. */
+export type StreamMessage =
+  | { type: 'subscribed'; replayed: number }
+  | ({ type: 'reading' } & Reading)
+  | { type: 'dropped'; count: number }
+  /** A type this CLI does not know: shown with --json, skipped otherwise. */
+  | { type: 'other'; original: string };
+
+export const NOT_JSON = 'not JSON';
+
+/** A stream message, checked; a known type with wrong fields is a problem, an unknown type is `other`. */
+export function parseStreamMessage(text: string): { ok: true; value: StreamMessage } | { ok: false; problem: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: NOT_JSON };
+  }
+  if (!isObject(body) || typeof body.type !== 'string') return { ok: false, problem: 'not an object with a "type"' };
+  switch (body.type) {
+    case 'subscribed':
+      return typeof body.replayed === 'number'
+        ? { ok: true, value: { type: 'subscribed', replayed: body.replayed } }
+        : { ok: false, problem: '"replayed" is not a number' };
+    case 'dropped':
+      return typeof body.count === 'number'
+        ? { ok: true, value: { type: 'dropped', count: body.count } }
+        : { ok: false, problem: '"count" is not a number' };
+    case 'reading': {
+      const problem = readingProblem(body, 'the reading');
+      if (problem) return { ok: false, problem };
+      const r = body as unknown as Reading;
+      return { ok: true, value: { type: 'reading', sensor: r.sensor, room: r.room, metric: r.metric, value: r.value, unit: r.unit, ts: r.ts } };
+    }
+  }
+  return { ok: true, value: { type: 'other', original: body.type } };
+}

@@ -30,7 +30,11 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   room: { type: 'string', valueName: 'ROOM[,ROOM...]', help: 'only these rooms; the flag may be repeated' },
   metric: { type: 'string', valueName: 'NAME[,NAME...]', help: 'only these metrics; the flag may be repeated' },
   json: { type: 'boolean', help: "print the hub's JSON answer instead of a table" },
-  timeout: { type: 'string', valueName: 'MS', help: `give up on a request after MS milliseconds (default ${defaults.timeoutMs})` },
+  timeout: {
+    type: 'string',
+    valueName: 'MS',
+    help: `give up on a request after MS milliseconds (default ${defaults.timeoutMs}); for history and upload, after MS ms without progress`,
+  },
   help: { type: 'boolean', short: 'h', help: 'show help (for a command: `<command> --help`)' },
 };
 

@@ -4,7 +4,7 @@
  */
 import { parseCommandLine } from './args.ts';
 import type { Env } from './args.ts';
-import type { CommandSpec } from './command.ts';
+import type { ByteStreams, CommandSpec } from './command.ts';
 import { commandTable } from './command-table.ts';
 import { describeError } from './describe-error.ts';
 import { ExitCode, UsageError, exitCodeFor } from './errors.ts';
@@ -18,6 +18,8 @@ export interface CliIo {
   env: Env;
   stdout: Output;
   stderr: Output;
+  /** The same stdout, and stdin, as byte streams. */
+  streams: ByteStreams;
   now: () => number;
   /** Aborted on Ctrl-C. */
   signal: AbortSignal;
@@ -56,6 +58,7 @@ export async function runCli(io: CliIo, commands: readonly CommandSpec[] = comma
       args: line.args,
       stdout: io.stdout,
       stderr: io.stderr,
+      streams: io.streams,
       color: colorEnabled(io.env, io.stdout.isTTY),
       now: io.now,
       signal: io.signal,

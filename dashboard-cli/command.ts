@@ -1,8 +1,9 @@
 /**
  * What a CLI command is. Commands live in a table (command-table.ts); the entry parses the
- * command line against it, so a new command (history, upload, report-now, watch) is one
- * module with one of these plus a line in the table.
+ * command line against it, so a new command is one module with one of these plus a line in
+ * the table.
  */
+import type { Readable, Writable } from 'node:stream';
 import type { Filters } from './args.ts';
 import type { ExitCode } from './errors.ts';
 import type { HubClient } from './hub-client.ts';
@@ -22,6 +23,15 @@ export interface ArgSpec {
   required: boolean;
 }
 
+/** The process's byte streams, for commands that move data with backpressure (history, `upload -`). */
+export interface ByteStreams {
+  /** Opened only when asked for: a process that never reads stdin should not touch it. */
+  stdin(): Readable;
+  readonly stdinIsTTY: boolean;
+  /** Where `stdout` (the Output) writes, as a stream; the command must not end it. */
+  readonly stdout: Writable;
+}
+
 export interface CommandContext {
   hub: HubClient;
   filters: Filters;
@@ -32,6 +42,7 @@ export interface CommandContext {
   args: readonly string[];
   stdout: Output;
   stderr: Output;
+  streams: ByteStreams;
   /** Colour allowed on stdout. */
   color: boolean;
   /** The local clock, injected so ages can be tested. */

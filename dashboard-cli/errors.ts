@@ -20,6 +20,14 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/**
+ * A local file cannot be read or written (upload's FILE, history's --out): exit 2 like a usage
+ * error, since the user must fix the command line or the file, but without the usage hint.
+ */
+export class LocalFileError extends Error {
+  override readonly name = 'LocalFileError';
+}
+
 /** The hub answered with an HTTP error status (exit 1). */
 export class HubRefused extends Error {
   override readonly name = 'HubRefused';
@@ -63,8 +71,33 @@ export class HubUnreachable extends Error {
   }
 }
 
+/**
+ * The hub closed the live stream (`watch`) before the CLI was done with it. A hub that went away
+ * (going away, restarting, the connection lost) is "no connection" (exit 3); a hub that ended
+ * this client's stream on purpose, such as 1013 for a client reading too slowly, refused (exit 1).
+ */
+export class StreamClosed extends Error {
+  override readonly name = 'StreamClosed';
+  constructor(
+    /** The WebSocket close code (RFC 6455 §7.4). */
+    readonly closeCode: number,
+    /** The hub's reason, or a description of the code. */
+    readonly reason: string,
+  ) {
+    super(`the hub closed the stream (${closeCode}): ${reason}`);
+  }
+
+  /** Close codes that mean the hub or the connection went away, rather than a decision about this client. */
+  static readonly GONE = new Set([1001, 1005, 1006, 1012]);
+
+  get exitCode(): ExitCode {
+    return StreamClosed.GONE.has(this.closeCode) ? ExitCode.NoConnection : ExitCode.HubRefused;
+  }
+}
+
 export function exitCodeFor(error: unknown): ExitCode {
-  if (error instanceof UsageError) return ExitCode.Usage;
+  if (error instanceof StreamClosed) return error.exitCode;
+  if (error instanceof UsageError || error instanceof LocalFileError) return ExitCode.Usage;
   if (error instanceof HubRefused || error instanceof HubBadAnswer) return ExitCode.HubRefused;
   if (error instanceof HubUnreachable) return ExitCode.NoConnection;
   return ExitCode.Internal;

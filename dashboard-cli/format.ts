@@ -45,6 +45,20 @@ export function formatClock(ms: number): string {
   );
 }
 
+/** Local time as ISO 8601 with milliseconds and the offset: `2025-11-21T09:00:05.123+01:00`. */
+export function formatLocalIso(ms: number): string {
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return '?';
+  const offsetMin = -d.getTimezoneOffset();
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  return (
+    `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T` +
+    `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}` +
+    `${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`
+  );
+}
+
 // C0, DEL and C1 controls: an escape sequence in a unit or an error message must not drive the terminal.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;

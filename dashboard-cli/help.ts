@@ -29,7 +29,7 @@ const EXIT_CODES = [
   'Exit codes:',
   '  0  done',
   "  1  the hub refused the request (its message is printed), or its answer was unusable",
-  '  2  usage: unknown command or option, or a bad value',
+  '  2  usage: unknown command or option, a bad value, or a file that cannot be read or written',
   '  3  no connection to the hub: refused, unknown host, or no answer in time',
 ];
 

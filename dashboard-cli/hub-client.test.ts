@@ -157,4 +157,48 @@ test('an abort by the user is rethrown as its own reason, not as a hub failure',
   }
 });
 
+test('the WebSocket URL swaps http for ws and https for wss, keeping a path prefix, with the token header', () => {
+  const plain = client('http://127.0.0.1:8080').websocketTarget('/api/v1/stream');
+  assert.is(plain.url.href, 'ws://127.0.0.1:8080/api/v1/stream');
+  assert.equal(plain.headers, {});
+  const proxied = client('https://proxy.example/roomwatch', { token: 't0k3n' }).websocketTarget('/api/v1/stream');
+  assert.is(proxied.url.href, 'wss://proxy.example/roomwatch/api/v1/stream');
+  assert.equal(proxied.headers, { authorization: 'Bearer t0k3n' });
+});
+
+test('postJson sends JSON and may widen the timeout for one request', async () => {
+  const hub = await startFakeHub({ reportNow: { body: { id: 'c-1', requested: 0, responded: 0, missing: [], readings: [] } } });
+  try {
+    const answer = await client(hub.url).postJson('/api/v1/report-now', { timeout_ms: 0 }, (body) => ({ ok: true, value: body }), { timeoutMs: 20_000 });
+    assert.equal(answer.value, { id: 'c-1', requested: 0, responded: 0, missing: [], readings: [] });
+    assert.is(hub.requests[0]?.headers['content-type'], 'application/json');
+    assert.is(hub.requests[0]?.body.toString('utf8'), '{"timeout_ms":0}');
+  } finally {
+    await hub.close();
+  }
+});
+
+test('a streamed exchange that goes silent is HubUnreachable after the timeout', async () => {
+  const hub = await startFakeHub({ hang: true });
+  try {
+    const error = await rejection(client(hub.url, { timeoutMs: 200 }).stream({ method: 'GET', path: '/api/v1/history.csv' }));
+    assert.instance(error, HubUnreachable);
+    assert.match((error as HubUnreachable).reason, /no answer within 200 ms/);
+  } finally {
+    await hub.close();
+  }
+});
+
+test('a streamed exchange refused by the hub is HubRefused, before any body is handed out', async () => {
+  const body = JSON.stringify({ error: { code: 'bad_parameter', message: 'bad every' } });
+  const hub = await startFakeHub({ refuse: { status: 400, body } });
+  try {
+    const error = await rejection(client(hub.url).stream({ method: 'GET', path: '/api/v1/history.csv' }));
+    assert.instance(error, HubRefused);
+    assert.is((error as HubRefused).code, 'bad_parameter');
+  } finally {
+    await hub.close();
+  }
+});
+
 test.run();

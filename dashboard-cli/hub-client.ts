@@ -1,11 +1,14 @@
 /**
  * Talks HTTP to the hub's user API (PROTOCOL.md §2). Every way a request can fail ends as
  * one of the typed errors of errors.ts, so the entry can map it to the contract's exit code:
- * an HTTP error status is HubRefused, no answer at all is HubUnreachable.
+ * an HTTP error status is HubRefused, no answer at all is HubUnreachable. JSON requests use
+ * fetch; requests with a streamed body (history, upload) go through hub-stream.ts.
  */
-import { asErrorBody } from './api-types.ts';
 import type { ShapeCheck } from './api-types.ts';
-import { HubBadAnswer, HubRefused, HubUnreachable } from './errors.ts';
+import { HubBadAnswer, HubUnreachable } from './errors.ts';
+import { networkReason, refusal } from './hub-failures.ts';
+import { openStream } from './hub-stream.ts';
+import type { StreamAnswer, StreamRequest } from './hub-stream.ts';
 
 export interface HubClientOptions {
   /** The hub's base URL; API paths are resolved against it, so a path prefix behind a proxy works. */
@@ -30,35 +33,45 @@ export interface JsonAnswer<T> {
 export interface HubClient {
   /** The hub URL as people should read it in messages. */
   readonly displayUrl: string;
+  /** The `--timeout` budget; a command that makes the hub wait on purpose (report-now) widens it. */
+  readonly timeoutMs: number;
   getJson<T>(path: string, query: Query, check: ShapeCheck<T>): Promise<JsonAnswer<T>>;
+  /** POSTs `body` as JSON. `timeoutMs` replaces the client's budget for this one request. */
+  postJson<T>(path: string, body: unknown, check: ShapeCheck<T>, options?: { timeoutMs?: number }): Promise<JsonAnswer<T>>;
+  /** A request whose bodies are streams (history, upload); see hub-stream.ts. */
+  stream(request: StreamRequest): Promise<StreamAnswer>;
+  /** Where the WebSocket of `path` lives (ws: or wss:, path prefix kept), and the headers to send. */
+  websocketTarget(path: string): { url: URL; headers: Record<string, string> };
 }
 
 export function displayUrlOf(baseUrl: URL): string {
   return baseUrl.pathname === '/' && !baseUrl.search ? baseUrl.origin : baseUrl.href;
 }
 
+/** `path` (an API path such as `/api/v1/latest`) under the base URL, keeping a proxy's path prefix. */
+export function apiUrl(baseUrl: URL, path: string, query: Query = {}): URL {
+  const base = new URL(baseUrl.href.endsWith('/') ? baseUrl.href : baseUrl.href + '/');
+  const url = new URL(path.replace(/^\//, ''), base);
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    const values = typeof value === 'string' ? [value] : value;
+    if (values.length === 0) continue;
+    // Commas stay literal: the contract's filter lists are comma-separated.
+    parts.push(`${encodeURIComponent(name)}=${values.map(encodeURIComponent).join(',')}`);
+  }
+  url.search = parts.join('&');
+  return url;
+}
+
 export function createHubClient(options: HubClientOptions): HubClient {
   const { baseUrl, timeoutMs, token, signal: userSignal } = options;
   const displayUrl = displayUrlOf(baseUrl);
-  const base = new URL(baseUrl.href.endsWith('/') ? baseUrl.href : baseUrl.href + '/');
+  const authorization: Record<string, string> = token !== undefined ? { authorization: `Bearer ${token}` } : {};
 
-  function urlFor(path: string, query: Query): URL {
-    const url = new URL(path.replace(/^\//, ''), base);
-    const parts: string[] = [];
-    for (const [name, value] of Object.entries(query)) {
-      if (value === undefined) continue;
-      const values = typeof value === 'string' ? [value] : value;
-      if (values.length === 0) continue;
-      // Commas stay literal: the contract's filter lists are comma-separated.
-      parts.push(`${encodeURIComponent(name)}=${values.map(encodeURIComponent).join(',')}`);
-    }
-    url.search = parts.join('&');
-    return url;
-  }
-
-  function failure(error: unknown, timeout: AbortSignal, whileReading: boolean): unknown {
+  function failure(error: unknown, timeout: AbortSignal, budgetMs: number, whileReading: boolean): unknown {
     if (userSignal?.aborted) return userSignal.reason ?? error;
-    if (timeout.aborted) return new HubUnreachable(displayUrl, `no answer within ${timeoutMs} ms`, { cause: error });
+    if (timeout.aborted) return new HubUnreachable(displayUrl, `no answer within ${budgetMs} ms`, { cause: error });
     if (error instanceof TypeError) {
       const reason = whileReading ? `connection lost while reading the answer: ${networkReason(error)}` : networkReason(error);
       return new HubUnreachable(displayUrl, reason, { cause: error });
@@ -66,85 +79,57 @@ export function createHubClient(options: HubClientOptions): HubClient {
     return error;
   }
 
+  async function fetchJson<T>(method: 'GET' | 'POST', url: URL, body: unknown, check: ShapeCheck<T>, budgetMs: number): Promise<JsonAnswer<T>> {
+    const timeout = AbortSignal.timeout(budgetMs);
+    const signal = userSignal ? AbortSignal.any([userSignal, timeout]) : timeout;
+    const headers: Record<string, string> = { accept: 'application/json', ...authorization };
+    const init: RequestInit = { method, headers, signal };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, init);
+    } catch (error) {
+      throw failure(error, timeout, budgetMs, false);
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw failure(error, timeout, budgetMs, true);
+    }
+    if (!response.ok) throw refusal(response.status, response.statusText, text);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new HubBadAnswer(url.href, `the hub's answer to ${method} ${url.pathname} is not JSON`);
+    }
+    const checked = check(parsed);
+    if (!checked.ok) {
+      throw new HubBadAnswer(url.href, `the hub's answer to ${method} ${url.pathname} is not as the contract says: ${checked.problem}`);
+    }
+    return { value: checked.value, text };
+  }
+
   return {
     displayUrl,
-    async getJson<T>(path: string, query: Query, check: ShapeCheck<T>): Promise<JsonAnswer<T>> {
-      const url = urlFor(path, query);
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = userSignal ? AbortSignal.any([userSignal, timeout]) : timeout;
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (token !== undefined) headers.authorization = `Bearer ${token}`;
-      let response: Response;
-      try {
-        response = await fetch(url, { headers, signal });
-      } catch (error) {
-        throw failure(error, timeout, false);
-      }
-      let text: string;
-      try {
-        text = await response.text();
-      } catch (error) {
-        throw failure(error, timeout, true);
-      }
-      if (!response.ok) throw refusal(response.status, response.statusText, text);
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new HubBadAnswer(url.href, `the hub's answer to GET ${url.pathname} is not JSON`);
-      }
-      const checked = check(body);
-      if (!checked.ok) {
-        throw new HubBadAnswer(url.href, `the hub's answer to GET ${url.pathname} is not as the contract says: ${checked.problem}`);
-      }
-      return { value: checked.value, text };
+    timeoutMs,
+    getJson: (path, query, check) => fetchJson('GET', apiUrl(baseUrl, path, query), undefined, check, timeoutMs),
+    postJson: (path, body, check, extra = {}) => fetchJson('POST', apiUrl(baseUrl, path), body, check, extra.timeoutMs ?? timeoutMs),
+    stream: (request) =>
+      openStream(
+        { displayUrl, timeoutMs, headers: authorization, ...(userSignal ? { signal: userSignal } : {}) },
+        apiUrl(baseUrl, request.path, request.query ?? {}),
+        request,
+      ),
+    websocketTarget(path) {
+      const url = apiUrl(baseUrl, path);
+      // http→ws and https→wss; both pairs are "special" schemes, so the swap keeps the rest of the URL.
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      return { url, headers: { ...authorization } };
     },
   };
-}
-
-function refusal(status: number, statusText: string, text: string): HubRefused {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const body = asErrorBody(parsed);
-  if (body) return new HubRefused(status, body.error.code, body.error.message, body.error.rows);
-  // Not the contract's error body: likely a proxy in between; its first line usually says enough.
-  const firstLine = text.trim().split('\n', 1)[0]?.slice(0, 200) ?? '';
-  return new HubRefused(status, undefined, firstLine || statusText || 'no message');
-}
-
-/** Why fetch failed, for people. undici puts the system error in `cause`. */
-export function networkReason(error: Error): string {
-  let cause: unknown = error.cause;
-  // With several addresses for a host (localhost: ::1 and 127.0.0.1) Node reports them all.
-  if (cause instanceof AggregateError && cause.errors.length > 0 && !(cause as { code?: unknown }).code) cause = cause.errors[0];
-  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  const message = cause instanceof Error ? cause.message : error.message;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ENOTFOUND':
-      return 'host not found';
-    case 'EAI_AGAIN':
-      return 'host name lookup failed';
-    case 'ECONNRESET':
-      return 'connection reset';
-    case 'ETIMEDOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return 'connection timed out';
-    case 'EHOSTUNREACH':
-      return 'host unreachable';
-    case 'ENETUNREACH':
-      return 'network unreachable';
-    case 'UND_ERR_SOCKET':
-      return 'connection closed by the other side';
-  }
-  // fetch refuses ports browsers block (6000, 6665-6669, ...), with the bare message "bad port".
-  if (message === 'bad port') return 'fetch refuses to connect to this port; run the hub on another one';
-  // A common slip is pointing --hub at the sensor port (7777), which does not speak HTTP.
-  if (typeof code === 'string' && code.startsWith('HPE_')) return 'the answer is not HTTP; is this the hub\'s HTTP port?';
-  return message;
 }

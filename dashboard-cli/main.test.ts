@@ -213,13 +213,17 @@ test('help lists the commands, options, environment and exit codes, and exits 0'
   for (const argv of [['help'], ['--help'], ['-h']]) {
     const result = await runCliProcess(argv);
     assert.is(result.code, 0, result.stderr);
-    for (const word of ['latest', 'sensors', '--hub', '--sensor', '--json', '--refresh', 'ROOMWATCH_HUB', 'NO_COLOR', 'Exit codes']) {
+    const words = ['latest', 'sensors', 'history', 'upload', 'report-now', 'watch', '--hub', '--sensor', '--json', '--refresh'];
+    for (const word of [...words, '--from', '--every', '--out', '--timeout-ms', '--replay', '--count', 'ROOMWATCH_HUB', 'NO_COLOR', 'Exit codes']) {
       assert.match(result.stdout, word);
     }
   }
   const one = await runCliProcess(['latest', '--help']);
   assert.is(one.code, 0);
   assert.match(one.stdout, 'Usage: npm run cli -- latest');
+  const upload = await runCliProcess(['help', 'upload']);
+  assert.is(upload.code, 0);
+  assert.match(upload.stdout, 'Usage: npm run cli -- upload FILE [options]');
 });
 
 test.run();

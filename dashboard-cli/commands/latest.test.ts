@@ -1,4 +1,5 @@
 // `latest` in-process, with a scripted hub: the table, and the --refresh loop on a TTY and piped.
+import { Writable } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { LatestBody, Reading, ShapeCheck } from '../api-types.ts';
@@ -21,8 +22,15 @@ const r = (room: string, sensor: string, metric: string, value: number, ageMs: n
 /** A hub whose answers are scripted: a body, or an error to throw. */
 function scriptedHub(answers: (LatestBody | Error)[]): HubClient & { queries: Query[] } {
   const queries: Query[] = [];
+  const unused = (): never => {
+    throw new Error('latest only reads JSON');
+  };
   return {
     displayUrl: 'http://hub.test:8080',
+    timeoutMs: 10_000,
+    postJson: unused,
+    stream: unused,
+    websocketTarget: unused,
     queries,
     async getJson<T>(_path: string, query: Query, check: ShapeCheck<T>): Promise<JsonAnswer<T>> {
       queries.push(query);
@@ -36,6 +44,10 @@ function scriptedHub(answers: (LatestBody | Error)[]): HubClient & { queries: Qu
   };
 }
 
+const unusedStream = (): never => {
+  throw new Error('latest reads no stdin');
+};
+
 function context(hub: HubClient, options: Partial<CommandContext> = {}) {
   let stdout = '';
   let stderr = '';
@@ -47,6 +59,7 @@ function context(hub: HubClient, options: Partial<CommandContext> = {}) {
     args: [],
     stdout: { write: (t) => void (stdout += t), isTTY: false },
     stderr: { write: (t) => void (stderr += t), isTTY: false },
+    streams: { stdin: unusedStream, stdinIsTTY: false, stdout: new Writable({ write: (_c, _e, done) => done(new Error('latest writes through stdout')) }) },
     color: false,
     now: () => NOW_MS,
     signal: new AbortController().signal,

@@ -22,6 +22,10 @@ export function runCliProcess(
     budgetMs?: number;
     /** Called with all stdout so far on each chunk: lets a test act on output, e.g. send SIGINT. */
     onStdout?: (stdoutSoFar: string, child: ChildProcess) => void;
+    /** Called once the process is started: lets a test signal it when the hub sees its request. */
+    onStart?: (child: ChildProcess) => void;
+    /** Written to the CLI's stdin, which is then closed; without it stdin is /dev/null. */
+    stdin?: string | Buffer;
   } = {},
 ): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1' };
@@ -34,15 +38,21 @@ export function runCliProcess(
     const child = spawn(process.execPath, ['--import', 'tsx', 'dashboard-cli/main.ts', ...args], {
       cwd: PROJECT_ROOT,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    options.onStart?.(child);
+    if (options.stdin !== undefined && child.stdin) {
+      // A CLI that exits before reading all of it (a usage error) must not fail the test with EPIPE.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.stdin);
+    }
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       options.onStdout?.(stdout, child);
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`CLI ${args.join(' ')} did not exit within ${budgetMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));

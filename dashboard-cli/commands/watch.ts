@@ -1,0 +1,212 @@
+/**
+ * `watch`: live readings from the hub's WebSocket `GET /api/v1/stream` (PROTOCOL.md §2 "Live
+ * stream"): first the newest stored ones (`--replay N`), then each new one as it is stored, one
+ * line each, until Ctrl-C or `--count N`. `--json` prints every message exactly as received.
+ *
+ * Ending: Ctrl-C or --count close the socket cleanly (1000) and exit 0. The hub closing it is
+ * an error: 1013 (this client read too slowly) and other deliberate closes exit 1, a hub or
+ * connection that went away exits 3, as does no connection at all.
+ */
+import { WebSocket } from 'ws';
+import type { RawData } from 'ws';
+import { NOT_JSON, parseStreamMessage } from '../api-types.ts';
+import type { Reading } from '../api-types.ts';
+import { parseIntegerOption } from '../args.ts';
+import type { CommandContext, CommandSpec } from '../command.ts';
+import { ExitCode, HubUnreachable, StreamClosed } from '../errors.ts';
+import { formatLocalIso, formatValue, printable } from '../format.ts';
+import { networkReason, refusal } from '../hub-failures.ts';
+import { readText } from '../hub-stream.ts';
+import { bold } from '../terminal.ts';
+
+export const STREAM_PATH = '/api/v1/stream';
+
+export const watchDefaults = {
+  replay: 10,
+  /** §2: the hub takes more than 1000 as 1000, so the CLI refuses it rather than pretend. */
+  maxReplay: 1000,
+  /** A hub that stops answering pings is gone, even if no TCP reset ever arrives. */
+  heartbeatMs: 30_000,
+  /** After our close frame, how long the hub's answering one may take before the socket is cut. */
+  closeWaitMs: 2000,
+  /** Bad messages worth a warning each; after that they are skipped in silence. */
+  maxWarnings: 10,
+} as const;
+
+const CLOSE_REASONS: Readonly<Record<number, string>> = {
+  1000: 'normal closure',
+  1001: 'the hub is going away',
+  1005: 'no close code given; the hub may have stopped',
+  1006: 'the connection was lost',
+  1008: 'policy violation',
+  1011: 'the hub failed internally',
+  1012: 'the hub is restarting',
+  1013: 'this client reads too slowly; try again later',
+};
+
+/** One reading as a line: local time with ms, room, sensor, metric, value and unit, in columns that only widen. */
+export class ReadingLines {
+  /** Minimum widths of room, sensor, metric, value: a typical home lines up from the first line. */
+  private readonly widths = [11, 14, 11, 7];
+
+  format(r: Reading): string {
+    const cells = [printable(r.room), printable(r.sensor), printable(r.metric), formatValue(r.value)];
+    cells.forEach((cell, i) => (this.widths[i] = Math.max(this.widths[i] ?? 0, [...cell].length)));
+    const pad = (i: number): string => cells[i] + ' '.repeat((this.widths[i] ?? 0) - [...(cells[i] ?? '')].length);
+    const value = ' '.repeat((this.widths[3] ?? 0) - [...(cells[3] ?? '')].length) + cells[3];
+    return `${formatLocalIso(r.ts)}  ${pad(0)}  ${pad(1)}  ${pad(2)}  ${value} ${printable(r.unit)}`.trimEnd();
+  }
+}
+
+/** The subscribe message: only the filters given (an empty list would match nothing), and the replay. */
+export function subscribeMessage(ctx: Pick<CommandContext, 'filters'>, replay: number): Record<string, unknown> {
+  const message: Record<string, unknown> = { type: 'subscribe' };
+  for (const name of ['sensor', 'room', 'metric'] as const) if (ctx.filters[name].length > 0) message[name] = ctx.filters[name];
+  message.replay = replay;
+  return message;
+}
+
+export const watchCommand: CommandSpec = {
+  name: 'watch',
+  summary: 'live readings as they arrive, after the newest stored ones',
+  details: [
+    'Each reading is a line: local time (ISO 8601 with ms), room, sensor, metric, value and unit.',
+    'Ctrl-C or --count ends it with exit 0. If the hub drops readings because this output is read too',
+    'slowly, stderr says how many; if it closes the stream for that (1013), the exit code is 1.',
+    '--json prints each message of the stream as received, one JSON object per line.',
+  ],
+  options: {
+    replay: { type: 'string', valueName: 'N', help: `first show the newest N stored readings, 0 to ${watchDefaults.maxReplay} (default ${watchDefaults.replay})` },
+    count: { type: 'string', valueName: 'N', help: 'exit 0 after N readings (replayed ones included)' },
+  },
+  async run(ctx) {
+    const replayText = ctx.options.replay;
+    const countText = ctx.options.count;
+    const replay = typeof replayText === 'string' ? parseIntegerOption('--replay', replayText, 0, watchDefaults.maxReplay) : watchDefaults.replay;
+    const count = typeof countText === 'string' ? parseIntegerOption('--count', countText, 1, Number.MAX_SAFE_INTEGER) : undefined;
+    if (ctx.signal.aborted) return ExitCode.Done;
+    return watch(ctx, subscribeMessage(ctx, replay), count);
+  },
+};
+
+function watch(ctx: CommandContext, subscribe: Record<string, unknown>, count: number | undefined): Promise<ExitCode> {
+  const { url, headers } = ctx.hub.websocketTarget(STREAM_PATH);
+  const timeoutMs = ctx.hub.timeoutMs;
+  const lines = new ReadingLines();
+  let readings = 0;
+  let warnings = 0;
+  /** Set when the CLI itself ends the stream (Ctrl-C, --count): the close that follows is success. */
+  let endedByUs = false;
+  /** The first failure seen; the close that always follows reports it. */
+  let failure: unknown;
+  let closeTimer: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let awaitingPong = false;
+
+  const ws = new WebSocket(url, { headers, handshakeTimeout: timeoutMs });
+
+  const warn = (text: string): void => {
+    if (++warnings > watchDefaults.maxWarnings) return;
+    const more = warnings === watchDefaults.maxWarnings ? ' (further bad messages are skipped without a word)' : '';
+    ctx.stderr.write(`roomwatch: skipped a message from the hub: ${printable(text)}${more}\n`);
+  };
+
+  const end = (): void => {
+    if (endedByUs) return;
+    endedByUs = true;
+    if (ws.readyState === WebSocket.CONNECTING) {
+      ws.terminate();
+      return;
+    }
+    ws.close(1000);
+    // A hub that does not answer our close frame must not hold the exit up.
+    closeTimer = setTimeout(() => ws.terminate(), watchDefaults.closeWaitMs);
+  };
+
+  const onAbort = (): void => end();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+  ws.on('unexpected-response', (_request, response) => {
+    // Not an upgrade: the hub (or a proxy) answered with an HTTP status and, usually, an error body.
+    const status = response.statusCode ?? 0;
+    readText(response, 1 << 20)
+      .then(
+        (text) => refusal(status, response.statusMessage ?? '', text),
+        () => refusal(status, response.statusMessage ?? '', ''),
+      )
+      .then((refused) => {
+        failure ??= refused;
+        ws.terminate();
+      });
+  });
+
+  ws.on('error', (error) => {
+    if (failure !== undefined || endedByUs) return;
+    const reason = /handshake has timed out/i.test(error.message) ? `no answer within ${timeoutMs} ms` : networkReason(error);
+    failure = new HubUnreachable(ctx.hub.displayUrl, reason, { cause: error });
+  });
+
+  ws.on('open', () => {
+    ws.send(JSON.stringify(subscribe));
+    heartbeat = setInterval(() => {
+      if (awaitingPong) {
+        failure ??= new HubUnreachable(ctx.hub.displayUrl, `no answer to a ping within ${watchDefaults.heartbeatMs} ms`);
+        ws.terminate();
+        return;
+      }
+      awaitingPong = true;
+      ws.ping();
+    }, watchDefaults.heartbeatMs);
+  });
+  ws.on('pong', () => (awaitingPong = false));
+
+  ws.on('message', (data: RawData) => {
+    if (endedByUs) return;
+    const text = rawText(data);
+    const parsed = parseStreamMessage(text);
+    // --json: every JSON message as received, even one this CLI cannot use; re-serialized only
+    // if the hub spread one message over several lines.
+    if (ctx.json && (parsed.ok || parsed.problem !== NOT_JSON)) {
+      ctx.stdout.write((text.includes('\n') ? JSON.stringify(JSON.parse(text)) : text) + '\n');
+    }
+    if (!parsed.ok) return warn(`${parsed.problem}: ${text.slice(0, 200)}`);
+    const message = parsed.value;
+    switch (message.type) {
+      case 'subscribed':
+        if (!ctx.json && ctx.stdout.isTTY) {
+          const header = `watching ${ctx.hub.displayUrl}: ${message.replayed} stored readings, then live ones (Ctrl-C to stop)`;
+          ctx.stdout.write(bold(header, ctx.color) + '\n');
+        }
+        return;
+      case 'reading':
+        if (!ctx.json) ctx.stdout.write(lines.format(message) + '\n');
+        if (count !== undefined && ++readings >= count) end();
+        return;
+      case 'dropped': {
+        const who = ctx.stdout.isTTY ? 'this terminal is reading too slowly' : 'the reader of this output is too slow';
+        ctx.stderr.write(`roomwatch: hub dropped ${message.count} ${message.count === 1 ? 'reading' : 'readings'}: ${who}\n`);
+        return;
+      }
+      case 'other':
+        return; // a newer hub's message: shown with --json, nothing to say in the table
+    }
+  });
+
+  return new Promise<ExitCode>((resolve, reject) => {
+    ws.on('close', (code: number, reasonBuffer: Buffer) => {
+      clearTimeout(closeTimer);
+      clearInterval(heartbeat);
+      ctx.signal.removeEventListener('abort', onAbort);
+      if (failure !== undefined) return reject(failure);
+      if (endedByUs) return resolve(ExitCode.Done);
+      const reason = [CLOSE_REASONS[code], printable(reasonBuffer.toString('utf8'))].filter(Boolean).join(': ');
+      reject(new StreamClosed(code, reason || 'no reason given'));
+    });
+  });
+}
+
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}

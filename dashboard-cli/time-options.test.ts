@@ -1,0 +1,65 @@
+// Times on the command line for `history` (PROTOCOL.md §2 "History export"): every form becomes
+// integer ms, and a time without a zone is refused before any request is made.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { UsageError } from './errors.ts';
+import { parseDuration, parseTimeOption } from './time-options.ts';
+
+const NOW_MS = Date.UTC(2025, 10, 21, 8, 0, 0, 0);
+
+function usageError(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    assert.instance(error, UsageError);
+    return (error as Error).message;
+  }
+  assert.unreachable('expected a usage error');
+  return '';
+}
+
+test('ISO 8601 with Z or an offset becomes ms since the epoch', () => {
+  assert.is(parseTimeOption('--from', '2025-11-21T08:00:00Z', NOW_MS), NOW_MS);
+  assert.is(parseTimeOption('--from', '2025-11-21T08:00:00.000Z', NOW_MS), NOW_MS);
+  assert.is(parseTimeOption('--from', '2025-11-21T09:00:00+01:00', NOW_MS), NOW_MS);
+  assert.is(parseTimeOption('--from', '2025-11-21T09:00+0100', NOW_MS), NOW_MS);
+  assert.is(parseTimeOption('--from', '2025-11-21T03:30:00-04:30', NOW_MS), NOW_MS);
+  assert.is(parseTimeOption('--from', '2025-11-21T08:00:00.1239Z', NOW_MS), NOW_MS + 123, 'digits past ms are cut');
+  assert.is(parseTimeOption('--from', '2025-11-21 08:00:00z', NOW_MS), NOW_MS);
+});
+
+test('integer ms pass as they are, and now is the local clock', () => {
+  assert.is(parseTimeOption('--to', '1763712000000', NOW_MS), 1_763_712_000_000);
+  assert.is(parseTimeOption('--to', 'now', NOW_MS), NOW_MS);
+});
+
+test('relative times count back from now: -1h, -30m, -2d, -90s, -500ms', () => {
+  assert.is(parseTimeOption('--from', '-1h', NOW_MS), NOW_MS - 3_600_000);
+  assert.is(parseTimeOption('--from', '-30m', NOW_MS), NOW_MS - 1_800_000);
+  assert.is(parseTimeOption('--from', '-2d', NOW_MS), NOW_MS - 172_800_000);
+  assert.is(parseTimeOption('--from', '-90s', NOW_MS), NOW_MS - 90_000);
+  assert.is(parseTimeOption('--from', '-500ms', NOW_MS), NOW_MS - 500);
+});
+
+test('a time without a zone, or a bare date, is a usage error that suggests adding one', () => {
+  assert.match(usageError(() => parseTimeOption('--from', '2025-11-21T08:00:00', NOW_MS)), /has no time zone; add Z/);
+  assert.match(usageError(() => parseTimeOption('--from', '2025-11-21T08:00', NOW_MS)), /e\.g\. 2025-11-21T08:00Z/);
+  assert.match(usageError(() => parseTimeOption('--to', '2025-11-21', NOW_MS)), /e\.g\. 2025-11-21T00:00Z/);
+});
+
+test('impossible dates, bad offsets and other text are usage errors', () => {
+  for (const text of ['2025-02-30T00:00Z', '2025-13-01T00:00Z', '2025-11-21T24:00Z', '2025-11-21T08:00+25:00', 'yesterday', '-1w', '1h', '-1.5h', '']) {
+    usageError(() => parseTimeOption('--from', text, NOW_MS));
+  }
+});
+
+test('a bucket is a positive whole number with a unit ms, s, m, h or d', () => {
+  assert.is(parseDuration('--every', '10s'), 10_000);
+  assert.is(parseDuration('--every', '5m'), 300_000);
+  assert.is(parseDuration('--every', '1h'), 3_600_000);
+  assert.is(parseDuration('--every', '1d'), 86_400_000);
+  assert.is(parseDuration('--every', '250ms'), 250);
+  for (const text of ['0s', '5', '5 m', '1.5h', '1w', 'm', '-5m']) usageError(() => parseDuration('--every', text));
+});
+
+test.run();
