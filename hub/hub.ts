@@ -162,6 +162,8 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
           series: catalog.channels.size,
           readings_stored: storedAtStart + commits.stats.rowsStored,
           readings_buffered: commits.bufferedRows,
+          stream_subscribers: liveStream.stats.subscribers,
+          memory: process.memoryUsage(),
           ...(storeError ? { store_error: storeError } : {}),
         }),
       });

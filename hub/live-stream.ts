@@ -25,21 +25,38 @@ export interface StreamStats {
 
 const WS_OPEN = 1;
 
+export type RenderReading = (seriesId: number, ts: number, value: number) => string;
+
 export class Subscriber {
-  private queue: string[] = [];
-  private head = 0;
+  // A ring of queued readings, `count` of them from `first`, kept as numbers: the JSON is
+  // built only for what is actually sent, so dropping for a slow client costs next to nothing.
+  private readonly ringSeries: Int32Array;
+  private readonly ringTs: Float64Array;
+  private readonly ringValue: Float64Array;
+  private first = 0;
+  private count = 0;
   private dropped = 0;
+  private corked = false;
   /** by series id: whether it matches the filters (1) or not (2); 0 unknown */
   private matchCache = new Uint8Array(0);
   /** while the replay is read, live messages wait here */
-  private held: { seriesId: number; ts: number; line: string }[] | null = null;
+  private held: { seriesId: number; ts: number; value: number }[] | null = null;
 
   constructor(
     readonly ws: WebSocket,
     readonly filters: Filters,
     private readonly limits: StreamLimits,
     private readonly stats: StreamStats,
-  ) {}
+    private readonly render: RenderReading,
+  ) {
+    this.ringSeries = new Int32Array(limits.maxQueuedMessages);
+    this.ringTs = new Float64Array(limits.maxQueuedMessages);
+    this.ringValue = new Float64Array(limits.maxQueuedMessages);
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === WS_OPEN;
+  }
 
   wants(seriesId: number, catalog: SeriesCatalog): boolean {
     if (seriesId >= this.matchCache.length) {
@@ -61,55 +78,72 @@ export class Subscriber {
   }
 
   /** Sends the replay, then what arrived meanwhile, skipping what the replay already held. */
-  finishReplay(replay: { seriesId: number; ts: number; line: string }[]): void {
+  finishReplay(replay: { seriesId: number; ts: number; value: number }[]): void {
     const seen = new Set(replay.map((r) => `${r.seriesId}:${r.ts}`));
     const held = this.held ?? [];
     this.held = null;
-    for (const r of replay) this.enqueue(r.line);
-    for (const h of held) if (!seen.has(`${h.seriesId}:${h.ts}`)) this.enqueue(h.line);
+    for (const r of replay) this.enqueue(r.seriesId, r.ts, r.value);
+    for (const h of held) if (!seen.has(`${h.seriesId}:${h.ts}`)) this.enqueue(h.seriesId, h.ts, h.value);
+    this.pump();
   }
 
-  deliver(seriesId: number, ts: number, line: string): void {
+  /** Queues one reading; the caller pumps once per batch (see LiveStream.publish). */
+  deliver(seriesId: number, ts: number, value: number): void {
     if (this.held) {
-      if (this.held.length < this.limits.maxQueuedMessages) this.held.push({ seriesId, ts, line });
+      if (this.held.length < this.limits.maxQueuedMessages) this.held.push({ seriesId, ts, value });
       else this.dropped++;
       return;
     }
-    this.enqueue(line);
+    this.enqueue(seriesId, ts, value);
   }
 
-  private enqueue(line: string): void {
-    if (this.queue.length - this.head >= this.limits.maxQueuedMessages) {
-      this.head++;
+  private enqueue(seriesId: number, ts: number, value: number): void {
+    const size = this.ringSeries.length;
+    if (this.count === size) {
+      // Full: the oldest unsent message gives way to the newest.
+      this.first = (this.first + 1) % size;
+      this.count--;
       this.dropped++;
       this.stats.dropped++;
     }
-    this.queue.push(line);
-    this.pump();
+    const at = (this.first + this.count) % size;
+    this.ringSeries[at] = seriesId;
+    this.ringTs[at] = ts;
+    this.ringValue[at] = value;
+    this.count++;
   }
 
   /** Writes queued messages while the socket has room; called again as the socket drains. */
   pump = (): void => {
     const ws = this.ws;
-    if (ws.readyState !== WS_OPEN) return;
-    while (this.head < this.queue.length && ws.bufferedAmount < this.limits.highWaterBytes) {
+    if (ws.readyState !== WS_OPEN || this.count === 0) return;
+    // One socket write for the whole burst instead of one per message.
+    const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (socket && !this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    const size = this.ringSeries.length;
+    while (this.count > 0 && ws.bufferedAmount < this.limits.highWaterBytes) {
       if (this.dropped > 0) {
         ws.send(`{"type":"dropped","count":${this.dropped}}`);
         this.dropped = 0;
       }
-      const line = this.queue[this.head++]!;
+      const line = this.render(this.ringSeries[this.first]!, this.ringTs[this.first]!, this.ringValue[this.first]!);
+      this.first = (this.first + 1) % size;
+      this.count--;
       this.stats.sent++;
       // The callback fires once the message is handed to the socket: room for more.
-      ws.send(line, this.head === this.queue.length || ws.bufferedAmount >= this.limits.highWaterBytes ? this.afterSend : undefined);
-    }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
+      ws.send(line, this.count === 0 || ws.bufferedAmount >= this.limits.highWaterBytes ? this.afterSend : undefined);
     }
   };
 
   private afterSend = (err?: Error): void => {
-    if (!err) setImmediate(this.pump);
+    if (!err && this.count > 0) setImmediate(this.pump);
   };
 }
 
@@ -139,7 +173,7 @@ export class LiveStream {
   }
 
   /** The contract's reading message, built from a cached per-series prefix. */
-  line(seriesId: number, ts: number, value: number): string {
+  line = (seriesId: number, ts: number, value: number): string => {
     let p = this.prefixes[seriesId];
     if (!p) {
       const s = this.catalog.series[seriesId]!;
@@ -150,22 +184,19 @@ export class LiveStream {
       this.prefixes[seriesId] = p;
     }
     return `${p.head}${value}${p.mid}${ts}}`;
-  }
+  };
 
   /** Publishes committed rows; `mask` marks which rows were stored (the others were duplicates). */
   publish(rows: Columns, mask?: Uint8Array): void {
     if (this.subscribers.size === 0) return;
-    const subs = [...this.subscribers];
+    const subs = [...this.subscribers].filter((s) => s.open);
+    if (subs.length === 0) return;
     for (let i = 0; i < rows.n; i++) {
       if (mask && mask[i] === 0) continue;
       const sid = rows.series[i]!;
-      let line: string | null = null;
-      for (const s of subs) {
-        if (!s.wants(sid, this.catalog)) continue;
-        line ??= this.line(sid, rows.ts[i]!, rows.value[i]!);
-        s.deliver(sid, rows.ts[i]!, line);
-      }
+      for (const s of subs) if (s.wants(sid, this.catalog)) s.deliver(sid, rows.ts[i]!, rows.value[i]!);
     }
+    for (const s of subs) s.pump();
   }
 
   publishList(rows: { seriesId: number; ts: number; value: number }[]): void {

@@ -41,7 +41,7 @@ export function registerStreamRoute(app: FastifyInstance, stream: LiveStream, st
           return fail('bad_parameter', 'replay must be a whole number of readings');
         const replay = Math.min(replayRaw, MAX_REPLAY);
         if (current) stream.remove(current);
-        const sub = new Subscriber(ws, filters, stream.limits, stream.stats);
+        const sub = new Subscriber(ws, filters, stream.limits, stream.stats, stream.line);
         current = sub;
         sub.holdLive();
         stream.add(sub);
@@ -55,7 +55,7 @@ export function registerStreamRoute(app: FastifyInstance, stream: LiveStream, st
           (rows) => {
             if (current !== sub) return;
             ws.send(JSON.stringify({ type: 'subscribed', replayed: rows.length }));
-            sub.finishReplay(rows.map((r) => ({ ...r, line: stream.line(r.seriesId, r.ts, r.value) })));
+            sub.finishReplay(rows);
           },
           (err: Error) => fail('store_unavailable', `the replay could not be read: ${err.message}`),
         );

@@ -36,6 +36,10 @@ export async function startHub(dataDir: string, extraArgs: string[] = []): Promi
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // A benchmark that dies must not leave a hub behind.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   const lines = createInterface({ input: child.stdout! });
   const ports = await new Promise<{ tcpPort: number; httpPort: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('hub did not start within 60 s')), 60_000);

@@ -16,6 +16,7 @@ import { DATABASE_FILE } from '../../hub/store/schema.ts';
 import { type Dataset } from './dataset.ts';
 import { runExport } from './export.ts';
 import { runUpload } from './upload.ts';
+import { subscribe } from './stream.ts';
 import { latestLatencies, percentile, reportNowLatencies, withFleet } from './live.ts';
 import { cpuSeconds, peakRssBytes, startHub, type RunningHub } from './hub-process.ts';
 import { buildPayloads, runIngest, type IngestMode } from './ingest.ts';
@@ -51,12 +52,18 @@ const progress = (s: string) => {
 
 const extraRows: string[] = [];
 
-async function ingest(name: string, mode: IngestMode, after?: (hub: RunningHub, dataDir: string) => Promise<void>): Promise<string> {
+async function ingest(
+  name: string,
+  mode: IngestMode,
+  after?: (hub: RunningHub, dataDir: string) => Promise<void>,
+  before?: (hub: RunningHub) => Promise<() => string>,
+): Promise<string> {
   progress(`${name}: building payloads`);
   const { payloads, lastSeqs, readings } = buildPayloads(d, mode);
   const dataDir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-'));
   const hub = await startHub(dataDir, ['--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'info']);
   const pid = hub.child.pid!;
+  const finishBefore = before ? await before(hub) : null;
   const cpu0 = cpuSeconds(pid);
   const gen0 = process.cpuUsage();
   progress(`${name}: sending ${fmt(readings)} readings over ${d.sensors} connections`);
@@ -65,6 +72,7 @@ async function ingest(name: string, mode: IngestMode, after?: (hub: RunningHub, 
   const genUsage = process.cpuUsage(gen0);
   const genCpu = (genUsage.user + genUsage.system) / 1e6;
   const peak = peakRssBytes(pid);
+  if (finishBefore) name += finishBefore();
   if (after) await after(hub, dataDir);
   await hub.stop();
   const bytes = statSync(join(dataDir, DATABASE_FILE)).size;
@@ -151,6 +159,26 @@ if (want('ingest-batch')) {
       progress('');
     }),
   );
+}
+if (want('stream')) {
+  for (const [count, room] of [
+    [1, null],
+    [4, null],
+    [16, null],
+    [16, 'room-3'],
+    [64, 'room-3'],
+  ] as const) {
+    const label = `ingest, batches of ${batchSize}, ${count} stream subscriber${count > 1 ? 's' : ''} to ${room ? 'one room of 20' : 'every reading'}`;
+    keep.push(
+      await ingest(label, { kind: 'batch', size: batchSize }, undefined, async (hub) => {
+        const subs = await subscribe(hub.httpPort, count, room);
+        return () => {
+          subs.close();
+          return ` (received ${fmt(subs.received())})`;
+        };
+      }),
+    );
+  }
 }
 process.stdout.write(
   '| workload | readings | readings/s | wall s | hub CPU s | load generator CPU s | hub peak RSS MB | bytes/reading |\n|---|---|---|---|---|---|---|---|\n',
