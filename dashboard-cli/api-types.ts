@@ -3,44 +3,9 @@
  * an answer has them. The CLI trusts nothing it prints: a hub that answers otherwise gets a
  * message naming the first field that is wrong, rather than a table of `undefined`.
  */
+import type { ErrorBody, LatestBody, Reading, SensorInfo, SensorsBody, UploadBody } from '../protocol/api.ts';
 
-/** One entry of `GET /api/v1/latest`, and the reading shape of report-now and the stream. */
-export interface Reading {
-  sensor: string;
-  room: string;
-  metric: string;
-  value: number;
-  unit: string;
-  /** ms since the Unix epoch */
-  ts: number;
-}
-
-export interface LatestBody {
-  readings: Reading[];
-}
-
-/** One entry of `GET /api/v1/sensors`. */
-export interface SensorInfo {
-  sensor: string;
-  room: string;
-  connected: boolean;
-  /** ms since the Unix epoch; null is tolerated for a sensor known only by name */
-  last_seen: number | null;
-  metrics: string[];
-}
-
-export interface SensorsBody {
-  sensors: SensorInfo[];
-}
-
-/** Every error answer: `{"error":{"code","message"}}`; an upload refusal adds `rows`. */
-export interface ErrorBody {
-  error: {
-    code: string;
-    message: string;
-    rows?: { line: number; message: string }[];
-  };
-}
+export type { ErrorBody, LatestBody, Reading, SensorInfo, SensorsBody, UploadBody };
 
 /** Checks a parsed body; returns it typed, or the first problem found as a sentence. */
 export type ShapeCheck<T> = (body: unknown) => { ok: true; value: T } | { ok: false; problem: string };
@@ -107,12 +72,6 @@ export function asErrorBody(body: unknown): ErrorBody | null {
   return { error: { code, message, ...(goodRows ? { rows: goodRows } : {}) } };
 }
 
-/** `POST /api/v1/readings` on success. */
-export interface UploadBody {
-  accepted: number;
-  duplicates: number;
-}
-
 export const checkUploadBody: ShapeCheck<UploadBody> = (body) => {
   if (!isObject(body)) return { ok: false, problem: 'not an object' };
   for (const field of ['accepted', 'duplicates'] as const) {
@@ -152,7 +111,12 @@ export const checkReportNowBody: ShapeCheck<ReportNowBody> = (body) => {
     if (!Array.isArray(body.errors)) return { ok: false, problem: '"errors" is not an array' };
     for (let i = 0; i < body.errors.length; i++) {
       const e: unknown = body.errors[i];
-      if (!isObject(e) || typeof e.sensor !== 'string' || (typeof e.code !== 'number' && typeof e.code !== 'string') || typeof e.message !== 'string') {
+      if (
+        !isObject(e) ||
+        typeof e.sensor !== 'string' ||
+        (typeof e.code !== 'number' && typeof e.code !== 'string') ||
+        typeof e.message !== 'string'
+      ) {
         return { ok: false, problem: `errors[${i}] is not {sensor, code, message}` };
       }
     }
@@ -192,7 +156,10 @@ export function parseStreamMessage(text: string): { ok: true; value: StreamMessa
       const problem = readingProblem(body, 'the reading');
       if (problem) return { ok: false, problem };
       const r = body as unknown as Reading;
-      return { ok: true, value: { type: 'reading', sensor: r.sensor, room: r.room, metric: r.metric, value: r.value, unit: r.unit, ts: r.ts } };
+      return {
+        ok: true,
+        value: { type: 'reading', sensor: r.sensor, room: r.room, metric: r.metric, value: r.value, unit: r.unit, ts: r.ts },
+      };
     }
   }
   return { ok: true, value: { type: 'other', original: body.type } };

@@ -2,18 +2,13 @@
  * The newest reading of every (sensor, metric), as `GET /api/v1/latest` answers it,
  * sorted by sensor then metric. The sorted channel list is cached until a channel is added.
  */
+import type { Reading } from '../protocol/api.ts';
 import type { Filters } from './http/filters.ts';
 import { matches, NO_FILTERS } from './http/filters.ts';
 import type { Channel, SeriesCatalog } from './ingest/series-catalog.ts';
 
-export interface LatestReading {
-  sensor: string;
-  room: string;
-  metric: string;
-  value: number;
-  unit: string;
-  ts: number;
-}
+/** A reading as `latest` shows it. */
+export type LatestReading = Reading;
 
 export class LatestView {
   private sorted: Channel[] = [];

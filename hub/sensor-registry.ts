@@ -3,6 +3,7 @@
  * connected and from where, and its connection history. Kept in memory, persisted with
  * the commits (at most once a second for last-seen times, at once for connects).
  */
+import type { SensorInfo } from '../protocol/api.ts';
 import type { ConnectionEvent, LoadedState, SensorRow } from './store/store-messages.ts';
 
 export interface SensorRecord {
@@ -17,14 +18,6 @@ export interface SensorRecord {
   readonly metrics: Set<string>;
   connected: boolean;
   connectionId: number;
-}
-
-export interface SensorView {
-  sensor: string;
-  room: string;
-  connected: boolean;
-  last_seen: number | null;
-  metrics: string[];
 }
 
 export class SensorRegistry {
@@ -127,7 +120,7 @@ export class SensorRegistry {
     }
   }
 
-  view(rec: SensorRecord): SensorView {
+  view(rec: SensorRecord): SensorInfo {
     const metrics = new Set([...rec.metrics, ...Object.keys(rec.declaredMetrics)]);
     return {
       sensor: rec.sensor,

@@ -6,16 +6,7 @@
  */
 import { ErrorCode } from './codes.ts';
 import type { CommandId, HubMessage, ReadingInput, SensorMessage } from './messages.ts';
-import {
-  MAX_BATCH_READINGS,
-  MAX_SEQ,
-  PROTOCOL_VERSION,
-  isMetric,
-  isRoom,
-  isSensorId,
-  isUnit,
-  tsProblem,
-} from './names.ts';
+import { MAX_BATCH_READINGS, MAX_SEQ, PROTOCOL_VERSION, isMetric, isRoom, isSensorId, isUnit, tsProblem } from './names.ts';
 
 export interface WireError {
   code: ErrorCode;
@@ -112,14 +103,20 @@ export function checkSensorMessage(m: Json & { type: string }, nowMs: number): D
     case 'batch': {
       if (seqError) return fail(seqError.code, seqError.message);
       const problem = readingsProblem(m.readings, nowMs);
-      if (problem) return fail(problem.code, problem.message, { ...withSeq, ...(problem.index !== undefined ? { index: problem.index } : {}) });
+      if (problem)
+        return fail(problem.code, problem.message, { ...withSeq, ...(problem.index !== undefined ? { index: problem.index } : {}) });
       return { ok: true, message: m as unknown as SensorMessage };
     }
     case 'report': {
       if (typeof m.id !== 'string') return fail(ErrorCode.BadMessage, '"id" must be the command id (a string)', withSeq);
       if (seqError) return fail(seqError.code, seqError.message, { id: m.id });
       const problem = readingsProblem(m.readings, nowMs);
-      if (problem) return fail(problem.code, problem.message, { ...withSeq, id: m.id, ...(problem.index !== undefined ? { index: problem.index } : {}) });
+      if (problem)
+        return fail(problem.code, problem.message, {
+          ...withSeq,
+          id: m.id,
+          ...(problem.index !== undefined ? { index: problem.index } : {}),
+        });
       return { ok: true, message: m as unknown as SensorMessage };
     }
     case 'hello':
@@ -136,7 +133,12 @@ export function checkSensorMessage(m: Json & { type: string }, nowMs: number): D
       if (m.id !== undefined && typeof m.id !== 'string') return fail(ErrorCode.BadMessage, '"id" must be a string');
       return {
         ok: true,
-        message: { type: 'error', code: m.code, message: typeof m.message === 'string' ? m.message : '', ...(m.id !== undefined ? { id: m.id as string } : {}) },
+        message: {
+          type: 'error',
+          code: m.code,
+          message: typeof m.message === 'string' ? m.message : '',
+          ...(m.id !== undefined ? { id: m.id as string } : {}),
+        },
       };
     default:
       return fail(ErrorCode.BadMessage, `unknown type "${clip(m.type)}"`);
@@ -147,7 +149,8 @@ function checkHello(m: Json): Decoded<SensorMessage> {
   if (typeof m.v !== 'number') return fail(ErrorCode.BadMessage, '"v" must be the protocol version, 1');
   if (m.v !== PROTOCOL_VERSION) return fail(ErrorCode.VersionNotSupported, `protocol version ${m.v} is not supported; this hub speaks 1`);
   if (typeof m.sensor !== 'string') return fail(ErrorCode.BadMessage, '"sensor" must be a string');
-  if (!isSensorId(m.sensor)) return fail(ErrorCode.InvalidValue, `sensor id "${clip(m.sensor)}" must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`);
+  if (!isSensorId(m.sensor))
+    return fail(ErrorCode.InvalidValue, `sensor id "${clip(m.sensor)}" must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`);
   if (m.room !== undefined) {
     if (typeof m.room !== 'string') return fail(ErrorCode.BadMessage, '"room" must be a string');
     if (!isRoom(m.room)) return fail(ErrorCode.InvalidValue, `room "${clip(m.room)}" must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`);
@@ -160,9 +163,12 @@ function checkHello(m: Json): Decoded<SensorMessage> {
       if (typeof d !== 'object' || d === null || typeof d.metric !== 'string') {
         return fail(ErrorCode.BadMessage, `metrics[${i}] must be an object {"metric","unit"}`, { index: i });
       }
-      if (!isMetric(d.metric)) return fail(ErrorCode.InvalidValue, `metrics[${i}]: metric "${clip(d.metric)}" must match ^[a-z][a-z0-9_]{0,63}$`, { index: i });
-      if (d.unit !== undefined && typeof d.unit !== 'string') return fail(ErrorCode.BadMessage, `metrics[${i}]: "unit" must be a string`, { index: i });
-      if (d.unit !== undefined && !isUnit(d.unit)) return fail(ErrorCode.InvalidValue, `metrics[${i}]: "unit" must be at most 16 characters`, { index: i });
+      if (!isMetric(d.metric))
+        return fail(ErrorCode.InvalidValue, `metrics[${i}]: metric "${clip(d.metric)}" must match ^[a-z][a-z0-9_]{0,63}$`, { index: i });
+      if (d.unit !== undefined && typeof d.unit !== 'string')
+        return fail(ErrorCode.BadMessage, `metrics[${i}]: "unit" must be a string`, { index: i });
+      if (d.unit !== undefined && !isUnit(d.unit))
+        return fail(ErrorCode.InvalidValue, `metrics[${i}]: "unit" must be at most 16 characters`, { index: i });
     }
   }
   return { ok: true, message: m as unknown as SensorMessage };
@@ -194,7 +200,9 @@ export function decodeHubLine(line: string): Decoded<HubMessage> {
     case 'pong':
       return { ok: true, message: m as unknown as HubMessage };
     case 'error':
-      return typeof m.code === 'number' ? { ok: true, message: m as unknown as HubMessage } : fail(ErrorCode.BadMessage, 'error needs "code"');
+      return typeof m.code === 'number'
+        ? { ok: true, message: m as unknown as HubMessage }
+        : fail(ErrorCode.BadMessage, 'error needs "code"');
     default:
       return fail(ErrorCode.BadMessage, `unknown type "${clip(String(m.type))}"`);
   }

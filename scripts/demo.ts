@@ -29,7 +29,9 @@ try {
     },
   }));
 } catch (err) {
-  process.stderr.write(`demo: ${(err as Error).message}\nusage: npm run demo -- [--sensors N] [--seconds S] [--data DIR] [--tcp-port P] [--http-port Q]\n`);
+  process.stderr.write(
+    `demo: ${(err as Error).message}\nusage: npm run demo -- [--sensors N] [--seconds S] [--data DIR] [--tcp-port P] [--http-port Q]\n`,
+  );
   process.exit(2);
 }
 if (values.help) {
@@ -92,7 +94,17 @@ const hubUrl = `http://${ports.host}:${ports.httpPort}`;
 if (tty) say(`hub ready: sensors on ${ports.host}:${ports.tcpPort}, API on ${hubUrl}; starting ${sensors} sensors...`);
 
 const fleet = run(
-  ['sensors/main.ts', '--count', String(sensors), '--host', ports.host, '--port', String(ports.tcpPort), '--rooms', 'living-room,bedroom,kitchen,server-room,greenhouse'],
+  [
+    'sensors/main.ts',
+    '--count',
+    String(sensors),
+    '--host',
+    ports.host,
+    '--port',
+    String(ports.tcpPort),
+    '--rooms',
+    'living-room,bedroom,kitchen,server-room,greenhouse',
+  ],
   'pipe',
 );
 await new Promise<void>((resolve) => {
@@ -106,7 +118,8 @@ const cli = run(['dashboard-cli/main.ts', 'latest', '--hub', hubUrl, '--refresh'
 const [code] = (await once(cli, 'exit')) as [number | null];
 if (!stopping) {
   stopping = true;
-  if (tty) say(`done. The data stays in ${values.data ?? './data'}; start the hub again with npm start and look with npm run cli -- latest`);
+  if (tty)
+    say(`done. The data stays in ${values.data ?? './data'}; start the hub again with npm start and look with npm run cli -- latest`);
   await stopAll();
   process.exit(code === 0 || code === 130 ? 0 : (code ?? 1));
 }

@@ -59,7 +59,10 @@ test('the committed fixtures are exactly what the script makes (else run npx tsx
 });
 
 test('every CSV file it makes is one the test knows, and reads back to its expected number of rows', () => {
-  assert.equal(made.filter((f) => f.endsWith('.csv')), Object.keys(expectedRows).sort());
+  assert.equal(
+    made.filter((f) => f.endsWith('.csv')),
+    Object.keys(expectedRows).sort(),
+  );
   for (const [file, rows] of Object.entries(expectedRows)) {
     const records = parse(readFileSync(join(first, file), 'utf8'), { columns: true }) as Record<string, string>[];
     assert.is(records.length, rows, file);
@@ -90,10 +93,17 @@ test('the valid file has the export columns and is ordered by ts, then sensor, t
 });
 
 test('the bad-row lists name lines that exist in their files', () => {
-  const expected = JSON.parse(readFileSync(join(first, 'readings-every-rule-broken.expected.json'), 'utf8')) as { line: number; rule: string }[];
+  const expected = JSON.parse(readFileSync(join(first, 'readings-every-rule-broken.expected.json'), 'utf8')) as {
+    line: number;
+    rule: string;
+  }[];
   assert.is(expected.length, 12);
   const lines = expected.map((x) => x.line);
-  assert.equal(lines, [...lines].sort((a, b) => a - b), 'in line order');
+  assert.equal(
+    lines,
+    [...lines].sort((a, b) => a - b),
+    'in line order',
+  );
   for (const x of expected) {
     assert.ok(x.line >= 2 && x.line <= expectedRows['readings-every-rule-broken.csv']! + 1, `line ${x.line}`);
     assert.type(x.rule, 'string');

@@ -15,6 +15,7 @@ import { join, relative, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
 import { isMetric, isRoom, isSensorId, isUnit, MAX_UNIT_CHARS, MIN_TS_MS, tsProblem, WELL_KNOWN_UNITS } from '../protocol/names.ts';
+import { seededRandom } from '../sensors/random.ts';
 
 /** 2025-11-21T08:00:00.000Z: every fixture's readings are taken around this time. */
 export const BASE_TS_MS = 1_763_712_000_000;
@@ -59,17 +60,8 @@ const RULE = {
   tsNotInteger: 'ts is not an integer number of ms',
 } as const;
 
-/** mulberry32: small, fast, and the same numbers on every platform. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded PRNG (mulberry32): the same numbers on every platform. */
+export const prng = seededRandom;
 
 /** FNV-1a: each file seeds its own PRNG from its name, so adding a file changes no other. */
 function seedOf(name: string): number {
@@ -258,11 +250,27 @@ function readingsMixedTimes(): Fixture {
     const ms = BASE_TS_MS + i * MINUTE_MS + i * 7;
     const form = forms[i % forms.length]!;
     const metric = i % 2 === 0 ? 'temperature' : 'humidity';
-    rows.push(['mixed-living', metric, living(metric), form.write(ms), `${form.note}, stored as ${iso(ms)}`, unitOf(metric), 'living-room']);
+    rows.push([
+      'mixed-living',
+      metric,
+      living(metric),
+      form.write(ms),
+      `${form.note}, stored as ${iso(ms)}`,
+      unitOf(metric),
+      'living-room',
+    ]);
   }
   // Local time on the previous day: the date must come from the conversion, not the text.
   const ms = BASE_TS_MS + 9 * MINUTE_MS;
-  rows.push(['mixed-living', 'temperature', living('temperature'), isoAtOffset(ms, -9 * 60), `ISO 8601 with offset -09:00, stored as ${iso(ms)}`, 'C', 'living-room']);
+  rows.push([
+    'mixed-living',
+    'temperature',
+    living('temperature'),
+    isoAtOffset(ms, -9 * 60),
+    `ISO 8601 with offset -09:00, stored as ${iso(ms)}`,
+    'C',
+    'living-room',
+  ]);
   return {
     file: 'readings-mixed-iso-and-ms-times.csv',
     header: ['sensor', 'metric', 'value', 'ts', 'note', 'unit', 'room'],
@@ -468,6 +476,8 @@ if (isEntry()) {
   const dir = join(import.meta.dirname, '..', 'fixtures');
   for (const w of makeFixtures(dir)) {
     const path = relative(process.cwd(), join(dir, w.file));
-    process.stdout.write(w.file.endsWith('.md') ? `wrote ${path}\n` : `wrote ${path} (${w.rows} ${w.file.endsWith('.json') ? 'entries' : 'rows'})\n`);
+    process.stdout.write(
+      w.file.endsWith('.md') ? `wrote ${path}\n` : `wrote ${path} (${w.rows} ${w.file.endsWith('.json') ? 'entries' : 'rows'})\n`,
+    );
   }
 }
