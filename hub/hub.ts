@@ -58,6 +58,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
   });
   const liveStream = new LiveStream(catalog, { maxQueuedMessages: options.streamMaxQueuedMessages, highWaterBytes: 256 * 1024 });
   let storedAtStart = 0;
+  const uploads = { rowsStored: 0, duplicates: 0 };
   let storeError: string | null = null;
 
   // eslint-disable-next-line prefer-const
@@ -113,7 +114,12 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     options.maxSensorConnections,
   );
 
-  const reportNow = new ReportNow(() => sensors.activeSessions(), registry, now);
+  const reportNow = new ReportNow(
+    () => sensors.activeSessions(),
+    registry,
+    now,
+    () => commits.committed(),
+  );
   let api: FastifyInstance | null = null;
 
   const hub: Hub = {
@@ -133,6 +139,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
           (app) =>
             registerMetricsRoute(app, {
               commits: commits.stats,
+              uploads,
               ingest: counters,
               reportNow: reportNow.stats,
               stream: liveStream.stats,
@@ -149,7 +156,11 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
               registry,
               now,
               publishLimit: 10_000,
-              onStored: (r) => liveStream.publishList(r.published),
+              onStored: (r) => {
+                uploads.rowsStored += r.accepted;
+                uploads.duplicates += r.duplicates;
+                liveStream.publishList(r.published);
+              },
               spoolDir: join(options.storeTempDir!, 'uploads'),
               maxUploadBytes: options.maxUploadBytes,
             }),
@@ -160,7 +171,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
           sensors_connected: registry.connectedCount,
           sensors_known: registry.records.size,
           series: catalog.channels.size,
-          readings_stored: storedAtStart + commits.stats.rowsStored,
+          readings_stored: storedAtStart + commits.stats.rowsStored + uploads.rowsStored,
           readings_buffered: commits.bufferedRows,
           stream_subscribers: liveStream.stats.subscribers,
           memory: process.memoryUsage(),

@@ -47,6 +47,8 @@ export class ReportNow implements CommandSink {
     private readonly sessions: () => Iterable<SensorSession>,
     private readonly registry: SensorRegistry,
     private readonly now: () => number,
+    /** resolves once what was received so far is committed */
+    private readonly committed: () => Promise<void>,
   ) {}
 
   async run(filters: Filters, timeoutMs: number): Promise<ReportNowAnswer> {
@@ -81,6 +83,8 @@ export class ReportNow implements CommandSink {
     if (round.pending.size > 0) await done;
     clearTimeout(timer);
     this.rounds.delete(id);
+    // The answer promises the readings are stored: wait for the commit that holds them.
+    if (round.responded > 0) await this.committed();
     return this.answer(round);
   }
 

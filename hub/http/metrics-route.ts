@@ -15,6 +15,7 @@ import { NO_FILTERS } from './filters.ts';
 
 export interface MetricsSources {
   commits: CommitStats;
+  uploads: { rowsStored: number; duplicates: number };
   ingest: IngestCounters;
   reportNow: ReportNowStats;
   stream: StreamStats;
@@ -65,14 +66,15 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
   mirroredCounter(
     registry,
     'roomwatch_readings_stored_total',
-    'Readings newly stored (sensors and reports).',
-    () => src.commits.rowsStored,
+    'Readings newly stored (sensors, reports and uploads).',
+    () => src.commits.rowsStored + src.uploads.rowsStored,
   );
+  mirroredCounter(registry, 'roomwatch_readings_uploaded_total', 'Readings newly stored by uploads.', () => src.uploads.rowsStored);
   mirroredCounter(
     registry,
     'roomwatch_duplicates_total',
     'Readings that repeated a stored identity and were not stored again.',
-    () => src.commits.duplicates,
+    () => src.commits.duplicates + src.uploads.duplicates,
   );
   mirroredCounter(registry, 'roomwatch_acks_total', 'Acks sent to sensors.', () => src.ingest.acksSent);
   mirroredCounter(registry, 'roomwatch_commits_total', 'Group commits to the store.', () => src.commits.commits);

@@ -14,7 +14,8 @@ export function registerReportNowRoute(app: FastifyInstance, reportNow: ReportNo
       throw new ApiError(400, ApiErrorCode.badRequest, 'the body must be a JSON object (or empty)');
     const b = body as Record<string, unknown>;
     const filters = parseFilters(b);
-    const timeoutMs = b.timeout_ms ?? DEFAULT_REPORT_TIMEOUT_MS;
+    // Absent means the default; null or anything but an integer in range is refused.
+    const timeoutMs = b.timeout_ms === undefined ? DEFAULT_REPORT_TIMEOUT_MS : b.timeout_ms;
     if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_REPORT_TIMEOUT_MS) {
       throw new ApiError(400, ApiErrorCode.badParameter, `timeout_ms must be an integer from 0 to ${MAX_REPORT_TIMEOUT_MS}`);
     }

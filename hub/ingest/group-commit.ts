@@ -93,6 +93,11 @@ export class GroupCommit {
     this.flushSoon();
   }
 
+  /** Resolves once everything received so far is committed (or its commit has failed). */
+  committed(): Promise<void> {
+    return new Promise((resolve) => this.afterNextCommit(resolve));
+  }
+
   get bufferedRows(): number {
     return this.fresh.n + this.maybe.n;
   }
