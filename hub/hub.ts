@@ -155,11 +155,11 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
               catalog,
               registry,
               now,
-              publishLimit: 10_000,
+              hasSubscribers: () => liveStream.hasSubscribers,
               onStored: (r) => {
                 uploads.rowsStored += r.accepted;
                 uploads.duplicates += r.duplicates;
-                liveStream.publishList(r.published);
+                if (r.published) liveStream.publish(r.published);
               },
               spoolDir: join(options.storeTempDir!, 'uploads'),
               maxUploadBytes: options.maxUploadBytes,

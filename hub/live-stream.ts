@@ -37,6 +37,7 @@ export class Subscriber {
   private count = 0;
   private dropped = 0;
   private corked = false;
+  private waitingForDrain = false;
   /** by series id: whether it matches the filters (1) or not (2); 0 unknown */
   private matchCache = new Uint8Array(0);
   /** while the replay is read, live messages wait here */
@@ -113,12 +114,12 @@ export class Subscriber {
     this.count++;
   }
 
-  /** Writes queued messages while the socket has room; called again as the socket drains. */
+  /** Writes queued messages while the socket has room; called again when the socket drains. */
   pump = (): void => {
     const ws = this.ws;
     if (ws.readyState !== WS_OPEN || this.count === 0) return;
+    const socket = (ws as unknown as { _socket?: NodeJS.WritableStream & { cork(): void; uncork(): void } })._socket;
     // One socket write for the whole burst instead of one per message.
-    const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
     if (socket && !this.corked) {
       this.corked = true;
       socket.cork();
@@ -137,13 +138,16 @@ export class Subscriber {
       this.first = (this.first + 1) % size;
       this.count--;
       this.stats.sent++;
-      // The callback fires once the message is handed to the socket: room for more.
-      ws.send(line, this.count === 0 || ws.bufferedAmount >= this.limits.highWaterBytes ? this.afterSend : undefined);
+      ws.send(line);
     }
-  };
-
-  private afterSend = (err?: Error): void => {
-    if (!err && this.count > 0) setImmediate(this.pump);
+    // Still more queued: the socket is full, so carry on when it has drained.
+    if (this.count > 0 && socket && !this.waitingForDrain) {
+      this.waitingForDrain = true;
+      socket.once('drain', () => {
+        this.waitingForDrain = false;
+        this.pump();
+      });
+    }
   };
 }
 
@@ -197,21 +201,5 @@ export class LiveStream {
       for (const s of subs) if (s.wants(sid, this.catalog)) s.deliver(sid, rows.ts[i]!, rows.value[i]!);
     }
     for (const s of subs) s.pump();
-  }
-
-  publishList(rows: { seriesId: number; ts: number; value: number }[]): void {
-    if (this.subscribers.size === 0 || rows.length === 0) return;
-    const cols: Columns = {
-      n: rows.length,
-      series: new Int32Array(rows.length),
-      ts: new Float64Array(rows.length),
-      value: new Float64Array(rows.length),
-    };
-    rows.forEach((r, i) => {
-      cols.series[i] = r.seriesId;
-      cols.ts[i] = r.ts;
-      cols.value[i] = r.value;
-    });
-    this.publish(cols);
   }
 }

@@ -109,8 +109,8 @@ export class ReadingStore {
     return this.request({ op: 'upload-scan', file }) as Promise<ScanResult>;
   }
 
-  commitUpload(file: UploadFile, newSeries: SeriesDef[], mapping: UploadMapping[], publishLimit: number): Promise<UploadCommitResult> {
-    return this.request({ op: 'upload-commit', file, newSeries, mapping, publishLimit }) as Promise<UploadCommitResult>;
+  commitUpload(file: UploadFile, newSeries: SeriesDef[], mapping: UploadMapping[], publish: boolean): Promise<UploadCommitResult> {
+    return this.request({ op: 'upload-commit', file, newSeries, mapping, publish }) as Promise<UploadCommitResult>;
   }
 
   private post(msg: ToStore): void {

@@ -88,7 +88,7 @@ export type ToStore =
   | { op: 'recent'; reqId: number; query: RecentQuery }
   | { op: 'upload-scan'; reqId: number; file: UploadFile }
   /** queued with the commits: one transaction */
-  | { op: 'upload-commit'; reqId: number; file: UploadFile; newSeries: SeriesDef[]; mapping: UploadMapping[]; publishLimit: number };
+  | { op: 'upload-commit'; reqId: number; file: UploadFile; newSeries: SeriesDef[]; mapping: UploadMapping[]; publish: boolean };
 
 /** The newest `limit` readings that match, for a stream subscriber's replay. */
 export interface RecentQuery {

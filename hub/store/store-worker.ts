@@ -233,7 +233,7 @@ async function uploadCommit(msg: Extract<ToStore, { op: 'upload-commit' }>): Pro
   await c.run('BEGIN TRANSACTION');
   try {
     await insertSeries(c, msg.newSeries);
-    const result = await commitUpload(c, msg.file, msg.mapping, msg.publishLimit);
+    const result = await commitUpload(c, msg.file, msg.mapping, msg.publish);
     await c.run('COMMIT');
     return result;
   } catch (err) {
@@ -476,6 +476,8 @@ async function reply(msg: ToStore, work: () => Promise<unknown>): Promise<void> 
   try {
     const result = await work();
     if (msg.op === 'commit') transfer = columnBuffers(msg.commit.fresh, msg.commit.maybeDuplicate);
+    const published = msg.op === 'upload-commit' ? (result as { published: Columns | null }).published : null;
+    if (published) transfer = columnBuffers(published);
     answer = { reqId: msg.reqId, ok: true, result };
   } catch (err) {
     answer = { reqId: msg.reqId, ok: false, message: err instanceof Error ? err.message : String(err) };

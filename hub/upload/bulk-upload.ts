@@ -22,8 +22,8 @@ export interface UploadDeps {
   catalog: SeriesCatalog;
   registry: SensorRegistry;
   now(): number;
-  /** how many of an upload's new readings go to live subscribers (the newest) */
-  publishLimit: number;
+  /** whether anyone listens live: only then are an upload's new rows read back for them */
+  hasSubscribers(): boolean;
   onStored?(result: UploadCommitResult): void;
 }
 
@@ -83,7 +83,7 @@ export async function ingestUpload(path: string, deps: UploadDeps): Promise<Uplo
   const newSeries = catalog.takeUnsaved();
   let result: UploadCommitResult;
   try {
-    result = await deps.store.commitUpload(file, newSeries, mapping, deps.publishLimit);
+    result = await deps.store.commitUpload(file, newSeries, mapping, deps.hasSubscribers());
   } catch (err) {
     catalog.restoreUnsaved(newSeries);
     throw err;

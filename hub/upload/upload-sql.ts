@@ -5,6 +5,7 @@
  * inserts the rows whose (sensor, metric, ts) is new, in one transaction.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Columns } from '../store/store-messages.ts';
 import { sqlRowExpressions, type UploadColumn } from './csv-row-rules.ts';
 
 export interface UploadFile {
@@ -37,8 +38,8 @@ export interface UploadCommitResult {
   duplicates: number;
   /** per series that got rows: its newest new row, for `latest` */
   newest: { seriesId: number; ts: number; value: number }[];
-  /** the newest new rows (at most `publishLimit`), oldest first, for live subscribers */
-  published: { seriesId: number; ts: number; value: number }[];
+  /** every new row in ts order, for live subscribers (null when none was listening) */
+  published: Columns | null;
 }
 
 // Stands for "the file gives none" in join keys, where NULL would not compare equal.
@@ -100,7 +101,7 @@ export async function commitUpload(
   c: DuckDBConnection,
   f: UploadFile,
   mapping: UploadMapping[],
-  publishLimit: number,
+  publish: boolean,
 ): Promise<UploadCommitResult> {
   const { from, col } = source(f);
   const e = sqlRowExpressions(col, f.nowMs);
@@ -144,12 +145,38 @@ export async function commitUpload(
   await c.run('INSERT INTO readings SELECT series_id, ts, v FROM upload_new ORDER BY series_id, ts');
   const accepted = Number((await c.runAndReadAll('SELECT count(*) FROM upload_new')).getRows()[0]![0]);
   const newest = (await c.runAndReadAll('SELECT series_id, max(ts), arg_max(v, ts) FROM upload_new GROUP BY series_id')).getRows();
-  const published = (
-    await c.runAndReadAll(`SELECT series_id, ts, v FROM upload_new ORDER BY ts DESC LIMIT ${Math.trunc(publishLimit)}`)
-  ).getRows();
+  const published = publish ? await readColumns(c, 'SELECT series_id, ts, v FROM upload_new ORDER BY ts, series_id') : null;
   await c.run('DROP TABLE upload_new');
   await c.run('DROP TABLE upload_map');
   const total = mapping.reduce((s, m) => s + m.rows, 0);
   const row = ([sid, ts, v]: unknown[]) => ({ seriesId: Number(sid), ts: Number(ts), value: Number(v) });
-  return { accepted, duplicates: total - accepted, newest: newest.map(row), published: published.reverse().map(row) };
+  return { accepted, duplicates: total - accepted, newest: newest.map(row), published };
+}
+
+/** Reads (series id, ts, value) rows into columns, a chunk at a time. */
+async function readColumns(c: DuckDBConnection, sql: string): Promise<Columns> {
+  const result = await c.stream(sql);
+  let cols: Columns = { n: 0, series: new Int32Array(4096), ts: new Float64Array(4096), value: new Float64Array(4096) };
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const n = chunk.rowCount;
+    if (cols.n + n > cols.series.length) cols = grow(cols, Math.max(cols.series.length * 2, cols.n + n));
+    const sid = (chunk.getColumnVector(0) as unknown as { items: Int32Array }).items;
+    const ts = (chunk.getColumnVector(1) as unknown as { items: BigInt64Array }).items;
+    const v = (chunk.getColumnVector(2) as unknown as { items: Float64Array }).items;
+    cols.series.set(sid.subarray(0, n), cols.n);
+    for (let i = 0; i < n; i++) cols.ts[cols.n + i] = Number(ts[i]);
+    cols.value.set(v.subarray(0, n), cols.n);
+    cols.n += n;
+  }
+  return cols;
+}
+
+function grow(cols: Columns, size: number): Columns {
+  const out: Columns = { n: cols.n, series: new Int32Array(size), ts: new Float64Array(size), value: new Float64Array(size) };
+  out.series.set(cols.series.subarray(0, cols.n));
+  out.ts.set(cols.ts.subarray(0, cols.n));
+  out.value.set(cols.value.subarray(0, cols.n));
+  return out;
 }
