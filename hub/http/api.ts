@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { LatestView } from '../latest-view.ts';
 import type { SensorRegistry } from '../sensor-registry.ts';
 import { ApiError, ApiErrorCode } from './api-error.ts';
-import { parseFilters } from './filters.ts';
+import { parseFilters, rejectUnknownParameters } from './filters.ts';
 
 export type HubStatus = 'starting' | 'ok' | 'stopping';
 
@@ -75,6 +75,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
 
   app.get('/api/v1/latest', async (request, reply) => {
+    rejectUnknownParameters(request.query as Record<string, unknown>, ['sensor', 'room', 'metric']);
     const filters = parseFilters(request.query as Record<string, unknown>);
     // Dashboards poll the whole set: it is rendered once per change, not once per request.
     if (filters.sensor === null && filters.room === null && filters.metric === null) {

@@ -44,6 +44,19 @@ export function parseFilters(source: Record<string, unknown> | null | undefined)
   return out;
 }
 
+/** A typo like `?sensors=x` would otherwise silently widen the answer: refuse parameters not listed. */
+export function rejectUnknownParameters(query: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const name of Object.keys(query)) {
+    if (!allowed.includes(name)) {
+      throw new ApiError(
+        400,
+        ApiErrorCode.badParameter,
+        `unknown parameter "${name.slice(0, 40)}"; this route takes ${allowed.join(', ')}`,
+      );
+    }
+  }
+}
+
 export function matches(f: Filters, sensor: string, room: string, metric: string): boolean {
   return (
     (f.sensor === null || f.sensor.has(sensor)) && (f.room === null || f.room.has(room)) && (f.metric === null || f.metric.has(metric))
