@@ -23,6 +23,7 @@ const usage = `usage: npm start -- [options]
   --memory-limit SIZE   the store's memory limit, e.g. 512MB (ROOMWATCH_MEMORY_LIMIT)
   --store-threads N     the store's threads (ROOMWATCH_STORE_THREADS, default 2)
   --max-line-bytes N    longest sensor line (ROOMWATCH_MAX_LINE_BYTES, default 65536)
+  --max-upload-bytes N  largest CSV upload; over it 413 (ROOMWATCH_MAX_UPLOAD_BYTES, default 1 GiB)
   -h, --help            this help`;
 
 function fail(message: string): never {
@@ -47,6 +48,7 @@ function parseCli() {
       'memory-limit': { type: 'string' },
       'store-threads': { type: 'string' },
       'max-line-bytes': { type: 'string' },
+      'max-upload-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -73,6 +75,7 @@ const options: Partial<HubOptions> = {
   storeMemoryLimit: args['memory-limit'] ?? env.ROOMWATCH_MEMORY_LIMIT,
   storeThreads: int('--store-threads', args['store-threads'] ?? env.ROOMWATCH_STORE_THREADS),
   maxLineBytes: int('--max-line-bytes', args['max-line-bytes'] ?? env.ROOMWATCH_MAX_LINE_BYTES),
+  maxUploadBytes: int('--max-upload-bytes', args['max-upload-bytes'] ?? env.ROOMWATCH_MAX_UPLOAD_BYTES),
 };
 
 let hub: Hub;

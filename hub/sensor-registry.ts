@@ -111,6 +111,11 @@ export class SensorRegistry {
     return { sensors, connections };
   }
 
+  /** Whether anything waits to be persisted. */
+  get hasChanges(): boolean {
+    return this.events.length > 0 || this.dirty.size > 0;
+  }
+
   /** Gives back changes whose commit failed. */
   restore(changes: { sensors: SensorRow[]; connections: ConnectionEvent[] }): void {
     this.events = changes.connections.concat(this.events);

@@ -109,13 +109,17 @@ export class GroupCommit {
   /** Commits everything received so far; resolves when it is stored (or failed). */
   async drain(): Promise<void> {
     // A store that keeps failing must not hold the hub's shutdown forever: give up after a few tries.
-    for (let failures = 0; this.inFlight || this.bufferedRows > 0 || this.owed.size > 0 || this.afterNext.length > 0;) {
+    for (let failures = 0; this.hasWork();) {
       if (!this.inFlight) this.seal(true);
       const before = this.stats.failedCommits;
       await this.inFlight;
       if (this.stats.failedCommits > before && ++failures >= 3)
         throw new Error('the store keeps failing; what was not acknowledged is not stored');
     }
+  }
+
+  private hasWork(): boolean {
+    return this.inFlight !== null || this.bufferedRows > 0 || this.owed.size > 0 || this.afterNext.length > 0 || this.registry.hasChanges;
   }
 
   stop(): void {

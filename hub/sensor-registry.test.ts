@@ -1,0 +1,73 @@
+// Issue 2 point 4: the sensor registry (room, metrics, last seen, address) and each sensor's
+// connection history are persisted, and survive a restart.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { startHub, tempDataDir } from '../test/support/hub-process.ts';
+import { connect } from '../test/support/tcp-sensor.ts';
+import { perTest } from '../test/support/teardown.ts';
+import { storePath } from '../test/support/store-inspect.ts';
+
+test.after.each(() => perTest.run());
+
+async function query(dataDir: string, sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(storePath(dataDir));
+  try {
+    const c = await instance.connect();
+    const rows = (await c.runAndReadAll(sql)).getRowObjectsJS();
+    c.closeSync();
+    return rows as Record<string, unknown>[];
+  } finally {
+    instance.closeSync();
+  }
+}
+
+test('every connection is recorded with its connect and disconnect time, a takeover included', async () => {
+  const dir = (await tempDataDir()).path;
+  const hub = await startHub({ dataDir: dir });
+  const first = await connect(hub.tcpPort);
+  await first.hello('reg-a', 'attic', { metrics: [{ metric: 'radon', unit: 'Bq/m3' }] });
+  const second = await connect(hub.tcpPort);
+  await second.hello('reg-a', 'cellar'); // takes over: the first gets 409 and is closed
+  await first.closed();
+  await second.send({ type: 'reading', metric: 'temperature', value: 12.5, seq: 1 });
+  await second.ackCovering(1);
+  await second.close();
+  await hub.stop();
+
+  const conns = await query(dir, 'SELECT sensor, connected_at, disconnected_at FROM connections ORDER BY id');
+  assert.is(conns.length, 2);
+  for (const c of conns) {
+    assert.is(c.sensor, 'reg-a');
+    assert.ok(
+      c.disconnected_at !== null && Number(c.disconnected_at) >= Number(c.connected_at),
+      `closed after it opened: ${JSON.stringify(c, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))}`,
+    );
+  }
+  const [sensor] = await query(dir, 'SELECT room, address, declared_metrics, last_seen, first_seen FROM sensors');
+  assert.is(sensor!.room, 'cellar', 'the room of the latest hello');
+  assert.match(String(sensor!.address), /^127\.0\.0\.1:\d+$/);
+  assert.ok(Number(sensor!.last_seen) >= Number(sensor!.first_seen));
+});
+
+test('after a restart the registry still knows every sensor, its room and metrics, disconnected', async () => {
+  const dir = (await tempDataDir()).path;
+  const hub = await startHub({ dataDir: dir });
+  const s = await connect(hub.tcpPort);
+  await s.hello('reg-b', 'porch', { metrics: [{ metric: 'lux', unit: 'lx' }] });
+  await s.send({ type: 'reading', metric: 'humidity', value: 71, seq: 1 });
+  await s.ackCovering(1);
+  await hub.stop(); // with the sensor still connected: the hub records the disconnect itself
+
+  const again = await startHub({ dataDir: dir });
+  const body = (await (await fetch(`http://127.0.0.1:${again.httpPort}/api/v1/sensors`)).json()) as { sensors: Record<string, unknown>[] };
+  assert.equal(
+    body.sensors.map((x) => ({ ...x, last_seen: typeof x.last_seen })),
+    [{ sensor: 'reg-b', room: 'porch', connected: false, last_seen: 'number', metrics: ['humidity', 'lux'] }],
+  );
+  await again.stop();
+  const open = await query(dir, 'SELECT count(*) AS n FROM connections WHERE disconnected_at IS NULL');
+  assert.is(Number(open[0]!.n), 0, 'no connection is left open in the history');
+});
+
+test.run();
