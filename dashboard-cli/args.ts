@@ -26,6 +26,11 @@ export const FILTER_NAMES = ['sensor', 'room', 'metric'] as const satisfies read
 
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   hub: { type: 'string', valueName: 'URL', help: `the hub's HTTP address (else $ROOMWATCH_HUB, else ${DEFAULT_HUB_URL})` },
+  ca: {
+    type: 'string',
+    valueName: 'FILE',
+    help: "for an https:// hub: trust the CA certificate(s) in this PEM file instead of Node's default store (else $ROOMWATCH_CA)",
+  },
   sensor: { type: 'string', valueName: 'ID[,ID...]', help: 'only these sensors; the flag may be repeated' },
   room: { type: 'string', valueName: 'ROOM[,ROOM...]', help: 'only these rooms; the flag may be repeated' },
   metric: { type: 'string', valueName: 'NAME[,NAME...]', help: 'only these metrics; the flag may be repeated' },
@@ -51,6 +56,8 @@ export interface CommandLine {
   /** The chosen command's own options. */
   commandOptions: Record<string, string | boolean>;
   token: string | undefined;
+  /** --ca, else ROOMWATCH_CA: a PEM file of CA certificates to trust for https and wss; read by cli.ts. */
+  caFile: string | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -148,6 +155,7 @@ export function parseCommandLine(argv: readonly string[], env: Env, commands: re
     filters: { sensor: [], room: [], metric: [] },
     commandOptions,
     token: undefined,
+    caFile: undefined,
   };
   // Asking for help must work even next to a value that would be refused.
   if (help || command === 'help') return line;
@@ -158,6 +166,9 @@ export function parseCommandLine(argv: readonly string[], env: Env, commands: re
   const timeoutText = strings.get('timeout')?.at(-1);
   if (timeoutText !== undefined) line.timeoutMs = parseIntegerOption('--timeout', timeoutText, 1, 3_600_000);
   line.token = parseToken(env.ROOMWATCH_TOKEN);
+  const caText = strings.get('ca')?.at(-1);
+  if (caText === '') throw new UsageError('--ca needs a file name');
+  line.caFile = caText ?? (env.ROOMWATCH_CA === '' ? undefined : env.ROOMWATCH_CA);
   return line;
 }
 

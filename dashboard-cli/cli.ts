@@ -2,12 +2,14 @@
  * The CLI as a function: arguments and environment in, an exit code out (PROTOCOL.md §3).
  * It never touches `process`, so tests can run it in-process; main.ts binds it to the process.
  */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseCommandLine } from './args.ts';
 import type { Env } from './args.ts';
 import type { ByteStreams, CommandSpec } from './command.ts';
 import { commandTable } from './command-table.ts';
-import { describeError } from './describe-error.ts';
-import { ExitCode, UsageError, exitCodeFor } from './errors.ts';
+import { describeError, describeFsError } from './describe-error.ts';
+import { ExitCode, LocalFileError, UsageError, exitCodeFor } from './errors.ts';
 import { commandHelp, generalHelp } from './help.ts';
 import { createHubClient } from './hub-client.ts';
 import { colorEnabled } from './terminal.ts';
@@ -49,6 +51,7 @@ export async function runCli(io: CliIo, commands: readonly CommandSpec[] = comma
       timeoutMs: line.timeoutMs,
       signal: io.signal,
       ...(line.token !== undefined ? { token: line.token } : {}),
+      ...(line.caFile !== undefined ? { ca: readCaFile(line.caFile) } : {}),
     });
     return await command.run({
       hub,
@@ -68,4 +71,20 @@ export async function runCli(io: CliIo, commands: readonly CommandSpec[] = comma
     io.stderr.write(describeError(error, colorEnabled(io.env, io.stderr.isTTY)) + '\n');
     return exitCodeFor(error);
   }
+}
+
+/** The PEM file of --ca, read once for every request of the command; a bad one exits 2. */
+function readCaFile(file: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (error) {
+    throw new LocalFileError(`cannot read the CA file ${file}: ${describeFsError(error)}`);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch {
+    throw new LocalFileError(`the CA file ${file} holds no PEM certificate (it should begin with -----BEGIN CERTIFICATE-----)`);
+  }
+  return pem;
 }

@@ -2,7 +2,7 @@
  * The message on stderr for each failure, beginning `roomwatch:`. Text that came from the hub
  * is made printable first: an error message must not be able to drive the terminal.
  */
-import { HubBadAnswer, HubRefused, HubUnreachable, LocalFileError, StreamClosed, UsageError } from './errors.ts';
+import { HubBadAnswer, HubRefused, HubTlsError, HubUnreachable, LocalFileError, StreamClosed, UsageError } from './errors.ts';
 import { printable } from './format.ts';
 import { red } from './terminal.ts';
 
@@ -30,6 +30,8 @@ export function describeError(error: unknown, color: boolean): string {
   }
   if (error instanceof HubBadAnswer) return `${prefix} ${printable(error.message)}`;
   if (error instanceof StreamClosed) return `${prefix} ${printable(error.message)}`;
+  // Before HubUnreachable: the hub may well be running; "is it running?" would mislead.
+  if (error instanceof HubTlsError) return `${prefix} no secure connection to the hub at ${error.url}: ${printable(error.reason)}`;
   if (error instanceof HubUnreachable) {
     return (
       `${prefix} cannot reach the hub at ${error.url} (${printable(error.reason)})\n` +

@@ -59,7 +59,7 @@ export class HubBadAnswer extends Error {
 
 /** No answer from the hub: refused, unknown host, reset, or timed out (exit 3). */
 export class HubUnreachable extends Error {
-  override readonly name = 'HubUnreachable';
+  override readonly name: string = 'HubUnreachable';
   constructor(
     /** The hub's base URL, as the user should check it. */
     readonly url: string,
@@ -69,6 +69,14 @@ export class HubUnreachable extends Error {
   ) {
     super(`cannot reach the hub at ${url} (${reason})`, options);
   }
+}
+
+/**
+ * No secure connection to the hub (exit 3, like any missing connection): its certificate is not
+ * trusted or not for this host, or it does not speak TLS. The reason says what to fix.
+ */
+export class HubTlsError extends HubUnreachable {
+  override readonly name: string = 'HubTlsError';
 }
 
 /**

@@ -22,6 +22,7 @@ const ENVIRONMENT = [
   'Environment:',
   '  ROOMWATCH_HUB    the hub URL when --hub is not given',
   '  ROOMWATCH_TOKEN  sent as "Authorization: Bearer <token>", for hubs that require it',
+  '  ROOMWATCH_CA     the CA file when --ca is not given (for a hub that serves TLS)',
   '  NO_COLOR         set (non-empty) to turn colour off; colour is only used on a terminal',
 ];
 

@@ -1,13 +1,14 @@
 /**
  * Talks HTTP to the hub's user API (PROTOCOL.md §2). Every way a request can fail ends as
  * one of the typed errors of errors.ts, so the entry can map it to the contract's exit code:
- * an HTTP error status is HubRefused, no answer at all is HubUnreachable. JSON requests use
- * fetch; requests with a streamed body (history, upload) go through hub-stream.ts.
+ * an HTTP error status is HubRefused, no answer at all is HubUnreachable (HubTlsError when the
+ * TLS handshake failed). Every request, JSON or streamed, goes through hub-stream.ts (node:http
+ * and node:https): fetch in Node 20 cannot trust a CA of our own for one request.
  */
+import { Readable } from 'node:stream';
 import type { ShapeCheck } from './api-types.ts';
 import { HubBadAnswer, HubUnreachable } from './errors.ts';
-import { networkReason, refusal } from './hub-failures.ts';
-import { openStream } from './hub-stream.ts';
+import { openStream, readText } from './hub-stream.ts';
 import type { StreamAnswer, StreamRequest } from './hub-stream.ts';
 
 export interface HubClientOptions {
@@ -19,6 +20,8 @@ export interface HubClientOptions {
   token?: string;
   /** Ends every request early, e.g. on Ctrl-C; the abort reason is rethrown unchanged. */
   signal?: AbortSignal;
+  /** https and wss: trust these CA certificates (PEM) instead of Node's default store. */
+  ca?: Buffer;
 }
 
 /** Query parameters; a list is sent comma-joined, as the contract's filters are. */
@@ -40,8 +43,8 @@ export interface HubClient {
   postJson<T>(path: string, body: unknown, check: ShapeCheck<T>, options?: { timeoutMs?: number }): Promise<JsonAnswer<T>>;
   /** A request whose bodies are streams (history, upload); see hub-stream.ts. */
   stream(request: StreamRequest): Promise<StreamAnswer>;
-  /** Where the WebSocket of `path` lives (ws: or wss:, path prefix kept), and the headers to send. */
-  websocketTarget(path: string): { url: URL; headers: Record<string, string> };
+  /** Where the WebSocket of `path` lives (ws: or wss:, path prefix kept), the headers to send, and the CA to trust. */
+  websocketTarget(path: string): { url: URL; headers: Record<string, string>; ca?: Buffer };
 }
 
 export function displayUrlOf(baseUrl: URL): string {
@@ -65,42 +68,40 @@ export function apiUrl(baseUrl: URL, path: string, query: Query = {}): URL {
 }
 
 export function createHubClient(options: HubClientOptions): HubClient {
-  const { baseUrl, timeoutMs, token, signal: userSignal } = options;
+  const { baseUrl, timeoutMs, token, signal: userSignal, ca } = options;
   const displayUrl = displayUrlOf(baseUrl);
   const authorization: Record<string, string> = token !== undefined ? { authorization: `Bearer ${token}` } : {};
 
-  function failure(error: unknown, timeout: AbortSignal, budgetMs: number, whileReading: boolean): unknown {
+  /** openStream's errors are typed already; only the whole-request budget and Ctrl-C are ours. */
+  function failure(error: unknown, timeout: AbortSignal, budgetMs: number): unknown {
     if (userSignal?.aborted) return userSignal.reason ?? error;
     if (timeout.aborted) return new HubUnreachable(displayUrl, `no answer within ${budgetMs} ms`, { cause: error });
-    if (error instanceof TypeError) {
-      const reason = whileReading ? `connection lost while reading the answer: ${networkReason(error)}` : networkReason(error);
-      return new HubUnreachable(displayUrl, reason, { cause: error });
-    }
     return error;
   }
 
   async function fetchJson<T>(method: 'GET' | 'POST', url: URL, body: unknown, check: ShapeCheck<T>, budgetMs: number): Promise<JsonAnswer<T>> {
+    // The budget covers the whole request, body included; openStream's own timeout is one of silence.
     const timeout = AbortSignal.timeout(budgetMs);
     const signal = userSignal ? AbortSignal.any([userSignal, timeout]) : timeout;
     const headers: Record<string, string> = { accept: 'application/json', ...authorization };
-    const init: RequestInit = { method, headers, signal };
+    const request: StreamRequest = { method, path: url.pathname, headers };
     if (body !== undefined) {
+      const payload = Buffer.from(JSON.stringify(body));
       headers['content-type'] = 'application/json';
-      init.body = JSON.stringify(body);
+      request.body = Readable.from([payload]);
+      request.contentLength = payload.length;
     }
-    let response: Response;
-    try {
-      response = await fetch(url, init);
-    } catch (error) {
-      throw failure(error, timeout, budgetMs, false);
-    }
+    let answer: StreamAnswer | undefined;
     let text: string;
     try {
-      text = await response.text();
+      // An error status is HubRefused from openStream, with the contract's error body.
+      answer = await openStream({ displayUrl, timeoutMs: budgetMs, headers: {}, signal, ...(ca ? { ca } : {}) }, url, request);
+      text = await readText(answer.body, Number.POSITIVE_INFINITY);
     } catch (error) {
-      throw failure(error, timeout, budgetMs, true);
+      throw failure(answer ? answer.explain(error) : error, timeout, budgetMs);
+    } finally {
+      answer?.discard();
     }
-    if (!response.ok) throw refusal(response.status, response.statusText, text);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -121,15 +122,16 @@ export function createHubClient(options: HubClientOptions): HubClient {
     postJson: (path, body, check, extra = {}) => fetchJson('POST', apiUrl(baseUrl, path), body, check, extra.timeoutMs ?? timeoutMs),
     stream: (request) =>
       openStream(
-        { displayUrl, timeoutMs, headers: authorization, ...(userSignal ? { signal: userSignal } : {}) },
+        { displayUrl, timeoutMs, headers: authorization, ...(userSignal ? { signal: userSignal } : {}), ...(ca ? { ca } : {}) },
         apiUrl(baseUrl, request.path, request.query ?? {}),
         request,
       ),
     websocketTarget(path) {
       const url = apiUrl(baseUrl, path);
       // http→ws and https→wss; both pairs are "special" schemes, so the swap keeps the rest of the URL.
-      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-      return { url, headers: { ...authorization } };
+      const secure = url.protocol === 'https:';
+      url.protocol = secure ? 'wss:' : 'ws:';
+      return { url, headers: { ...authorization }, ...(secure && ca ? { ca } : {}) };
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * HTTP exchanges whose bodies are streams, over node:http: the history export (an answer of any
- * size) and the upload (a request body of any size). fetch would do for the export, but for an
+ * HTTP exchanges over node:http and node:https: the history export (an answer of any size), the
+ * upload (a request body of any size), and the JSON requests of hub-client.ts, which fetch cannot
+ * make with a CA of their own (--ca). fetch would do for the export, but for an
  * upload node:http lets the CLI read an early answer (413) while the body is still being sent,
  * and one code path for both keeps their timeouts and errors alike.
  *
@@ -12,8 +13,8 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HubBadAnswer, HubRefused, HubUnreachable, LocalFileError, UsageError } from './errors.ts';
-import { networkReason, refusal } from './hub-failures.ts';
+import { HubBadAnswer, HubRefused, HubTlsError, HubUnreachable, LocalFileError, UsageError } from './errors.ts';
+import { networkReason, refusal, tlsReason } from './hub-failures.ts';
 import type { Query } from './hub-client.ts';
 
 /** An error body of §2 is small; 100 bad rows of an upload are a few kB. */
@@ -53,9 +54,11 @@ export interface StreamTarget {
   headers: Readonly<Record<string, string>>;
   /** Ctrl-C: the exchange ends and its reason is rethrown unchanged. */
   signal?: AbortSignal;
+  /** https: trust these CA certificates (PEM) instead of Node's default store; the hub is always verified. */
+  ca?: Buffer;
 }
 
-const TYPED_ERRORS = [HubBadAnswer, HubRefused, HubUnreachable, LocalFileError, UsageError];
+const TYPED_ERRORS = [HubBadAnswer, HubRefused, HubUnreachable, HubTlsError, LocalFileError, UsageError];
 
 /** Sends the request; resolves with a 2xx answer once its headers are in, or rejects with a typed error. */
 export function openStream(target: StreamTarget, url: URL, request: StreamRequest): Promise<StreamAnswer> {
@@ -68,9 +71,16 @@ export function openStream(target: StreamTarget, url: URL, request: StreamReques
     // body still being written fails with EPIPE before the answer is read. Kept alive, the server
     // drains the rest instead, and the answer arrives; the CLI drops the socket when done anyway.
     if (request.body) headers.connection = 'keep-alive';
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const secure = url.protocol === 'https:';
+    const send = secure ? httpsRequest : httpRequest;
     // No keep-alive agent: the CLI makes one exchange and exits; a pooled socket would only linger.
-    const req = send(url, { method: request.method, headers, agent: false, ...(target.signal ? { signal: target.signal } : {}) });
+    const req = send(url, {
+      method: request.method,
+      headers,
+      agent: false,
+      ...(target.signal ? { signal: target.signal } : {}),
+      ...(secure && target.ca ? { ca: target.ca } : {}),
+    });
     req.setTimeout(target.timeoutMs, () => {
       timedOut = true;
       req.destroy();
@@ -83,8 +93,14 @@ export function openStream(target: StreamTarget, url: URL, request: StreamReques
         const what = answered ? 'nothing more arrived' : request.body ? 'no progress and no answer' : 'no answer';
         return new HubUnreachable(target.displayUrl, `${what} within ${target.timeoutMs} ms`, { cause: error });
       }
+      const tls = answered ? undefined : tlsReason(error, { ca: secure && target.ca !== undefined });
+      if (tls !== undefined) return new HubTlsError(target.displayUrl, tls, { cause: error });
       if (error instanceof Error && (typeof (error as NodeJS.ErrnoException).code === 'string' || error.message === 'aborted')) {
         const code = (error as NodeJS.ErrnoException).code;
+        if (!secure && !answered && !request.body && code === 'ECONNRESET') {
+          // What a hub that serves TLS does to a plain HTTP request.
+          return new HubUnreachable(target.displayUrl, `${networkReason(error)}; if the hub serves TLS, use an https:// URL`, { cause: error });
+        }
         const reason =
           request.body && !answered && (code === 'EPIPE' || code === 'ECONNRESET')
             ? `the hub closed the connection while the body was being sent (${networkReason(error)}); it may have refused it, e.g. as too large`

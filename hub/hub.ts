@@ -20,9 +20,10 @@ import { SeriesCatalog } from './ingest/series-catalog.ts';
 import type { IngestCounters } from './ingest/sensor-session.ts';
 import { SensorServer } from './ingest/tcp-server.ts';
 import { LatestView } from './latest-view.ts';
-import { createLogger } from './log.ts';
+import { announcer, openHubLog } from './log.ts';
 import { resolveHubOptions, type HubOptions } from './options.ts';
 import { SensorRegistry } from './sensor-registry.ts';
+import { loadTlsCredentials, type TlsCredentials } from './tls-credentials.ts';
 import { ReadingStore } from './store/reading-store.ts';
 
 export interface HubAddress {
@@ -42,7 +43,18 @@ const VERSION = '0.1.0';
 
 export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hub {
   const options = resolveHubOptions(partial);
-  const log = logger ?? createLogger(options.logLevel);
+  let tls: TlsCredentials | null = null;
+  if (options.tlsCertFile !== null && options.tlsKeyFile !== null) {
+    try {
+      tls = loadTlsCredentials(options.tlsCertFile, options.tlsKeyFile);
+    } catch (err) {
+      throw new Error(`invalid hub options:\n  ${(err as Error).message}`);
+    }
+  }
+  // Made once the options (the data folder) are known, and closed by stop(); a logger passed
+  // in is the caller's to close.
+  const ownLog = logger ? null : openHubLog({ level: options.logLevel, file: options.logFile });
+  const log: Logger = logger ?? ownLog!.log;
   const now = options.now;
   let status: HubStatus = 'starting';
   const startedAt = now();
@@ -112,6 +124,8 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     }),
     log,
     options.maxSensorConnections,
+    // A handshake is the first thing a connection does: the idle timeout bounds it too.
+    tls && { cert: tls.cert, key: tls.key, handshakeTimeoutMs: options.idleTimeoutMs },
   );
 
   const reportNow = new ReportNow(
@@ -128,6 +142,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     async start() {
       mkdirSync(options.dataDir, { recursive: true });
       api = buildApi({
+        ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
         log,
         status: () => status,
         latest,
@@ -190,11 +205,14 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       storedAtStart = state.readingCount;
       const tcpPort = await sensors.start(options.host, options.tcpPort);
       status = 'ok';
-      log.info(
+      // tools and tests read the ports from this line: written even at --log-level warn
+      announcer(log).info(
         {
           host: options.host,
           tcpPort,
           httpPort,
+          tls: tls !== null,
+          ...(tls ? { tlsSubject: tls.subject, tlsSubjectAltName: tls.subjectAltName, tlsValidTo: tls.validTo } : {}),
           dataDir: options.dataDir,
           readings: state.readingCount,
           loadMs: Math.round(performance.now() - loadStarted),
@@ -218,6 +236,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       await api?.close();
       await store.close();
       log.info({ readingsStored: commits.stats.rowsStored, duplicates: commits.stats.duplicates }, 'hub stopped');
+      await ownLog?.close(); // every line written, and no worker left behind
     },
   };
   return hub;

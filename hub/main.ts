@@ -1,14 +1,16 @@
 /**
  * The hub process.
  *
- *   npm start -- [--host H] [--tcp-port P] [--http-port Q] [--data DIR] [--log-level L]
+ *   npm start -- [--host H] [--tcp-port P] [--http-port Q] [--data DIR] [--log-level L] [--log-file PATH|none]
  *               [--memory-limit 512MB] [--store-threads N] [--max-line-bytes N]
+ *               [--tls-cert FILE --tls-key FILE]
  *
  * Each flag also as an environment variable: ROOMWATCH_HOST, ROOMWATCH_TCP_PORT,
- * ROOMWATCH_HTTP_PORT, ROOMWATCH_DATA, ROOMWATCH_LOG_LEVEL, ROOMWATCH_MEMORY_LIMIT,
- * ROOMWATCH_STORE_THREADS, ROOMWATCH_MAX_LINE_BYTES. Port 0 picks a free port; the ports
- * are logged in the "hub listening" line. SIGINT/SIGTERM stop it cleanly (exit 0).
+ * ROOMWATCH_HTTP_PORT, ROOMWATCH_DATA, ROOMWATCH_LOG_LEVEL, ROOMWATCH_LOG_FILE, ROOMWATCH_MEMORY_LIMIT,
+ * ROOMWATCH_STORE_THREADS, ROOMWATCH_MAX_LINE_BYTES, ROOMWATCH_TLS_CERT, ROOMWATCH_TLS_KEY.
+ * Port 0 picks a free port; the ports (and whether TLS is on) are logged in the "hub listening" line. SIGINT/SIGTERM stop it cleanly (exit 0).
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildHub, type Hub } from './hub.ts';
 import type { HubOptions, LogLevel } from './options.ts';
@@ -20,10 +22,13 @@ const usage = `usage: npm start -- [options]
   --http-port Q         user API port (ROOMWATCH_HTTP_PORT, default 8080; 0 picks a free one)
   --data DIR            data folder (ROOMWATCH_DATA, default ./data)
   --log-level L         fatal|error|warn|info|debug|trace|silent (ROOMWATCH_LOG_LEVEL, default info)
+  --log-file PATH|none  JSON-lines log, rotated daily (ROOMWATCH_LOG_FILE, default DIR/logs/roomwatch.log)
   --memory-limit SIZE   the store's memory limit, e.g. 512MB (ROOMWATCH_MEMORY_LIMIT)
   --store-threads N     the store's threads (ROOMWATCH_STORE_THREADS, default 2)
   --max-line-bytes N    longest sensor line (ROOMWATCH_MAX_LINE_BYTES, default 65536)
   --max-upload-bytes N  largest CSV upload; over it 413 (ROOMWATCH_MAX_UPLOAD_BYTES, default 1 GiB)
+  --tls-cert FILE       PEM certificate (chain): serve TLS on both ports (ROOMWATCH_TLS_CERT; needs --tls-key)
+  --tls-key FILE        PEM private key of that certificate (ROOMWATCH_TLS_KEY)
   -h, --help            this help`;
 
 function fail(message: string): never {
@@ -45,10 +50,13 @@ function parseCli() {
       'http-port': { type: 'string' },
       data: { type: 'string' },
       'log-level': { type: 'string' },
+      'log-file': { type: 'string' },
       'memory-limit': { type: 'string' },
       'store-threads': { type: 'string' },
       'max-line-bytes': { type: 'string' },
       'max-upload-bytes': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -66,16 +74,25 @@ function int(flag: string, value: string | undefined): number | undefined {
   return Number(value);
 }
 
+/** "none": no log file; a path is taken from the working directory, like --data. */
+function logFile(value: string | undefined): string | null | undefined {
+  if (value === undefined || value === '') return undefined;
+  return value === 'none' ? null : resolve(value);
+}
+
 const options: Partial<HubOptions> = {
   host: args.host ?? env.ROOMWATCH_HOST,
   tcpPort: int('--tcp-port', args['tcp-port'] ?? env.ROOMWATCH_TCP_PORT),
   httpPort: int('--http-port', args['http-port'] ?? env.ROOMWATCH_HTTP_PORT),
   dataDir: args.data ?? env.ROOMWATCH_DATA,
   logLevel: (args['log-level'] ?? env.ROOMWATCH_LOG_LEVEL) as LogLevel | undefined,
+  logFile: logFile(args['log-file'] ?? env.ROOMWATCH_LOG_FILE),
   storeMemoryLimit: args['memory-limit'] ?? env.ROOMWATCH_MEMORY_LIMIT,
   storeThreads: int('--store-threads', args['store-threads'] ?? env.ROOMWATCH_STORE_THREADS),
   maxLineBytes: int('--max-line-bytes', args['max-line-bytes'] ?? env.ROOMWATCH_MAX_LINE_BYTES),
   maxUploadBytes: int('--max-upload-bytes', args['max-upload-bytes'] ?? env.ROOMWATCH_MAX_UPLOAD_BYTES),
+  tlsCertFile: (args['tls-cert'] ?? env.ROOMWATCH_TLS_CERT) || undefined,
+  tlsKeyFile: (args['tls-key'] ?? env.ROOMWATCH_TLS_KEY) || undefined,
 };
 
 let hub: Hub;

@@ -2,6 +2,7 @@
  * The hub's options: defaults in one object, merged once, checked at start. A bad option
  * fails with a message naming it.
  */
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MAX_LINE_BYTES } from '../protocol/names.ts';
 
@@ -40,6 +41,14 @@ export interface HubOptions {
   /** where DuckDB spills when a query outgrows its memory limit; default <data>/tmp */
   storeTempDir: string | null;
   logLevel: LogLevel;
+  /** JSON-lines log file, rotated daily (docs/ADMIN.md); relative to dataDir; null: none */
+  logFile: string | null;
+  /**
+   * TLS: a PEM certificate (chain) and its private key. Both or neither; with them the sensor
+   * port and the HTTP API (and so the WebSocket stream) serve TLS only.
+   */
+  tlsCertFile: string | null;
+  tlsKeyFile: string | null;
   /** the hub clock, injectable for tests */
   now: () => number;
 }
@@ -65,6 +74,9 @@ export const defaultHubOptions = {
   storeThreads: 2,
   storeTempDir: null,
   logLevel: 'info',
+  logFile: 'logs/roomwatch.log',
+  tlsCertFile: null,
+  tlsKeyFile: null,
   now: Date.now,
 } satisfies HubOptions;
 
@@ -105,10 +117,39 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
   if (typeof o.host !== 'string' || o.host.length === 0) problems.push('host must be a host name or address');
   if (typeof o.dataDir !== 'string' || o.dataDir.length === 0) problems.push('dataDir must be a folder path');
   if (!LOG_LEVELS.includes(o.logLevel)) problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${o.logLevel}"`);
+  if (o.logFile !== null && (typeof o.logFile !== 'string' || o.logFile.length === 0))
+    problems.push(`logFile must be a file path, or null for no log file, got ${JSON.stringify(o.logFile)}`);
+  checkTlsFiles(o, problems);
   if (problems.length > 0) throw new Error(`invalid hub options:\n  ${problems.join('\n  ')}`);
   o.dataDir = resolve(o.dataDir);
   o.storeTempDir = o.storeTempDir ? resolve(o.storeTempDir) : join(o.dataDir, 'tmp');
+  o.logFile = o.logFile === null ? null : resolve(o.dataDir, o.logFile);
+  // pino-roll refuses these in the whole path (':' but for a drive letter); its worker would fail after start
+  if (o.logFile !== null && /[<>"|?*:\0]/.test(o.logFile.replace(/^[A-Za-z]:/, '')))
+    throw new Error(
+      `invalid hub options:\n  logFile "${o.logFile}" must not contain < > : " | ? * (--log-file, or --data for the default)`,
+    );
+  o.tlsCertFile = o.tlsCertFile ? resolve(o.tlsCertFile) : null;
+  o.tlsKeyFile = o.tlsKeyFile ? resolve(o.tlsKeyFile) : null;
   return o;
+}
+
+/** Both or neither, each a readable file: a hub that cannot serve TLS must not start as a plain one. */
+function checkTlsFiles(o: HubOptions, problems: string[]): void {
+  const given = (v: string | null): v is string => typeof v === 'string' && v.length > 0;
+  if (given(o.tlsCertFile) !== given(o.tlsKeyFile)) {
+    problems.push('tlsCertFile and tlsKeyFile go together (--tls-cert and --tls-key): give both for TLS, or neither');
+    return;
+  }
+  for (const name of ['tlsCertFile', 'tlsKeyFile'] as const) {
+    const file = o[name];
+    if (!given(file)) continue;
+    try {
+      accessSync(file, fsConstants.R_OK);
+    } catch (err) {
+      problems.push(`${name} "${file}" cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

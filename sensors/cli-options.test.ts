@@ -27,14 +27,16 @@ test('with no flags: 10 sensors, 127.0.0.1:7777, one reading a second, the five 
     durationMs: null,
     token: undefined,
     maxUnackedMessages: 10_000,
+    tls: false,
+    caFile: null,
   });
 });
 
 test('every flag is read, and wins over its environment variable', () => {
   const env = { ROOMWATCH_HOST: 'hub.local', ROOMWATCH_TCP_PORT: '9000', ROOMWATCH_SENSOR_COUNT: '5' };
   assert.equal(
-    run(['--count', '50', '--host', '10.0.0.2', '--port', '7788', '--interval', '250', '--rooms', 'a,b', '--prefix', 'lab', '--seed', '9', '--duration', '1.5', '--token', 't', '--max-unacked', '100'], env),
-    { count: 50, host: '10.0.0.2', port: 7788, intervalMs: 250, rooms: ['a', 'b'], idPrefix: 'lab', seed: 9, durationMs: 1500, token: 't', maxUnackedMessages: 100 },
+    run(['--count', '50', '--host', '10.0.0.2', '--port', '7788', '--interval', '250', '--rooms', 'a,b', '--prefix', 'lab', '--seed', '9', '--duration', '1.5', '--token', 't', '--max-unacked', '100', '--tls', '--ca', 'hub-ca.crt'], env),
+    { count: 50, host: '10.0.0.2', port: 7788, intervalMs: 250, rooms: ['a', 'b'], idPrefix: 'lab', seed: 9, durationMs: 1500, token: 't', maxUnackedMessages: 100, tls: true, caFile: 'hub-ca.crt' },
   );
 });
 
@@ -51,6 +53,26 @@ test('environment variables fill in flags that are not given', () => {
   });
   assert.equal([o.host, o.port, o.count, o.intervalMs, o.rooms, o.idPrefix, o.seed, o.token], ['hub.local', 9000, 5, 200, ['attic'], 'env', 3, 'tok']);
 });
+
+test('TLS: --tls or ROOMWATCH_TLS turns it on; a CA (--ca, else ROOMWATCH_CA) implies it [issue 4.5]', () => {
+  assert.equal(pickTls(['--tls']), { tls: true, caFile: null });
+  assert.equal(pickTls([], { ROOMWATCH_TLS: '1' }), { tls: true, caFile: null });
+  assert.equal(pickTls([], { ROOMWATCH_TLS: 'yes' }), { tls: true, caFile: null });
+  assert.equal(pickTls([], { ROOMWATCH_TLS: '0' }), { tls: false, caFile: null });
+  assert.equal(pickTls([], { ROOMWATCH_TLS: '' }), { tls: false, caFile: null });
+  assert.equal(pickTls(['--ca', 'a.crt']), { tls: true, caFile: 'a.crt' });
+  assert.equal(pickTls([], { ROOMWATCH_CA: 'env.crt' }), { tls: true, caFile: 'env.crt' });
+  assert.equal(pickTls(['--ca', 'flag.crt'], { ROOMWATCH_CA: 'env.crt' }), { tls: true, caFile: 'flag.crt' });
+  assert.match(usageError([], { ROOMWATCH_TLS: 'maybe' }), /ROOMWATCH_TLS must be 1 or 0/);
+  assert.match(usageError(['--ca', '']), /--ca must name a PEM file/);
+  assert.match(usageError(['--ca']), /ca/);
+  assert.match(usageError(['--tls=yes']), /tls/);
+});
+
+function pickTls(argv: string[], env: Record<string, string> = {}): { tls: boolean; caFile: string | null } {
+  const { tls, caFile } = run(argv, env);
+  return { tls, caFile };
+}
 
 test('a bad value names the flag (or variable) and what is allowed', () => {
   assert.match(usageError(['--count', '0']), /--count must be a whole number from 1 to 100000, got "0"/);

@@ -19,6 +19,10 @@ export interface SensorCliOptions {
   durationMs: number | null;
   token: string | undefined;
   maxUnackedMessages: number;
+  /** Connect with TLS; on with --tls, ROOMWATCH_TLS=1, or a CA file. */
+  tls: boolean;
+  /** PEM file of the CA to trust instead of Node's default store; read by main.ts. */
+  caFile: string | null;
 }
 
 export type CliParse = { kind: 'run'; options: SensorCliOptions } | { kind: 'help' } | { kind: 'usage-error'; message: string };
@@ -38,6 +42,8 @@ Options (each also read from the environment variable shown):
   --prefix P         sensor ids are P-001, P-002, ... (ROOMWATCH_SENSOR_PREFIX; default ${fleetDefaults.idPrefix})
   --seed N           random seed, 0 to 4294967295; the same seed gives the same readings (ROOMWATCH_SENSOR_SEED; default ${fleetDefaults.seed})
   --token T          token sent in hello, for hubs that require one (ROOMWATCH_SENSOR_TOKEN)
+  --tls              connect with TLS; the hub's certificate is verified for the --host name (ROOMWATCH_TLS=1)
+  --ca FILE          trust the CA certificate(s) in this PEM file instead of Node's default store; implies --tls (ROOMWATCH_CA)
   --max-unacked N    unacknowledged messages kept per sensor, oldest dropped beyond (ROOMWATCH_SENSOR_MAX_UNACKED; default 10000)
   --duration S       stop after S seconds (default: run until Ctrl-C)
   -h, --help         show this help
@@ -66,6 +72,14 @@ function integer(source: { value: string; name: string } | undefined, fallback: 
   return n;
 }
 
+/** An on/off environment variable: 1/true/yes/on or 0/false/no/off (empty: off). */
+function flagFromEnv(name: string, env: Env): boolean {
+  const value = (env[name] ?? '').trim().toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(value)) return false;
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  throw new UsageError(`${name} must be 1 or 0 (or true/false, yes/no, on/off), got "${env[name]}"`);
+}
+
 export function parseSensorCli(argv: readonly string[], env: Env): CliParse {
   let values;
   try {
@@ -82,6 +96,8 @@ export function parseSensorCli(argv: readonly string[], env: Env): CliParse {
         prefix: { type: 'string' },
         seed: { type: 'string' },
         token: { type: 'string' },
+        tls: { type: 'boolean' },
+        ca: { type: 'string' },
         'max-unacked': { type: 'string' },
         duration: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -131,9 +147,14 @@ export function parseSensorCli(argv: readonly string[], env: Env): CliParse {
     }
 
     const tokenSource = pick('token', values.token, 'ROOMWATCH_SENSOR_TOKEN', env);
+    const caSource = pick('ca', values.ca, 'ROOMWATCH_CA', env);
+    if (caSource !== undefined && caSource.value.trim() === '') throw new UsageError(`${caSource.name} must name a PEM file of CA certificates`);
+    const caFile = caSource?.value ?? null;
+    // A CA only makes sense with TLS, so giving one turns TLS on.
+    const tls = values.tls === true || flagFromEnv('ROOMWATCH_TLS', env) || caFile !== null;
     return {
       kind: 'run',
-      options: { count, host, port, intervalMs, rooms, idPrefix, seed, durationMs, token: tokenSource?.value, maxUnackedMessages },
+      options: { count, host, port, intervalMs, rooms, idPrefix, seed, durationMs, token: tokenSource?.value, maxUnackedMessages, tls, caFile },
     };
   } catch (err) {
     if (err instanceof UsageError) return { kind: 'usage-error', message: err.message };

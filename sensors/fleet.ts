@@ -24,6 +24,8 @@ export interface FleetOptions {
   waveIntervalMs?: number;
   now?: () => number;
   token?: string;
+  /** Connect with TLS, verifying the hub against `ca` (PEM) or, without it, Node's public CAs. */
+  tls?: { ca?: Buffer };
   maxUnackedMessages?: number;
   backoff?: BackoffOptions;
   pingIdleMs?: number;
@@ -99,6 +101,7 @@ export class SensorFleet {
         scheduler: this.scheduler,
         ...(o.now !== undefined && { now: o.now }),
         ...(o.token !== undefined && { token: o.token }),
+        ...(o.tls !== undefined && { tls: o.tls }),
         ...(o.maxUnackedMessages !== undefined && { maxUnackedMessages: o.maxUnackedMessages }),
         ...(o.backoff !== undefined && { backoff: o.backoff }),
         ...(o.pingIdleMs !== undefined && { pingIdleMs: o.pingIdleMs }),

@@ -3,12 +3,15 @@
  *
  *   npm run sensors -- --count 50                      # 50 sensors -> 127.0.0.1:7777, one batch a second each
  *   npm run sensors -- --count 10000 --interval 5000   # a big fleet; connects in waves of 100
+ *   npm run sensors -- --tls --ca hub-ca.crt           # to a hub that serves TLS, trusting its CA
  *   npm run sensors -- --help                          # every flag and its environment variable
  *
  * On a terminal a status line shows progress on stderr; piped, it prints one line when the
  * fleet has started and one summary line on exit. Ctrl-C (SIGINT) or SIGTERM says bye,
  * waits (at most ~2 s) for the final acks and exits 0; a second Ctrl-C exits at once with 1.
  */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseSensorCli, usage } from './cli-options.ts';
 import { SensorFleet, type FleetStats } from './fleet.ts';
 import { StatusLine } from './status-line.ts';
@@ -34,7 +37,9 @@ if (parsed.kind === 'help') {
   process.exitCode = 2;
 } else {
   const o = parsed.options;
+  const ca = o.caFile === null ? undefined : readCa(o.caFile);
   let endedByHub = 0;
+  let tlsWarned = false;
   const fleet = new SensorFleet({
     count: o.count,
     host: o.host,
@@ -45,7 +50,14 @@ if (parsed.kind === 'help') {
     seed: o.seed,
     maxUnackedMessages: o.maxUnackedMessages,
     ...(o.token !== undefined && { token: o.token }),
+    ...(o.tls && { tls: ca === undefined ? {} : { ca } }),
     onSensorEvent: (_id, event) => {
+      if (event.type === 'tls-error' && !tlsWarned) {
+        // Sensors keep retrying (the hub's certificate may be fixed), but people should know why nothing connects.
+        tlsWarned = true;
+        status.clear();
+        process.stderr.write(`sensors: TLS handshake with ${o.host}:${o.port} failed: ${event.message}${tlsHint(event.code, ca !== undefined)}; retrying with backoff\n`);
+      }
       if (event.type !== 'stopped' || event.code === null) return;
       // A fleet the hub refuses entirely (bad token, wrong version) has nothing left to do.
       if (++endedByHub === o.count) void shutDown(1, `every sensor was ended by the hub (last: ${fleet.stats.lastError ?? 'unknown'})`);
@@ -79,6 +91,34 @@ if (parsed.kind === 'help') {
   await starting;
   if (!stopping) {
     status.clear();
-    process.stdout.write(`fleet started: ${count.format(o.count)} sensors -> ${o.host}:${o.port}\n`);
+    process.stdout.write(`fleet started: ${count.format(o.count)} sensors -> ${o.host}:${o.port}${o.tls ? ' (TLS)' : ''}\n`);
   }
+}
+
+/** The CA file of --ca, checked to hold a certificate; a bad one is a usage error (exit 2). */
+function readCa(file: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (err) {
+    process.stderr.write(`sensors: cannot read the CA file "${file}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
+    process.exit(2);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch {
+    process.stderr.write(`sensors: the CA file "${file}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)\n`);
+    process.exit(2);
+  }
+  return pem;
+}
+
+function tlsHint(code: string | undefined, caGiven: boolean): string {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return ' (the certificate is not for this --host: use a name it lists)';
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return " (check the hub's certificate dates and this machine's clock)";
+  if (code !== undefined && /CERT|SIGNATURE|ISSUER|SELF_SIGNED/.test(code)) {
+    return caGiven ? " (the hub's certificate is not trusted: the CA in --ca did not sign it)" : " (the hub's certificate is not trusted: pass --ca FILE with the CA that signed it)";
+  }
+  if (code !== undefined && /WRONG_VERSION|EPROTO|PACKET_LENGTH/.test(code)) return ' (does the hub serve TLS on this port?)';
+  return '';
 }

@@ -1,9 +1,10 @@
 /**
- * One simulated sensor speaking the sensor protocol (PROTOCOL.md §1) to a hub over TCP:
+ * One simulated sensor speaking the sensor protocol (PROTOCOL.md §1) to a hub over TCP, or TLS:
  * hello, a batch of readings every interval, resend of everything unacknowledged after a
  * reconnect, report-now, pings when idle, and reconnects with backoff.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { ErrorCode } from '../protocol/codes.ts';
 import { decodeHubLine } from '../protocol/decode.ts';
 import { LineSplitter } from '../protocol/line-splitter.ts';
@@ -22,6 +23,11 @@ export interface SensorClientOptions {
   port: number;
   intervalMs: number;
   token?: string;
+  /**
+   * Connect with TLS. The hub's certificate is always verified, for the host name given:
+   * against `ca` (PEM) when given, else Node's store of public CAs.
+   */
+  tls?: { ca?: Buffer };
   /** Stamps every reading; the hub's clock and ours may differ, and tests move it by hand. */
   now?: () => number;
   /** Seeds the readings; default derived from the sensor id, so a sensor is the same every run. */
@@ -63,6 +69,8 @@ export type SensorEvent =
   | { type: 'closed'; hadError: boolean }
   | { type: 'backoff'; attempt: number; delayMs: number }
   | { type: 'hub-error'; code: number; message: string }
+  /** The TLS handshake failed: the hub's certificate is not trusted, not for this host, or the port does not speak TLS. */
+  | { type: 'tls-error'; code: string | undefined; message: string }
   | { type: 'stopped'; code: number | null };
 
 export interface SensorStats extends OutboxCounts {
@@ -78,6 +86,11 @@ export interface SensorStats extends OutboxCounts {
 
 /** Hub errors after which reconnecting would only hammer the hub: bad token, forbidden, wrong version, replaced. */
 const TERMINAL_CODES: ReadonlySet<number> = new Set([ErrorCode.Unauthorized, ErrorCode.Forbidden, ErrorCode.VersionNotSupported, ErrorCode.Replaced]);
+
+/** Errors of the TCP connect itself, before TLS had a say. */
+function isConnectError(err: NodeJS.ErrnoException): boolean {
+  return ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'].includes(err.code ?? '');
+}
 
 type State = 'idle' | 'connecting' | 'ready' | 'backoff' | 'stopping' | 'stopped';
 
@@ -171,19 +184,29 @@ export class SimulatedSensor {
   }
 
   private connect(): void {
-    const socket = net.createConnection({ host: this.options.host, port: this.options.port });
+    const { host, port } = this.options;
+    const secure = this.options.tls;
+    // rejectUnauthorized is tls's default and stays so: a sensor never sends to a hub it cannot verify.
+    const socket: net.Socket = secure
+      ? tls.connect({ host, port, ...(net.isIP(host) === 0 && { servername: host }), ...(secure.ca !== undefined && { ca: secure.ca }) })
+      : net.createConnection({ host, port });
     this.socket = socket;
     this.outbox.newConnection();
     this.writeBlocked = false;
     this.splitter = new LineSplitter(DEFAULT_MAX_LINE_BYTES);
     this.state = 'connecting';
     this.emit({ type: 'connecting', attempt: this.attempt });
+    let handshakeDone = !secure;
     socket.setNoDelay(true);
     this.welcomeTimer = setTimeout(() => {
-      this.lastError = `no welcome within ${this.options.welcomeTimeoutMs} ms`;
+      this.lastError = handshakeDone
+        ? `no welcome within ${this.options.welcomeTimeoutMs} ms`
+        : `no TLS handshake within ${this.options.welcomeTimeoutMs} ms (does the hub serve TLS on port ${port}?)`;
       socket.destroy();
     }, this.options.welcomeTimeoutMs);
-    socket.on('connect', () => {
+    // Over TLS, 'connect' is only TCP: hello waits for the verified handshake.
+    socket.on(secure ? 'secureConnect' : 'connect', () => {
+      handshakeDone = true;
       const hello: SensorMessage = {
         type: 'hello',
         v: PROTOCOL_VERSION,
@@ -210,8 +233,12 @@ export class SimulatedSensor {
       this.writeBlocked = false;
       this.flush();
     });
-    socket.on('error', (err) => {
+    socket.on('error', (err: NodeJS.ErrnoException) => {
       this.lastError = err.message;
+      if (!handshakeDone && secure && socket === this.socket && !isConnectError(err)) {
+        this.lastError = `TLS handshake with ${host}:${port} failed: ${err.message}`;
+        this.emit({ type: 'tls-error', code: err.code, message: err.message });
+      }
     });
     socket.on('close', (hadError) => this.onClose(socket, hadError));
   }

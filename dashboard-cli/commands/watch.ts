@@ -15,7 +15,7 @@ import { parseIntegerOption } from '../args.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
 import { ExitCode, HubUnreachable, StreamClosed } from '../errors.ts';
 import { formatLocalIso, formatValue, printable } from '../format.ts';
-import { networkReason, refusal } from '../hub-failures.ts';
+import { connectionFailure, refusal } from '../hub-failures.ts';
 import { readText } from '../hub-stream.ts';
 import { bold } from '../terminal.ts';
 
@@ -90,7 +90,7 @@ export const watchCommand: CommandSpec = {
 };
 
 function watch(ctx: CommandContext, subscribe: Record<string, unknown>, count: number | undefined): Promise<ExitCode> {
-  const { url, headers } = ctx.hub.websocketTarget(STREAM_PATH);
+  const { url, headers, ca } = ctx.hub.websocketTarget(STREAM_PATH);
   const timeoutMs = ctx.hub.timeoutMs;
   const lines = new ReadingLines();
   let readings = 0;
@@ -103,7 +103,8 @@ function watch(ctx: CommandContext, subscribe: Record<string, unknown>, count: n
   let heartbeat: NodeJS.Timeout | undefined;
   let awaitingPong = false;
 
-  const ws = new WebSocket(url, { headers, handshakeTimeout: timeoutMs });
+  // wss: the hub's certificate is verified (ws keeps tls's rejectUnauthorized default), against `ca` when given.
+  const ws = new WebSocket(url, { headers, handshakeTimeout: timeoutMs, ...(ca ? { ca } : {}) });
 
   const warn = (text: string): void => {
     if (++warnings > watchDefaults.maxWarnings) return;
@@ -142,8 +143,9 @@ function watch(ctx: CommandContext, subscribe: Record<string, unknown>, count: n
 
   ws.on('error', (error) => {
     if (failure !== undefined || endedByUs) return;
-    const reason = /handshake has timed out/i.test(error.message) ? `no answer within ${timeoutMs} ms` : networkReason(error);
-    failure = new HubUnreachable(ctx.hub.displayUrl, reason, { cause: error });
+    failure = /handshake has timed out/i.test(error.message)
+      ? new HubUnreachable(ctx.hub.displayUrl, `no answer within ${timeoutMs} ms`, { cause: error })
+      : connectionFailure(ctx.hub.displayUrl, error, { ca: ca !== undefined, secure: url.protocol === 'wss:' });
   });
 
   ws.on('open', () => {

@@ -32,6 +32,7 @@ export function runCliProcess(
   // The developer's own settings must not leak into what a test proves.
   delete env.ROOMWATCH_HUB;
   delete env.ROOMWATCH_TOKEN;
+  delete env.ROOMWATCH_CA;
   Object.assign(env, options.env);
   const budgetMs = options.budgetMs ?? 60_000;
   return new Promise((resolve, reject) => {

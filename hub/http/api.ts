@@ -19,6 +19,8 @@ export interface ApiDeps {
   registry: SensorRegistry;
   /** the feature routes (history, upload, report-now, stream, metrics) */
   routes?: ((app: FastifyInstance) => void)[];
+  /** PEM certificate and key: serve HTTPS only (and so the stream as wss:) */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
@@ -26,6 +28,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     loggerInstance: deps.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: false,
+    // Only how it listens changes: routes, hooks and the WebSocket upgrade are the same over TLS.
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
   });
 
   app.setErrorHandler((err: Error, request, reply) => {

@@ -182,7 +182,9 @@ export class GroupCommit {
           this.stats.flushMsTotal += result.flushMs;
           this.catalog.applyCommitted(fresh);
           if (maybeDuplicate.n > 0) this.catalog.applyCommitted(maybeDuplicate, result.storedMask);
-          for (const [target, seq] of acks) target.ackCommitted(seq);
+          // Acks are one socket write each (10,000 sensors: 10,000 writes): they go out on the
+          // next turn, so whoever waits for this commit (report-now, bye) is answered first.
+          if (acks.length > 0) setImmediate(() => acks.forEach(([target, seq]) => target.ackCommitted(seq)));
           this.hooks.onCommitted?.({ fresh, maybeDuplicate, result });
           this.fresh.recycle(fresh);
           this.maybe.recycle(maybeDuplicate);

@@ -125,7 +125,7 @@ export class SensorSession implements AckTarget {
    * holds memory or a fan-out hostage.
    */
   sendLine(line: string | Buffer): boolean {
-    if (this.state === 'closed' || this.socket.destroyed) return false;
+    if (this.state === 'closed' || this.socket.destroyed || this.socket.writableEnded) return false;
     if (this.socket.writableLength > this.ctx.limits.maxWriteBufferBytes) {
       this.destroy();
       return false;

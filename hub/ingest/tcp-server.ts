@@ -1,11 +1,21 @@
 /**
  * The sensor port: accepts connections, keeps one session per sensor id (a newer one takes
  * over), pauses every socket while the store is behind, and on stop hands each sensor its
- * last ack and a 503 before closing.
+ * last ack and a 503 before closing. With TLS credentials it serves TLS only: the session code
+ * is the same, since a TLSSocket is a net.Socket.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { SensorSession, type SessionContext } from './sensor-session.ts';
+
+export interface SensorTls {
+  /** PEM */
+  cert: Buffer;
+  key: Buffer;
+  /** a peer that has not finished its handshake by then is dropped, like an idle sensor */
+  handshakeTimeoutMs: number;
+}
 
 export class SensorServer {
   private server: Server | null = null;
@@ -15,18 +25,23 @@ export class SensorServer {
   readonly bySensor = new Map<string, SensorSession>();
   private paused = false;
   acceptedCount = 0;
+  /** with TLS: every TCP connection under a TLS one, so stop() can cut those still in their handshake */
+  private readonly rawSockets = new Set<Socket>();
+  /** connections dropped before or during the TLS handshake (a plain client, an untrusting sensor) */
+  tlsFailedCount = 0;
 
   constructor(
     private readonly makeContext: (server: SensorServer) => SessionContext,
     private readonly log: Logger,
     private readonly maxConnections: number,
+    private readonly tls: SensorTls | null = null,
   ) {}
 
   private context: SessionContext | null = null;
 
   async start(host: string, port: number): Promise<number> {
     this.context = this.makeContext(this);
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    const server = this.tls ? this.createTlsServer(this.tls) : createServer({ noDelay: true }, (socket) => this.accept(socket));
     server.maxConnections = this.maxConnections;
     server.on('error', (err) => this.log.error({ err }, 'sensor port error'));
     this.server = server;
@@ -39,6 +54,28 @@ export class SensorServer {
     });
     const addr = server.address();
     return typeof addr === 'object' && addr ? addr.port : port;
+  }
+
+  private createTlsServer(tls: SensorTls): Server {
+    const server = createTlsServer(
+      { cert: tls.cert, key: tls.key, handshakeTimeout: tls.handshakeTimeoutMs, noDelay: true },
+      (socket: TLSSocket) => this.accept(socket),
+    );
+    // A failed handshake (plain TCP, a client that does not trust us, a timeout) never reaches a
+    // session; the socket is closed here, and the failure counted and logged, not thrown.
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      this.tlsFailedCount++;
+      this.log.debug(
+        { address: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, code: err.code, reason: err.message },
+        'sensor TLS handshake failed',
+      );
+      socket.destroy();
+    });
+    server.on('connection', (raw: Socket) => {
+      this.rawSockets.add(raw);
+      raw.once('close', () => this.rawSockets.delete(raw));
+    });
+    return server;
   }
 
   get connectionCount(): number {
@@ -92,6 +129,8 @@ export class SensorServer {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const s of this.sessions) s.destroy();
+    // Handshakes still under way would hold the port open until their timeout.
+    for (const raw of this.rawSockets) raw.destroy();
   }
 
   private accept(socket: Socket): void {

@@ -59,9 +59,12 @@ function summary(received: readonly StreamMessage[]): string {
   return `${received.length} message(s), the last ${Math.min(20, received.length)}:\n    ${text}`;
 }
 
-export function openStream(httpPort: number, scope: Teardown = perTest): Promise<StreamClient> {
+/** Opens the stream on 127.0.0.1; with `options.ca`, as wss: to a hub that serves TLS, trusting that CA. */
+export function openStream(httpPort: number, scope: Teardown = perTest, options: { ca?: Buffer } = {}): Promise<StreamClient> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/api/v1/stream`);
+    const ws = options.ca
+      ? new WebSocket(`wss://127.0.0.1:${httpPort}/api/v1/stream`, { ca: options.ca })
+      : new WebSocket(`ws://127.0.0.1:${httpPort}/api/v1/stream`);
     const received: StreamMessage[] = [];
     const queue: StreamMessage[] = [];
     const waiters: { match: StreamMatch | undefined; resolve: (m: StreamMessage) => void; reject: (e: Error) => void }[] = [];

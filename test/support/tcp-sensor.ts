@@ -9,6 +9,7 @@
  *   await s.next({ type: 'ack', seq: 1 });
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { LineSplitter } from '../../protocol/line-splitter.ts';
 import { perTest, type Teardown } from './teardown.ts';
 
@@ -85,10 +86,13 @@ function summary(received: readonly HubReply[]): string {
   return received.length === 0 ? 'nothing' : `${received.length} message(s):\n    ${clipped}`;
 }
 
-/** Opens a TCP connection to the hub. Registered with `scope` so the test's teardown destroys it. */
-export function connect(port: number, host = '127.0.0.1', scope: Teardown = perTest): Promise<TcpSensor> {
+/**
+ * Opens a TCP connection to the hub, or a TLS one with `options.tls` (resolving once the hub's
+ * certificate is verified). Registered with `scope` so the test's teardown destroys it.
+ */
+export function connect(port: number, host = '127.0.0.1', scope: Teardown = perTest, options: { tls?: tls.ConnectionOptions } = {}): Promise<TcpSensor> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host });
+    const socket: net.Socket = options.tls ? tls.connect({ port, host, ...options.tls }) : net.connect({ port, host });
     socket.setNoDelay(true);
     const received: HubReply[] = [];
     const queue: HubReply[] = [];
@@ -237,7 +241,7 @@ export function connect(port: number, host = '127.0.0.1', scope: Teardown = perT
       },
     };
 
-    socket.once('connect', () => resolve(sensor));
+    socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve(sensor));
     socket.once('close', () => reject(lastError ?? new Error(`could not connect to ${host}:${port}`)));
   });
 }
