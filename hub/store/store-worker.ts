@@ -5,20 +5,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
-import {
-  BIGINT,
-  DOUBLE,
-  DuckDBAppender,
-  DuckDBConnection,
-  DuckDBDataChunk,
-  DuckDBInstance,
-  INTEGER,
-  type DuckDBBigIntVector,
-  type DuckDBDoubleVector,
-  type DuckDBIntegerVector,
-} from '@duckdb/node-api';
-import { BUCKET_HEADER, IsoClock, RAW_HEADER, seriesFields } from '../history/csv-rows.ts';
-import { bucketSql, extentSql, rawSql, windows, type HistoryQuery } from '../history/history-query.ts';
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { runExport, steerExport } from '../history/export-worker.ts';
+import { appendColumns, appendIncoming, groupBySeries } from './column-chunks.ts';
+import { loadSeries, recent } from './read-queries.ts';
 import { commitUpload, scanUpload } from '../upload/upload-sql.ts';
 import { DDL, SCHEMA_VERSION } from './schema.ts';
 import {
@@ -29,7 +19,6 @@ import {
   type ConnectionEvent,
   type FromStore,
   type LoadedState,
-  type RecentQuery,
   type SensorRow,
   type SeriesDef,
   type StoreConfig,
@@ -43,10 +32,6 @@ let instance: DuckDBInstance | null = null;
 let db: DuckDBConnection | null = null;
 let readingsAppender: DuckDBAppender | null = null;
 let incomingAppender: DuckDBAppender | null = null;
-const chunk = DuckDBDataChunk.create([INTEGER, BIGINT, DOUBLE]);
-const incomingChunk = DuckDBDataChunk.create([INTEGER, INTEGER, BIGINT, DOUBLE]);
-const VECTOR_SIZE = 2048;
-const TWO_32 = 4294967296;
 
 function conn(): DuckDBConnection {
   if (!db) throw new Error('store is not open');
@@ -75,9 +60,7 @@ async function open(config: StoreConfig): Promise<LoadedState> {
       (SELECT last_seen FROM sensors WHERE sensors.sensor = connections.sensor), connected_at)
     WHERE disconnected_at IS NULL`);
 
-  const series = (
-    await db.runAndReadAll('SELECT id, sensor, room, metric, unit FROM series ORDER BY id')
-  ).getRowObjectsJS() as unknown as LoadedState['series'];
+  const series = await loadSeries(db);
   const newestRows = (
     await db.runAndReadAll('SELECT series_id, max(ts) AS ts, arg_max(value, ts) AS value, count(*) AS n FROM readings GROUP BY series_id')
   ).getRows();
@@ -104,78 +87,6 @@ async function open(config: StoreConfig): Promise<LoadedState> {
     maxConnectionId: Number(maxConn ?? 0),
     readingCount,
   };
-}
-
-/** Appends rows through data chunks: a few native calls per 2,048 rows instead of four per row. */
-function appendColumns(appender: DuckDBAppender, cols: Columns): void {
-  for (let off = 0; off < cols.n; off += VECTOR_SIZE) {
-    const n = Math.min(VECTOR_SIZE, cols.n - off);
-    chunk.rowCount = n;
-    const sv = chunk.getColumnVector(0) as DuckDBIntegerVector;
-    const tv = chunk.getColumnVector(1) as DuckDBBigIntVector;
-    const vv = chunk.getColumnVector(2) as DuckDBDoubleVector;
-    (sv as unknown as { items: Int32Array }).items.set(cols.series.subarray(off, off + n));
-    writeBigInts((tv as unknown as { items: BigInt64Array }).items, cols.ts, off, n);
-    (vv as unknown as { items: Float64Array }).items.set(cols.value.subarray(off, off + n));
-    sv.flush();
-    tv.flush();
-    vv.flush();
-    appender.appendDataChunk(chunk);
-  }
-}
-
-function appendIncoming(appender: DuckDBAppender, cols: Columns): void {
-  for (let off = 0; off < cols.n; off += VECTOR_SIZE) {
-    const n = Math.min(VECTOR_SIZE, cols.n - off);
-    incomingChunk.rowCount = n;
-    const ov = incomingChunk.getColumnVector(0) as DuckDBIntegerVector;
-    const sv = incomingChunk.getColumnVector(1) as DuckDBIntegerVector;
-    const tv = incomingChunk.getColumnVector(2) as DuckDBBigIntVector;
-    const vv = incomingChunk.getColumnVector(3) as DuckDBDoubleVector;
-    const ords = (ov as unknown as { items: Int32Array }).items;
-    for (let k = 0; k < n; k++) ords[k] = off + k;
-    (sv as unknown as { items: Int32Array }).items.set(cols.series.subarray(off, off + n));
-    writeBigInts((tv as unknown as { items: BigInt64Array }).items, cols.ts, off, n);
-    (vv as unknown as { items: Float64Array }).items.set(cols.value.subarray(off, off + n));
-    ov.flush();
-    sv.flush();
-    tv.flush();
-    vv.flush();
-    appender.appendDataChunk(incomingChunk);
-  }
-}
-
-/**
- * Reorders rows so each series' rows stand together, in arrival order (a stable counting sort).
- * Rows of one series side by side compress far better: the series id to almost nothing and
- * the timestamps to a regular step, about a byte a reading less on disk.
- */
-function groupBySeries(cols: Columns): Columns {
-  const { n, series } = cols;
-  let maxId = 0;
-  for (let i = 0; i < n; i++) if (series[i]! > maxId) maxId = series[i]!;
-  const starts = new Int32Array(maxId + 2);
-  for (let i = 0; i < n; i++) starts[series[i]! + 1]!++;
-  for (let id = 1; id < starts.length; id++) starts[id]! += starts[id - 1]!;
-  const out: Columns = { n, series: new Int32Array(n), ts: new Float64Array(n), value: new Float64Array(n) };
-  for (let i = 0; i < n; i++) {
-    const id = series[i]!;
-    const j = starts[id]!++;
-    out.series[j] = id;
-    out.ts[j] = cols.ts[i]!;
-    out.value[j] = cols.value[i]!;
-  }
-  return out;
-}
-
-// Millisecond timestamps fit in 53 bits: writing the two 32-bit halves avoids a BigInt per row.
-function writeBigInts(target: BigInt64Array, source: Float64Array, off: number, n: number): void {
-  const halves = new Int32Array(target.buffer, target.byteOffset, n * 2);
-  for (let k = 0; k < n; k++) {
-    const t = source[off + k]!;
-    halves[2 * k] = t % TWO_32;
-    halves[2 * k + 1] = Math.floor(t / TWO_32);
-  }
 }
 
 async function commit(req: CommitRequest): Promise<CommitResult> {
@@ -337,124 +248,6 @@ async function close(): Promise<void> {
   instance = null;
 }
 
-/** Exports under way, by request id: the credits the main thread has granted. */
-const exportsInFlight = new Map<number, { credits: number; wake: (() => void) | null; cancelled: boolean }>();
-const INITIAL_CREDITS = 4;
-const CHUNK_CHARS = 256 * 1024;
-/** rows sorted at once in an export: bounds the sort's memory whatever the export's size */
-const EXPORT_WINDOW_ROWS = 250_000;
-
-async function loadSeries(c: DuckDBConnection): Promise<SeriesDef[]> {
-  const rows = (await c.runAndReadAll('SELECT id, channel, sensor, room, metric, unit FROM series ORDER BY id')).getRows();
-  return rows.map(([id, channel, sensor, room, metric, unit]) => ({
-    id: Number(id),
-    channel: Number(channel),
-    sensor: String(sensor),
-    room: String(room),
-    metric: String(metric),
-    unit: String(unit),
-  }));
-}
-
-/**
- * Streams a history export as CSV on a connection of its own, so commits go on meanwhile
- * (DuckDB's MVCC gives the export a consistent snapshot). Sends at most the granted number
- * of chunks ahead of the HTTP client; a cancel stops the query.
- */
-async function runExport(reqId: number, q: HistoryQuery): Promise<{ rows: number }> {
-  const state = { credits: INITIAL_CREDITS, wake: null as (() => void) | null, cancelled: false };
-  exportsInFlight.set(reqId, state);
-  const c = await instance!.connect();
-  try {
-    const fields = seriesFields(await loadSeries(c));
-    const [count, minTs, maxTs] = ((await c.runAndReadAll(extentSql(q))).getRows()[0] ?? [0, null, null]).map((v) =>
-      v === null ? null : Number(v),
-    );
-    const parts = count ? windows(q, count, minTs!, maxTs!, EXPORT_WINDOW_ROWS) : [];
-    const clock = new IsoClock();
-    const iso = q.time === 'iso';
-    let text = q.everyMs !== null ? BUCKET_HEADER : RAW_HEADER;
-    let rows = 0;
-    const send = async () => {
-      while (state.credits === 0 && !state.cancelled) await new Promise<void>((r) => (state.wake = r));
-      if (state.cancelled) return;
-      state.credits--;
-      const data = Buffer.from(text);
-      text = '';
-      port!.postMessage({ stream: reqId, data }, [data.buffer as ArrayBuffer]);
-    };
-    // The next window is queried (and sorted, in DuckDB's threads) on a second connection while
-    // this one is formatted, so the sort and the formatting overlap.
-    const c2 = parts.length > 1 ? await instance!.connect() : c;
-    const start = (i: number) =>
-      i < parts.length ? (i % 2 ? c2 : c).stream(q.everyMs !== null ? bucketSql(parts[i]!) : rawSql(parts[i]!)) : null;
-    let next = start(0);
-    for (let i = 0; i < parts.length; i++) {
-      if (state.cancelled) break;
-      const result = await next!;
-      next = start(i + 1);
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (!chunk || chunk.rowCount === 0 || state.cancelled) break;
-        const n = chunk.rowCount;
-        const sid = (chunk.getColumnVector(0) as unknown as { items: Int32Array }).items;
-        const ts = bigIntsAsNumbers((chunk.getColumnVector(1) as unknown as { items: BigInt64Array }).items, n);
-        if (q.everyMs === null) {
-          const value = (chunk.getColumnVector(2) as unknown as { items: Float64Array }).items;
-          for (let i = 0; i < n; i++) {
-            const f = fields[sid[i]!]!;
-            text += `${iso ? clock.format(ts[i]!) : ts[i]},${f.names},${value[i]},${f.unit}\n`;
-          }
-        } else {
-          const count = bigIntsAsNumbers((chunk.getColumnVector(2) as unknown as { items: BigInt64Array }).items, n);
-          const lo = (chunk.getColumnVector(3) as unknown as { items: Float64Array }).items;
-          const hi = (chunk.getColumnVector(4) as unknown as { items: Float64Array }).items;
-          const mean = (chunk.getColumnVector(5) as unknown as { items: Float64Array }).items;
-          for (let i = 0; i < n; i++) {
-            const f = fields[sid[i]!]!;
-            text += `${iso ? clock.format(ts[i]!) : ts[i]},${f.names},${f.unit},${count[i]},${lo[i]},${hi[i]},${mean[i]}\n`;
-          }
-        }
-        rows += n;
-        if (text.length >= CHUNK_CHARS) await send();
-      }
-    }
-    if (text.length > 0 && !state.cancelled) await send();
-    await next?.catch(() => {});
-    if (c2 !== c) c2.closeSync();
-    return { rows };
-  } finally {
-    exportsInFlight.delete(reqId);
-    c.closeSync();
-  }
-}
-
-function bigIntsAsNumbers(items: BigInt64Array, n: number): Float64Array {
-  const halves = new Int32Array(items.buffer, items.byteOffset, n * 2);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = halves[2 * i + 1]! * TWO_32 + (halves[2 * i]! >>> 0);
-  return out;
-}
-
-/** The newest `limit` readings matching, oldest first. */
-async function recent(q: RecentQuery): Promise<{ seriesId: number; ts: number; value: number }[]> {
-  const c = await instance!.connect();
-  try {
-    const list = (v: string[]) => v.map((x) => `'${x.replaceAll("'", "''")}'`).join(', ');
-    const where: string[] = [];
-    if (q.sensors) where.push(`s.sensor IN (${list(q.sensors)})`);
-    if (q.rooms) where.push(`s.room IN (${list(q.rooms)})`);
-    if (q.metrics) where.push(`s.metric IN (${list(q.metrics)})`);
-    const rows = (
-      await c.runAndReadAll(`SELECT r.series_id, r.ts, r.value FROM readings r JOIN series s ON s.id = r.series_id
-        ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.ts DESC, s.sensor DESC, s.metric DESC LIMIT ${Math.trunc(q.limit)}`)
-    ).getRows();
-    return rows.reverse().map(([sid, ts, value]) => ({ seriesId: Number(sid), ts: Number(ts), value: Number(value) }));
-  } finally {
-    c.closeSync();
-  }
-}
-
 async function handle(msg: ToStore): Promise<unknown> {
   switch (msg.op) {
     case 'open':
@@ -491,24 +284,18 @@ let queue: Promise<void> = Promise.resolve();
 port.on('message', (msg: ToStore) => {
   switch (msg.op) {
     case 'export':
-      void reply(msg, () => runExport(msg.reqId, msg.query));
+      void reply(msg, () => runExport(instance!, port, msg.reqId, msg.query));
       return;
     case 'recent':
-      void reply(msg, () => recent(msg.query));
+      void reply(msg, () => recent(instance!, msg.query));
       return;
     case 'upload-scan':
       void reply(msg, () => uploadScan(msg));
       return;
     case 'export-credit':
-    case 'export-cancel': {
-      const state = exportsInFlight.get(msg.exportId);
-      if (!state) return;
-      if (msg.op === 'export-credit') state.credits++;
-      else state.cancelled = true;
-      state.wake?.();
-      state.wake = null;
+    case 'export-cancel':
+      steerExport(msg.exportId, msg.op);
       return;
-    }
     default:
       queue = queue.then(() => reply(msg, () => handle(msg)));
   }

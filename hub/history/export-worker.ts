@@ -1,0 +1,100 @@
+/**
+ * The store worker's half of a history export: the query in ts windows, formatted as CSV and
+ * posted to the main thread in chunks, never more than the granted credits ahead.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { BUCKET_HEADER, IsoClock, RAW_HEADER, seriesFields } from '../history/csv-rows.ts';
+import { bucketSql, extentSql, rawSql, windows, type HistoryQuery } from '../history/history-query.ts';
+import { bigIntsAsNumbers } from '../store/column-chunks.ts';
+import { loadSeries } from '../store/read-queries.ts';
+
+/** Exports under way, by request id: the credits the main thread has granted. */
+const exportsInFlight = new Map<number, { credits: number; wake: (() => void) | null; cancelled: boolean }>();
+const INITIAL_CREDITS = 4;
+const CHUNK_CHARS = 256 * 1024;
+/** rows sorted at once in an export: bounds the sort's memory whatever the export's size */
+const EXPORT_WINDOW_ROWS = 250_000;
+
+/**
+ * Streams a history export as CSV on a connection of its own, so commits go on meanwhile
+ * (DuckDB's MVCC gives the export a consistent snapshot). Sends at most the granted number
+ * of chunks ahead of the HTTP client; a cancel stops the query.
+ */
+export async function runExport(instance: DuckDBInstance, port: MessagePort, reqId: number, q: HistoryQuery): Promise<{ rows: number }> {
+  const state = { credits: INITIAL_CREDITS, wake: null as (() => void) | null, cancelled: false };
+  exportsInFlight.set(reqId, state);
+  const c = await instance.connect();
+  try {
+    const fields = seriesFields(await loadSeries(c));
+    const [count, minTs, maxTs] = ((await c.runAndReadAll(extentSql(q))).getRows()[0] ?? [0, null, null]).map((v) =>
+      v === null ? null : Number(v),
+    );
+    const parts = count ? windows(q, count, minTs!, maxTs!, EXPORT_WINDOW_ROWS) : [];
+    const clock = new IsoClock();
+    const iso = q.time === 'iso';
+    let text = q.everyMs !== null ? BUCKET_HEADER : RAW_HEADER;
+    let rows = 0;
+    const send = async () => {
+      while (state.credits === 0 && !state.cancelled) await new Promise<void>((r) => (state.wake = r));
+      if (state.cancelled) return;
+      state.credits--;
+      const data = Buffer.from(text);
+      text = '';
+      port.postMessage({ stream: reqId, data }, [data.buffer as ArrayBuffer]);
+    };
+    // The next window is queried (and sorted, in DuckDB's threads) on a second connection while
+    // this one is formatted, so the sort and the formatting overlap.
+    const c2 = parts.length > 1 ? await instance.connect() : c;
+    const start = (i: number) =>
+      i < parts.length ? (i % 2 ? c2 : c).stream(q.everyMs !== null ? bucketSql(parts[i]!) : rawSql(parts[i]!)) : null;
+    let next = start(0);
+    for (let i = 0; i < parts.length; i++) {
+      if (state.cancelled) break;
+      const result = await next!;
+      next = start(i + 1);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0 || state.cancelled) break;
+        const n = chunk.rowCount;
+        const sid = (chunk.getColumnVector(0) as unknown as { items: Int32Array }).items;
+        const ts = bigIntsAsNumbers((chunk.getColumnVector(1) as unknown as { items: BigInt64Array }).items, n);
+        if (q.everyMs === null) {
+          const value = (chunk.getColumnVector(2) as unknown as { items: Float64Array }).items;
+          for (let i = 0; i < n; i++) {
+            const f = fields[sid[i]!]!;
+            text += `${iso ? clock.format(ts[i]!) : ts[i]},${f.names},${value[i]},${f.unit}\n`;
+          }
+        } else {
+          const count = bigIntsAsNumbers((chunk.getColumnVector(2) as unknown as { items: BigInt64Array }).items, n);
+          const lo = (chunk.getColumnVector(3) as unknown as { items: Float64Array }).items;
+          const hi = (chunk.getColumnVector(4) as unknown as { items: Float64Array }).items;
+          const mean = (chunk.getColumnVector(5) as unknown as { items: Float64Array }).items;
+          for (let i = 0; i < n; i++) {
+            const f = fields[sid[i]!]!;
+            text += `${iso ? clock.format(ts[i]!) : ts[i]},${f.names},${f.unit},${count[i]},${lo[i]},${hi[i]},${mean[i]}\n`;
+          }
+        }
+        rows += n;
+        if (text.length >= CHUNK_CHARS) await send();
+      }
+    }
+    if (text.length > 0 && !state.cancelled) await send();
+    await next?.catch(() => {});
+    if (c2 !== c) c2.closeSync();
+    return { rows };
+  } finally {
+    exportsInFlight.delete(reqId);
+    c.closeSync();
+  }
+}
+
+/** The main thread took a chunk (credit) or the client went away (cancel). */
+export function steerExport(exportId: number, op: 'export-credit' | 'export-cancel'): void {
+  const state = exportsInFlight.get(exportId);
+  if (!state) return;
+  if (op === 'export-credit') state.credits++;
+  else state.cancelled = true;
+  state.wake?.();
+  state.wake = null;
+}
