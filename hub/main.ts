@@ -17,7 +17,10 @@ import type { HubOptions, LogLevel } from './options.ts';
 
 const usage = `usage: npm start -- [options]
 
-  --host H              address to listen on (ROOMWATCH_HOST, default 127.0.0.1)
+  --host H              address to listen on (ROOMWATCH_HOST, default 127.0.0.1); an address other
+                        machines can reach needs --allow-anyone-on-the-network: there are no credentials yet
+  --allow-anyone-on-the-network
+                        listen on a non-loopback --host without any access control (ROOMWATCH_ALLOW_ANYONE=1)
   --tcp-port P          sensor port (ROOMWATCH_TCP_PORT, default 7777; 0 picks a free one)
   --http-port Q         user API port (ROOMWATCH_HTTP_PORT, default 8080; 0 picks a free one)
   --data DIR            data folder (ROOMWATCH_DATA, default ./data)
@@ -56,6 +59,7 @@ function parseCli() {
       'max-line-bytes': { type: 'string' },
       'max-upload-bytes': { type: 'string' },
       'tls-cert': { type: 'string' },
+      'allow-anyone-on-the-network': { type: 'boolean' },
       'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -92,6 +96,7 @@ const options: Partial<HubOptions> = {
   maxLineBytes: int('--max-line-bytes', args['max-line-bytes'] ?? env.ROOMWATCH_MAX_LINE_BYTES),
   maxUploadBytes: int('--max-upload-bytes', args['max-upload-bytes'] ?? env.ROOMWATCH_MAX_UPLOAD_BYTES),
   tlsCertFile: (args['tls-cert'] ?? env.ROOMWATCH_TLS_CERT) || undefined,
+  allowAnyoneOnTheNetwork: args['allow-anyone-on-the-network'] === true || env.ROOMWATCH_ALLOW_ANYONE === '1',
   tlsKeyFile: (args['tls-key'] ?? env.ROOMWATCH_TLS_KEY) || undefined,
 };
 

@@ -10,6 +10,12 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export interface HubOptions {
   host: string;
+  /**
+   * The hub has no access control yet (issue 4): like Mosquitto 2, it listens only on a
+   * loopback address unless the operator says, with this loudly named option, that anyone
+   * who can reach the address may send readings and read everything.
+   */
+  allowAnyoneOnTheNetwork: boolean;
   tcpPort: number;
   httpPort: number;
   dataDir: string;
@@ -55,6 +61,7 @@ export interface HubOptions {
 
 export const defaultHubOptions = {
   host: '127.0.0.1',
+  allowAnyoneOnTheNetwork: false,
   tcpPort: 7777,
   httpPort: 8080,
   dataDir: './data',
@@ -115,6 +122,12 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
   if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)$/i.test(o.storeMemoryLimit))
     problems.push(`storeMemoryLimit must look like 512MB or 2GB, got "${o.storeMemoryLimit}"`);
   if (typeof o.host !== 'string' || o.host.length === 0) problems.push('host must be a host name or address');
+  else if (!isLoopback(o.host) && !o.allowAnyoneOnTheNetwork) {
+    problems.push(
+      `host ${o.host} is reachable from other machines, and this hub has no credentials to check: ` +
+        'listen on 127.0.0.1 (the default), or pass --allow-anyone-on-the-network if every machine that can reach it may send and read everything',
+    );
+  }
   if (typeof o.dataDir !== 'string' || o.dataDir.length === 0) problems.push('dataDir must be a folder path');
   if (!LOG_LEVELS.includes(o.logLevel)) problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${o.logLevel}"`);
   if (o.logFile !== null && (typeof o.logFile !== 'string' || o.logFile.length === 0))
@@ -150,6 +163,11 @@ function checkTlsFiles(o: HubOptions, problems: string[]): void {
       problems.push(`${name} "${file}" cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
