@@ -3,6 +3,7 @@
  * look at what the hub stored. No keep-alive, so no pooled socket outlives a test's hub.
  */
 import http from 'node:http';
+import type { Reading } from '../../protocol/api.ts';
 
 export interface JsonResponse<T = unknown> {
   status: number;
@@ -46,14 +47,8 @@ export function getJson<T = unknown>(port: number, path: string): Promise<JsonRe
   return requestJson<T>(port, 'GET', path);
 }
 
-export interface LatestReading {
-  sensor: string;
-  room: string;
-  metric: string;
-  value: number;
-  unit: string;
-  ts: number;
-}
+/** A reading as `latest` answers it: the contract's shape, shared with hub and CLI. */
+export type LatestReading = Reading;
 
 /** `GET /api/v1/latest` with the given filters; fails unless the answer is 200. */
 export async function latest(port: number, filters: { sensor?: string; room?: string; metric?: string } = {}): Promise<LatestReading[]> {

@@ -7,21 +7,14 @@
 import type net from 'node:net';
 import WebSocket from 'ws';
 import { perTest, type Teardown } from './teardown.ts';
+import type { Reading } from '../../protocol/api.ts';
 
 export interface StreamMessage {
   type: string;
   [field: string]: unknown;
 }
 
-export interface StreamReading {
-  type: 'reading';
-  sensor: string;
-  room: string;
-  metric: string;
-  value: number;
-  unit: string;
-  ts: number;
-}
+export type StreamReading = { type: 'reading' } & Reading;
 
 export type StreamMatch = ((m: StreamMessage) => boolean) | Partial<StreamMessage>;
 
