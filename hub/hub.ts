@@ -162,6 +162,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
               latest,
               connections: () => sensors.connectionCount,
               connectionsAccepted: () => sensors.acceptedCount,
+              tlsHandshakeFailures: () => sensors.tlsFailedCount,
               bufferedRows: () => commits.bufferedRows,
             }),
           (app) =>

@@ -23,6 +23,7 @@ export interface MetricsSources {
   latest: LatestView;
   connections(): number;
   connectionsAccepted(): number;
+  tlsHandshakeFailures(): number;
   bufferedRows(): number;
 }
 
@@ -56,6 +57,12 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
   gauge(registry, 'roomwatch_sensors_connected', 'Sensors connected (said hello) now.', () => src.registry.connectedCount);
   gauge(registry, 'roomwatch_sensors_known', 'Sensors ever seen.', () => src.registry.records.size);
   mirroredCounter(registry, 'roomwatch_sensor_connections_accepted_total', 'Sensor TCP connections accepted.', src.connectionsAccepted);
+  mirroredCounter(
+    registry,
+    'roomwatch_tls_handshake_failures_total',
+    'Sensor connections whose TLS handshake failed.',
+    src.tlsHandshakeFailures,
+  );
   mirroredCounter(registry, 'roomwatch_messages_total', 'Valid sensor messages received.', () => src.ingest.messages);
   mirroredCounter(
     registry,
