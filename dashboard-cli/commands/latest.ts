@@ -34,7 +34,12 @@ function cmp(a: string, b: string): number {
 /** The table people see: sorted by room, sensor, metric; ages against `nowMs`. Ends with a newline. */
 export function renderLatest(body: LatestBody, nowMs: number, options: { color: boolean; filtered: boolean }): string {
   if (body.readings.length === 0) return options.filtered ? 'no readings match the filters\n' : 'no readings yet\n';
-  const rows = [...body.readings]
+  return readingsTable(body.readings, nowMs, options.color).join('\n') + '\n';
+}
+
+/** Readings as table lines (room, sensor, metric, value, unit, age), sorted by room, sensor, metric. */
+export function readingsTable(readings: readonly Reading[], nowMs: number, color: boolean): string[] {
+  const rows = [...readings]
     .sort(compareReadings)
     .map((r) => [r.room, r.sensor, r.metric, formatValue(r.value), r.unit, formatAge(nowMs - r.ts)]);
   const columns = [
@@ -45,7 +50,7 @@ export function renderLatest(body: LatestBody, nowMs: number, options: { color: 
     { header: 'unit' },
     { header: 'age', align: 'right' as const },
   ];
-  return renderTable(columns, rows, { header: (line) => bold(line, options.color) }).join('\n') + '\n';
+  return renderTable(columns, rows, { header: (line) => bold(line, color) });
 }
 
 export const latestCommand: CommandSpec = {
@@ -64,7 +69,8 @@ export const latestCommand: CommandSpec = {
   async run(ctx) {
     const refreshText = ctx.options.refresh;
     const timesText = ctx.options.times;
-    const refreshMs = typeof refreshText === 'string' ? parseIntegerOption('--refresh', refreshText, MIN_REFRESH_MS, MAX_REFRESH_MS) : undefined;
+    const refreshMs =
+      typeof refreshText === 'string' ? parseIntegerOption('--refresh', refreshText, MIN_REFRESH_MS, MAX_REFRESH_MS) : undefined;
     const times = typeof timesText === 'string' ? parseIntegerOption('--times', timesText, 1, Number.MAX_SAFE_INTEGER) : undefined;
     if (times !== undefined && refreshMs === undefined) throw new UsageError('--times needs --refresh MS');
 

@@ -10,10 +10,10 @@ import { hasFilters, parseIntegerOption } from '../args.ts';
 import type { Filters } from '../args.ts';
 import type { CommandSpec } from '../command.ts';
 import { ExitCode } from '../errors.ts';
-import { formatAge, formatValue, printable } from '../format.ts';
+import { printable } from '../format.ts';
 import { oneLine } from '../json-output.ts';
 import { renderTable } from '../table.ts';
-import { bold } from '../terminal.ts';
+import { readingsTable } from './latest.ts';
 
 export const REPORT_NOW_PATH = '/api/v1/report-now';
 
@@ -46,18 +46,7 @@ export function renderReportNow(
   if (body.requested === 0) return options.filtered ? 'no connected sensor matches the filters\n' : 'no sensor is connected\n';
   const lines = [`${body.responded} of ${plural(body.requested, 'sensor', 'sensors')} answered in ${Math.round(options.roundTripMs)} ms`];
   if (body.readings.length > 0) {
-    const rows = [...body.readings]
-      .sort((a, b) => cmp(a.room, b.room) || cmp(a.sensor, b.sensor) || cmp(a.metric, b.metric))
-      .map((r) => [r.room, r.sensor, r.metric, formatValue(r.value), r.unit, formatAge(options.nowMs - r.ts)]);
-    const columns = [
-      { header: 'room' },
-      { header: 'sensor' },
-      { header: 'metric' },
-      { header: 'value', align: 'right' as const },
-      { header: 'unit' },
-      { header: 'age', align: 'right' as const },
-    ];
-    lines.push('', ...renderTable(columns, rows, { header: (line) => bold(line, options.color) }));
+    lines.push('', ...readingsTable(body.readings, options.nowMs, options.color));
   }
   const errors = [...(body.errors ?? [])].sort((a, b) => cmp(a.sensor, b.sensor));
   const failed = new Set(errors.map((e) => e.sensor));
@@ -68,7 +57,10 @@ export function renderReportNow(
   }
   if (errors.length > 0) {
     lines.push('', `answered with an error:`);
-    const table = renderTable([{ header: 'sensor' }, { header: 'code' }, { header: 'message' }], errors.map((e) => [e.sensor, String(e.code), e.message]));
+    const table = renderTable(
+      [{ header: 'sensor' }, { header: 'code' }, { header: 'message' }],
+      errors.map((e) => [e.sensor, String(e.code), e.message]),
+    );
     for (const line of table.slice(1)) lines.push(`  ${line}`);
   }
   return lines.join('\n') + '\n';
@@ -93,11 +85,15 @@ export const reportNowCommand: CommandSpec = {
   async run(ctx) {
     const given = ctx.options['timeout-ms'];
     const timeoutMs =
-      typeof given === 'string' ? parseIntegerOption('--timeout-ms', given, REPORT_TIMEOUT.minMs, REPORT_TIMEOUT.maxMs) : REPORT_TIMEOUT.defaultMs;
+      typeof given === 'string'
+        ? parseIntegerOption('--timeout-ms', given, REPORT_TIMEOUT.minMs, REPORT_TIMEOUT.maxMs)
+        : REPORT_TIMEOUT.defaultMs;
     // --timeout covers the whole request; the hub may rightly take timeout_ms before it answers.
     const httpTimeoutMs = Math.max(ctx.hub.timeoutMs, timeoutMs + ANSWER_MARGIN_MS);
     const started = performance.now();
-    const answer = await ctx.hub.postJson(REPORT_NOW_PATH, reportNowRequest(ctx.filters, timeoutMs), checkReportNowBody, { timeoutMs: httpTimeoutMs });
+    const answer = await ctx.hub.postJson(REPORT_NOW_PATH, reportNowRequest(ctx.filters, timeoutMs), checkReportNowBody, {
+      timeoutMs: httpTimeoutMs,
+    });
     const roundTripMs = performance.now() - started;
     if (ctx.json) {
       ctx.stdout.write(oneLine(answer) + '\n');
