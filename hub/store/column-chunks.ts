@@ -21,40 +21,35 @@ const incomingChunk = DuckDBDataChunk.create([INTEGER, INTEGER, BIGINT, DOUBLE])
 
 /** Appends rows through data chunks: a few native calls per 2,048 rows instead of four per row. */
 export function appendColumns(appender: DuckDBAppender, cols: Columns): void {
-  for (let off = 0; off < cols.n; off += VECTOR_SIZE) {
-    const n = Math.min(VECTOR_SIZE, cols.n - off);
-    chunk.rowCount = n;
-    const sv = chunk.getColumnVector(0) as DuckDBIntegerVector;
-    const tv = chunk.getColumnVector(1) as DuckDBBigIntVector;
-    const vv = chunk.getColumnVector(2) as DuckDBDoubleVector;
-    (sv as unknown as { items: Int32Array }).items.set(cols.series.subarray(off, off + n));
-    writeBigInts((tv as unknown as { items: BigInt64Array }).items, cols.ts, off, n);
-    (vv as unknown as { items: Float64Array }).items.set(cols.value.subarray(off, off + n));
-    sv.flush();
-    tv.flush();
-    vv.flush();
-    appender.appendDataChunk(chunk);
-  }
+  appendChunks(appender, cols, chunk, false);
 }
 
+/** The same, each row led by its index in `cols` (the `ord` column of the `incoming` table). */
 export function appendIncoming(appender: DuckDBAppender, cols: Columns): void {
+  appendChunks(appender, cols, incomingChunk, true);
+}
+
+function appendChunks(appender: DuckDBAppender, cols: Columns, target: DuckDBDataChunk, withOrdinal: boolean): void {
+  const first = withOrdinal ? 1 : 0;
   for (let off = 0; off < cols.n; off += VECTOR_SIZE) {
     const n = Math.min(VECTOR_SIZE, cols.n - off);
-    incomingChunk.rowCount = n;
-    const ov = incomingChunk.getColumnVector(0) as DuckDBIntegerVector;
-    const sv = incomingChunk.getColumnVector(1) as DuckDBIntegerVector;
-    const tv = incomingChunk.getColumnVector(2) as DuckDBBigIntVector;
-    const vv = incomingChunk.getColumnVector(3) as DuckDBDoubleVector;
-    const ords = (ov as unknown as { items: Int32Array }).items;
-    for (let k = 0; k < n; k++) ords[k] = off + k;
+    target.rowCount = n;
+    const vectors = [];
+    if (withOrdinal) {
+      const ov = target.getColumnVector(0) as DuckDBIntegerVector;
+      const ords = (ov as unknown as { items: Int32Array }).items;
+      for (let k = 0; k < n; k++) ords[k] = off + k;
+      vectors.push(ov);
+    }
+    const sv = target.getColumnVector(first) as DuckDBIntegerVector;
+    const tv = target.getColumnVector(first + 1) as DuckDBBigIntVector;
+    const vv = target.getColumnVector(first + 2) as DuckDBDoubleVector;
     (sv as unknown as { items: Int32Array }).items.set(cols.series.subarray(off, off + n));
     writeBigInts((tv as unknown as { items: BigInt64Array }).items, cols.ts, off, n);
     (vv as unknown as { items: Float64Array }).items.set(cols.value.subarray(off, off + n));
-    ov.flush();
-    sv.flush();
-    tv.flush();
-    vv.flush();
-    appender.appendDataChunk(incomingChunk);
+    vectors.push(sv, tv, vv);
+    for (const v of vectors) v.flush();
+    appender.appendDataChunk(target);
   }
 }
 
