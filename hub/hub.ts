@@ -21,7 +21,11 @@ import type { IngestCounters } from './ingest/sensor-session.ts';
 import { SensorServer } from './ingest/tcp-server.ts';
 import { LatestView } from './latest-view.ts';
 import { announcer, openHubLog } from './log.ts';
-import { resolveHubOptions, type HubOptions } from './options.ts';
+import { isLoopback, resolveHubOptions, type HubOptions } from './options.ts';
+import { AccessControl } from './access/access-control.ts';
+import { ActivityLog } from './access/activity-log.ts';
+import { actorName } from './access/principal.ts';
+import { recordRequest, registerAccessRoutes, registerActivityHooks } from './http/access-routes.ts';
 import { SensorRegistry } from './sensor-registry.ts';
 import { loadTlsCredentials, type TlsCredentials } from './tls-credentials.ts';
 import { ReadingStore } from './store/reading-store.ts';
@@ -67,7 +71,18 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     memoryLimit: options.storeMemoryLimit,
     threads: options.storeThreads,
     tempDir: options.storeTempDir!,
+    now,
   });
+  // Exposed: reachable from other machines, and the operator did not say that anyone may come in.
+  const exposed = !isLoopback(options.host) && !options.allowAnyoneOnTheNetwork;
+  const access = new AccessControl({
+    persist: (changes) => store.writeAccess(changes),
+    now,
+    sessionTtlMs: options.sessionTtlMs,
+    exposed,
+    failedLoginFloorMs: options.failedLoginFloorMs,
+  });
+  const activity = new ActivityLog(store, now, log);
   const liveStream = new LiveStream(catalog, { maxQueuedMessages: options.streamMaxQueuedMessages, highWaterBytes: 256 * 1024 });
   let storedAtStart = 0;
   const uploads = { rowsStored: 0, duplicates: 0 };
@@ -119,11 +134,18 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       registry,
       commands: reportNow,
       counters,
+      checkHello: (token, sensor, room) => access.checkHello(token, sensor, room),
+      recordActivity: (event) => activity.record(event),
       claim: (s) => server.claim(s),
       release: (s) => server.release(s),
     }),
     log,
-    options.maxSensorConnections,
+    {
+      total: options.maxSensorConnections,
+      perAddress: options.maxConnectionsPerAddress,
+      onRefused: (address, message) =>
+        activity.record({ actor: '-', address, action: 'sensor.connect', target: '', outcome: 'denied', code: 429, detail: message }),
+    },
     // A handshake is the first thing a connection does: the idle timeout bounds it too.
     tls && { cert: tls.cert, key: tls.key, handshakeTimeoutMs: options.idleTimeoutMs },
   );
@@ -134,6 +156,9 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     now,
     () => commits.committed(),
   );
+  access.onTokenRevoked((tokenId) => {
+    for (const s of [...sensors.sessionsWithToken(tokenId)]) s.tokenRevoked();
+  });
   let api: FastifyInstance | null = null;
 
   const hub: Hub = {
@@ -147,9 +172,24 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
         status: () => status,
         latest,
         registry,
+        access,
+        rateLimitPerMinute: options.rateLimitPerMinute,
         routes: [
-          (app) => registerHistoryRoute(app, { store }),
-          (app) => registerReportNowRoute(app, reportNow),
+          (app) => registerActivityHooks(app, activity),
+          (app) => registerAccessRoutes(app, { access, activity }),
+          (app) =>
+            registerHistoryRoute(app, {
+              store,
+              onExport: (info, request) => {
+                if (!info.cancelled) request.activityDetail = `${info.rows} rows, ${info.bytes} bytes`;
+                // An abandoned export never completes its response: record it here.
+                else recordRequest(activity, request, 'export', request.url.split('?')[1] ?? '', 499, `cancelled by the client after ${info.bytes} bytes`);
+              },
+            }),
+          (app) =>
+            registerReportNowRoute(app, reportNow, (answer, request) => {
+              request.activityDetail = `requested ${answer.requested}, responded ${answer.responded}, missing ${answer.missing.length}`;
+            }),
           (app) => registerStreamRoute(app, liveStream, store),
           (app) =>
             registerMetricsRoute(app, {
@@ -179,6 +219,9 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
               },
               spoolDir: join(options.storeTempDir!, 'uploads'),
               maxUploadBytes: options.maxUploadBytes,
+              onUpload: (info, request) => {
+                if (!info.error) request.activityDetail = `accepted ${info.accepted}, duplicates ${info.duplicates}, ${info.bytes} bytes`;
+              },
             }),
         ],
         health: () => ({
@@ -201,6 +244,19 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
 
       const loadStarted = performance.now();
       const state = await store.open();
+      access.load(state.access);
+      activity.start(state.access.maxActivityId);
+      if (exposed && !access.hasAdmin) {
+        status = 'stopping';
+        await api.close();
+        await store.close();
+        await ownLog?.close();
+        throw new Error(
+          `host ${options.host} is reachable from other machines, and this hub has no admin user to protect it: ` +
+            'create one on 127.0.0.1 first (docs/ADMIN.md "Access control"), or pass --allow-anyone-on-the-network ' +
+            'if every machine that can reach it may send readings and read everything',
+        );
+      }
       catalog.load(state);
       registry.load(state);
       storedAtStart = state.readingCount;
@@ -235,6 +291,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       await commits.drain().catch((err: Error) => log.error({ err }, 'could not record the last disconnects')); // the sessions just closed
       commits.stop();
       await api?.close();
+      await activity.stop().catch((err: Error) => log.error({ err }, 'could not store the last activity events'));
       await store.close();
       log.info({ readingsStored: commits.stats.rowsStored, duplicates: commits.stats.duplicates }, 'hub stopped');
       await ownLog?.close(); // every line written, and no worker left behind

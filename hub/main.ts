@@ -3,11 +3,13 @@
  *
  *   npm start -- [--host H] [--tcp-port P] [--http-port Q] [--data DIR] [--log-level L] [--log-file PATH|none]
  *               [--memory-limit 512MB] [--store-threads N] [--max-line-bytes N]
- *               [--tls-cert FILE --tls-key FILE]
+ *               [--tls-cert FILE --tls-key FILE] [--session-ttl 12h] [--rate-limit N]
+ *               [--max-sensor-connections N] [--max-connections-per-address N]
  *
  * Each flag also as an environment variable: ROOMWATCH_HOST, ROOMWATCH_TCP_PORT,
  * ROOMWATCH_HTTP_PORT, ROOMWATCH_DATA, ROOMWATCH_LOG_LEVEL, ROOMWATCH_LOG_FILE, ROOMWATCH_MEMORY_LIMIT,
- * ROOMWATCH_STORE_THREADS, ROOMWATCH_MAX_LINE_BYTES, ROOMWATCH_TLS_CERT, ROOMWATCH_TLS_KEY.
+ * ROOMWATCH_STORE_THREADS, ROOMWATCH_MAX_LINE_BYTES, ROOMWATCH_TLS_CERT, ROOMWATCH_TLS_KEY,
+ * ROOMWATCH_SESSION_TTL, ROOMWATCH_RATE_LIMIT, ROOMWATCH_MAX_SENSOR_CONNECTIONS, ROOMWATCH_MAX_CONNECTIONS_PER_ADDRESS.
  * Port 0 picks a free port; the ports (and whether TLS is on) are logged in the "hub listening" line. SIGINT/SIGTERM stop it cleanly (exit 0).
  */
 import { resolve } from 'node:path';
@@ -17,10 +19,12 @@ import type { HubOptions, LogLevel } from './options.ts';
 
 const usage = `usage: npm start -- [options]
 
-  --host H              address to listen on (ROOMWATCH_HOST, default 127.0.0.1); an address other
-                        machines can reach needs --allow-anyone-on-the-network: there are no credentials yet
+  --host H              address to listen on (ROOMWATCH_HOST, default 127.0.0.1); on an address other
+                        machines can reach, the hub starts only once an admin user exists, and then
+                        asks for logins and sensor tokens (docs/ADMIN.md "Access control")
   --allow-anyone-on-the-network
-                        listen on a non-loopback --host without any access control (ROOMWATCH_ALLOW_ANYONE=1)
+                        listen on a non-loopback --host with no credentials: anyone who can reach it
+                        may send readings and read everything (ROOMWATCH_ALLOW_ANYONE=1)
   --tcp-port P          sensor port (ROOMWATCH_TCP_PORT, default 7777; 0 picks a free one)
   --http-port Q         user API port (ROOMWATCH_HTTP_PORT, default 8080; 0 picks a free one)
   --data DIR            data folder (ROOMWATCH_DATA, default ./data)
@@ -32,6 +36,13 @@ const usage = `usage: npm start -- [options]
   --max-upload-bytes N  largest CSV upload; over it 413 (ROOMWATCH_MAX_UPLOAD_BYTES, default 1 GiB)
   --tls-cert FILE       PEM certificate (chain): serve TLS on both ports (ROOMWATCH_TLS_CERT; needs --tls-key)
   --tls-key FILE        PEM private key of that certificate (ROOMWATCH_TLS_KEY)
+  --session-ttl D       how long a login lasts: 30m, 12h, 7d (ROOMWATCH_SESSION_TTL, default 12h)
+  --rate-limit N        HTTP requests per minute per user, or per address before login; 0: none
+                        (ROOMWATCH_RATE_LIMIT, default 6000)
+  --max-sensor-connections N
+                        sensor connections in all (ROOMWATCH_MAX_SENSOR_CONNECTIONS, default 20000)
+  --max-connections-per-address N
+                        sensor connections from one address (ROOMWATCH_MAX_CONNECTIONS_PER_ADDRESS, default 10000)
   -h, --help            this help`;
 
 function fail(message: string): never {
@@ -61,6 +72,10 @@ function parseCli() {
       'tls-cert': { type: 'string' },
       'allow-anyone-on-the-network': { type: 'boolean' },
       'tls-key': { type: 'string' },
+      'session-ttl': { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'max-sensor-connections': { type: 'string' },
+      'max-connections-per-address': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -76,6 +91,14 @@ function int(flag: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   if (!/^\d+$/.test(value)) fail(`${flag} must be a whole number, got "${value}"`);
   return Number(value);
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
+function duration(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const m = /^(\d+)(s|m|h|d)$/.exec(value);
+  if (!m) fail(`${flag} must be a duration like 30m, 12h or 7d, got "${value}"`);
+  return Number(m[1]) * DURATION_UNITS[m[2]!]!;
 }
 
 /** "none": no log file; a path is taken from the working directory, like --data. */
@@ -98,6 +121,13 @@ const options: Partial<HubOptions> = {
   tlsCertFile: (args['tls-cert'] ?? env.ROOMWATCH_TLS_CERT) || undefined,
   allowAnyoneOnTheNetwork: args['allow-anyone-on-the-network'] === true || env.ROOMWATCH_ALLOW_ANYONE === '1',
   tlsKeyFile: (args['tls-key'] ?? env.ROOMWATCH_TLS_KEY) || undefined,
+  sessionTtlMs: duration('--session-ttl', args['session-ttl'] ?? env.ROOMWATCH_SESSION_TTL),
+  rateLimitPerMinute: int('--rate-limit', args['rate-limit'] ?? env.ROOMWATCH_RATE_LIMIT),
+  maxSensorConnections: int('--max-sensor-connections', args['max-sensor-connections'] ?? env.ROOMWATCH_MAX_SENSOR_CONNECTIONS),
+  maxConnectionsPerAddress: int(
+    '--max-connections-per-address',
+    args['max-connections-per-address'] ?? env.ROOMWATCH_MAX_CONNECTIONS_PER_ADDRESS,
+  ),
 };
 
 let hub: Hub;

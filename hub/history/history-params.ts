@@ -4,7 +4,7 @@
  * before a byte of CSV is sent.
  */
 import { ApiError, ApiErrorCode } from '../http/api-error.ts';
-import { parseFilters, rejectUnknownParameters } from '../http/filters.ts';
+import { parseFilters, rejectUnknownParameters, type Filters } from '../http/filters.ts';
 import type { HistoryQuery } from './history-query.ts';
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
@@ -44,9 +44,10 @@ export function parseEvery(raw: unknown): number | null {
   return ms;
 }
 
-export function parseHistoryParams(query: Record<string, unknown>): HistoryQuery {
+/** `narrow` limits the filters to what the asker may see (auth.ts scopeFilters). */
+export function parseHistoryParams(query: Record<string, unknown>, narrow: (f: Filters) => Filters = (f) => f): HistoryQuery {
   rejectUnknownParameters(query, ['sensor', 'room', 'metric', 'from', 'to', 'every', 'time']);
-  const filters = parseFilters(query);
+  const filters = narrow(parseFilters(query));
   const fromMs = parseTimeParam('from', query.from);
   const toMs = parseTimeParam('to', query.to);
   if (fromMs !== null && toMs !== null && toMs < fromMs) throw bad('to', 'is before from');

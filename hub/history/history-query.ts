@@ -22,6 +22,8 @@ export const BUCKET_COLUMNS = ['ts', 'sensor', 'room', 'metric', 'unit', 'count'
 // Names are checked against the contract's patterns before they get here, and none of the
 // patterns admits a quote; the doubling is a second line of defence.
 function list(values: string[]): string {
+  // An empty list (a user with no rooms) matches nothing; `IN ()` would not parse.
+  if (values.length === 0) return 'NULL';
   return values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ');
 }
 

@@ -8,6 +8,11 @@ import type { LatestView } from '../latest-view.ts';
 import type { SensorRegistry } from '../sensor-registry.ts';
 import { ApiError, ApiErrorCode } from './api-error.ts';
 import { parseFilters, rejectUnknownParameters } from './filters.ts';
+import type { AccessControl } from '../access/access-control.ts';
+import { scopeOf } from '../access/principal.ts';
+import { inScope } from '../access/room-scope.ts';
+import { registerAuth, scopeFilters } from './auth.ts';
+import { registerRateLimit } from './rate-limit.ts';
 
 export type HubStatus = 'starting' | 'ok' | 'stopping';
 
@@ -17,6 +22,9 @@ export interface ApiDeps {
   health(): Record<string, unknown>;
   latest: LatestView;
   registry: SensorRegistry;
+  access: AccessControl;
+  /** HTTP requests per minute per user (or per address before login); 0: no limit */
+  rateLimitPerMinute: number;
   /** the feature routes (history, upload, report-now, stream, metrics) */
   routes?: ((app: FastifyInstance) => void)[];
   /** PEM certificate and key: serve HTTPS only (and so the stream as wss:) */
@@ -68,19 +76,29 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     );
   });
 
+  registerAuth(app, deps.access);
+  registerRateLimit(app, deps.rateLimitPerMinute);
+
   app.get('/api/v1/health', async (_request, reply) => {
     const status = deps.status();
-    return reply.status(status === 'ok' ? 200 : 503).send({ status, ...deps.health() });
+    const auth = {
+      users: deps.access.loginRequired ? 'required' : 'open',
+      sensors: deps.access.sensorTokenRequired ? 'required' : 'open',
+    };
+    return reply.status(status === 'ok' ? 200 : 503).send({ status, auth, ...deps.health() });
   });
 
-  app.get('/api/v1/sensors', async () => {
-    const records = [...deps.registry.records.values()].sort((a, b) => (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
+  app.get('/api/v1/sensors', async (request) => {
+    const scope = scopeOf(request.principal);
+    const records = [...deps.registry.records.values()]
+      .filter((r) => inScope(scope, r.room))
+      .sort((a, b) => (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
     return { sensors: records.map((r) => deps.registry.view(r)) };
   });
 
   app.get('/api/v1/latest', async (request, reply) => {
     rejectUnknownParameters(request.query as Record<string, unknown>, ['sensor', 'room', 'metric']);
-    const filters = parseFilters(request.query as Record<string, unknown>);
+    const filters = scopeFilters(request.principal, parseFilters(request.query as Record<string, unknown>));
     // Dashboards poll the whole set: it is rendered once per change, not once per request.
     if (filters.sensor === null && filters.room === null && filters.metric === null) {
       return reply.type('application/json; charset=utf-8').send(deps.latest.allAsJson());

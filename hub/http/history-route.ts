@@ -4,18 +4,20 @@
  * the size, and a client that goes away cancels the query.
  */
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { historyFileName, parseHistoryParams } from '../history/history-params.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
+import { scopeFilters } from './auth.ts';
 
 export interface HistoryRouteDeps {
   store: ReadingStore;
-  onExport?(info: { rows: number; bytes: number; ms: number; cancelled: boolean }): void;
+  /** each export once it ends (whole or cancelled), and who asked for what */
+  onExport?(info: { rows: number; bytes: number; ms: number; cancelled: boolean }, request: FastifyRequest): void;
 }
 
 export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDeps): void {
   app.get('/api/v1/history.csv', async (request, reply) => {
-    const query = parseHistoryParams(request.query as Record<string, unknown>);
+    const query = parseHistoryParams(request.query as Record<string, unknown>, (f) => scopeFilters(request.principal, f));
     const started = performance.now();
     let bytes = 0;
     let owed = 0; // chunks taken while the reply was full: credit them when it asks for more
@@ -35,7 +37,7 @@ export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDep
       ({ rows }) => {
         finished = true;
         body.push(null);
-        deps.onExport?.({ rows, bytes, ms: performance.now() - started, cancelled: false });
+        deps.onExport?.({ rows, bytes, ms: performance.now() - started, cancelled: false }, request);
       },
       (err: Error) => {
         finished = true;
@@ -46,7 +48,7 @@ export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDep
     reply.raw.on('close', () => {
       if (!finished) {
         handle.cancel();
-        deps.onExport?.({ rows: 0, bytes, ms: performance.now() - started, cancelled: true });
+        deps.onExport?.({ rows: 0, bytes, ms: performance.now() - started, cancelled: true }, request);
       }
     });
     return reply

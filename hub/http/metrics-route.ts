@@ -11,7 +11,8 @@ import type { LatestView } from '../latest-view.ts';
 import type { StreamStats } from '../live-stream.ts';
 import type { ReportNowStats } from '../report-now.ts';
 import type { SensorRegistry } from '../sensor-registry.ts';
-import { NO_FILTERS } from './filters.ts';
+import { NO_FILTERS, type Filters } from './filters.ts';
+import { scopeFilters } from './auth.ts';
 
 export interface MetricsSources {
   commits: CommitStats;
@@ -110,6 +111,15 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
       for (const [code, n] of src.ingest.rejected) this.inc({ code: String(code) }, n);
     },
   });
+  // The latest readings are labelled by room: each scrape gets only those of the asker's rooms.
+  app.get('/metrics', async (request, reply) => {
+    const readings = new Registry();
+    addReadingGauges(readings, src.latest, scopeFilters(request.principal, NO_FILTERS));
+    return reply.type(registry.contentType).send((await registry.metrics()) + (await readings.metrics()));
+  });
+}
+
+function addReadingGauges(registry: Registry, latest: LatestView, filters: Filters): void {
   new Gauge({
     name: 'roomwatch_reading',
     help: 'The latest value of each sensor and metric.',
@@ -117,7 +127,7 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
     registers: [registry],
     collect() {
       this.reset();
-      for (const r of src.latest.readings(NO_FILTERS))
+      for (const r of latest.readings(filters))
         this.set({ sensor: r.sensor, room: r.room, metric: r.metric, unit: r.unit }, r.value);
     },
   });
@@ -128,9 +138,8 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
     registers: [registry],
     collect() {
       this.reset();
-      for (const r of src.latest.readings(NO_FILTERS)) this.set({ sensor: r.sensor, room: r.room, metric: r.metric }, r.ts / 1000);
+      for (const r of latest.readings(filters)) this.set({ sensor: r.sensor, room: r.room, metric: r.metric }, r.ts / 1000);
     },
   });
 
-  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 }

@@ -11,6 +11,7 @@ import { Subscriber, type LiveStream } from '../live-stream.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
 import { ApiError } from './api-error.ts';
 import { parseFilters } from './filters.ts';
+import { scopeFilters } from './auth.ts';
 
 export const DEFAULT_REPLAY = 10;
 export const MAX_REPLAY = 1000;
@@ -18,7 +19,7 @@ export const MAX_REPLAY = 1000;
 export function registerStreamRoute(app: FastifyInstance, stream: LiveStream, store: ReadingStore): void {
   void app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   void app.register(async (scope) => {
-    scope.get('/api/v1/stream', { websocket: true }, (ws: WebSocket) => {
+    scope.get('/api/v1/stream', { websocket: true }, (ws: WebSocket, request) => {
       let current: Subscriber | null = null;
       const fail = (code: string, message: string) => ws.send(JSON.stringify({ type: 'error', code, message }));
       ws.on('message', (data) => {
@@ -32,9 +33,12 @@ export function registerStreamRoute(app: FastifyInstance, stream: LiveStream, st
           return fail('bad_request', 'the only message is {"type":"subscribe", ...}');
         let filters;
         try {
-          filters = parseFilters(msg);
+          filters = scopeFilters(request.principal, parseFilters(msg));
         } catch (err) {
-          return fail((err as ApiError).code ?? 'bad_filter', (err as Error).message);
+          fail((err as ApiError).code ?? 'bad_filter', (err as Error).message);
+          // Asking for a room one may not see ends the stream: 1008 is "policy violation".
+          if ((err as ApiError).status === 403) ws.close(1008, 'forbidden_room');
+          return;
         }
         const replayRaw = msg.replay ?? DEFAULT_REPLAY;
         if (typeof replayRaw !== 'number' || !Number.isInteger(replayRaw) || replayRaw < 0)

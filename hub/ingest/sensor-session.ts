@@ -12,6 +12,8 @@ import { DEFAULT_ROOM, WELL_KNOWN_UNITS } from '../../protocol/names.ts';
 import type { SensorRecord, SensorRegistry } from '../sensor-registry.ts';
 import type { AckTarget, GroupCommit } from './group-commit.ts';
 import type { Channel, SeriesCatalog } from './series-catalog.ts';
+import type { HelloVerdict } from '../access/access-control.ts';
+import type { ActivityEvent } from '../access/activity-log.ts';
 
 export interface SessionLimits {
   maxLineBytes: number;
@@ -54,6 +56,9 @@ export interface SessionContext {
   readonly registry: SensorRegistry;
   readonly commands: CommandSink;
   readonly counters: IngestCounters;
+  /** the token rules for a hello (hub/access/access-control.ts) */
+  checkHello(token: string | undefined, sensor: string, room: string): HelloVerdict;
+  recordActivity(event: ActivityEvent): void;
   /** this session said hello as its sensor: any older session of that sensor is replaced */
   claim(session: SensorSession): void;
   /** the session closed */
@@ -87,12 +92,17 @@ export class SensorSession implements AckTarget {
   private errorsInWindow = 0;
   private drainTimer: NodeJS.Timeout | null = null;
   readonly address: string;
+  /** the peer's address without its port: connection caps count by it */
+  readonly remoteHost: string;
+  /** the sensor token this session said hello with (null on a hub that asks for none) */
+  tokenId: string | null = null;
 
   constructor(
     private readonly socket: Socket,
     private readonly ctx: SessionContext,
   ) {
-    this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.remoteHost = socket.remoteAddress ?? '?';
+    this.address = `${this.remoteHost}:${socket.remotePort ?? 0}`;
     this.splitter = new LineSplitter(ctx.limits.maxLineBytes);
     socket.setNoDelay(true);
     socket.setTimeout(ctx.limits.idleTimeoutMs);
@@ -149,6 +159,16 @@ export class SensorSession implements AckTarget {
     if (seq <= this.ackedSeq) return;
     this.ackedSeq = seq;
     if (this.send({ type: 'ack', seq })) this.ctx.counters.acksSent++;
+  }
+
+  /** Its token was revoked: it may no longer speak for its sensor. */
+  tokenRevoked(): void {
+    this.closeWithError(ErrorCode.Unauthorized, 'bad token: revoked by an administrator');
+  }
+
+  /** Refused at connect, before any line: too many connections (429). */
+  refuse(code: ErrorCode, message: string): void {
+    this.closeWithError(code, message);
   }
 
   /** Replaced by a newer connection of the same sensor. */
@@ -245,8 +265,26 @@ export class SensorSession implements AckTarget {
     if (this.state !== 'greeting') {
       return this.reject({ code: ErrorCode.BadMessage, message: 'hello was already received on this connection' }, now);
     }
+    const room = m.room ?? DEFAULT_ROOM;
+    const verdict = this.ctx.checkHello(m.token, m.sensor, room);
+    this.ctx.recordActivity({
+      actor: m.sensor,
+      address: this.address,
+      action: 'sensor.connect',
+      target: room,
+      outcome: verdict.ok ? 'ok' : 'denied',
+      code: verdict.ok ? 200 : verdict.code,
+      detail: verdict.ok ? (verdict.tokenId ? `token ${verdict.tokenId}` : 'no token needed') : verdict.message,
+    });
+    if (!verdict.ok) {
+      const counters = this.ctx.counters;
+      counters.rejected.set(verdict.code, (counters.rejected.get(verdict.code) ?? 0) + 1);
+      this.closeWithError(verdict.code, verdict.message);
+      return false;
+    }
+    this.tokenId = verdict.tokenId;
     this.sensorId = m.sensor;
-    this.room = m.room ?? DEFAULT_ROOM;
+    this.room = room;
     const declared: Record<string, string> = {};
     for (const d of m.metrics ?? []) declared[d.metric] = d.unit ?? WELL_KNOWN_UNITS[d.metric] ?? '';
     this.declaredUnits = new Map(Object.entries(declared));

@@ -7,7 +7,18 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { ErrorCode } from '../../protocol/codes.ts';
 import { SensorSession, type SessionContext } from './sensor-session.ts';
+
+export interface ConnectionCaps {
+  total: number;
+  perAddress: number;
+  /** a connection refused for a cap */
+  onRefused?(address: string, message: string): void;
+}
+
+/** Connections over a cap still get their 429 line; past this many more, the kernel refuses them. */
+const REFUSAL_HEADROOM = 1_000;
 
 export interface SensorTls {
   /** PEM */
@@ -30,10 +41,14 @@ export class SensorServer {
   /** connections dropped before or during the TLS handshake (a plain client, an untrusting sensor) */
   tlsFailedCount = 0;
 
+  /** by remote address (no port): open connections */
+  private readonly perAddress = new Map<string, number>();
+  refusedCount = 0;
+
   constructor(
     private readonly makeContext: (server: SensorServer) => SessionContext,
     private readonly log: Logger,
-    private readonly maxConnections: number,
+    private readonly caps: ConnectionCaps,
     private readonly tls: SensorTls | null = null,
   ) {}
 
@@ -42,7 +57,7 @@ export class SensorServer {
   async start(host: string, port: number): Promise<number> {
     this.context = this.makeContext(this);
     const server = this.tls ? this.createTlsServer(this.tls) : createServer({ noDelay: true }, (socket) => this.accept(socket));
-    server.maxConnections = this.maxConnections;
+    server.maxConnections = this.caps.total + REFUSAL_HEADROOM;
     server.on('error', (err) => this.log.error({ err }, 'sensor port error'));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -95,7 +110,11 @@ export class SensorServer {
   }
 
   release(session: SensorSession): void {
-    this.sessions.delete(session);
+    if (!this.sessions.delete(session)) return;
+    const host = session.remoteHost;
+    const n = (this.perAddress.get(host) ?? 1) - 1;
+    if (n > 0) this.perAddress.set(host, n);
+    else this.perAddress.delete(host);
     if (session.sensorId && this.bySensor.get(session.sensorId) === session) this.bySensor.delete(session.sensorId);
   }
 
@@ -133,10 +152,30 @@ export class SensorServer {
     for (const raw of this.rawSockets) raw.destroy();
   }
 
+  /** Sessions said hello with this token (to close them when it is revoked). */
+  *sessionsWithToken(tokenId: string): Iterable<SensorSession> {
+    for (const s of this.sessions) if (s.tokenId === tokenId) yield s;
+  }
+
   private accept(socket: Socket): void {
     this.acceptedCount++;
     const session = new SensorSession(socket, this.context!);
+    const host = session.remoteHost;
+    const fromHost = this.perAddress.get(host) ?? 0;
+    const refusal =
+      this.sessions.size >= this.caps.total
+        ? `the hub is at its cap of ${this.caps.total} sensor connections; try again later (an admin can raise --max-sensor-connections)`
+        : fromHost >= this.caps.perAddress
+          ? `too many connections from ${host}: the cap is ${this.caps.perAddress} per address (an admin can raise --max-connections-per-address)`
+          : null;
     this.sessions.add(session);
+    this.perAddress.set(host, fromHost + 1);
+    if (refusal) {
+      this.refusedCount++;
+      this.caps.onRefused?.(session.address, refusal);
+      session.refuse(ErrorCode.TooManyErrors, refusal);
+      return;
+    }
     if (this.paused) session.pause();
   }
 }

@@ -18,7 +18,7 @@ export async function loadSeries(c: DuckDBConnection): Promise<SeriesDef[]> {
 export async function recent(instance: DuckDBInstance, q: RecentQuery): Promise<{ seriesId: number; ts: number; value: number }[]> {
   const c = await instance.connect();
   try {
-    const list = (v: string[]) => v.map((x) => `'${x.replaceAll("'", "''")}'`).join(', ');
+    const list = (v: string[]) => (v.length === 0 ? 'NULL' : v.map((x) => `'${x.replaceAll("'", "''")}'`).join(', '));
     const where: string[] = [];
     if (q.sensors) where.push(`s.sensor IN (${list(q.sensors)})`);
     if (q.rooms) where.push(`s.room IN (${list(q.rooms)})`);

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { DATABASE_FILE } from './schema.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
+import type { AccessChange, ActivityQuery, ActivityRow } from '../access/access-records.ts';
 import type { ScanResult, UploadCommitResult, UploadFile, UploadMapping } from '../upload/upload-sql.ts';
 import {
   columnBuffers,
@@ -34,6 +35,8 @@ export interface ReadingStoreOptions {
   memoryLimit: string;
   threads: number;
   tempDir: string;
+  /** the hub clock */
+  now: () => number;
 }
 
 export class ReadingStore {
@@ -77,6 +80,7 @@ export class ReadingStore {
       memoryLimit: this.options.memoryLimit,
       threads: this.options.threads,
       tempDir: this.options.tempDir,
+      now: this.options.now(),
     };
     return (await this.request({ op: 'open', config })) as LoadedState;
   }
@@ -111,6 +115,18 @@ export class ReadingStore {
 
   commitUpload(file: UploadFile, newSeries: SeriesDef[], mapping: UploadMapping[], publish: boolean): Promise<UploadCommitResult> {
     return this.request({ op: 'upload-commit', file, newSeries, mapping, publish }) as Promise<UploadCommitResult>;
+  }
+
+  writeAccess(changes: AccessChange[]): Promise<void> {
+    return this.request({ op: 'access-write', changes }) as Promise<void>;
+  }
+
+  appendActivity(rows: ActivityRow[]): Promise<void> {
+    return this.request({ op: 'activity-append', rows }) as Promise<void>;
+  }
+
+  queryActivity(query: ActivityQuery): Promise<ActivityRow[]> {
+    return this.request({ op: 'activity-query', query }) as Promise<ActivityRow[]>;
   }
 
   private post(msg: ToStore): void {

@@ -30,6 +30,38 @@ export const DDL = [
      address VARCHAR NOT NULL,
      connected_at BIGINT NOT NULL,
      disconnected_at BIGINT)`,
+  // Access control (hub/access/): secrets are kept only as hashes.
+  `CREATE TABLE IF NOT EXISTS users (
+     name VARCHAR PRIMARY KEY,
+     password_hash VARCHAR NOT NULL,
+     role VARCHAR NOT NULL,
+     rooms VARCHAR NOT NULL,
+     created_at BIGINT NOT NULL,
+     updated_at BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS sensor_tokens (
+     id VARCHAR PRIMARY KEY,
+     secret_sha256 VARCHAR NOT NULL,
+     sensor_pattern VARCHAR NOT NULL,
+     rooms VARCHAR NOT NULL,
+     note VARCHAR NOT NULL,
+     created_at BIGINT NOT NULL,
+     created_by VARCHAR NOT NULL,
+     revoked_at BIGINT)`,
+  `CREATE TABLE IF NOT EXISTS sessions (
+     secret_sha256 VARCHAR PRIMARY KEY,
+     user_name VARCHAR NOT NULL,
+     created_at BIGINT NOT NULL,
+     expires_at BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS activity (
+     id BIGINT PRIMARY KEY,
+     ts BIGINT NOT NULL,
+     actor VARCHAR NOT NULL,
+     address VARCHAR NOT NULL,
+     action VARCHAR NOT NULL,
+     target VARCHAR NOT NULL,
+     outcome VARCHAR NOT NULL,
+     code INTEGER NOT NULL,
+     detail VARCHAR NOT NULL)`,
 ];
 
 /** The database file inside the data folder. */

@@ -1,5 +1,6 @@
 import type { UploadFile, UploadMapping } from '../upload/upload-sql.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
+import type { AccessChange, AccessState, ActivityQuery, ActivityRow } from '../access/access-records.ts';
 /**
  * Messages between the hub's main thread and the store worker (store-worker.ts).
  * Columns travel as typed arrays (structured clone copies them, which is a memcpy).
@@ -38,6 +39,8 @@ export type ConnectionEvent =
 
 export interface StoreConfig {
   path: string;
+  /** the hub clock at open: sessions that expired before it are dropped */
+  now: number;
   memoryLimit: string;
   threads: number;
   tempDir: string;
@@ -50,6 +53,7 @@ export interface LoadedState {
   sensors: SensorRow[];
   maxConnectionId: number;
   readingCount: number;
+  access: AccessState;
 }
 
 export interface CommitRequest {
@@ -81,6 +85,10 @@ export type ToStore =
   | { op: 'open'; reqId: number; config: StoreConfig }
   | { op: 'commit'; reqId: number; commit: CommitRequest }
   | { op: 'close'; reqId: number }
+  /** queued with the commits, so a change and the commits around it keep their order */
+  | { op: 'access-write'; reqId: number; changes: AccessChange[] }
+  | { op: 'activity-append'; reqId: number; rows: ActivityRow[] }
+  | { op: 'activity-query'; reqId: number; query: ActivityQuery }
   /** streamed: `data` messages under credit, then the reply { rows } */
   | { op: 'export'; reqId: number; query: HistoryQuery }
   | { op: 'export-credit'; reqId: number; exportId: number }

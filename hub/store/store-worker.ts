@@ -9,6 +9,7 @@ import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duc
 import { runExport, steerExport } from '../history/export-worker.ts';
 import { appendColumns, appendIncoming, groupBySeries } from './column-chunks.ts';
 import { loadSeries, recent } from './read-queries.ts';
+import { appendActivity, loadAccess, queryActivity, writeAccess } from './access-sql.ts';
 import { commitUpload, scanUpload } from '../upload/upload-sql.ts';
 import { DDL, SCHEMA_VERSION } from './schema.ts';
 import {
@@ -86,6 +87,7 @@ async function open(config: StoreConfig): Promise<LoadedState> {
     sensors,
     maxConnectionId: Number(maxConn ?? 0),
     readingCount,
+    access: await loadAccess(db, config.now),
   };
 }
 
@@ -258,6 +260,10 @@ async function handle(msg: ToStore): Promise<unknown> {
       return close();
     case 'upload-commit':
       return uploadCommit(msg);
+    case 'access-write':
+      return writeAccess(conn(), msg.changes);
+    case 'activity-append':
+      return appendActivity(conn(), msg.rows);
     default:
       throw new Error(`unexpected store request ${msg.op}`);
   }
@@ -291,6 +297,9 @@ port.on('message', (msg: ToStore) => {
       return;
     case 'upload-scan':
       void reply(msg, () => uploadScan(msg));
+      return;
+    case 'activity-query':
+      void reply(msg, () => queryActivity(instance!, msg.query));
       return;
     case 'export-credit':
     case 'export-cancel':

@@ -14,6 +14,7 @@ import type { ReadingStore } from '../store/reading-store.ts';
 import { checkRow, namesProblem, REQUIRED_COLUMNS } from './csv-row-rules.ts';
 import type { UploadCommitResult, UploadFile, UploadMapping } from './upload-sql.ts';
 import { DEFAULT_ROOM, WELL_KNOWN_UNITS } from '../../protocol/names.ts';
+import { EVERY_ROOM, describeScope, inScope, type RoomScope } from '../access/room-scope.ts';
 
 export const MAX_LISTED_BAD_ROWS = 100;
 
@@ -58,7 +59,8 @@ export async function readHeader(path: string): Promise<string[]> {
   }
 }
 
-export async function ingestUpload(path: string, deps: UploadDeps): Promise<UploadAnswer> {
+/** Who uploads may write only into their rooms: a row elsewhere refuses the whole file. */
+export async function ingestUpload(path: string, deps: UploadDeps, scope: RoomScope = EVERY_ROOM): Promise<UploadAnswer> {
   const columns = await readHeader(path);
   const file: UploadFile = { path, columns, nowMs: deps.now() };
   const scan = await deps.store.scanUpload(file);
@@ -68,10 +70,19 @@ export async function ingestUpload(path: string, deps: UploadDeps): Promise<Uplo
   if (scan.rows === 0) return { accepted: 0, duplicates: 0 };
 
   const { catalog, registry } = deps;
+  const roomOf = (c: { sensor: string; room: string | null }) => c.room ?? registry.records.get(c.sensor)?.room ?? DEFAULT_ROOM;
+  const outside = [...new Set(scan.combos.map(roomOf))].filter((room) => !inScope(scope, room)).sort();
+  if (outside.length > 0) {
+    throw new ApiError(
+      403,
+      'forbidden_room',
+      `the file has rows in room${outside.length > 1 ? 's' : ''} ${outside.slice(0, 10).join(', ')}, outside your rooms (${describeScope(scope)}); nothing was stored`,
+    );
+  }
   const now = deps.now();
   const mapping: UploadMapping[] = scan.combos.map((c) => {
     const known = registry.records.get(c.sensor);
-    const room = c.room ?? known?.room ?? DEFAULT_ROOM;
+    const room = roomOf(c);
     const unit = c.unit ?? known?.declaredMetrics[c.metric] ?? WELL_KNOWN_UNITS[c.metric] ?? '';
     const seriesId = catalog.seriesId(c.sensor, room, c.metric, unit);
     const channel = catalog.channel(seriesId);

@@ -7,15 +7,18 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../http/api-error.ts';
 import { ingestUpload, type UploadDeps } from './bulk-upload.ts';
+import { requireRole } from '../http/auth.ts';
+import { scopeOf } from '../access/principal.ts';
 
 export interface UploadRouteDeps extends UploadDeps {
   spoolDir: string;
   maxUploadBytes: number;
-  onUpload?(info: { accepted: number; duplicates: number; bytes: number; ms: number; ok: boolean }): void;
+  /** every upload that got past the role check, stored or refused */
+  onUpload?(info: { accepted: number; duplicates: number; bytes: number; ms: number; error: Error | null }, request: FastifyRequest): void;
 }
 
 let nextUpload = 1;
@@ -25,6 +28,7 @@ export function registerUploadRoute(app: FastifyInstance, deps: UploadRouteDeps)
   app.addContentTypeParser(['text/csv', 'application/csv'], (_request, payload, done) => done(null, payload));
 
   app.post('/api/v1/readings', { bodyLimit: Number.MAX_SAFE_INTEGER }, async (request, reply) => {
+    requireRole(request, 'operator', 'upload readings');
     const started = performance.now();
     const body = request.body as IncomingMessage | undefined;
     if (!body || typeof (body as NodeJS.ReadableStream).pipe !== 'function') {
@@ -56,11 +60,11 @@ export function registerUploadRoute(app: FastifyInstance, deps: UploadRouteDeps)
         }
         throw new ApiError(400, 'upload_interrupted', `the upload did not arrive whole: ${(err as Error).message}`);
       }
-      const answer = await ingestUpload(path, deps);
-      deps.onUpload?.({ ...answer, bytes, ms: performance.now() - started, ok: true });
+      const answer = await ingestUpload(path, deps, scopeOf(request.principal));
+      deps.onUpload?.({ ...answer, bytes, ms: performance.now() - started, error: null }, request);
       return answer;
     } catch (err) {
-      deps.onUpload?.({ accepted: 0, duplicates: 0, bytes, ms: performance.now() - started, ok: false });
+      deps.onUpload?.({ accepted: 0, duplicates: 0, bytes, ms: performance.now() - started, error: err as Error }, request);
       throw err;
     } finally {
       await rm(path, { force: true });

@@ -1,0 +1,224 @@
+/**
+ * The access-control routes (docs/ADMIN.md "Access control"): login, logout and whoami; users
+ * and sensor tokens (admins); the activity log (admins). Every change and every login is
+ * recorded in the activity log.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccessControl, UserInput } from '../access/access-control.ts';
+import type { Action, Outcome } from '../access/access-records.ts';
+import type { ActivityLog } from '../access/activity-log.ts';
+import { actorName } from '../access/principal.ts';
+import { isSensorId } from '../../protocol/names.ts';
+import { ApiError } from './api-error.ts';
+import { requireRole } from './auth.ts';
+import { rejectUnknownParameters } from './filters.ts';
+
+export interface AccessRouteDeps {
+  access: AccessControl;
+  activity: ActivityLog;
+}
+
+export const MAX_ACTIVITY_LIMIT = 1000;
+
+function outcomeOf(status: number): Outcome {
+  return status < 400 ? 'ok' : status === 401 || status === 403 || status === 429 ? 'denied' : 'failed';
+}
+
+export function recordRequest(
+  activity: ActivityLog,
+  request: FastifyRequest,
+  action: Action,
+  target: string,
+  status: number,
+  detail: string,
+  actor = actorName(request.principal),
+): void {
+  activity.record({ actor, address: request.ip, action, target, outcome: outcomeOf(status), code: status, detail });
+}
+
+function bodyObject(request: FastifyRequest): Record<string, unknown> {
+  const b = request.body ?? {};
+  if (typeof b !== 'object' || Array.isArray(b)) throw new ApiError(400, 'bad_request', 'the body must be a JSON object');
+  return b as Record<string, unknown>;
+}
+
+/** Runs an admin change and records it, refused or done. */
+async function recorded<T>(
+  deps: AccessRouteDeps,
+  request: FastifyRequest,
+  action: Action,
+  target: string,
+  work: () => Promise<{ status: number; body: T; detail: string }>,
+): Promise<{ status: number; body: T }> {
+  try {
+    const r = await work();
+    recordRequest(deps.activity, request, action, target, r.status, r.detail);
+    return r;
+  } catch (err) {
+    const status = err instanceof ApiError ? err.status : 500;
+    recordRequest(deps.activity, request, action, target, status, (err as Error).message);
+    throw err;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** what an audited route did, for its activity event (else the error's message) */
+    activityDetail: string | null;
+  }
+}
+
+/** The user routes whose every call goes into the activity log, whatever the outcome. */
+const AUDITED: Record<string, Action> = {
+  '/api/v1/history.csv': 'export',
+  '/api/v1/readings': 'upload',
+  '/api/v1/report-now': 'report-now',
+};
+
+/**
+ * Records each call of an audited route once its answer has gone out (an export that the client
+ * abandoned is recorded by its route). Refusals are recorded too: a 403 is what an audit is for.
+ */
+export function registerActivityHooks(app: FastifyInstance, activity: ActivityLog): void {
+  app.decorateRequest('activityDetail', null);
+  app.addHook('onError', async (request, _reply, error) => {
+    request.activityDetail ??= error.message;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const action = AUDITED[request.routeOptions.url ?? ''];
+    if (!action) return;
+    const target = request.url.includes('?') ? decodeURIComponent(request.url.slice(request.url.indexOf('?') + 1)).slice(0, 300) : '';
+    recordRequest(activity, request, action, target, reply.statusCode, request.activityDetail ?? '');
+  });
+}
+
+export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps): void {
+  const { access, activity } = deps;
+
+  app.post('/api/v1/login', async (request, reply) => {
+    const b = bodyObject(request);
+    const name = typeof b.user === 'string' ? b.user.slice(0, 64) : '?';
+    const result = await access.login(b.user, b.password, request.ip);
+    if (!result.ok) {
+      recordRequest(activity, request, 'login', name, result.status, result.message, name);
+      if (result.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
+      throw new ApiError(result.status, result.code, result.message);
+    }
+    recordRequest(activity, request, 'login', name, 200, `session until ${new Date(result.expiresAt).toISOString()}`, name);
+    return { token: result.token, expires_at: result.expiresAt, user: result.user.user, role: result.user.role, rooms: result.user.rooms };
+  });
+
+  app.post('/api/v1/logout', async (request) => {
+    await access.logout(request.principal);
+    recordRequest(activity, request, 'logout', actorName(request.principal), 200, '');
+    return { ok: true };
+  });
+
+  app.get('/api/v1/whoami', async (request) => {
+    const p = request.principal;
+    if (p.kind === 'anonymous') return { auth: 'open', user: null, role: 'admin', rooms: ['*'] };
+    return { auth: 'required', user: p.name, role: p.role, rooms: access.listUsers().find((u) => u.user === p.name)?.rooms ?? [], expires_at: p.expiresAt };
+  });
+
+  // ---- users ----
+  app.get('/api/v1/users', async (request) => {
+    requireRole(request, 'admin', 'list users');
+    return { users: access.listUsers() };
+  });
+
+  app.put<{ Params: { name: string } }>('/api/v1/users/:name', async (request, reply) => {
+    requireRole(request, 'admin', 'change users');
+    const name = request.params.name;
+    const r = await recorded(deps, request, 'user.put', name, async () => {
+      const [done] = await access.putUsers([{ name, input: bodyObject(request) as UserInput }]);
+      return { status: done!.created ? 201 : 200, body: done!.user, detail: `${done!.created ? 'created' : 'changed'}: ${done!.user.role}; rooms ${done!.user.rooms.join(', ')}` };
+    });
+    return reply.status(r.status).send(r.body);
+  });
+
+  // All or nothing: the first users of a hub (an admin among them) arrive in one request.
+  app.post('/api/v1/users/import', async (request) => {
+    requireRole(request, 'admin', 'import users');
+    const b = bodyObject(request);
+    if (!Array.isArray(b.users) || b.users.length === 0 || b.users.length > 10_000)
+      throw new ApiError(400, 'bad_request', 'the body must be {"users": [{"user","password","role","rooms"}, ...]} with 1 to 10,000 users');
+    const inputs = (b.users as unknown[]).map((u, i) => {
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) throw new ApiError(400, 'bad_user', `users[${i}] must be an object`);
+      const { user, ...input } = u as Record<string, unknown>;
+      return { name: user, input: input as UserInput };
+    });
+    const names = inputs.map((i) => String(i.name)).join(', ');
+    const r = await recorded(deps, request, 'user.put', names.slice(0, 200), async () => {
+      const done = await access.putUsers(inputs);
+      return {
+        status: 200,
+        body: { created: done.filter((d) => d.created).map((d) => d.user.user), updated: done.filter((d) => !d.created).map((d) => d.user.user) },
+        detail: `import of ${done.length} user${done.length === 1 ? '' : 's'}`,
+      };
+    });
+    return r.body;
+  });
+
+  app.delete<{ Params: { name: string } }>('/api/v1/users/:name', async (request) => {
+    requireRole(request, 'admin', 'delete users');
+    const name = request.params.name;
+    const r = await recorded(deps, request, 'user.delete', name, async () => {
+      await access.deleteUser(name);
+      return { status: 200, body: { deleted: name }, detail: 'deleted; sessions ended' };
+    });
+    return r.body;
+  });
+
+  // ---- sensor tokens ----
+  app.get('/api/v1/tokens', async (request) => {
+    requireRole(request, 'admin', 'list sensor tokens');
+    return { tokens: access.listTokens() };
+  });
+
+  app.post('/api/v1/tokens', async (request, reply) => {
+    requireRole(request, 'admin', 'create sensor tokens');
+    const r = await recorded(deps, request, 'token.create', '', async () => {
+      const { token, view } = await access.createToken(bodyObject(request), actorName(request.principal));
+      return { status: 201, body: { ...view, token }, detail: `${view.id}: sensors ${view.sensor} in ${view.rooms.join(', ')}` };
+    });
+    return reply.status(201).send(r.body);
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/tokens/:id', async (request) => {
+    requireRole(request, 'admin', 'revoke sensor tokens');
+    const id = request.params.id;
+    const r = await recorded(deps, request, 'token.revoke', id, async () => {
+      const view = await access.revokeToken(id);
+      return { status: 200, body: { id: view.id, revoked_at: view.revoked_at }, detail: 'revoked; its sensors disconnected' };
+    });
+    return r.body;
+  });
+
+  // ---- activity ----
+  app.get('/api/v1/activity', async (request) => {
+    requireRole(request, 'admin', 'read the activity log');
+    const q = request.query as Record<string, unknown>;
+    rejectUnknownParameters(q, ['after', 'limit', 'action', 'actor']);
+    const int = (name: string, v: unknown, min: number, max: number): number => {
+      const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+      if (!Number.isSafeInteger(n) || n < min || n > max) throw new ApiError(400, 'bad_parameter', `${name} must be a whole number from ${min} to ${max}`);
+      return n;
+    };
+    const list = (name: string, v: unknown): string[] | null => {
+      if (v === undefined) return null;
+      const parts = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((x) => x.trim());
+      if (parts.some((x) => x.length === 0 || x.length > 64)) throw new ApiError(400, 'bad_parameter', `${name} must be a comma-separated list of names`);
+      return parts;
+    };
+    const actors = list('actor', q.actor);
+    if (actors?.some((a) => !isSensorId(a))) throw new ApiError(400, 'bad_parameter', 'actor must be user names or sensor ids');
+    const events = await activity.query({
+      after: q.after === undefined ? null : int('after', q.after, 0, Number.MAX_SAFE_INTEGER),
+      limit: q.limit === undefined ? 100 : int('limit', q.limit, 1, MAX_ACTIVITY_LIMIT),
+      actions: list('action', q.action),
+      actors,
+    });
+    const lastId = events.length > 0 ? events[events.length - 1]!.id : q.after === undefined ? 0 : Number(q.after);
+    return { events, last_id: lastId };
+  });
+}
