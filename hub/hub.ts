@@ -183,7 +183,15 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
               onExport: (info, request) => {
                 if (!info.cancelled) request.activityDetail = `${info.rows} rows, ${info.bytes} bytes`;
                 // An abandoned export never completes its response: record it here.
-                else recordRequest(activity, request, 'export', request.url.split('?')[1] ?? '', 499, `cancelled by the client after ${info.bytes} bytes`);
+                else
+                  recordRequest(
+                    activity,
+                    request,
+                    'export',
+                    request.url.split('?')[1] ?? '',
+                    499,
+                    `cancelled by the client after ${info.bytes} bytes`,
+                  );
               },
             }),
           (app) =>

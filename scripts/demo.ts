@@ -91,6 +91,18 @@ const ports = await new Promise<{ tcpPort: number; httpPort: number; host: strin
   process.exit(1);
 });
 const hubUrl = `http://${ports.host}:${ports.httpPort}`;
+// A data folder whose hub has users or sensor tokens (docs/ADMIN.md) is not open: the demo's
+// simulated sensors have no token and its table no login. Say so, rather than show 401s.
+const auth = ((await (await fetch(`${hubUrl}/api/v1/health`)).json()) as { auth?: { users: string; sensors: string } }).auth;
+if (auth && (auth.users === 'required' || auth.sensors === 'required')) {
+  say(
+    `the hub's data folder (${values.data ?? './data'}) has ${auth.users === 'required' ? 'users' : 'sensor tokens'}, so it asks for credentials ` +
+      'and the demo runs only on an open hub: run it on a folder of its own, e.g. npm run demo -- --data ./demo-data',
+  );
+  stopping = true;
+  await stopAll();
+  process.exit(1);
+}
 if (tty) say(`hub ready: sensors on ${ports.host}:${ports.tcpPort}, API on ${hubUrl}; starting ${sensors} sensors...`);
 
 const fleet = run(

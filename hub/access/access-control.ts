@@ -5,7 +5,16 @@
  */
 import { isRoom, isSensorId } from '../../protocol/names.ts';
 import { ApiError } from '../http/api-error.ts';
-import { ANY_ROOM, isRole, type AccessChange, type AccessState, type Role, type SessionRow, type TokenRow, type UserRow } from './access-records.ts';
+import {
+  ANY_ROOM,
+  isRole,
+  type AccessChange,
+  type AccessState,
+  type Role,
+  type SessionRow,
+  type TokenRow,
+  type UserRow,
+} from './access-records.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import type { Principal } from './principal.ts';
@@ -115,10 +124,21 @@ export class AccessControl {
     if (session.expiresAt <= this.o.now()) {
       this.sessions.delete(sha);
       void this.o.persist([{ kind: 'delete-sessions', secretSha256: [sha] }]).catch(() => {});
-      return { status: 401, code: 'token_expired', message: `this login expired at ${new Date(session.expiresAt).toISOString()}: ${LOGIN_HELP}` };
+      return {
+        status: 401,
+        code: 'token_expired',
+        message: `this login expired at ${new Date(session.expiresAt).toISOString()}: ${LOGIN_HELP}`,
+      };
     }
     // Role and rooms come from the user as they are now: a change applies to the next request.
-    return { kind: 'user', name: user.name, role: user.role, scope: roomScope(user.rooms), sessionSha256: sha, expiresAt: session.expiresAt };
+    return {
+      kind: 'user',
+      name: user.name,
+      role: user.role,
+      scope: roomScope(user.rooms),
+      sessionSha256: sha,
+      expiresAt: session.expiresAt,
+    };
   }
 
   async login(name: unknown, password: unknown, address: string): Promise<LoginOutcome> {
@@ -241,7 +261,8 @@ export class AccessControl {
     const rooms = checkRooms(input.rooms, 'rooms');
     if (rooms.length === 0) throw new ApiError(400, 'bad_token_request', 'rooms must name at least one room, or "*" for any');
     const note = input.note ?? '';
-    if (typeof note !== 'string' || note.length > 200) throw new ApiError(400, 'bad_token_request', 'note must be a string of at most 200 characters');
+    if (typeof note !== 'string' || note.length > 200)
+      throw new ApiError(400, 'bad_token_request', 'note must be a string of at most 200 characters');
     const secret = newSecret('sensor-token');
     const row: TokenRow = {
       id: newId('t-'),
@@ -274,12 +295,22 @@ export class AccessControl {
   checkHello(token: string | undefined, sensor: string, room: string): HelloVerdict {
     if (!this.sensorTokenRequired) return { ok: true, tokenId: null };
     if (token === undefined) {
-      return { ok: false, code: 401, message: 'this hub requires a token in hello; an admin creates one with `npm run cli -- tokens create`', tokenId: null };
+      return {
+        ok: false,
+        code: 401,
+        message: 'this hub requires a token in hello; an admin creates one with `npm run cli -- tokens create`',
+        tokenId: null,
+      };
     }
     const t = this.tokensBySha.get(sha256(token));
     if (!t || t.revokedAt !== null) return { ok: false, code: 401, message: 'bad token: unknown or revoked', tokenId: t?.id ?? null };
     if (!this.patterns.get(t.id)!.test(sensor)) {
-      return { ok: false, code: 403, message: `token ${t.id} allows sensor ids matching "${t.sensorPattern}", not "${sensor}"`, tokenId: t.id };
+      return {
+        ok: false,
+        code: 403,
+        message: `token ${t.id} allows sensor ids matching "${t.sensorPattern}", not "${sensor}"`,
+        tokenId: t.id,
+      };
     }
     if (!inScope(roomScope(t.rooms), room)) {
       return { ok: false, code: 403, message: `token ${t.id} allows rooms ${t.rooms.join(', ')}, not "${room}"`, tokenId: t.id };
@@ -296,7 +327,11 @@ export class AccessControl {
 
 function checkRooms(rooms: unknown, name: string): string[] {
   if (!Array.isArray(rooms) || rooms.length > MAX_ROOMS || !rooms.every((r) => r === ANY_ROOM || isRoom(r))) {
-    throw new ApiError(400, 'bad_rooms', `${name} must be an array of room names (^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$) or "*" for every room`);
+    throw new ApiError(
+      400,
+      'bad_rooms',
+      `${name} must be an array of room names (^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$) or "*" for every room`,
+    );
   }
   return [...new Set(rooms as string[])].sort();
 }

@@ -117,7 +117,13 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
   app.get('/api/v1/whoami', async (request) => {
     const p = request.principal;
     if (p.kind === 'anonymous') return { auth: 'open', user: null, role: 'admin', rooms: ['*'] };
-    return { auth: 'required', user: p.name, role: p.role, rooms: access.listUsers().find((u) => u.user === p.name)?.rooms ?? [], expires_at: p.expiresAt };
+    return {
+      auth: 'required',
+      user: p.name,
+      role: p.role,
+      rooms: access.listUsers().find((u) => u.user === p.name)?.rooms ?? [],
+      expires_at: p.expiresAt,
+    };
   });
 
   // ---- users ----
@@ -131,7 +137,11 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     const name = request.params.name;
     const r = await recorded(deps, request, 'user.put', name, async () => {
       const [done] = await access.putUsers([{ name, input: bodyObject(request) as UserInput }]);
-      return { status: done!.created ? 201 : 200, body: done!.user, detail: `${done!.created ? 'created' : 'changed'}: ${done!.user.role}; rooms ${done!.user.rooms.join(', ')}` };
+      return {
+        status: done!.created ? 201 : 200,
+        body: done!.user,
+        detail: `${done!.created ? 'created' : 'changed'}: ${done!.user.role}; rooms ${done!.user.rooms.join(', ')}`,
+      };
     });
     return reply.status(r.status).send(r.body);
   });
@@ -141,7 +151,11 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     requireRole(request, 'admin', 'import users');
     const b = bodyObject(request);
     if (!Array.isArray(b.users) || b.users.length === 0 || b.users.length > 10_000)
-      throw new ApiError(400, 'bad_request', 'the body must be {"users": [{"user","password","role","rooms"}, ...]} with 1 to 10,000 users');
+      throw new ApiError(
+        400,
+        'bad_request',
+        'the body must be {"users": [{"user","password","role","rooms"}, ...]} with 1 to 10,000 users',
+      );
     const inputs = (b.users as unknown[]).map((u, i) => {
       if (typeof u !== 'object' || u === null || Array.isArray(u)) throw new ApiError(400, 'bad_user', `users[${i}] must be an object`);
       const { user, ...input } = u as Record<string, unknown>;
@@ -152,7 +166,10 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
       const done = await access.putUsers(inputs);
       return {
         status: 200,
-        body: { created: done.filter((d) => d.created).map((d) => d.user.user), updated: done.filter((d) => !d.created).map((d) => d.user.user) },
+        body: {
+          created: done.filter((d) => d.created).map((d) => d.user.user),
+          updated: done.filter((d) => !d.created).map((d) => d.user.user),
+        },
         detail: `import of ${done.length} user${done.length === 1 ? '' : 's'}`,
       };
     });
@@ -201,13 +218,15 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     rejectUnknownParameters(q, ['after', 'limit', 'action', 'actor']);
     const int = (name: string, v: unknown, min: number, max: number): number => {
       const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
-      if (!Number.isSafeInteger(n) || n < min || n > max) throw new ApiError(400, 'bad_parameter', `${name} must be a whole number from ${min} to ${max}`);
+      if (!Number.isSafeInteger(n) || n < min || n > max)
+        throw new ApiError(400, 'bad_parameter', `${name} must be a whole number from ${min} to ${max}`);
       return n;
     };
     const list = (name: string, v: unknown): string[] | null => {
       if (v === undefined) return null;
       const parts = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((x) => x.trim());
-      if (parts.some((x) => x.length === 0 || x.length > 64)) throw new ApiError(400, 'bad_parameter', `${name} must be a comma-separated list of names`);
+      if (parts.some((x) => x.length === 0 || x.length > 64))
+        throw new ApiError(400, 'bad_parameter', `${name} must be a comma-separated list of names`);
       return parts;
     };
     const actors = list('actor', q.actor);

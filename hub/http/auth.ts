@@ -43,7 +43,11 @@ const WHO_MAY: Record<Role, string> = {
 export function requireRole(request: FastifyRequest, role: Role, what: string): void {
   const p = request.principal;
   if (!mayActAs(p, role)) {
-    throw new ApiError(403, 'forbidden', `only ${WHO_MAY[role]} may ${what}; you are ${p.kind === 'user' ? `${p.name} (${p.role})` : 'anonymous'}`);
+    throw new ApiError(
+      403,
+      'forbidden',
+      `only ${WHO_MAY[role]} may ${what}; you are ${p.kind === 'user' ? `${p.name} (${p.role})` : 'anonymous'}`,
+    );
   }
 }
 

@@ -127,8 +127,7 @@ function addReadingGauges(registry: Registry, latest: LatestView, filters: Filte
     registers: [registry],
     collect() {
       this.reset();
-      for (const r of latest.readings(filters))
-        this.set({ sensor: r.sensor, room: r.room, metric: r.metric, unit: r.unit }, r.value);
+      for (const r of latest.readings(filters)) this.set({ sensor: r.sensor, room: r.room, metric: r.metric, unit: r.unit }, r.value);
     },
   });
   new Gauge({
@@ -141,5 +140,4 @@ function addReadingGauges(registry: Registry, latest: LatestView, filters: Filte
       for (const r of latest.readings(filters)) this.set({ sensor: r.sensor, room: r.room, metric: r.metric }, r.ts / 1000);
     },
   });
-
 }

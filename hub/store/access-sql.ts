@@ -4,7 +4,16 @@
  * parameters; nothing a user typed is pasted into SQL.
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { AccessChange, AccessState, ActivityQuery, ActivityRow, Role, SessionRow, TokenRow, UserRow } from '../access/access-records.ts';
+import type {
+  AccessChange,
+  AccessState,
+  ActivityQuery,
+  ActivityRow,
+  Role,
+  SessionRow,
+  TokenRow,
+  UserRow,
+} from '../access/access-records.ts';
 
 const nullableNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -13,44 +22,38 @@ export async function loadAccess(c: DuckDBConnection, now: number): Promise<Acce
   await c.run('DELETE FROM sessions WHERE expires_at <= $1', [BigInt(now)]);
   const users = (await c.runAndReadAll('SELECT name, password_hash, role, rooms, created_at, updated_at FROM users ORDER BY name'))
     .getRows()
-    .map(
-      ([name, hash, role, rooms, createdAt, updatedAt]): UserRow => ({
-        name: String(name),
-        passwordHash: String(hash),
-        role: String(role) as Role,
-        rooms: JSON.parse(String(rooms)) as string[],
-        createdAt: Number(createdAt),
-        updatedAt: Number(updatedAt),
-      }),
-    );
+    .map(([name, hash, role, rooms, createdAt, updatedAt]): UserRow => ({
+      name: String(name),
+      passwordHash: String(hash),
+      role: String(role) as Role,
+      rooms: JSON.parse(String(rooms)) as string[],
+      createdAt: Number(createdAt),
+      updatedAt: Number(updatedAt),
+    }));
   const tokens = (
     await c.runAndReadAll(
       'SELECT id, secret_sha256, sensor_pattern, rooms, note, created_at, created_by, revoked_at FROM sensor_tokens ORDER BY created_at, id',
     )
   )
     .getRows()
-    .map(
-      ([id, sha, pattern, rooms, note, createdAt, createdBy, revokedAt]): TokenRow => ({
-        id: String(id),
-        secretSha256: String(sha),
-        sensorPattern: String(pattern),
-        rooms: JSON.parse(String(rooms)) as string[],
-        note: String(note),
-        createdAt: Number(createdAt),
-        createdBy: String(createdBy),
-        revokedAt: nullableNumber(revokedAt),
-      }),
-    );
+    .map(([id, sha, pattern, rooms, note, createdAt, createdBy, revokedAt]): TokenRow => ({
+      id: String(id),
+      secretSha256: String(sha),
+      sensorPattern: String(pattern),
+      rooms: JSON.parse(String(rooms)) as string[],
+      note: String(note),
+      createdAt: Number(createdAt),
+      createdBy: String(createdBy),
+      revokedAt: nullableNumber(revokedAt),
+    }));
   const sessions = (await c.runAndReadAll('SELECT secret_sha256, user_name, created_at, expires_at FROM sessions'))
     .getRows()
-    .map(
-      ([sha, user, createdAt, expiresAt]): SessionRow => ({
-        secretSha256: String(sha),
-        user: String(user),
-        createdAt: Number(createdAt),
-        expiresAt: Number(expiresAt),
-      }),
-    );
+    .map(([sha, user, createdAt, expiresAt]): SessionRow => ({
+      secretSha256: String(sha),
+      user: String(user),
+      createdAt: Number(createdAt),
+      expiresAt: Number(expiresAt),
+    }));
   const maxId = (await c.runAndReadAll('SELECT coalesce(max(id), 0) FROM activity')).getRows()[0]?.[0];
   return { users, tokens, sessions, maxActivityId: Number(maxId ?? 0) };
 }
@@ -160,19 +163,17 @@ export async function queryActivity(instance: DuckDBInstance, q: ActivityQuery):
         params,
       )
     ).getRows();
-    const events = rows.map(
-      ([id, ts, actor, address, action, target, outcome, code, detail]): ActivityRow => ({
-        id: Number(id),
-        ts: Number(ts),
-        actor: String(actor),
-        address: String(address),
-        action: String(action) as ActivityRow['action'],
-        target: String(target),
-        outcome: String(outcome) as ActivityRow['outcome'],
-        code: Number(code),
-        detail: String(detail),
-      }),
-    );
+    const events = rows.map(([id, ts, actor, address, action, target, outcome, code, detail]): ActivityRow => ({
+      id: Number(id),
+      ts: Number(ts),
+      actor: String(actor),
+      address: String(address),
+      action: String(action) as ActivityRow['action'],
+      target: String(target),
+      outcome: String(outcome) as ActivityRow['outcome'],
+      code: Number(code),
+      detail: String(detail),
+    }));
     return order === 'DESC' ? events.reverse() : events;
   } finally {
     c.closeSync();
