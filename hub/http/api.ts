@@ -79,33 +79,36 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   registerAuth(app, deps.access);
   registerRateLimit(app, deps.rateLimitPerMinute);
 
-  app.get('/api/v1/health', async (_request, reply) => {
-    const status = deps.status();
-    const auth = {
-      users: deps.access.loginRequired ? 'required' : 'open',
-      sensors: deps.access.sensorTokenRequired ? 'required' : 'open',
-    };
-    return reply.status(status === 'ok' ? 200 : 503).send({ status, auth, ...deps.health() });
-  });
+  // Routes go in a plugin registered after the rate limit's, so the limit's hooks reach every one.
+  void app.register(async (routes) => {
+    routes.get('/api/v1/health', async (_request, reply) => {
+      const status = deps.status();
+      const auth = {
+        users: deps.access.loginRequired ? 'required' : 'open',
+        sensors: deps.access.sensorTokenRequired ? 'required' : 'open',
+      };
+      return reply.status(status === 'ok' ? 200 : 503).send({ status, auth, ...deps.health() });
+    });
 
-  app.get('/api/v1/sensors', async (request) => {
-    const scope = scopeOf(request.principal);
-    const records = [...deps.registry.records.values()]
-      .filter((r) => inScope(scope, r.room))
-      .sort((a, b) => (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
-    return { sensors: records.map((r) => deps.registry.view(r)) };
-  });
+    routes.get('/api/v1/sensors', async (request) => {
+      const scope = scopeOf(request.principal);
+      const records = [...deps.registry.records.values()]
+        .filter((r) => inScope(scope, r.room))
+        .sort((a, b) => (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
+      return { sensors: records.map((r) => deps.registry.view(r)) };
+    });
 
-  app.get('/api/v1/latest', async (request, reply) => {
-    rejectUnknownParameters(request.query as Record<string, unknown>, ['sensor', 'room', 'metric']);
-    const filters = scopeFilters(request.principal, parseFilters(request.query as Record<string, unknown>));
-    // Dashboards poll the whole set: it is rendered once per change, not once per request.
-    if (filters.sensor === null && filters.room === null && filters.metric === null) {
-      return reply.type('application/json; charset=utf-8').send(deps.latest.allAsJson());
-    }
-    return { readings: deps.latest.readings(filters) };
-  });
+    routes.get('/api/v1/latest', async (request, reply) => {
+      rejectUnknownParameters(request.query as Record<string, unknown>, ['sensor', 'room', 'metric']);
+      const filters = scopeFilters(request.principal, parseFilters(request.query as Record<string, unknown>));
+      // Dashboards poll the whole set: it is rendered once per change, not once per request.
+      if (filters.sensor === null && filters.room === null && filters.metric === null) {
+        return reply.type('application/json; charset=utf-8').send(deps.latest.allAsJson());
+      }
+      return { readings: deps.latest.readings(filters) };
+    });
 
-  for (const register of deps.routes ?? []) register(app);
+    for (const register of deps.routes ?? []) register(routes);
+  });
   return app;
 }

@@ -185,6 +185,39 @@ for (const level of ['info', 'trace']) {
   });
 }
 
+test('with real users and tokens (--log-level trace): the passwords, the session token and the sensor token the hub issued leave no trace', async () => {
+  const hub = await startHubProcess(['--log-level', 'trace']);
+  const post = (path: string, body: unknown, token?: string) =>
+    request(hub.httpPort, path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+  const imported = await post('/api/v1/users/import', { users: [{ user: 'sue', password: PASSWORD, role: 'admin', rooms: ['*'] }] });
+  assert.is(imported.status, 200, imported.text);
+  await post('/api/v1/login', { user: 'sue', password: `${PASSWORD}-wrong` });
+  const login = await post('/api/v1/login', { user: 'sue', password: PASSWORD });
+  assert.is(login.status, 200, login.text);
+  const session = (JSON.parse(login.text) as { token: string }).token;
+  const created = await post('/api/v1/tokens', { sensor: 'log-*', rooms: ['*'] }, session);
+  assert.is(created.status, 201, created.text);
+  const sensorToken = (JSON.parse(created.text) as { token: string }).token;
+  const s = await connect(hub.tcpPort);
+  await s.send({ type: 'hello', v: 1, sensor: 'log-probe', token: sensorToken });
+  await s.next({ type: 'welcome' });
+  const refused = await connect(hub.tcpPort);
+  await refused.send({ type: 'hello', v: 1, sensor: 'other-probe', token: sensorToken });
+  await refused.next({ type: 'error', code: 403 });
+  await request(hub.httpPort, '/api/v1/latest', { headers: { authorization: `Bearer ${session}` } });
+  await stopHub(hub);
+  const file = fileText(join(hub.dataDir, 'logs'));
+  const everything = file + hub.proc.stdout() + hub.proc.stderr() + bufferTexts(jsonLines(file)).join('\n');
+  assert.ok(file.includes('"msg":"hub stopped"'), 'the file was written to the end');
+  for (const secret of [PASSWORD, session, sensorToken]) {
+    assert.not.ok(everything.includes(secret), `a secret appears in the logs: ${secret.slice(0, 6)}...`);
+  }
+});
+
 test('--log-file none writes no log file, and stdout still has every line', async () => {
   const hub = await startHubProcess(['--log-file', 'none']);
   await stopHub(hub);
