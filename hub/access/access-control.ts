@@ -121,9 +121,8 @@ export class AccessControl {
     if (!session || !user) {
       return { status: 401, code: 'bad_token', message: `the hub does not know this token (logged out, or never issued): ${LOGIN_HELP}` };
     }
+    // Kept (until the next start) so that the token keeps saying "expired", not "unknown".
     if (session.expiresAt <= this.o.now()) {
-      this.sessions.delete(sha);
-      void this.o.persist([{ kind: 'delete-sessions', secretSha256: [sha] }]).catch(() => {});
       return {
         status: 401,
         code: 'token_expired',
@@ -236,9 +235,12 @@ export class AccessControl {
     for (const [sha, s] of this.sessions) if (s.user === name) this.sessions.delete(sha);
   }
 
-  /** A hub with users must keep an admin, or no one could ever manage it again. */
+  /**
+   * A hub with users must keep an admin, or no one could ever manage it again; and removing the
+   * last one must not quietly open the hub either.
+   */
   private checkAdmins(after: Map<string, UserRow>): void {
-    if (after.size === 0) return;
+    if (after.size === 0 && this.users.size === 0) return;
     for (const u of after.values()) if (u.role === 'admin') return;
     throw new ApiError(
       409,

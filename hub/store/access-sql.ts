@@ -18,8 +18,9 @@ import type {
 const nullableNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export async function loadAccess(c: DuckDBConnection, now: number): Promise<AccessState> {
-  // Expired sessions are dead weight: they go at each start.
-  await c.run('DELETE FROM sessions WHERE expires_at <= $1', [BigInt(now)]);
+  // Sessions expired a week ago are dead weight: they go at start. Younger ones stay, so their
+  // tokens are still answered "expired" (log in again) rather than "unknown".
+  await c.run('DELETE FROM sessions WHERE expires_at <= $1', [BigInt(now - 7 * 86_400_000)]);
   const users = (await c.runAndReadAll('SELECT name, password_hash, role, rooms, created_at, updated_at FROM users ORDER BY name'))
     .getRows()
     .map(([name, hash, role, rooms, createdAt, updatedAt]): UserRow => ({
