@@ -12,7 +12,7 @@ export type ShapeCheck<T> = (body: unknown) => { ok: true; value: T } | { ok: fa
 
 type Json = Record<string, unknown>;
 
-function isObject(v: unknown): v is Json {
+export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -129,6 +129,8 @@ export type StreamMessage =
   | { type: 'subscribed'; replayed: number }
   | ({ type: 'reading' } & Reading)
   | { type: 'dropped'; count: number }
+  /** The hub refuses the subscription (docs/ADMIN.md: a room outside the user's rooms), then closes with 1008. */
+  | { type: 'error'; code: string | number; message: string }
   /** A type this CLI does not know: shown with --json, skipped otherwise. */
   | { type: 'other'; original: string };
 
@@ -152,6 +154,10 @@ export function parseStreamMessage(text: string): { ok: true; value: StreamMessa
       return typeof body.count === 'number'
         ? { ok: true, value: { type: 'dropped', count: body.count } }
         : { ok: false, problem: '"count" is not a number' };
+    case 'error':
+      return (typeof body.code === 'string' || typeof body.code === 'number') && typeof body.message === 'string'
+        ? { ok: true, value: { type: 'error', code: body.code, message: body.message } }
+        : { ok: false, problem: 'an error without a code and a message' };
     case 'reading': {
       const problem = readingProblem(body, 'the reading');
       if (problem) return { ok: false, problem };

@@ -107,8 +107,14 @@ test('the timeout defaults, and must be a whole number of milliseconds', () => {
   assert.match(usageError(['latest', '--timeout', '0']), /--timeout/);
   assert.match(usageError(['latest', '--timeout', '1.5']), /--timeout/);
   assert.is(parseIntegerOption('--times', '3', 1, 10), 3);
-  assert.throws(() => parseIntegerOption('--times', '-3', 1, 10), (e: unknown) => e instanceof UsageError);
-  assert.throws(() => parseIntegerOption('--times', '1e3', 1, 10_000), (e: unknown) => e instanceof UsageError);
+  assert.throws(
+    () => parseIntegerOption('--times', '-3', 1, 10),
+    (e: unknown) => e instanceof UsageError,
+  );
+  assert.throws(
+    () => parseIntegerOption('--times', '1e3', 1, 10_000),
+    (e: unknown) => e instanceof UsageError,
+  );
 });
 
 test('a token comes from ROOMWATCH_TOKEN and must be fit for a header', () => {
@@ -117,12 +123,70 @@ test('a token comes from ROOMWATCH_TOKEN and must be fit for a header', () => {
   assert.match(usageError(['latest'], { ROOMWATCH_TOKEN: 'a b' }), /ROOMWATCH_TOKEN/);
 });
 
+const withAccess: CommandSpec[] = [
+  ...commands,
+  {
+    name: 'users',
+    summary: 's',
+    subcommands: [
+      { name: 'list', summary: 's' },
+      { name: 'add', summary: 's', args: [{ name: 'NAME', required: true }], options: ['role', 'room', 'password-stdin'] },
+    ],
+    options: { role: { type: 'string', help: 'h' }, 'password-stdin': { type: 'boolean', help: 'h' } },
+    filterFlags: { room: { type: 'string', help: 'h' } },
+    run,
+  },
+  { name: 'login', summary: 's', options: { 'password-stdin': { type: 'boolean', help: 'h' } }, filterFlags: false, run },
+];
+
+function accessUsageError(argv: string[]): string {
+  try {
+    parseCommandLine(argv, {}, withAccess);
+  } catch (error) {
+    assert.instance(error, UsageError);
+    return (error as UsageError).message;
+  }
+  assert.unreachable(`expected a usage error for ${argv.join(' ')}`);
+  return '';
+}
+
+test('a subcommand is the first argument; its own arguments and options are checked against it', () => {
+  const line = parseCommandLine(['users', '--room', 'hall,*', 'add', 'sue', '--role', 'admin'], {}, withAccess);
+  assert.is(line.subcommand, 'add');
+  assert.equal(line.args, ['sue']);
+  assert.equal(line.commandOptions, { role: 'admin' });
+  assert.equal(line.filters.room, ['hall', '*'], 'a command that owns --room checks its values itself');
+  assert.match(accessUsageError(['users']), /users needs a subcommand: list, add/);
+  assert.match(accessUsageError(['users', 'drop']), /unknown subcommand "drop" of users/);
+  assert.match(accessUsageError(['users', 'add']), /users add needs NAME/);
+  assert.match(accessUsageError(['users', 'list', 'x']), /unexpected argument "x" after users list/);
+  assert.match(accessUsageError(['users', 'list', '--role', 'x']), /--role does not apply to users list/);
+  assert.match(accessUsageError(['users', 'add', 'sue', '--metric', 'temperature']), /--metric does not apply to users/);
+  assert.is(parseCommandLine(['users', '--help'], {}, withAccess).help, true);
+});
+
+test('commands may share an option of the same kind; filters are refused where they mean nothing', () => {
+  assert.equal(parseCommandLine(['login', '--password-stdin'], {}, withAccess).commandOptions, { 'password-stdin': true });
+  assert.match(accessUsageError(['login', '--room', 'hall']), /--room does not apply to login/);
+  assert.match(accessUsageError(['latest', '--password-stdin']), /--password-stdin does not apply to latest/);
+  assert.match(accessUsageError(['--password-stdin']), /belongs to the commands users, login/);
+});
+
+test('where the hub URL came from is kept, for advice that names a command to run', () => {
+  assert.is(parse(['latest']).hubSource, 'default');
+  assert.is(parse(['latest'], { ROOMWATCH_HUB: 'http://env:2' }).hubSource, 'env');
+  assert.is(parse(['latest', '--hub', 'http://flag:3'], { ROOMWATCH_HUB: 'http://env:2' }).hubSource, 'flag');
+});
+
 test('two commands defining the same option is a programming error caught at parse', () => {
   const clash: CommandSpec[] = [
     { name: 'a', summary: 's', options: { x: { type: 'string', help: 'h' } }, run },
     { name: 'b', summary: 's', options: { x: { type: 'boolean', help: 'h' } }, run },
   ];
-  assert.throws(() => parseCommandLine(['a'], {}, clash), (e: unknown) => !(e instanceof UsageError) && /--x/.test(String(e)));
+  assert.throws(
+    () => parseCommandLine(['a'], {}, clash),
+    (e: unknown) => !(e instanceof UsageError) && /--x/.test(String(e)),
+  );
 });
 
 test.run();

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { METRIC_PATTERN, ROOM_PATTERN, SENSOR_ID_PATTERN, isMetric, isRoom, isSensorId } from '../protocol/names.ts';
-import type { CommandSpec, OptionSpec } from './command.ts';
+import type { ArgSpec, CommandSpec, OptionSpec } from './command.ts';
 import { UsageError } from './errors.ts';
 
 export const DEFAULT_HUB_URL = 'http://127.0.0.1:8080';
@@ -46,11 +46,15 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 export interface CommandLine {
   /** The command as typed; undefined when none was given. `help` is the built-in help. */
   command: string | undefined;
-  /** Arguments after the command name. */
+  /** For a command with subcommands: the one given. */
+  subcommand: string | undefined;
+  /** Arguments after the command name, or after the subcommand for a command that has them. */
   args: string[];
   help: boolean;
   json: boolean;
   hubUrl: URL;
+  /** Where the hub URL came from: advice that names a command to run adds `--hub` when it was the flag. */
+  hubSource: 'flag' | 'env' | 'default';
   timeoutMs: number;
   filters: Filters;
   /** The chosen command's own options. */
@@ -68,15 +72,25 @@ const nameRules = {
   metric: { check: isMetric, what: 'a metric', pattern: METRIC_PATTERN },
 } as const;
 
-/** Every option any command knows, with the command that owns it (undefined: global). */
-function optionTable(commands: readonly CommandSpec[]): Map<string, { spec: OptionSpec; owner: string | undefined }> {
-  const table = new Map<string, { spec: OptionSpec; owner: string | undefined }>();
-  for (const [name, spec] of Object.entries(GLOBAL_OPTIONS)) table.set(name, { spec, owner: undefined });
+interface KnownOption {
+  spec: OptionSpec;
+  /** The commands that take it; undefined for a global option. */
+  owners: string[] | undefined;
+}
+
+/** Every option any command knows, with the commands that own it (undefined: global). */
+function optionTable(commands: readonly CommandSpec[]): Map<string, KnownOption> {
+  const table = new Map<string, KnownOption>();
+  for (const [name, spec] of Object.entries(GLOBAL_OPTIONS)) table.set(name, { spec, owners: undefined });
   for (const command of commands) {
     for (const [name, spec] of Object.entries(command.options ?? {})) {
-      // One tokenizer serves all commands, so a name must mean the same everywhere.
-      if (table.has(name)) throw new Error(`option --${name} of command ${command.name} is already defined`);
-      table.set(name, { spec, owner: command.name });
+      const known = table.get(name);
+      // One tokenizer serves all commands, so a name must mean the same kind of option everywhere.
+      if (known && (known.owners === undefined || known.spec.type !== spec.type || known.spec.short !== spec.short)) {
+        throw new Error(`option --${name} of command ${command.name} is already defined differently`);
+      }
+      if (known) known.owners?.push(command.name);
+      else table.set(name, { spec, owners: [command.name] });
     }
   }
   return table;
@@ -124,21 +138,37 @@ export function parseCommandLine(argv: readonly string[], env: Env, commands: re
 
   const commandOptions: Record<string, string | boolean> = {};
   for (const name of [...strings.keys(), ...flags]) {
-    const owner = known.get(name)?.owner;
-    if (owner === undefined) continue;
-    if (owner !== chosen?.name) {
-      throw new UsageError(chosen ? `option --${name} does not apply to ${chosen.name}` : `option --${name} belongs to the command ${owner}`);
+    const owners = known.get(name)?.owners;
+    if (owners === undefined) continue;
+    if (!chosen || !owners.includes(chosen.name)) {
+      const whose = owners.length === 1 ? `the command ${owners[0]}` : `the commands ${owners.join(', ')}`;
+      throw new UsageError(chosen ? `option --${name} does not apply to ${chosen.name}` : `option --${name} belongs to ${whose}`);
     }
     commandOptions[name] = strings.get(name)?.at(-1) ?? true;
   }
+  const givenFilters = FILTER_NAMES.filter((name) => strings.has(name));
+  if (chosen && chosen.filterFlags !== undefined) {
+    const own = chosen.filterFlags === false ? {} : chosen.filterFlags;
+    const stray = givenFilters.find((name) => own[name] === undefined);
+    if (stray !== undefined && !help) throw new UsageError(`option --${stray} does not apply to ${chosen.name}`);
+  }
 
-  if (chosen) {
-    const declared = chosen.args ?? [];
-    const required = declared.filter((a) => a.required).length;
-    if (args.length > declared.length) throw new UsageError(`unexpected argument "${args[declared.length]}" after ${chosen.name}`);
-    if (args.length < required && !help) {
-      throw new UsageError(`${chosen.name} needs ${declared.slice(args.length).map((a) => a.name).join(' ')}`);
-    }
+  let subcommand: string | undefined;
+  let rest = args;
+  if (chosen?.subcommands && !help) {
+    const names = chosen.subcommands.map((s) => s.name).join(', ');
+    const [first, ...after] = args;
+    if (first === undefined) throw new UsageError(`${chosen.name} needs a subcommand: ${names}`);
+    const sub = chosen.subcommands.find((s) => s.name === first);
+    if (!sub) throw new UsageError(`unknown subcommand "${first}" of ${chosen.name}; the subcommands are ${names}`);
+    const stray = [...Object.keys(commandOptions), ...givenFilters].find((name) => !(sub.options ?? []).includes(name));
+    if (stray !== undefined) throw new UsageError(`option --${stray} does not apply to ${chosen.name} ${sub.name}`);
+    subcommand = sub.name;
+    rest = after;
+    checkArgCount(`${chosen.name} ${sub.name}`, sub.args ?? [], rest);
+  } else if (chosen && !chosen.subcommands) {
+    // `upload --help` shows help although FILE is missing; too many arguments are still an error.
+    checkArgCount(chosen.name, chosen.args ?? [], rest, { countRequired: !help });
   } else if (command === 'help' && args.length > 1) {
     throw new UsageError(`unexpected argument "${args[1]}" after help`);
   }
@@ -147,10 +177,12 @@ export function parseCommandLine(argv: readonly string[], env: Env, commands: re
   const envHub = env.ROOMWATCH_HUB === '' ? undefined : env.ROOMWATCH_HUB;
   const line: CommandLine = {
     command,
-    args,
+    subcommand,
+    args: rest,
     help,
     json: flags.has('json'),
     hubUrl: new URL(defaults.hubUrl),
+    hubSource: 'default',
     timeoutMs: defaults.timeoutMs,
     filters: { sensor: [], room: [], metric: [] },
     commandOptions,
@@ -160,9 +192,19 @@ export function parseCommandLine(argv: readonly string[], env: Env, commands: re
   // Asking for help must work even next to a value that would be refused.
   if (help || command === 'help') return line;
 
-  for (const name of FILTER_NAMES) line.filters[name] = parseNameList(name, strings.get(name) ?? []);
-  if (hubText !== undefined) line.hubUrl = parseHubUrl(hubText, '--hub');
-  else if (envHub !== undefined) line.hubUrl = parseHubUrl(envHub, 'ROOMWATCH_HUB');
+  // A command that gives the flags its own meaning checks their values itself.
+  const ownLists = chosen?.filterFlags !== undefined;
+  for (const name of FILTER_NAMES) {
+    const values = strings.get(name) ?? [];
+    line.filters[name] = ownLists ? splitList(`--${name}`, values) : parseNameList(name, values);
+  }
+  if (hubText !== undefined) {
+    line.hubUrl = parseHubUrl(hubText, '--hub');
+    line.hubSource = 'flag';
+  } else if (envHub !== undefined) {
+    line.hubUrl = parseHubUrl(envHub, 'ROOMWATCH_HUB');
+    line.hubSource = 'env';
+  }
   const timeoutText = strings.get('timeout')?.at(-1);
   if (timeoutText !== undefined) line.timeoutMs = parseIntegerOption('--timeout', timeoutText, 1, 3_600_000);
   line.token = parseToken(env.ROOMWATCH_TOKEN);
@@ -172,20 +214,40 @@ export function parseCommandLine(argv: readonly string[], env: Env, commands: re
   return line;
 }
 
+function checkArgCount(what: string, declared: readonly ArgSpec[], args: readonly string[], options = { countRequired: true }): void {
+  const required = declared.filter((a) => a.required).length;
+  if (args.length > declared.length) throw new UsageError(`unexpected argument "${args[declared.length]}" after ${what}`);
+  if (options.countRequired && args.length < required)
+    throw new UsageError(
+      `${what} needs ${declared
+        .slice(args.length)
+        .map((a) => a.name)
+        .join(' ')}`,
+    );
+}
+
 /**
- * Values of one filter flag, each flag a value or a comma-separated list; duplicates dropped,
+ * Values of one list flag, each flag a value or a comma-separated list; duplicates dropped,
  * order kept. Spaces around commas are forgiven (`--room "hall, kitchen"`); empty items are not.
  */
-export function parseNameList(name: keyof Filters, values: readonly string[]): string[] {
-  const rule = nameRules[name];
+export function splitList(flag: string, values: readonly string[]): string[] {
   const out: string[] = [];
   for (const value of values) {
     for (const raw of value.split(',')) {
       const item = raw.trim();
-      if (item === '') throw new UsageError(`--${name} has an empty item in "${value}"`);
-      if (!rule.check(item)) throw new UsageError(`invalid --${name} value "${item}": ${rule.what} must match ${rule.pattern.source}`);
+      if (item === '') throw new UsageError(`${flag} has an empty item in "${value}"`);
       if (!out.includes(item)) out.push(item);
     }
+  }
+  return out;
+}
+
+/** A filter flag's values (see splitList), each checked against the contract's name rules. */
+export function parseNameList(name: keyof Filters, values: readonly string[]): string[] {
+  const rule = nameRules[name];
+  const out = splitList(`--${name}`, values);
+  for (const item of out) {
+    if (!rule.check(item)) throw new UsageError(`invalid --${name} value "${item}": ${rule.what} must match ${rule.pattern.source}`);
   }
   return out;
 }

@@ -9,9 +9,13 @@ import type { Env } from './args.ts';
 import type { ByteStreams, CommandSpec } from './command.ts';
 import { commandTable } from './command-table.ts';
 import { describeError, describeFsError } from './describe-error.ts';
-import { ExitCode, LocalFileError, UsageError, exitCodeFor } from './errors.ts';
+import { ExitCode, HubRefused, LocalFileError, UsageError, exitCodeFor } from './errors.ts';
 import { commandHelp, generalHelp } from './help.ts';
 import { createHubClient } from './hub-client.ts';
+import { PromptCancelled } from './prompt.ts';
+import { refusalAdvice } from './refusal-advice.ts';
+import { openSession } from './session.ts';
+import type { Session } from './session.ts';
 import { colorEnabled } from './terminal.ts';
 import type { Output } from './terminal.ts';
 
@@ -31,6 +35,7 @@ export interface CliIo {
 export const INTERRUPTED_EXIT_CODE = 130;
 
 export async function runCli(io: CliIo, commands: readonly CommandSpec[] = commandTable): Promise<number> {
+  let session: Session | undefined;
   try {
     const line = parseCommandLine(io.argv, io.env, commands);
     const topic = line.command === 'help' ? line.args[0] : line.command;
@@ -43,14 +48,17 @@ export async function runCli(io: CliIo, commands: readonly CommandSpec[] = comma
     const command = commands.find((c) => c.name === line.command);
     if (!command) {
       const names = [...commands.map((c) => c.name), 'help'].join(', ');
-      io.stderr.write(`${describeError(new UsageError(`no command given; the commands are ${names}`), colorEnabled(io.env, io.stderr.isTTY))}\n`);
+      io.stderr.write(
+        `${describeError(new UsageError(`no command given; the commands are ${names}`), colorEnabled(io.env, io.stderr.isTTY))}\n`,
+      );
       return ExitCode.Usage;
     }
+    session = openSession({ hubUrl: line.hubUrl, hubSource: line.hubSource, envToken: line.token, env: io.env, nowMs: io.now() });
     const hub = createHubClient({
       baseUrl: line.hubUrl,
       timeoutMs: line.timeoutMs,
       signal: io.signal,
-      ...(line.token !== undefined ? { token: line.token } : {}),
+      ...(session.token !== undefined ? { token: session.token } : {}),
       ...(line.caFile !== undefined ? { ca: readCaFile(line.caFile) } : {}),
     });
     return await command.run({
@@ -58,6 +66,7 @@ export async function runCli(io: CliIo, commands: readonly CommandSpec[] = comma
       filters: line.filters,
       json: line.json,
       options: line.commandOptions,
+      ...(line.subcommand !== undefined ? { subcommand: line.subcommand } : {}),
       args: line.args,
       stdout: io.stdout,
       stderr: io.stderr,
@@ -65,10 +74,17 @@ export async function runCli(io: CliIo, commands: readonly CommandSpec[] = comma
       color: colorEnabled(io.env, io.stdout.isTTY),
       now: io.now,
       signal: io.signal,
+      session,
     });
   } catch (error) {
     if (io.signal.aborted) return INTERRUPTED_EXIT_CODE;
-    io.stderr.write(describeError(error, colorEnabled(io.env, io.stderr.isTTY)) + '\n');
+    // Ctrl-C at a password prompt is a key press (the terminal is in raw mode), not a signal.
+    if (error instanceof PromptCancelled) {
+      io.stderr.write('\n');
+      return INTERRUPTED_EXIT_CODE;
+    }
+    const advice = session && error instanceof HubRefused ? refusalAdvice(error, session) : undefined;
+    io.stderr.write(describeError(error, colorEnabled(io.env, io.stderr.isTTY)) + '\n' + (advice ? advice + '\n' : ''));
     return exitCodeFor(error);
   }
 }

@@ -7,6 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Filters } from './args.ts';
 import type { ExitCode } from './errors.ts';
 import type { HubClient } from './hub-client.ts';
+import type { Session } from './session.ts';
 import type { Output } from './terminal.ts';
 
 export interface OptionSpec {
@@ -21,6 +22,18 @@ export interface ArgSpec {
   /** Shown in help: `upload FILE`. */
   name: string;
   required: boolean;
+}
+
+/** One verb of a command that has several (`users add`, `tokens revoke`): the first argument after the command. */
+export interface SubcommandSpec {
+  name: string;
+  /** One line for help. */
+  summary: string;
+  args?: readonly ArgSpec[];
+  /** Shown in help after the arguments: `--role ROLE --room ROOM[,ROOM...]`. */
+  synopsis?: string;
+  /** Which of the command's own options and filter flags this subcommand takes; any other is a usage error. */
+  options?: readonly string[];
 }
 
 /** The process's byte streams, for commands that move data with backpressure (history, `upload -`). */
@@ -38,7 +51,9 @@ export interface CommandContext {
   json: boolean;
   /** This command's own options as given: a string, or true for a flag. */
   options: Readonly<Record<string, string | boolean>>;
-  /** The arguments after the command name, as declared in `args`. */
+  /** For a command with subcommands: the one given (checked against the command's list). */
+  subcommand?: string;
+  /** The arguments after the command name (after the subcommand, for a command that has them), as declared. */
   args: readonly string[];
   stdout: Output;
   stderr: Output;
@@ -49,6 +64,8 @@ export interface CommandContext {
   now: () => number;
   /** Aborted on Ctrl-C: a command that loops ends cleanly. */
   signal: AbortSignal;
+  /** The token sent to this hub, where it came from, and the store of logins (login, logout). */
+  session: Session;
 }
 
 export interface CommandSpec {
@@ -58,8 +75,21 @@ export interface CommandSpec {
   /** Further lines for `help <command>`. */
   details?: readonly string[];
   args?: readonly ArgSpec[];
-  /** Options only this command takes; they may stand anywhere on the line, like global ones. */
+  /** Verbs (`users list`, `users add NAME`): the first argument names one; `args` is then unused. */
+  subcommands?: readonly SubcommandSpec[];
+  /**
+   * Options this command takes; they may stand anywhere on the line, like global ones. Two
+   * commands may share a name (`--password-stdin`) when it is the same kind of option.
+   */
   options?: Readonly<Record<string, OptionSpec>>;
+  /**
+   * What the global `--sensor`, `--room` and `--metric` mean here. Absent: the contract's reading
+   * filters, checked against §1's name rules. `false`: none applies (a usage error). An object:
+   * the flags it names are this command's own lists, split on commas like filters but checked by
+   * the command (`users add --room a,b`, `tokens create --sensor 'rack*' --room '*'`), described
+   * in help by these specs; the flags it does not name do not apply.
+   */
+  filterFlags?: false | Readonly<Partial<Record<keyof Filters, OptionSpec>>>;
   /** Checks its own options first (UsageError), then talks to the hub. */
   run(ctx: CommandContext): Promise<ExitCode>;
 }

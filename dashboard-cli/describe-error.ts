@@ -2,7 +2,7 @@
  * The message on stderr for each failure, beginning `roomwatch:`. Text that came from the hub
  * is made printable first: an error message must not be able to drive the terminal.
  */
-import { HubBadAnswer, HubRefused, HubTlsError, HubUnreachable, LocalFileError, StreamClosed, UsageError } from './errors.ts';
+import { HubBadAnswer, HubConflict, HubRefused, HubTlsError, HubUnreachable, LocalFileError, StreamClosed, UsageError } from './errors.ts';
 import { printable } from './format.ts';
 import { red } from './terminal.ts';
 
@@ -18,17 +18,19 @@ const CONTRACT_MAX_ROWS = 100;
 export function describeError(error: unknown, color: boolean): string {
   const prefix = red('roomwatch:', color);
   if (error instanceof UsageError) return `${prefix} ${error.message}\n${USAGE_HINT}`;
-  if (error instanceof LocalFileError) return `${prefix} ${printable(error.message)}`;
+  // Line by line: a file's problems are listed one per line (users import).
+  if (error instanceof LocalFileError) return `${prefix} ${error.message.split('\n').map(printable).join('\n')}`;
   if (error instanceof HubRefused) {
     const what = error.code === undefined ? `${error.status}` : `${error.status} ${printable(error.code)}`;
     const lines = [`${prefix} hub refused (${what}): ${printable(error.message)}`];
     const rows = error.rows ?? [];
     for (const row of rows.slice(0, MAX_ROWS_SHOWN)) lines.push(`  line ${row.line}: ${printable(row.message)}`);
     if (rows.length > MAX_ROWS_SHOWN) lines.push(`  ... and ${rows.length - MAX_ROWS_SHOWN} more`);
-    else if (rows.length === CONTRACT_MAX_ROWS) lines.push(`  (the hub lists only the first ${CONTRACT_MAX_ROWS} bad rows; there may be more)`);
+    else if (rows.length === CONTRACT_MAX_ROWS)
+      lines.push(`  (the hub lists only the first ${CONTRACT_MAX_ROWS} bad rows; there may be more)`);
     return lines.join('\n');
   }
-  if (error instanceof HubBadAnswer) return `${prefix} ${printable(error.message)}`;
+  if (error instanceof HubBadAnswer || error instanceof HubConflict) return `${prefix} ${printable(error.message)}`;
   if (error instanceof StreamClosed) return `${prefix} ${printable(error.message)}`;
   // Before HubUnreachable: the hub may well be running; "is it running?" would mislead.
   if (error instanceof HubTlsError) return `${prefix} no secure connection to the hub at ${error.url}: ${printable(error.reason)}`;

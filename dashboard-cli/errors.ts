@@ -21,8 +21,9 @@ export class UsageError extends Error {
 }
 
 /**
- * A local file cannot be read or written (upload's FILE, history's --out): exit 2 like a usage
- * error, since the user must fix the command line or the file, but without the usage hint.
+ * A local file cannot be read or written (upload's FILE, history's --out), or does not hold what
+ * it must (users import's FILE, credentials.json): exit 2 like a usage error, since the user must
+ * fix the command line or the file, but without the usage hint.
  */
 export class LocalFileError extends Error {
   override readonly name = 'LocalFileError';
@@ -38,9 +39,19 @@ export class HubRefused extends Error {
     message: string,
     /** Per-row problems of a refused upload (§2 "Bulk upload"), when the hub sent them. */
     readonly rows?: readonly { line: number; message: string }[],
+    /** A 429's `Retry-After`, in seconds, when the hub gave one. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }
+}
+
+/**
+ * What the command asks does not fit what the hub holds, as the CLI found by asking first: the
+ * user to add exists already, the user to change does not (exit 1, like the hub refusing it).
+ */
+export class HubConflict extends Error {
+  override readonly name = 'HubConflict';
 }
 
 /**
@@ -106,7 +117,7 @@ export class StreamClosed extends Error {
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof StreamClosed) return error.exitCode;
   if (error instanceof UsageError || error instanceof LocalFileError) return ExitCode.Usage;
-  if (error instanceof HubRefused || error instanceof HubBadAnswer) return ExitCode.HubRefused;
+  if (error instanceof HubRefused || error instanceof HubBadAnswer || error instanceof HubConflict) return ExitCode.HubRefused;
   if (error instanceof HubUnreachable) return ExitCode.NoConnection;
   return ExitCode.Internal;
 }

@@ -67,3 +67,20 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
 export function printable(text: string): string {
   return text.replace(CONTROL_CHARS, '?');
 }
+
+/** Rooms for a sentence: `rooms living-room, server-room`, `room hall`, `all rooms` for `*`, `no rooms`. */
+export function roomsPhrase(rooms: readonly string[]): string {
+  if (rooms.includes('*')) return 'all rooms';
+  if (rooms.length === 0) return 'no rooms';
+  return `${rooms.length === 1 ? 'room' : 'rooms'} ${rooms.map(printable).join(', ')}`;
+}
+
+/** An optional time from the hub, in ms, as local wall-clock time; none is `-`. */
+export function formatOptionalClock(ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? '-' : formatClock(ms);
+}
+
+/** A user for a sentence: `alex (viewer; rooms living-room, server-room)`. */
+export function userPhrase(u: { user: string; role: string; rooms: readonly string[] }): string {
+  return `${printable(u.user)} (${printable(u.role)}; ${roomsPhrase(u.rooms)})`;
+}

@@ -169,10 +169,46 @@ test('the WebSocket URL swaps http for ws and https for wss, keeping a path pref
 test('postJson sends JSON and may widen the timeout for one request', async () => {
   const hub = await startFakeHub({ reportNow: { body: { id: 'c-1', requested: 0, responded: 0, missing: [], readings: [] } } });
   try {
-    const answer = await client(hub.url).postJson('/api/v1/report-now', { timeout_ms: 0 }, (body) => ({ ok: true, value: body }), { timeoutMs: 20_000 });
+    const answer = await client(hub.url).postJson('/api/v1/report-now', { timeout_ms: 0 }, (body) => ({ ok: true, value: body }), {
+      timeoutMs: 20_000,
+    });
     assert.equal(answer.value, { id: 'c-1', requested: 0, responded: 0, missing: [], readings: [] });
     assert.is(hub.requests[0]?.headers['content-type'], 'application/json');
     assert.is(hub.requests[0]?.body.toString('utf8'), '{"timeout_ms":0}');
+  } finally {
+    await hub.close();
+  }
+});
+
+test('requestJson makes PUT and DELETE exchanges, gives the status, and may send another token or none', async () => {
+  const hub = await startFakeHub({ access: { users: [] } });
+  const anything = (body: unknown) => ({ ok: true as const, value: body });
+  try {
+    const hubClient = client(hub.url, { token: 'client-token' });
+    const created = await hubClient.requestJson('PUT', '/api/v1/users/sue', anything, {
+      body: { role: 'admin', rooms: ['hall'], password: 'password' },
+    });
+    assert.is(created.status, 201);
+    assert.is(hub.requests[0]?.authorization, 'Bearer client-token');
+    const removed = await hubClient.requestJson('DELETE', '/api/v1/users/sue', anything, { token: null });
+    assert.is(removed.status, 200);
+    assert.is(hub.requests[1]?.method, 'DELETE');
+    assert.is(hub.requests[1]?.authorization, undefined, 'token: null sends none');
+    await hubClient.requestJson('GET', '/api/v1/users', anything, { token: 'other', query: { x: ['a', 'b'] } });
+    assert.is(hub.requests[2]?.authorization, 'Bearer other');
+    assert.is(hub.requests[2]?.url, '/api/v1/users?x=a,b');
+  } finally {
+    await hub.close();
+  }
+});
+
+test('a 429 refusal keeps its Retry-After seconds', async () => {
+  const body = JSON.stringify({ error: { code: 'rate_limited', message: 'slow down' } });
+  const hub = await startFakeHub({ refuse: { status: 429, body, headers: { 'retry-after': '30' } } });
+  try {
+    const error = await rejection(client(hub.url).getJson('/api/v1/latest', {}, checkLatestBody));
+    assert.instance(error, HubRefused);
+    assert.is((error as HubRefused).retryAfterS, 30);
   } finally {
     await hub.close();
   }

@@ -33,6 +33,23 @@ export interface JsonAnswer<T> {
   text: string;
 }
 
+/** A JSON answer with its status, for routes whose 2xx statuses differ in meaning (201 created, 200 changed). */
+export interface JsonReply<T> extends JsonAnswer<T> {
+  status: number;
+}
+
+export type JsonMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface JsonRequestOptions {
+  query?: Query;
+  /** Sent as JSON; without it the request has no body. */
+  body?: unknown;
+  /** Replaces the client's budget for this one request. */
+  timeoutMs?: number;
+  /** The bearer token of this request instead of the client's: null sends none (`login`), a string that one (`logout`). */
+  token?: string | null;
+}
+
 export interface HubClient {
   /** The hub URL as people should read it in messages. */
   readonly displayUrl: string;
@@ -41,6 +58,11 @@ export interface HubClient {
   getJson<T>(path: string, query: Query, check: ShapeCheck<T>): Promise<JsonAnswer<T>>;
   /** POSTs `body` as JSON. `timeoutMs` replaces the client's budget for this one request. */
   postJson<T>(path: string, body: unknown, check: ShapeCheck<T>, options?: { timeoutMs?: number }): Promise<JsonAnswer<T>>;
+  /**
+   * Any JSON exchange: PUT and DELETE, a token other than the client's, the status of the answer.
+   * A 204 (or another 2xx with an empty body) is checked as `null`.
+   */
+  requestJson<T>(method: JsonMethod, path: string, check: ShapeCheck<T>, options?: JsonRequestOptions): Promise<JsonReply<T>>;
   /** A request whose bodies are streams (history, upload); see hub-stream.ts. */
   stream(request: StreamRequest): Promise<StreamAnswer>;
   /** Where the WebSocket of `path` lives (ws: or wss:, path prefix kept), the headers to send, and the CA to trust. */
@@ -70,7 +92,9 @@ export function apiUrl(baseUrl: URL, path: string, query: Query = {}): URL {
 export function createHubClient(options: HubClientOptions): HubClient {
   const { baseUrl, timeoutMs, token, signal: userSignal, ca } = options;
   const displayUrl = displayUrlOf(baseUrl);
-  const authorization: Record<string, string> = token !== undefined ? { authorization: `Bearer ${token}` } : {};
+  const bearer = (value: string | undefined | null): Record<string, string> =>
+    typeof value === 'string' ? { authorization: `Bearer ${value}` } : {};
+  const authorization = bearer(token);
 
   /** openStream's errors are typed already; only the whole-request budget and Ctrl-C are ours. */
   function failure(error: unknown, timeout: AbortSignal, budgetMs: number): unknown {
@@ -79,11 +103,22 @@ export function createHubClient(options: HubClientOptions): HubClient {
     return error;
   }
 
-  async function fetchJson<T>(method: 'GET' | 'POST', url: URL, body: unknown, check: ShapeCheck<T>, budgetMs: number): Promise<JsonAnswer<T>> {
+  async function fetchJson<T>(
+    method: JsonMethod,
+    path: string,
+    check: ShapeCheck<T>,
+    options: JsonRequestOptions = {},
+  ): Promise<JsonReply<T>> {
+    const url = apiUrl(baseUrl, path, options.query);
+    const body = options.body;
+    const budgetMs = options.timeoutMs ?? timeoutMs;
     // The budget covers the whole request, body included; openStream's own timeout is one of silence.
     const timeout = AbortSignal.timeout(budgetMs);
     const signal = userSignal ? AbortSignal.any([userSignal, timeout]) : timeout;
-    const headers: Record<string, string> = { accept: 'application/json', ...authorization };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(options.token === undefined ? authorization : bearer(options.token)),
+    };
     const request: StreamRequest = { method, path: url.pathname, headers };
     if (body !== undefined) {
       const payload = Buffer.from(JSON.stringify(body));
@@ -102,9 +137,10 @@ export function createHubClient(options: HubClientOptions): HubClient {
     } finally {
       answer?.discard();
     }
-    let parsed: unknown;
+    let parsed: unknown = null;
     try {
-      parsed = JSON.parse(text);
+      // No body (204 to a logout or a delete) is no answer to check, rather than broken JSON.
+      if (text.trim() !== '') parsed = JSON.parse(text);
     } catch {
       throw new HubBadAnswer(url.href, `the hub's answer to ${method} ${url.pathname} is not JSON`);
     }
@@ -112,14 +148,15 @@ export function createHubClient(options: HubClientOptions): HubClient {
     if (!checked.ok) {
       throw new HubBadAnswer(url.href, `the hub's answer to ${method} ${url.pathname} is not as the contract says: ${checked.problem}`);
     }
-    return { value: checked.value, text };
+    return { value: checked.value, text, status: answer.status };
   }
 
   return {
     displayUrl,
     timeoutMs,
-    getJson: (path, query, check) => fetchJson('GET', apiUrl(baseUrl, path, query), undefined, check, timeoutMs),
-    postJson: (path, body, check, extra = {}) => fetchJson('POST', apiUrl(baseUrl, path), body, check, extra.timeoutMs ?? timeoutMs),
+    getJson: (path, query, check) => fetchJson('GET', path, check, { query }),
+    postJson: (path, body, check, extra = {}) => fetchJson('POST', path, check, { body, ...extra }),
+    requestJson: fetchJson,
     stream: (request) =>
       openStream(
         { displayUrl, timeoutMs, headers: authorization, ...(userSignal ? { signal: userSignal } : {}), ...(ca ? { ca } : {}) },

@@ -4,22 +4,30 @@
  * A failed TLS handshake becomes HubTlsError, whose reason says what to fix (--ca, the host name).
  * Shared by the HTTP client (hub-client.ts, hub-stream.ts) and `watch` (ws).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { asErrorBody } from './api-types.ts';
 import { HubRefused, HubTlsError, HubUnreachable } from './errors.ts';
 
-/** An HTTP error status as HubRefused, with the contract's error body when the hub sent one. */
-export function refusal(status: number, statusText: string, text: string): HubRefused {
+/** An HTTP error status as HubRefused, with the contract's error body when the hub sent one, and a 429's `Retry-After`. */
+export function refusal(status: number, statusText: string, text: string, headers: IncomingHttpHeaders = {}): HubRefused {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     parsed = undefined;
   }
+  const retryAfterS = retryAfterSeconds(headers['retry-after']);
   const body = asErrorBody(parsed);
-  if (body) return new HubRefused(status, body.error.code, body.error.message, body.error.rows);
+  if (body) return new HubRefused(status, body.error.code, body.error.message, body.error.rows, retryAfterS);
   // Not the contract's error body: likely a proxy in between; its first line usually says enough.
   const firstLine = text.trim().split('\n', 1)[0]?.slice(0, 200) ?? '';
-  return new HubRefused(status, undefined, firstLine || statusText || 'no message');
+  return new HubRefused(status, undefined, firstLine || statusText || 'no message', undefined, retryAfterS);
+}
+
+/** `Retry-After` in its delay-seconds form (the hub's); an HTTP date, or anything else, is ignored. */
+export function retryAfterSeconds(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\s*\d{1,9}\s*$/.test(value)) return undefined;
+  return Number(value.trim());
 }
 
 /** OpenSSL's verification failures (as Node names them) that mean "no CA we trust signed this". */
@@ -55,12 +63,17 @@ export function tlsReason(error: unknown, kind: Pick<ConnectionKind, 'ca'> = { c
   const { code, message } = errorCode(error);
   if (code === undefined) return undefined;
   if (UNTRUSTED_CODES.has(code)) {
-    const advice = kind.ca ? 'the CA in --ca did not sign it; pass the CA certificate that did' : 'pass --ca FILE with the CA certificate that signed it';
+    const advice = kind.ca
+      ? 'the CA in --ca did not sign it; pass the CA certificate that did'
+      : 'pass --ca FILE with the CA certificate that signed it';
     return `the hub's certificate is not trusted (${message}): ${advice}`;
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     // Node's own message ends in an empty list when the certificate names no address; say it plainly.
-    const inner = (error instanceof Error && error.cause instanceof Error ? error.cause : error) as { host?: unknown; cert?: { subjectaltname?: unknown } };
+    const inner = (error instanceof Error && error.cause instanceof Error ? error.cause : error) as {
+      host?: unknown;
+      cert?: { subjectaltname?: unknown };
+    };
     const host = typeof inner.host === 'string' ? inner.host : 'this host';
     const names = typeof inner.cert?.subjectaltname === 'string' ? inner.cert.subjectaltname : undefined;
     return `the hub's certificate is not for ${host}${names ? ` (it is for ${names})` : ''}: use a name it lists in --hub, or give the hub a certificate for ${host}`;
@@ -114,6 +127,6 @@ export function networkReason(error: Error): string {
       return 'connection closed by the other side';
   }
   // A common slip is pointing --hub at the sensor port (7777), which does not speak HTTP.
-  if (typeof code === 'string' && code.startsWith('HPE_')) return 'the answer is not HTTP; is this the hub\'s HTTP port?';
+  if (typeof code === 'string' && code.startsWith('HPE_')) return "the answer is not HTTP; is this the hub's HTTP port?";
   return message;
 }

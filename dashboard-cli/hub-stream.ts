@@ -21,7 +21,7 @@ import type { Query } from './hub-client.ts';
 const MAX_ERROR_BODY_BYTES = 1 << 20;
 
 export interface StreamRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** An API path, e.g. `/api/v1/history.csv`. */
   path: string;
   query?: Query;
@@ -99,13 +99,17 @@ export function openStream(target: StreamTarget, url: URL, request: StreamReques
         const code = (error as NodeJS.ErrnoException).code;
         if (!secure && !answered && !request.body && code === 'ECONNRESET') {
           // What a hub that serves TLS does to a plain HTTP request.
-          return new HubUnreachable(target.displayUrl, `${networkReason(error)}; if the hub serves TLS, use an https:// URL`, { cause: error });
+          return new HubUnreachable(target.displayUrl, `${networkReason(error)}; if the hub serves TLS, use an https:// URL`, {
+            cause: error,
+          });
         }
         const reason =
           request.body && !answered && (code === 'EPIPE' || code === 'ECONNRESET')
             ? `the hub closed the connection while the body was being sent (${networkReason(error)}); it may have refused it, e.g. as too large`
             : networkReason(error);
-        return new HubUnreachable(target.displayUrl, answered ? `connection lost while reading the answer: ${reason}` : reason, { cause: error });
+        return new HubUnreachable(target.displayUrl, answered ? `connection lost while reading the answer: ${reason}` : reason, {
+          cause: error,
+        });
       }
       return error;
     };
@@ -133,12 +137,12 @@ export function openStream(target: StreamTarget, url: URL, request: StreamReques
       readText(res, MAX_ERROR_BODY_BYTES).then(
         (text) => {
           discard();
-          reject(refusal(status, res.statusMessage ?? '', text));
+          reject(refusal(status, res.statusMessage ?? '', text, res.headers));
         },
         (error: unknown) => {
           discard();
           // The status alone still says the hub refused.
-          reject(timedOut || target.signal?.aborted ? explain(error) : refusal(status, res.statusMessage ?? '', ''));
+          reject(timedOut || target.signal?.aborted ? explain(error) : refusal(status, res.statusMessage ?? '', '', res.headers));
         },
       );
     });

@@ -37,7 +37,10 @@ test.after(async () => {
 });
 
 function rows(stdout: string): string[][] {
-  return stdout.trimEnd().split('\n').map((line) => line.trim().split(/\s+/));
+  return stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/));
 }
 
 test('latest exits 0 with a table sorted by room, then sensor, then metric [§3]', async () => {
@@ -64,7 +67,18 @@ test("latest --json prints the hub's body unchanged, on one line", async () => {
 });
 
 test('filters are sent as query parameters, lists comma-joined and repeated flags combined [§2 Filters]', async () => {
-  const result = await runCliProcess(['latest', '--hub', hub.url, '--sensor', 'b-multi,c-rack', '--sensor', 'a-temp', '--room', 'hall', '--metric=temperature']);
+  const result = await runCliProcess([
+    'latest',
+    '--hub',
+    hub.url,
+    '--sensor',
+    'b-multi,c-rack',
+    '--sensor',
+    'a-temp',
+    '--room',
+    'hall',
+    '--metric=temperature',
+  ]);
   assert.is(result.code, 0, result.stderr);
   assert.is(hub.requests.length, 1);
   const url = new URL(hub.requests[0]?.url ?? '', hub.url);
@@ -81,8 +95,14 @@ test('global options work before the command as well as after it [§3]', async (
   assert.is(before.code, 0, before.stderr);
   assert.is(after.code, 0, after.stderr);
   assert.is(before.stdout, after.stdout);
-  assert.equal(JSON.parse(before.stdout).readings.map((r: Reading) => r.sensor), ['a-temp']);
-  assert.equal(hub.requests.map((r) => r.url), ['/api/v1/latest?room=kitchen', '/api/v1/latest?room=kitchen']);
+  assert.equal(
+    JSON.parse(before.stdout).readings.map((r: Reading) => r.sensor),
+    ['a-temp'],
+  );
+  assert.equal(
+    hub.requests.map((r) => r.url),
+    ['/api/v1/latest?room=kitchen', '/api/v1/latest?room=kitchen'],
+  );
 });
 
 test('sensors exits 0 with a table of sensor, room, connected, last seen and metrics', async () => {
@@ -93,7 +113,10 @@ test('sensors exits 0 with a table of sensor, room, connected, last seen and met
     ['a-temp', 'kitchen', 'yes', '1d0h', 'temperature'],
     ['b-multi', 'hall', 'no', '2d0h', 'cpu_load,humidity'],
   ]);
-  assert.equal(hub.requests.map((r) => r.url), ['/api/v1/sensors']);
+  assert.equal(
+    hub.requests.map((r) => r.url),
+    ['/api/v1/sensors'],
+  );
 });
 
 test("sensors --json prints the hub's body; with a filter, only the matching sensors", async () => {
@@ -115,7 +138,7 @@ test('latest with no readings says so and exits 0', async () => {
   }
 });
 
-test("latest --refresh piped prints --times snapshots one after another, then exits 0", async () => {
+test('latest --refresh piped prints --times snapshots one after another, then exits 0', async () => {
   const result = await runCliProcess(['latest', '--hub', hub.url, '--refresh', '100', '--times', '2', '--room', 'kitchen']);
   assert.is(result.code, 0, result.stderr);
   assert.is(hub.requests.length, 2);
@@ -214,7 +237,18 @@ test('help lists the commands, options, environment and exit codes, and exits 0'
     const result = await runCliProcess(argv);
     assert.is(result.code, 0, result.stderr);
     const words = ['latest', 'sensors', 'history', 'upload', 'report-now', 'watch', '--hub', '--sensor', '--json', '--refresh'];
-    for (const word of [...words, '--from', '--every', '--out', '--timeout-ms', '--replay', '--count', 'ROOMWATCH_HUB', 'NO_COLOR', 'Exit codes']) {
+    for (const word of [
+      ...words,
+      '--from',
+      '--every',
+      '--out',
+      '--timeout-ms',
+      '--replay',
+      '--count',
+      'ROOMWATCH_HUB',
+      'NO_COLOR',
+      'Exit codes',
+    ]) {
       assert.match(result.stdout, word);
     }
   }
@@ -224,6 +258,27 @@ test('help lists the commands, options, environment and exit codes, and exits 0'
   const upload = await runCliProcess(['help', 'upload']);
   assert.is(upload.code, 0);
   assert.match(upload.stdout, 'Usage: npm run cli -- upload FILE [options]');
+});
+
+test('help lists the access-control commands, and a command with subcommands lists them with their arguments', async () => {
+  const all = await runCliProcess(['help']);
+  for (const word of ['login', 'logout', 'whoami', 'users', 'tokens', 'activity', '--password-stdin', '--follow', 'ROOMWATCH_CONFIG_DIR']) {
+    assert.match(all.stdout, word);
+  }
+  const users = await runCliProcess(['users', '--help']);
+  assert.is(users.code, 0, users.stderr);
+  assert.match(users.stdout, 'Usage: npm run cli -- users <subcommand> [options]');
+  for (const line of [
+    'users list',
+    'users add NAME --role ROLE --room ROOM[,ROOM...] [--password-stdin]',
+    'users remove NAME',
+    'users import FILE',
+  ]) {
+    assert.match(users.stdout, `\n  ${line}\n`);
+  }
+  assert.not.match(users.stdout, '--metric', 'filters that do not apply are not offered');
+  const tokens = await runCliProcess(['help', 'tokens']);
+  assert.match(tokens.stdout, "tokens create --sensor PATTERN --room ROOM[,ROOM...]|'*' [--note TEXT]");
 });
 
 test.run();

@@ -9,6 +9,10 @@
  *   npm run cli -- upload readings.csv              # or - for stdin
  *   npm run cli -- report-now --room server-room --timeout-ms 5000
  *   npm run cli -- watch --replay 20                # live; Ctrl-C to stop
+ *   npm run cli -- login alex                       # asks for the password; later commands send the token
+ *   npm run cli -- users add sue --role operator --room living-room,greenhouse
+ *   npm run cli -- tokens create --sensor 'rack*' --room server-room
+ *   npm run cli -- activity --follow                # admin; Ctrl-C to stop
  *
  * Exit codes: 0 done, 1 the hub refused, 2 usage, 3 no connection. This file only binds the
  * CLI (cli.ts) to the process: arguments, environment, stdio, Ctrl-C and the exit code.

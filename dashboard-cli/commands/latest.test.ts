@@ -7,6 +7,7 @@ import type { CommandContext } from '../command.ts';
 import { ExitCode, HubUnreachable, UsageError } from '../errors.ts';
 import type { HubClient, JsonAnswer, Query } from '../hub-client.ts';
 import { CLEAR_SCREEN } from '../terminal.ts';
+import { sessionStub } from '../testing/session-stub.ts';
 import { latestCommand, renderLatest } from './latest.ts';
 
 const NOW_MS = 1_763_712_000_000;
@@ -29,6 +30,7 @@ function scriptedHub(answers: (LatestBody | Error)[]): HubClient & { queries: Qu
     displayUrl: 'http://hub.test:8080',
     timeoutMs: 10_000,
     postJson: unused,
+    requestJson: unused,
     stream: unused,
     websocketTarget: unused,
     queries,
@@ -59,10 +61,15 @@ function context(hub: HubClient, options: Partial<CommandContext> = {}) {
     args: [],
     stdout: { write: (t) => void (stdout += t), isTTY: false },
     stderr: { write: (t) => void (stderr += t), isTTY: false },
-    streams: { stdin: unusedStream, stdinIsTTY: false, stdout: new Writable({ write: (_c, _e, done) => done(new Error('latest writes through stdout')) }) },
+    streams: {
+      stdin: unusedStream,
+      stdinIsTTY: false,
+      stdout: new Writable({ write: (_c, _e, done) => done(new Error('latest writes through stdout')) }),
+    },
     color: false,
     now: () => NOW_MS,
     signal: new AbortController().signal,
+    session: sessionStub(),
     ...options,
   };
   return { ctx, out: () => stdout, err: () => stderr };
@@ -125,7 +132,13 @@ test('with --json, --refresh prints one JSON line per snapshot and no headers', 
   const body = { readings: [r('hall', 'a', 'temperature', 19, 0)] };
   const { ctx, out } = context(scriptedHub([body]), { json: true, options: { refresh: '100', times: '2' } });
   assert.is(await latestCommand.run(ctx), ExitCode.Done);
-  assert.equal(out().trimEnd().split('\n').map((l) => JSON.parse(l)), [body, body]);
+  assert.equal(
+    out()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
+    [body, body],
+  );
 });
 
 test('a failure on the first snapshot ends the loop at once with that error', async () => {

@@ -8,6 +8,7 @@ import { ExitCode } from '../errors.ts';
 import type { HubClient } from '../hub-client.ts';
 import { closedPort, startFakeHub } from '../testing/fake-hub.ts';
 import { runCliProcess } from '../testing/run-cli-process.ts';
+import { sessionStub } from '../testing/session-stub.ts';
 import { renderReportNow, reportNowCommand } from './report-now.ts';
 
 const nowMs = Date.now();
@@ -27,7 +28,19 @@ const answer: ReportNowBody = {
 test('report-now sends the filters as arrays and timeout_ms, and shows readings and missing sensors [§2]', async () => {
   const hub = await startFakeHub({ reportNow: { body: answer } });
   try {
-    const result = await runCliProcess(['report-now', '--hub', hub.url, '--sensor', 'a-hall,b-rack', '--sensor', 'c-old,d-door', '--room', 'hall', '--timeout-ms', '1500']);
+    const result = await runCliProcess([
+      'report-now',
+      '--hub',
+      hub.url,
+      '--sensor',
+      'a-hall,b-rack',
+      '--sensor',
+      'c-old,d-door',
+      '--room',
+      'hall',
+      '--timeout-ms',
+      '1500',
+    ]);
     assert.is(result.code, 0, result.stderr);
     const request = hub.requests[0];
     assert.is(request?.method, 'POST');
@@ -124,6 +137,7 @@ test('the HTTP timeout of report-now is at least timeout_ms + 5 s, and never bel
     displayUrl: 'http://hub.test',
     timeoutMs,
     getJson: () => Promise.reject(new Error('not used')),
+    requestJson: () => Promise.reject(new Error('not used')),
     stream: () => Promise.reject(new Error('not used')),
     websocketTarget: () => {
       throw new Error('not used');
@@ -147,6 +161,7 @@ test('the HTTP timeout of report-now is at least timeout_ms + 5 s, and never bel
     color: false,
     now: () => nowMs,
     signal: new AbortController().signal,
+    session: sessionStub(),
   });
   assert.is(await reportNowCommand.run(context(100, { 'timeout-ms': '3000' })), ExitCode.Done);
   assert.is(await reportNowCommand.run(context(100, {})), ExitCode.Done);

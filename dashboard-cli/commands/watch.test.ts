@@ -24,7 +24,10 @@ const live: StreamStep[] = [{ reading: firstLive }, { reading: reading('server-r
 const env = { TZ: 'UTC' };
 
 function columns(stdout: string): string[][] {
-  return stdout.trimEnd().split('\n').map((line) => line.trim().split(/\s+/));
+  return stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/));
 }
 
 test('watch prints the replayed, then the live readings, and exits 0 after --count [§2]', async () => {
@@ -48,7 +51,10 @@ test('watch prints the replayed, then the live readings, and exits 0 after --cou
 test('the subscribe message carries the filters as arrays and the replay count [§2]', async () => {
   const hub = await startFakeHub({ stream: { stored, live } });
   try {
-    const result = await runCliProcess(['watch', '--hub', `${hub.url}/`, '--sensor', 'a-temp,b-multi', '--metric', 'temperature', '--count', '1'], { env });
+    const result = await runCliProcess(
+      ['watch', '--hub', `${hub.url}/`, '--sensor', 'a-temp,b-multi', '--metric', 'temperature', '--count', '1'],
+      { env },
+    );
     assert.is(result.code, 0, result.stderr);
     assert.equal(hub.streamMessages, [{ type: 'subscribe', sensor: ['a-temp', 'b-multi'], metric: ['temperature'], replay: 10 }]);
     assert.is(hub.requests[0]?.url, '/api/v1/stream');
@@ -62,11 +68,17 @@ test('--json prints every message as received, one per line', async () => {
   try {
     const result = await runCliProcess(['watch', '--json', '--hub', hub.url, '--replay', '1', '--count', '2'], { env });
     assert.is(result.code, 0, result.stderr);
-    assert.equal(result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line)), [
-      { type: 'subscribed', replayed: 1 },
-      { type: 'reading', ...stored[2] },
-      { type: 'reading', ...firstLive },
-    ]);
+    assert.equal(
+      result.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+      [
+        { type: 'subscribed', replayed: 1 },
+        { type: 'reading', ...stored[2] },
+        { type: 'reading', ...firstLive },
+      ],
+    );
   } finally {
     await hub.close();
   }
@@ -137,6 +149,19 @@ test('an HTTP refusal of the upgrade exits 1 with the error body [§2]', async (
   }
 });
 
+test("a subscription the hub refuses with an error message (forbidden_room) exits 1 with the hub's message", async () => {
+  // docs/ADMIN.md "What a refused request gets": {"type":"error","code":"forbidden_room","message"}, then close 1008.
+  const refusal = { type: 'error', code: 'forbidden_room', message: 'room greenhouse is not one of your rooms' };
+  const hub = await startFakeHub({ stream: { live: [{ send: refusal }, { close: 1008, reason: 'forbidden_room' }] } });
+  try {
+    const result = await runCliProcess(['watch', '--room', 'greenhouse', '--hub', hub.url], { env });
+    assert.is(result.code, 1);
+    assert.is(result.stderr, 'roomwatch: hub refused (403 forbidden_room): room greenhouse is not one of your rooms\n');
+  } finally {
+    await hub.close();
+  }
+});
+
 test('Ctrl-C closes the socket cleanly (1000) and exits 0', async () => {
   const hub = await startFakeHub({ stream: { stored, live } });
   try {
@@ -163,7 +188,11 @@ test('Ctrl-C closes the socket cleanly (1000) and exits 0', async () => {
 test('--replay above 1000 and a --count of 0 are usage errors before connecting', async () => {
   const hub = await startFakeHub({ stream: { stored, live } });
   try {
-    for (const extra of [['--replay', '1001'], ['--count', '0'], ['--replay', 'all']]) {
+    for (const extra of [
+      ['--replay', '1001'],
+      ['--count', '0'],
+      ['--replay', 'all'],
+    ]) {
       const result = await runCliProcess(['watch', '--hub', hub.url, ...extra]);
       assert.is(result.code, 2, `${extra.join(' ')}: ${result.stderr}`);
     }

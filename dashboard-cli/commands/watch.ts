@@ -13,7 +13,7 @@ import { NOT_JSON, parseStreamMessage } from '../api-types.ts';
 import type { Reading } from '../api-types.ts';
 import { parseIntegerOption } from '../args.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
-import { ExitCode, HubUnreachable, StreamClosed } from '../errors.ts';
+import { ExitCode, HubRefused, HubUnreachable, StreamClosed } from '../errors.ts';
 import { formatLocalIso, formatValue, printable } from '../format.ts';
 import { connectionFailure, refusal } from '../hub-failures.ts';
 import { readText } from '../hub-stream.ts';
@@ -76,13 +76,18 @@ export const watchCommand: CommandSpec = {
     '--json prints each message of the stream as received, one JSON object per line.',
   ],
   options: {
-    replay: { type: 'string', valueName: 'N', help: `first show the newest N stored readings, 0 to ${watchDefaults.maxReplay} (default ${watchDefaults.replay})` },
+    replay: {
+      type: 'string',
+      valueName: 'N',
+      help: `first show the newest N stored readings, 0 to ${watchDefaults.maxReplay} (default ${watchDefaults.replay})`,
+    },
     count: { type: 'string', valueName: 'N', help: 'exit 0 after N readings (replayed ones included)' },
   },
   async run(ctx) {
     const replayText = ctx.options.replay;
     const countText = ctx.options.count;
-    const replay = typeof replayText === 'string' ? parseIntegerOption('--replay', replayText, 0, watchDefaults.maxReplay) : watchDefaults.replay;
+    const replay =
+      typeof replayText === 'string' ? parseIntegerOption('--replay', replayText, 0, watchDefaults.maxReplay) : watchDefaults.replay;
     const count = typeof countText === 'string' ? parseIntegerOption('--count', countText, 1, Number.MAX_SAFE_INTEGER) : undefined;
     if (ctx.signal.aborted) return ExitCode.Done;
     return watch(ctx, subscribeMessage(ctx, replay), count);
@@ -132,8 +137,8 @@ function watch(ctx: CommandContext, subscribe: Record<string, unknown>, count: n
     const status = response.statusCode ?? 0;
     readText(response, 1 << 20)
       .then(
-        (text) => refusal(status, response.statusMessage ?? '', text),
-        () => refusal(status, response.statusMessage ?? '', ''),
+        (text) => refusal(status, response.statusMessage ?? '', text, response.headers),
+        () => refusal(status, response.statusMessage ?? '', '', response.headers),
       )
       .then((refused) => {
         failure ??= refused;
@@ -189,6 +194,10 @@ function watch(ctx: CommandContext, subscribe: Record<string, unknown>, count: n
         ctx.stderr.write(`roomwatch: hub dropped ${message.count} ${message.count === 1 ? 'reading' : 'readings'}: ${who}\n`);
         return;
       }
+      case 'error':
+        // The close (1008) that follows reports it, as the hub's refusal: `hub refused (403 forbidden_room): ...`.
+        failure ??= streamRefusal(message.code, message.message);
+        return;
       case 'other':
         return; // a newer hub's message: shown with --json, nothing to say in the table
     }
@@ -205,6 +214,22 @@ function watch(ctx: CommandContext, subscribe: Record<string, unknown>, count: n
       reject(new StreamClosed(code, reason || 'no reason given'));
     });
   });
+}
+
+/** The HTTP status a stream error's code stands for: itself when a number, else that of the contract's name. */
+const STATUS_OF_CODE: Readonly<Record<string, number>> = {
+  bad_request: 400,
+  unauthorized: 401,
+  bad_token: 401,
+  token_expired: 401,
+  forbidden: 403,
+  forbidden_room: 403,
+  rate_limited: 429,
+};
+
+function streamRefusal(code: string | number, message: string): HubRefused {
+  if (typeof code === 'number') return new HubRefused(code, undefined, message);
+  return new HubRefused(STATUS_OF_CODE[code] ?? 400, code, message);
 }
 
 function rawText(data: RawData): string {

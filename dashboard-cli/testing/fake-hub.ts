@@ -4,6 +4,8 @@
  * and `sensors` (filters applied), streams `history.csv` in chunks, takes uploads and
  * report-now, and speaks the WebSocket stream (with `ws`, on the same server) from a script:
  * a replay, live readings, a dropped notice, a close. It can also refuse, or never answer.
+ * The access-control routes (login, users, tokens, activity, ...) are in fake-access.ts; with
+ * `access.requireLogin` every route, the stream included, asks for a bearer token.
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -12,15 +14,17 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import type { LatestBody, Reading, SensorsBody } from '../api-types.ts';
+import { FakeAccess } from './fake-access.ts';
+import type { FakeAccessOptions, FakeReply } from './fake-access.ts';
 
 /** One step of the live part of a stream, after the replay. */
-export type StreamStep = { reading: Reading } | { dropped: number } | { close: number; reason?: string };
+export type StreamStep = { reading: Reading } | { dropped: number } | { close: number; reason?: string } | { send: unknown };
 
 export interface FakeHubOptions {
   latest?: LatestBody;
   sensors?: SensorsBody;
   /** Answer every API request (WebSocket upgrades included) with this status and body instead. */
-  refuse?: { status: number; body: string; contentType?: string };
+  refuse?: { status: number; body: string; contentType?: string; headers?: Record<string, string> };
   /** Accept requests and never answer them, to test timeouts. */
   hang?: boolean;
   /** `GET /api/v1/history.csv`: the CSV in these chunks, each written on its own; `breakAfter` cuts the connection after that many. */
@@ -35,6 +39,8 @@ export interface FakeHubOptions {
   reportNow?: { status?: number; body: unknown };
   /** `GET /api/v1/stream`: stored readings (oldest first; the newest `replay` are replayed), then the live steps. */
   stream?: { stored?: readonly Reading[]; live?: readonly StreamStep[] };
+  /** Logins, users, sensor tokens, the activity log, and whether a token is required. */
+  access?: FakeAccessOptions;
 }
 
 export interface RecordedRequest {
@@ -42,6 +48,8 @@ export interface RecordedRequest {
   /** Path and query as sent. */
   url: string;
   headers: Record<string, string | string[] | undefined>;
+  /** The Authorization header as received, for asserting which token was sent. */
+  authorization: string | undefined;
   /** The request body so far; complete once the hub has answered (except for an early answer). */
   body: Buffer;
 }
@@ -56,6 +64,8 @@ export interface FakeHub {
   readonly url: string;
   readonly port: number;
   readonly requests: RecordedRequest[];
+  /** Sessions, users, tokens and activity, as the requests left them; `access.addActivity` logs more. */
+  readonly access: FakeAccess;
   /** Every message received on a stream WebSocket, parsed. */
   readonly streamMessages: unknown[];
   /** How stream WebSockets were closed, as seen by the hub. */
@@ -76,9 +86,16 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
   const streamCloses: StreamClose[] = [];
   let closesTaken = 0;
   const closeWaiters: (() => void)[] = [];
+  const access = new FakeAccess(options.access);
 
   function record(req: IncomingMessage): RecordedRequest {
-    const recorded: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.alloc(0) };
+    const recorded: RecordedRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      authorization: req.headers.authorization,
+      body: Buffer.alloc(0),
+    };
     requests.push(recorded);
     return recorded;
   }
@@ -96,12 +113,22 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       // Answer at once; the rest of the body is still read (and dropped), as Node's server does.
       return sendJson(res, options.upload.status, options.upload.body);
     }
-    req.once('end', () => void answer(req, res, url));
+    req.once('end', () => void answer(req, res, url, recorded.body));
   });
 
-  async function answer(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function answer(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
     const route = `${req.method} ${url.pathname}`;
-    if (options.refuse) return send(res, options.refuse.status, options.refuse.body, options.refuse.contentType);
+    if (options.refuse) return send(res, options.refuse.status, options.refuse.body, options.refuse.contentType, options.refuse.headers);
+    const denied = access.refusal(url.pathname, req.headers.authorization);
+    if (denied) return reply(res, denied);
+    let parsed: unknown;
+    try {
+      parsed = body.length > 0 && /json/.test(req.headers['content-type'] ?? '') ? JSON.parse(body.toString('utf8')) : undefined;
+    } catch {
+      return sendJson(res, 400, { error: { code: 'bad_request', message: 'the body is not JSON' } });
+    }
+    const routed = access.route(req.method ?? '', url, req.headers.authorization, parsed);
+    if (routed) return reply(res, routed);
     if (route === 'GET /api/v1/latest') {
       const sensor = filterList(url.searchParams, 'sensor');
       const room = filterList(url.searchParams, 'room');
@@ -120,7 +147,8 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       const upload = options.upload ?? { status: 200, body: { accepted: 0, duplicates: 0 } };
       return sendJson(res, upload.status, upload.body);
     }
-    if (route === 'POST /api/v1/report-now' && options.reportNow) return sendJson(res, options.reportNow.status ?? 200, options.reportNow.body);
+    if (route === 'POST /api/v1/report-now' && options.reportNow)
+      return sendJson(res, options.reportNow.status ?? 200, options.reportNow.body);
     sendJson(res, 404, { error: { code: 'not_found', message: `no route ${route}` } });
   }
 
@@ -135,6 +163,8 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     const url = new URL(req.url ?? '/', 'http://fake');
     if (options.hang) return;
     if (options.refuse) return refuseUpgrade(socket, options.refuse.status, options.refuse.body);
+    const denied = access.refusal(url.pathname, req.headers.authorization);
+    if (denied) return refuseUpgrade(socket, denied.status, JSON.stringify(denied.body));
     if (url.pathname !== '/api/v1/stream' || !options.stream) {
       return refuseUpgrade(socket, 404, JSON.stringify({ error: { code: 'not_found', message: `no stream at ${url.pathname}` } }));
     }
@@ -160,6 +190,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       for (const step of script.live ?? []) {
         if ('reading' in step) ws.send(JSON.stringify({ type: 'reading', ...step.reading }));
         else if ('dropped' in step) ws.send(JSON.stringify({ type: 'dropped', count: step.dropped }));
+        else if ('send' in step) ws.send(JSON.stringify(step.send));
         else ws.close(step.close, step.reason);
       }
     });
@@ -174,6 +205,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    access,
     streamMessages,
     streamCloses,
     async nextStreamClose(timeoutMs = 30_000) {
@@ -203,9 +235,19 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
   };
 }
 
-function send(res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=utf-8'): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType = 'application/json; charset=utf-8',
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+function reply(res: ServerResponse, answer: FakeReply): void {
+  send(res, answer.status, JSON.stringify(answer.body), undefined, answer.headers);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -5,6 +5,7 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { runCli } from '../cli.ts';
+import { NO_CONFIG_DIR } from './run-cli-process.ts';
 
 export interface InProcessResult {
   code: number;
@@ -14,7 +15,15 @@ export interface InProcessResult {
 
 export async function runCliInProcess(
   argv: readonly string[],
-  options: { stdoutTTY?: boolean; stderrTTY?: boolean; env?: Record<string, string | undefined>; stdin?: string; signal?: AbortSignal } = {},
+  options: {
+    stdoutTTY?: boolean;
+    stderrTTY?: boolean;
+    /** stdin counts as a terminal: questions are asked on it (as typed: `stdin` is what the user types). */
+    stdinTTY?: boolean;
+    env?: Record<string, string | undefined>;
+    stdin?: string;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<InProcessResult> {
   // Bytes, decoded once at the end: a character split across two chunks must not be mangled here.
   const stdout: Buffer[] = [];
@@ -27,10 +36,10 @@ export async function runCliInProcess(
   });
   const code = await runCli({
     argv,
-    env: { NO_COLOR: '1', ...options.env },
+    env: { NO_COLOR: '1', ROOMWATCH_CONFIG_DIR: NO_CONFIG_DIR, ...options.env },
     stdout: { write: (text) => void stdout.push(Buffer.from(text)), isTTY: options.stdoutTTY ?? false },
     stderr: { write: (text) => void (stderr += text), isTTY: options.stderrTTY ?? false },
-    streams: { stdin: () => Readable.from([options.stdin ?? '']), stdinIsTTY: false, stdout: stdoutStream },
+    streams: { stdin: () => Readable.from([options.stdin ?? '']), stdinIsTTY: options.stdinTTY ?? false, stdout: stdoutStream },
     now: Date.now,
     signal: options.signal ?? new AbortController().signal,
   });

@@ -5,9 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
+
+/** The config folder of a CLI run by a test that names none: nothing there, and nothing should be written there. */
+export const NO_CONFIG_DIR = join(tmpdir(), `roomwatch-cli-test-no-config-${process.pid}`);
 
 export interface CliResult {
   code: number | null;
@@ -33,6 +37,8 @@ export function runCliProcess(
   delete env.ROOMWATCH_HUB;
   delete env.ROOMWATCH_TOKEN;
   delete env.ROOMWATCH_CA;
+  // Nor may their logins: a folder that does not exist unless a test gives one of its own.
+  env.ROOMWATCH_CONFIG_DIR = NO_CONFIG_DIR;
   Object.assign(env, options.env);
   const budgetMs = options.budgetMs ?? 60_000;
   return new Promise((resolve, reject) => {

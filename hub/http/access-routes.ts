@@ -48,11 +48,12 @@ async function recorded<T>(
   request: FastifyRequest,
   action: Action,
   target: string,
-  work: () => Promise<{ status: number; body: T; detail: string }>,
+  /** `target`: what the change made, when only the change knows (a new token's id) */
+  work: () => Promise<{ status: number; body: T; detail: string; target?: string }>,
 ): Promise<{ status: number; body: T }> {
   try {
     const r = await work();
-    recordRequest(deps.activity, request, action, target, r.status, r.detail);
+    recordRequest(deps.activity, request, action, r.target ?? target, r.status, r.detail);
     return r;
   } catch (err) {
     const status = err instanceof ApiError ? err.status : 500;
@@ -196,7 +197,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     requireRole(request, 'admin', 'create sensor tokens');
     const r = await recorded(deps, request, 'token.create', '', async () => {
       const { token, view } = await access.createToken(bodyObject(request), actorName(request.principal));
-      return { status: 201, body: { ...view, token }, detail: `${view.id}: sensors ${view.sensor} in ${view.rooms.join(', ')}` };
+      return { status: 201, body: { ...view, token }, target: view.id, detail: `sensors ${view.sensor} in ${view.rooms.join(', ')}` };
     });
     return reply.status(201).send(r.body);
   });

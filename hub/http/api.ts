@@ -76,6 +76,16 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     );
   });
 
+  // A WebSocket upgrade answered with an error (401, 429, 503) is on a socket the HTTP server no
+  // longer manages: left open, it would hold the hub's stop. Close it once the answer is out.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.headers.upgrade !== undefined && reply.statusCode >= 400) reply.header('connection', 'close');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.headers.upgrade !== undefined && reply.statusCode >= 400) request.raw.socket?.end();
+  });
+
   registerAuth(app, deps.access);
   registerRateLimit(app, deps.rateLimitPerMinute);
 
