@@ -64,3 +64,18 @@ export interface ReportNowBody {
   /** sensors that answered the command with an `error` (e.g. 501); also in `missing` */
   errors?: { sensor: string; code: number; message: string }[];
 }
+
+/** `GET /api/v1/activity`: the kinds of event the hub records (docs/ADMIN.md "Activity log"). */
+export const ACTIVITY_ACTIONS = [
+  'sensor.connect',
+  'login',
+  'logout',
+  'report-now',
+  'upload',
+  'export',
+  'user.put',
+  'user.delete',
+  'token.create',
+  'token.revoke',
+] as const;
+export type ActivityAction = (typeof ACTIVITY_ACTIONS)[number];

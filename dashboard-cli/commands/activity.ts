@@ -16,22 +16,11 @@ import { oneLine } from '../json-output.ts';
 import { renderTable } from '../table.ts';
 import { bold } from '../terminal.ts';
 import { SENSOR_ID_PATTERN, isSensorId } from '../../protocol/names.ts';
+import { ACTIVITY_ACTIONS } from '../../protocol/api.ts';
 
 export const ACTIVITY_PATH = '/api/v1/activity';
 
-/** docs/ADMIN.md "Activity log": what the hub records. */
-export const ACTIONS = [
-  'sensor.connect',
-  'login',
-  'logout',
-  'report-now',
-  'upload',
-  'export',
-  'user.put',
-  'user.delete',
-  'token.create',
-  'token.revoke',
-] as const;
+const ACTIONS = ACTIVITY_ACTIONS;
 
 export const activityDefaults = {
   limit: 50,

@@ -3,6 +3,7 @@
  * rows the store persists. Secrets appear only as hashes: a password as its scrypt hash, a
  * token or a session as the SHA-256 of its secret.
  */
+import type { ActivityAction } from '../../protocol/api.ts';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -44,19 +45,7 @@ export interface SessionRow {
   expiresAt: number;
 }
 
-export const ACTIONS = [
-  'sensor.connect',
-  'login',
-  'logout',
-  'report-now',
-  'upload',
-  'export',
-  'user.put',
-  'user.delete',
-  'token.create',
-  'token.revoke',
-] as const;
-export type Action = (typeof ACTIONS)[number];
+export type Action = ActivityAction;
 
 /** ok: done; denied: refused for who asked (401, 403, 429); failed: refused for what was asked, or broke */
 export type Outcome = 'ok' | 'denied' | 'failed';

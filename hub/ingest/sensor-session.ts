@@ -4,66 +4,18 @@
  * Lines are handled synchronously as they arrive; readings go straight into the group commit.
  */
 import type { Socket } from 'node:net';
+import { SensorLink } from './sensor-link.ts';
 import { ErrorCode } from '../../protocol/codes.ts';
 import { checkSensorMessage, parseJsonObject, type WireError } from '../../protocol/decode.ts';
 import { LineSplitter } from '../../protocol/line-splitter.ts';
 import { encodeLine, type HubMessage, type ReadingInput, type SensorMessage } from '../../protocol/messages.ts';
 import { DEFAULT_ROOM, WELL_KNOWN_UNITS } from '../../protocol/names.ts';
-import type { SensorRecord, SensorRegistry } from '../sensor-registry.ts';
-import type { AckTarget, GroupCommit } from './group-commit.ts';
-import type { Channel, SeriesCatalog } from './series-catalog.ts';
-import type { HelloVerdict } from '../access/access-control.ts';
-import type { ActivityEvent } from '../access/activity-log.ts';
+import type { SensorRecord } from '../sensor-registry.ts';
+import type { AckTarget } from './group-commit.ts';
+import type { Channel } from './series-catalog.ts';
+import type { SessionContext, StoredReading } from './session-context.ts';
 
-export interface SessionLimits {
-  maxLineBytes: number;
-  idleTimeoutMs: number;
-  maxErrors: number;
-  errorWindowMs: number;
-  /** a peer that lets this much of our output pile up unread is frozen: drop it */
-  maxWriteBufferBytes: number;
-  /** a peer whose socket does not drain within this is frozen: drop it */
-  drainTimeoutMs: number;
-}
-
-/** A reading as stored: unit and ts resolved. */
-export interface StoredReading {
-  metric: string;
-  value: number;
-  unit: string;
-  ts: number;
-}
-
-/** Where `report` and sensor `error` messages go (the report-now broadcaster). */
-export interface CommandSink {
-  isKnown(commandId: string): boolean;
-  onReport(commandId: string, sensor: string, room: string, readings: StoredReading[]): void;
-  onSensorError(sensor: string, error: { code: number; message: string; id?: string }): void;
-}
-
-export interface IngestCounters {
-  messages: number;
-  readingsReceived: number;
-  rejected: Map<number, number>;
-  acksSent: number;
-}
-
-export interface SessionContext {
-  readonly limits: SessionLimits;
-  now(): number;
-  readonly catalog: SeriesCatalog;
-  readonly commits: GroupCommit;
-  readonly registry: SensorRegistry;
-  readonly commands: CommandSink;
-  readonly counters: IngestCounters;
-  /** the token rules for a hello (hub/access/access-control.ts) */
-  checkHello(token: string | undefined, sensor: string, room: string): HelloVerdict;
-  recordActivity(event: ActivityEvent): void;
-  /** this session said hello as its sensor: any older session of that sensor is replaced */
-  claim(session: SensorSession): void;
-  /** the session closed */
-  release(session: SensorSession): void;
-}
+export type { CommandSink, IngestCounters, SessionContext, SessionLimits, StoredReading } from './session-context.ts';
 
 const KNOWN_TYPES = new Set(['hello', 'reading', 'batch', 'report', 'ping', 'bye', 'error']);
 
@@ -90,26 +42,30 @@ export class SensorSession implements AckTarget {
   private ackedSeq = -1;
   private errorWindowStart = 0;
   private errorsInWindow = 0;
-  private drainTimer: NodeJS.Timeout | null = null;
-  readonly address: string;
-  /** the peer's address without its port: connection caps count by it */
-  readonly remoteHost: string;
+  private readonly link: SensorLink;
   /** the sensor token this session said hello with (null on a hub that asks for none) */
   tokenId: string | null = null;
 
   constructor(
-    private readonly socket: Socket,
+    socket: Socket,
     private readonly ctx: SessionContext,
   ) {
-    this.remoteHost = socket.remoteAddress ?? '?';
-    this.address = `${this.remoteHost}:${socket.remotePort ?? 0}`;
     this.splitter = new LineSplitter(ctx.limits.maxLineBytes);
-    socket.setNoDelay(true);
-    socket.setTimeout(ctx.limits.idleTimeoutMs);
-    socket.on('timeout', () => this.destroy());
-    socket.on('error', () => this.destroy());
-    socket.on('close', () => this.onClosed());
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.link = new SensorLink(
+      socket,
+      ctx.limits,
+      (chunk) => this.onData(chunk),
+      () => this.onClosed(),
+    );
+  }
+
+  get address(): string {
+    return this.link.address;
+  }
+
+  /** the peer's address without its port: connection caps count by it */
+  get remoteHost(): string {
+    return this.link.remoteHost;
   }
 
   get isActive(): boolean {
@@ -117,11 +73,11 @@ export class SensorSession implements AckTarget {
   }
 
   pause(): void {
-    this.socket.pause();
+    this.link.pause();
   }
 
   resume(): void {
-    if (this.state !== 'closed') this.socket.resume();
+    this.link.resume();
   }
 
   /** Sends a message unless the peer has stopped reading; a frozen peer is dropped. */
@@ -129,26 +85,8 @@ export class SensorSession implements AckTarget {
     return this.sendLine(encodeLine(message));
   }
 
-  /**
-   * Every write to the sensor goes through here. A peer that lets maxWriteBufferBytes pile up
-   * unread, or does not drain within drainTimeoutMs, is frozen: it is dropped, so it never
-   * holds memory or a fan-out hostage.
-   */
   sendLine(line: string | Buffer): boolean {
-    if (this.state === 'closed' || this.socket.destroyed || this.socket.writableEnded) return false;
-    if (this.socket.writableLength > this.ctx.limits.maxWriteBufferBytes) {
-      this.destroy();
-      return false;
-    }
-    if (!this.socket.write(line) && !this.drainTimer) {
-      this.drainTimer = setTimeout(() => this.destroy(), this.ctx.limits.drainTimeoutMs);
-      this.drainTimer.unref();
-      this.socket.once('drain', () => {
-        if (this.drainTimer) clearTimeout(this.drainTimer);
-        this.drainTimer = null;
-      });
-    }
-    return true;
+    return this.state !== 'closed' && this.link.sendLine(line);
   }
 
   get currentRoom(): string {
@@ -252,7 +190,7 @@ export class SensorSession implements AckTarget {
         this.state = 'closing';
         this.ctx.commits.afterNextCommit(() => {
           this.ackCommitted(this.receivedSeq);
-          this.socket.end();
+          this.link.end();
         });
         return false;
       case 'error':
@@ -371,22 +309,16 @@ export class SensorSession implements AckTarget {
     if (this.state === 'closed') return;
     this.send({ type: 'error', code, message });
     this.state = 'closing';
-    this.socket.end();
-    // Keep reading (and discarding) so the peer's close reaches us even while ingest is paused.
-    this.socket.resume();
-    // A peer that never reads would hold the socket half-open: give it a moment, then cut.
-    const t = setTimeout(() => this.destroy(), 2_000);
-    t.unref();
+    this.link.endAndCut();
   }
 
   destroy(): void {
-    this.socket.destroy();
+    this.link.destroy();
   }
 
   private onClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    if (this.drainTimer) clearTimeout(this.drainTimer);
     if (this.record) this.ctx.registry.disconnect(this.record, this.connectionId, this.ctx.now());
     this.ctx.release(this);
   }

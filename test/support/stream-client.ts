@@ -28,6 +28,8 @@ export interface StreamClient {
   next(match?: StreamMatch, timeoutMs?: number): Promise<StreamMessage>;
   /** `n` reading messages from the queue or as they come, in order. */
   readings(n: number, timeoutMs?: number): Promise<StreamReading[]>;
+  /** Sends subscribe; resolves with `subscribed` or the error the hub sent instead. */
+  subscribeReply(fields?: Record<string, unknown>, timeoutMs?: number): Promise<StreamMessage>;
   /** Sends subscribe and waits for `subscribed`. */
   subscribe(fields?: Record<string, unknown>, timeoutMs?: number): Promise<{ replayed: number }>;
   /** Stops reading the underlying TCP socket (a slow client), and starts again. */
@@ -48,16 +50,28 @@ function matches(m: StreamMessage, match: StreamMatch | undefined): boolean {
 
 function summary(received: readonly StreamMessage[]): string {
   if (received.length === 0) return 'nothing';
-  const text = received.slice(-20).map((m) => JSON.stringify(m)).join('\n    ');
+  const text = received
+    .slice(-20)
+    .map((m) => JSON.stringify(m))
+    .join('\n    ');
   return `${received.length} message(s), the last ${Math.min(20, received.length)}:\n    ${text}`;
 }
 
-/** Opens the stream on 127.0.0.1; with `options.ca`, as wss: to a hub that serves TLS, trusting that CA. */
-export function openStream(httpPort: number, scope: Teardown = perTest, options: { ca?: Buffer } = {}): Promise<StreamClient> {
+/**
+ * Opens the stream on 127.0.0.1; with `options.ca`, as wss: to a hub that serves TLS, trusting
+ * that CA; with `options.token`, the upgrade carries `Authorization: Bearer <token>`. Rejects if
+ * the upgrade is refused (tryUpgrade in auth-stream.ts shows how).
+ */
+export function openStream(
+  httpPort: number,
+  scope: Teardown = perTest,
+  options: { ca?: Buffer; token?: string } = {},
+): Promise<StreamClient> {
   return new Promise((resolve, reject) => {
+    const headers = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
     const ws = options.ca
-      ? new WebSocket(`wss://127.0.0.1:${httpPort}/api/v1/stream`, { ca: options.ca })
-      : new WebSocket(`ws://127.0.0.1:${httpPort}/api/v1/stream`);
+      ? new WebSocket(`wss://127.0.0.1:${httpPort}/api/v1/stream`, { ca: options.ca, headers })
+      : new WebSocket(`ws://127.0.0.1:${httpPort}/api/v1/stream`, { headers });
     const received: StreamMessage[] = [];
     const queue: StreamMessage[] = [];
     const waiters: { match: StreamMatch | undefined; resolve: (m: StreamMessage) => void; reject: (e: Error) => void }[] = [];
@@ -116,7 +130,11 @@ export function openStream(httpPort: number, scope: Teardown = perTest, options:
           const timer = setTimeout(() => {
             const k = waiters.indexOf(waiter);
             if (k >= 0) waiters.splice(k, 1);
-            rej(new Error(`no ${typeof match === 'object' ? JSON.stringify(match) : 'matching message'} within ${timeoutMs} ms; the stream had sent ${summary(received)}`));
+            rej(
+              new Error(
+                `no ${typeof match === 'object' ? JSON.stringify(match) : 'matching message'} within ${timeoutMs} ms; the stream had sent ${summary(received)}`,
+              ),
+            );
           }, timeoutMs);
           waiters.push(waiter);
         });
@@ -129,9 +147,12 @@ export function openStream(httpPort: number, scope: Teardown = perTest, options:
         }
         return out;
       },
-      async subscribe(fields = {}, timeoutMs = WAIT_MS) {
+      subscribeReply(fields = {}, timeoutMs = WAIT_MS) {
         client.send({ type: 'subscribe', ...fields });
-        const m = await client.next((x) => x.type === 'subscribed' || x.type === 'error', timeoutMs);
+        return client.next((x) => x.type === 'subscribed' || x.type === 'error', timeoutMs);
+      },
+      async subscribe(fields = {}, timeoutMs = WAIT_MS) {
+        const m = await client.subscribeReply(fields, timeoutMs);
         if (m.type !== 'subscribed') throw new Error(`subscribe ${JSON.stringify(fields)} was refused: ${JSON.stringify(m)}`);
         return { replayed: m.replayed as number };
       },

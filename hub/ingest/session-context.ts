@@ -1,0 +1,56 @@
+/**
+ * What a sensor session (sensor-session.ts) works with: its limits, and the parts of the hub it
+ * hands readings, reports, connections and hello checks to.
+ */
+import type { HelloVerdict } from '../access/access-control.ts';
+import type { ActivityEvent } from '../access/activity-log.ts';
+import type { SensorRegistry } from '../sensor-registry.ts';
+import type { GroupCommit } from './group-commit.ts';
+import type { LinkLimits } from './sensor-link.ts';
+import type { SeriesCatalog } from './series-catalog.ts';
+import type { SensorSession } from './sensor-session.ts';
+
+export interface SessionLimits extends LinkLimits {
+  maxLineBytes: number;
+  maxErrors: number;
+  errorWindowMs: number;
+}
+
+/** A reading as stored: unit and ts resolved. */
+export interface StoredReading {
+  metric: string;
+  value: number;
+  unit: string;
+  ts: number;
+}
+
+/** Where `report` and sensor `error` messages go (the report-now broadcaster). */
+export interface CommandSink {
+  isKnown(commandId: string): boolean;
+  onReport(commandId: string, sensor: string, room: string, readings: StoredReading[]): void;
+  onSensorError(sensor: string, error: { code: number; message: string; id?: string }): void;
+}
+
+export interface IngestCounters {
+  messages: number;
+  readingsReceived: number;
+  rejected: Map<number, number>;
+  acksSent: number;
+}
+
+export interface SessionContext {
+  readonly limits: SessionLimits;
+  now(): number;
+  readonly catalog: SeriesCatalog;
+  readonly commits: GroupCommit;
+  readonly registry: SensorRegistry;
+  readonly commands: CommandSink;
+  readonly counters: IngestCounters;
+  /** the token rules for a hello (hub/access/access-control.ts) */
+  checkHello(token: string | undefined, sensor: string, room: string): HelloVerdict;
+  recordActivity(event: ActivityEvent): void;
+  /** this session said hello as its sensor: any older session of that sensor is replaced */
+  claim(session: SensorSession): void;
+  /** the session closed */
+  release(session: SensorSession): void;
+}
