@@ -156,8 +156,11 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     now,
     () => commits.committed(),
   );
-  access.onTokenRevoked((tokenId) => {
-    for (const s of [...sensors.sessionsWithToken(tokenId)]) s.tokenRevoked();
+  access.onSensorRulesChanged(() => {
+    for (const s of [...sensors.greetedSessions()]) {
+      const verdict = access.stillAdmitted(s.tokenId);
+      if (!verdict.ok) s.unauthorized(verdict.message);
+    }
   });
   let api: FastifyInstance | null = null;
 

@@ -75,7 +75,7 @@ export class AccessControl {
   private readonly patterns = new Map<string, RegExp>();
   private readonly sessions = new Map<string, SessionRow>();
   private readonly throttle = new LoginThrottle();
-  private readonly revokedListeners: ((tokenId: string) => void)[] = [];
+  private readonly sensorRuleListeners: (() => void)[] = [];
 
   constructor(private readonly o: AccessOptions) {}
 
@@ -102,8 +102,24 @@ export class AccessControl {
     return false;
   }
 
-  onTokenRevoked(listener: (tokenId: string) => void): void {
-    this.revokedListeners.push(listener);
+  /** A token was created or revoked: connected sensors may no longer be admitted (stillAdmitted). */
+  onSensorRulesChanged(listener: () => void): void {
+    this.sensorRuleListeners.push(listener);
+  }
+
+  /**
+   * Whether a sensor admitted with this token (null: none was needed) may stay connected: its token
+   * was not revoked, and, if it had none, the hub still asks for none (the first token closes the
+   * sensor port to sensors without one, including those already connected).
+   */
+  stillAdmitted(tokenId: string | null): { ok: true } | { ok: false; message: string } {
+    if (tokenId === null) {
+      return this.sensorTokenRequired
+        ? { ok: false, message: 'this hub now requires a token in hello; an admin creates one with `npm run cli -- tokens create`' }
+        : { ok: true };
+    }
+    const t = this.tokens.get(tokenId);
+    return t && t.revokedAt === null ? { ok: true } : { ok: false, message: 'bad token: revoked by an administrator' };
   }
 
   // ---- HTTP requests ----
@@ -278,6 +294,7 @@ export class AccessControl {
     };
     await this.o.persist([{ kind: 'put-token', token: row }]);
     this.indexToken(row);
+    for (const l of this.sensorRuleListeners) l();
     return { token: secret, view: tokenView(row) };
   }
 
@@ -288,7 +305,7 @@ export class AccessControl {
       const revoked = { ...t, revokedAt: this.o.now() };
       await this.o.persist([{ kind: 'put-token', token: revoked }]);
       this.indexToken(revoked);
-      for (const l of this.revokedListeners) l(id);
+      for (const l of this.sensorRuleListeners) l();
     }
     return tokenView(this.tokens.get(id)!);
   }

@@ -99,9 +99,9 @@ export class SensorSession implements AckTarget {
     if (this.send({ type: 'ack', seq })) this.ctx.counters.acksSent++;
   }
 
-  /** Its token was revoked: it may no longer speak for its sensor. */
-  tokenRevoked(): void {
-    this.closeWithError(ErrorCode.Unauthorized, 'bad token: revoked by an administrator');
+  /** Its token was revoked, or the hub now asks for one: it may no longer speak for its sensor. */
+  unauthorized(message: string): void {
+    this.closeWithError(ErrorCode.Unauthorized, message);
   }
 
   /** Refused at connect, before any line: too many connections (429). */

@@ -152,9 +152,9 @@ export class SensorServer {
     for (const raw of this.rawSockets) raw.destroy();
   }
 
-  /** Sessions said hello with this token (to close them when it is revoked). */
-  *sessionsWithToken(tokenId: string): Iterable<SensorSession> {
-    for (const s of this.sessions) if (s.tokenId === tokenId) yield s;
+  /** Sessions that said hello (to check them again when the token rules change). */
+  *greetedSessions(): Iterable<SensorSession> {
+    for (const s of this.sessions) if (s.isActive) yield s;
   }
 
   private accept(socket: Socket): void {

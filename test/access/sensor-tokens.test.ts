@@ -61,6 +61,21 @@ test('before any token exists a hello without one is welcomed; once one exists i
   assert.equal((await healthAuth(h.httpPort)).auth, { users: 'open', sensors: 'required' });
 });
 
+test('the first token also closes, with 401, the sensors already connected without one', async () => {
+  // ADMIN.md: "The first token also closes, with 401, every sensor connected without one"
+  const h = await startAccessHub();
+  const early = await connect(h.tcpPort);
+  await early.hello('rack-early', 'server-room');
+  const rack = await createSensorToken(h.httpPort, { sensor: 'rack*', rooms: ['server-room'] });
+  const e = await early.next({ type: 'error' });
+  assert.is(e.code, 401);
+  assert.match(String(e.message), /token/i);
+  await early.closed();
+  const again = await connect(h.tcpPort);
+  await again.hello('rack-early', 'server-room', { token: rack.token });
+  assert.not.ok(again.isClosed, 'with the token it is welcomed back');
+});
+
 test('a wrong token gets 401 and the connection closes', async () => {
   // ADMIN.md: "an unknown or revoked token: error 401 ("bad token"), connection closed"
   const { h, rack } = await hubWithToken();
