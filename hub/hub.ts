@@ -24,7 +24,6 @@ import { announcer, openHubLog } from './log.ts';
 import { isLoopback, resolveHubOptions, type HubOptions } from './options.ts';
 import { AccessControl } from './access/access-control.ts';
 import { ActivityLog } from './access/activity-log.ts';
-import { actorName } from './access/principal.ts';
 import { recordRequest, registerAccessRoutes, registerActivityHooks } from './http/access-routes.ts';
 import { SensorRegistry } from './sensor-registry.ts';
 import { loadTlsCredentials, type TlsCredentials } from './tls-credentials.ts';

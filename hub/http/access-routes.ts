@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessControl, UserInput } from '../access/access-control.ts';
-import type { Action, Outcome } from '../access/access-records.ts';
+import { ANY_ROOM, type Action, type Outcome } from '../access/access-records.ts';
 import type { ActivityLog } from '../access/activity-log.ts';
 import { actorName } from '../access/principal.ts';
 import { isSensorId } from '../../protocol/names.ts';
@@ -122,7 +122,8 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
       auth: 'required',
       user: p.name,
       role: p.role,
-      rooms: access.listUsers().find((u) => u.user === p.name)?.rooms ?? [],
+      // the principal carries the user's rooms as they are now: no lookup
+      rooms: p.scope.all ? [ANY_ROOM] : [...p.scope.rooms],
       expires_at: p.expiresAt,
     };
   });
