@@ -20,7 +20,7 @@ import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from './pas
 import type { Principal } from './principal.ts';
 import { roomScope, inScope } from './room-scope.ts';
 import { newId, newSecret, sha256 } from './secrets.ts';
-import { compileSensorPattern, sensorPatternProblem } from './sensor-pattern.ts';
+import { compileSensorPattern, sensorPatternProblem, type SensorPattern } from './sensor-pattern.ts';
 
 export interface AccessOptions {
   /** the store, or anything that persists the changes */
@@ -72,7 +72,8 @@ export class AccessControl {
   private readonly users = new Map<string, UserRow>();
   private readonly tokens = new Map<string, TokenRow>();
   private readonly tokensBySha = new Map<string, TokenRow>();
-  private readonly patterns = new Map<string, RegExp>();
+  /** by token id */
+  private readonly patterns = new Map<string, SensorPattern>();
   private readonly sessions = new Map<string, SessionRow>();
   private readonly throttle = new LoginThrottle();
   private readonly sensorRuleListeners: (() => void)[] = [];

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileSensorPattern, sensorPatternProblem } from './sensor-pattern.ts';
+import fc from 'fast-check';
+import { compileSensorPattern, globMatch, sensorPatternProblem } from './sensor-pattern.ts';
 import { roomScope, inScope } from './room-scope.ts';
 
 test('* matches any run, ? one character, and the rest (dots too) literally', () => {
@@ -13,6 +14,32 @@ test('* matches any run, ? one character, and the rest (dots too) literally', ()
   assert.not.ok(two.test('gh-1'));
   assert.not.ok(compileSensorPattern('a.b').test('axb'));
   assert.ok(compileSensorPattern('*').test('anything:at-all'));
+});
+
+test('a pathological pattern against a 64-character id is matched in at most (pattern+1) x (id+1) steps, well under 50 ms', () => {
+  // a backtracking RegExp took about 5 s for this one
+  const pattern = '*a*a*a*a*a*a*ac';
+  const id = 'a'.repeat(64);
+  const started = performance.now();
+  const { matched, steps } = globMatch(pattern, id);
+  const ms = performance.now() - started;
+  assert.not.ok(matched);
+  assert.ok(steps <= (pattern.length + 1) * (id.length + 1), `${steps} steps`);
+  assert.ok(ms < 50, `${ms.toFixed(1)} ms`);
+  assert.not.ok(compileSensorPattern('*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*ac').test(id));
+  assert.ok(compileSensorPattern('*a*a*a*a*a*a*a').test(id));
+});
+
+test('the matcher agrees with an anchored regular expression on random patterns and ids', () => {
+  const alphabet = fc.constantFrom('a', 'b', '.', '*', '?');
+  const idChars = fc.constantFrom('a', 'b', '.', 'c');
+  fc.assert(
+    fc.property(fc.string({ unit: alphabet, minLength: 1, maxLength: 8 }), fc.string({ unit: idChars, maxLength: 10 }), (pattern, id) => {
+      const reference = new RegExp(`^${pattern.replace(/[.*?]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : '\\.'))}$`);
+      return compileSensorPattern(pattern).test(id) === reference.test(id);
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('a pattern with characters no sensor id has is refused', () => {
