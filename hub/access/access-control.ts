@@ -162,26 +162,36 @@ export class AccessControl {
     if (typeof name !== 'string' || typeof password !== 'string' || name.length > 64 || password.length > 1024) {
       throw new ApiError(400, 'bad_request', 'the body must be {"user": "<name>", "password": "<password>"}');
     }
-    const retryAfterMs = this.throttle.retryAfterMs(name, address, started);
-    if (retryAfterMs > 0) {
+    // Counted now, before the asynchronous check: parallel guesses meet the limit together.
+    const verdict = this.throttle.begin(name, address, started);
+    if (!verdict.ok) {
       return {
         ok: false,
         status: 429,
         code: 'too_many_attempts',
-        message: `too many failed logins for this user or from this address; try again in ${Math.ceil(retryAfterMs / 1000)} s`,
-        retryAfterMs,
+        message: `too many failed logins from this address; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`,
+        retryAfterMs: verdict.retryAfterMs,
       };
     }
+    const attempt = verdict.attempt;
+    let checked: UserRow | undefined;
+    let good = false;
+    try {
+      // An account under attack answers slower (never not at all): docs/ADMIN.md "Logging in".
+      if (attempt.delayMs > 0) await new Promise((r) => setTimeout(r, attempt.delayMs));
+      checked = this.users.get(name);
+      // An unknown user costs the same hash as a known one: the answer's timing tells nothing.
+      good = (await verifyPassword(password, checked?.passwordHash ?? DUMMY_HASH)) && checked !== undefined;
+    } finally {
+      this.throttle.end(attempt, good, this.o.now());
+    }
+    // Looked up again: a user deleted, or whose password changed, during the check gets no session.
     const user = this.users.get(name);
-    // An unknown user costs the same hash as a known one: the answer's timing tells nothing.
-    const good = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !good) {
-      this.throttle.failed(name, address, started);
+    if (!user || !good || user.passwordHash !== checked!.passwordHash) {
       const wait = started + this.o.failedLoginFloorMs - this.o.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       return { ok: false, status: 401, code: 'bad_credentials', message: 'wrong user name or password' };
     }
-    this.throttle.succeeded(name);
     const token = newSecret('session');
     const now = this.o.now();
     const session: SessionRow = { secretSha256: sha256(token), user: user.name, createdAt: now, expiresAt: now + this.o.sessionTtlMs };

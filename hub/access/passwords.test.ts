@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import { readFile } from 'node:fs/promises';
+import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 
 test('the same password hashes differently each time (a random salt), and each hash verifies it', async () => {
   const [a, b] = await Promise.all([hashPassword('password'), hashPassword('password')]);
@@ -16,6 +17,15 @@ test('a wrong password, or a damaged hash, does not verify', async () => {
   assert.not.ok(await verifyPassword('correct hors', h));
   assert.not.ok(await verifyPassword('correct horse', h.slice(0, -4) + 'AAAA'));
   assert.not.ok(await verifyPassword('correct horse', 'plain$text'));
+});
+
+test('a flood of password checks leaves libuv threads free: a file read finishes before the first check does', async () => {
+  // 8 checks at once used to take all 4 of libuv's threads (and queue before any file work)
+  const order: string[] = [];
+  const checks = Array.from({ length: 8 }, (_, i) => verifyPassword(`guess-${i}`, DUMMY_HASH).then(() => order.push('check')));
+  const read = readFile(import.meta.filename).then(() => order.push('read'));
+  await Promise.all([...checks, read]);
+  assert.is(order[0], 'read', order.join(' '));
 });
 
 test('new passwords must be 8 to 1024 characters', () => {

@@ -12,11 +12,37 @@ const SALT_BYTES = 16;
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;
 
+/**
+ * Hashes run on libuv's thread pool (4 threads), which the hub's file work shares (upload spools
+ * among others), and take 32 MiB each: a flood of logins from many addresses must hold neither
+ * every thread nor the memory of every hash at once. The rest wait their turn here.
+ */
+export const MAX_CONCURRENT_HASHES = 2;
+let hashing = 0;
+/** resolved in turn as hashes finish */
+const waitingForSlot: (() => void)[] = [];
+
+async function inHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (hashing < MAX_CONCURRENT_HASHES) hashing++;
+  else await new Promise<void>((resolve) => waitingForSlot.push(resolve));
+  try {
+    return await work();
+  } finally {
+    // A waiting hash takes the slot over (the count stays); else the slot is free.
+    const next = waitingForSlot.shift();
+    if (next) next();
+    else hashing--;
+  }
+}
+
 function derive(password: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r + 1024 * 1024 };
-  return new Promise((resolve, reject) =>
-    // runs on libuv's thread pool: the event loop keeps serving sensors meanwhile
-    scrypt(password.normalize('NFC'), salt, KEY_BYTES, options, (err, key) => (err ? reject(err) : resolve(key))),
+  return inHashSlot(
+    () =>
+      new Promise((resolve, reject) =>
+        // runs on libuv's thread pool: the event loop keeps serving sensors meanwhile
+        scrypt(password.normalize('NFC'), salt, KEY_BYTES, options, (err, key) => (err ? reject(err) : resolve(key))),
+      ),
   );
 }
 

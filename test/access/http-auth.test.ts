@@ -1,7 +1,8 @@
 // docs/ADMIN.md "Access control": when the API asks for credentials, what every route answers
 // without them, with a bad or expired token and with a role that may not; health; the open
-// mode of a fresh loopback hub; logging in and out; sessions ended by user changes; the login
-// throttle; the last admin. Real hubs on 127.0.0.1, real HTTP and WebSocket requests.
+// mode of a fresh loopback hub; logging in and out; sessions ended by user changes; the last
+// admin (the login throttle: login-throttle.test.ts). Real hubs on 127.0.0.1, real HTTP and
+// WebSocket requests.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -435,56 +436,6 @@ test('sessions survive a restart of the hub on the same data folder', async () =
   assert.is(json<{ user?: unknown }>(who).user, ADMIN_NAME);
   expectRefused(await asUser(h2.httpPort, ended.token).get('/api/v1/whoami'), 401, 'bad_token', 'a session ended before the restart');
   expectRefused(await asUser(h2.httpPort).get('/api/v1/sensors'), 401, 'unauthorized', 'the API is still closed');
-});
-
-// ---------------------------------------------------------------- the login throttle
-
-test('after 5 failed logins for one user the next answers 429 too_many_attempts, even with the right password, until the window has passed', async () => {
-  // ADMIN.md: "After 5 failures for one user name ... within 15 minutes, further logins for it answer 429
-  // too_many_attempts with Retry-After, without checking the password, until the window has passed"
-  const clock = movableClock();
-  const h = await startAccessHub({ now: clock.now });
-  const root = await bootstrapAdmin(h.httpPort);
-  await putUser(h.httpPort, 'other', { role: 'viewer', rooms: ['*'], password: 'other-password' }, root);
-  for (let i = 1; i <= 5; i++)
-    expectRefused(await loginRequest(h.httpPort, ADMIN_NAME, `wrong-${i}-password`), 401, 'bad_credentials', `failure ${i}`);
-  const sixth = await loginRequest(h.httpPort, ADMIN_NAME, 'wrong-6-password');
-  expectRefused(sixth, 429, 'too_many_attempts', 'the 6th attempt');
-  const right = await loginRequest(h.httpPort, ADMIN_NAME, ADMIN_PASSWORD);
-  expectRefused(right, 429, 'too_many_attempts', 'the right password while throttled');
-  const retryAfter = Number(right.headers['retry-after']);
-  assert.ok(retryAfter > 0 && retryAfter <= 15 * 60, `Retry-After ${retryAfter} s is within the 15-minute window`);
-  assert.is((await loginRequest(h.httpPort, 'other', 'other-password')).status, 200, 'another user name is not throttled');
-  assert.is((await asUser(h.httpPort, root).get('/api/v1/sensors')).status, 200, 'an existing session is not affected');
-
-  clock.advance(15 * 60_000 + 5_000);
-  const later = await loginRequest(h.httpPort, ADMIN_NAME, ADMIN_PASSWORD);
-  assert.is(later.status, 200, `after the window the right password logs in: ${later.text.slice(0, 200)}`);
-});
-
-test('an unknown user name is throttled exactly like a real one', async () => {
-  // ADMIN.md: a wrong password and an unknown user get the same answer; 5 failures for one user name: 429
-  const h = await startAccessHub();
-  await bootstrapAdmin(h.httpPort);
-  const answers: string[] = [];
-  for (let i = 1; i <= 6; i++) {
-    const res = await loginRequest(h.httpPort, 'auth-ghost', 'whatever-password');
-    answers.push(`${res.status} ${codeOf(res)}`);
-  }
-  assert.equal(answers, [...Array(5).fill('401 bad_credentials'), '429 too_many_attempts']);
-});
-
-test('after 20 failed logins from one address, logins from it answer 429 whatever the user', async () => {
-  // ADMIN.md: "After 5 failures for one user name, or 20 from one address, within 15 minutes ... 429"
-  const h = await startAccessHub();
-  const root = await bootstrapAdmin(h.httpPort);
-  await putUser(h.httpPort, 'fresh', { role: 'viewer', rooms: ['*'], password: 'fresh-password' }, root);
-  for (let i = 0; i < 20; i++) {
-    // four names, five failures each at most: only the address reaches its limit
-    const res = await loginRequest(h.httpPort, `auth-spray-${i % 5}`, 'not-a-password');
-    assert.is(res.status, 401, `failure ${i + 1}: ${res.status} ${res.text.slice(0, 100)}`);
-  }
-  expectRefused(await loginRequest(h.httpPort, 'fresh', 'fresh-password'), 429, 'too_many_attempts', 'a good login from the same address');
 });
 
 // ---------------------------------------------------------------- managing users

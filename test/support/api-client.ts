@@ -20,10 +20,12 @@ export interface RequestOptions {
   /** a string or buffer, or a file path sent as a stream (chunked, no content-length) */
   body?: string | Buffer | { file: string };
   timeoutMs?: number;
+  /** the local address to send from (127.0.0.2 and up are local on Linux: another client's address) */
+  localAddress?: string;
 }
 
 export function request(port: number, path: string, options: RequestOptions = {}): Promise<RawResponse> {
-  const { method = 'GET', headers = {}, body, timeoutMs = 60_000 } = options;
+  const { method = 'GET', headers = {}, body, timeoutMs = 60_000, localAddress } = options;
   return new Promise((resolve, reject) => {
     const payload = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : undefined;
     const req = http.request(
@@ -33,6 +35,7 @@ export function request(port: number, path: string, options: RequestOptions = {}
         method,
         path,
         agent: false,
+        ...(localAddress ? { localAddress } : {}),
         headers: { ...(payload ? { 'content-length': payload.length } : {}), ...headers },
         timeout: timeoutMs,
       },
