@@ -71,6 +71,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     threads: options.storeThreads,
     tempDir: options.storeTempDir!,
     now,
+    faults: options.storeFaults,
   });
   // Exposed: reachable from other machines, and the operator did not say that anyone may come in.
   const exposed = !isLoopback(options.host) && !options.allowAnyoneOnTheNetwork;
@@ -85,7 +86,6 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
   const liveStream = new LiveStream(catalog, { maxQueuedMessages: options.streamMaxQueuedMessages, highWaterBytes: 256 * 1024 });
   let storedAtStart = 0;
   const uploads = { rowsStored: 0, duplicates: 0 };
-  let storeError: string | null = null;
 
   // eslint-disable-next-line prefer-const
   let sensors: SensorServer;
@@ -97,19 +97,26 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       flushIntervalMs: options.flushIntervalMs,
       maxRowsPerFlush: options.maxRowsPerFlush,
       maxBufferedRows: options.maxBufferedRows,
+      storeUnavailableAfterMs: options.storeUnavailableAfterMs,
+      giveUpAfterMs: Math.min(10_000, 2 * options.storeUnavailableAfterMs),
       now,
     },
     {
       onSaturated: () => sensors.pauseAll(),
       onDrained: () => sensors.resumeAll(),
-      onFailed: (err) => {
-        storeError = err.message;
-        log.error({ err }, 'commit failed; closing sensor connections so they resend');
-        // Nothing after their last ack is stored: 503 tells them to reconnect and resend.
-        for (const s of [...sensors.activeSessions()]) s.shutdown();
+      onStoreFailing: (reason) => log.error({ reason }, 'commit failed; retrying, no ack is sent until it is stored'),
+      onStoreUnavailable: (reason) => {
+        log.error({ reason }, 'the store is unavailable; sensors get 503 and resend after reconnecting');
+        // Nothing after their last ack is stored: 503 tells them to reconnect later and resend.
+        for (const s of [...sensors.activeSessions()]) s.storeUnavailable(`the store is unavailable (${reason}); reconnect later`);
       },
+      onStoreRecovered: () => log.warn('the store commits again'),
+      onRefused: (messages, reason) =>
+        log.error(
+          { messages, reason },
+          messages > 0 ? 'the store refused a message; answered 500' : 'the store refused registry changes; dropped',
+        ),
       onCommitted: ({ fresh, maybeDuplicate, result }) => {
-        storeError = null;
         liveStream.publish(fresh);
         if (maybeDuplicate.n > 0) liveStream.publish(maybeDuplicate, result.storedMask);
         log.debug({ gen: result.gen, fresh: fresh.n, maybeDuplicate: maybeDuplicate.n, flushMs: Math.round(result.flushMs) }, 'committed');
@@ -122,6 +129,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       limits: {
         maxLineBytes: options.maxLineBytes,
         idleTimeoutMs: options.idleTimeoutMs,
+        helloTimeoutMs: options.helloTimeoutMs,
         maxErrors: options.maxErrors,
         errorWindowMs: options.errorWindowMs,
         maxWriteBufferBytes: options.maxWriteBufferBytes,
@@ -135,6 +143,10 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       counters,
       checkHello: (token, sensor, room) => access.checkHello(token, sensor, room),
       recordActivity: (event) => activity.record(event),
+      storeUnavailable: () => {
+        const p = commits.storeProblem;
+        return p?.unavailable ? p.reason : null;
+      },
       claim: (s) => server.claim(s),
       release: (s) => server.release(s),
     }),
@@ -162,6 +174,11 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     }
   });
   let api: FastifyInstance | null = null;
+  /** While commits fail, health says why: a probe or load balancer must not see "ok". */
+  function storeHealth(): Record<string, unknown> {
+    const p = commits.storeProblem;
+    return p ? { store_error: p.reason, store_failing_since: new Date(p.sinceMs).toISOString() } : {};
+  }
 
   const hub: Hub = {
     options,
@@ -244,7 +261,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
           readings_buffered: commits.bufferedRows,
           stream_subscribers: liveStream.stats.subscribers,
           memory: process.memoryUsage(),
-          ...(storeError ? { store_error: storeError } : {}),
+          ...storeHealth(),
         }),
       });
       // HTTP first, so health can answer 503 "starting" while the store loads.

@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildHub, type Hub } from './hub.ts';
 import type { HubOptions, LogLevel } from './options.ts';
+import type { StoreFaults } from './store/store-faults.ts';
 
 const usage = `usage: npm start -- [options]
 
@@ -107,6 +108,16 @@ function logFile(value: string | undefined): string | null | undefined {
   return value === 'none' ? null : resolve(value);
 }
 
+/** Test-only fault injection, as JSON (hub/store/store-faults.ts); checked with the other options. */
+function storeFaults(value: string | undefined): StoreFaults | undefined {
+  if (value === undefined || value === '') return undefined;
+  try {
+    return JSON.parse(value) as StoreFaults;
+  } catch {
+    fail(`ROOMWATCH_STORE_FAULTS must be JSON like {"seed":1,"commitFailureRate":0.2,"commitDelayMs":0}, got "${value}"`);
+  }
+}
+
 const options: Partial<HubOptions> = {
   host: args.host ?? env.ROOMWATCH_HOST,
   tcpPort: int('--tcp-port', args['tcp-port'] ?? env.ROOMWATCH_TCP_PORT),
@@ -124,6 +135,7 @@ const options: Partial<HubOptions> = {
   sessionTtlMs: duration('--session-ttl', args['session-ttl'] ?? env.ROOMWATCH_SESSION_TTL),
   rateLimitPerMinute: int('--rate-limit', args['rate-limit'] ?? env.ROOMWATCH_RATE_LIMIT),
   maxSensorConnections: int('--max-sensor-connections', args['max-sensor-connections'] ?? env.ROOMWATCH_MAX_SENSOR_CONNECTIONS),
+  storeFaults: storeFaults(env.ROOMWATCH_STORE_FAULTS),
   maxConnectionsPerAddress: int(
     '--max-connections-per-address',
     args['max-connections-per-address'] ?? env.ROOMWATCH_MAX_CONNECTIONS_PER_ADDRESS,

@@ -5,6 +5,7 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MAX_LINE_BYTES } from '../protocol/names.ts';
+import { storeFaultsProblem, type StoreFaults } from './store/store-faults.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -37,6 +38,10 @@ export interface HubOptions {
   maxBufferedRows: number;
   /** a sensor connection with no line for this long is closed */
   idleTimeoutMs: number;
+  /** a sensor connection that has not said hello by then gets 401 and is closed */
+  helloTimeoutMs: number;
+  /** a store that cannot commit for this long: its sensors get 503, new ones are turned away */
+  storeUnavailableAfterMs: number;
   /** more error replies than this within errorWindowMs: 429 and close */
   maxErrors: number;
   errorWindowMs: number;
@@ -64,6 +69,8 @@ export interface HubOptions {
    */
   tlsCertFile: string | null;
   tlsKeyFile: string | null;
+  /** test-only: make the store fail on purpose (hub/store/store-faults.ts); null in service */
+  storeFaults: StoreFaults | null;
   /** the hub clock, injectable for tests */
   now: () => number;
 }
@@ -83,6 +90,8 @@ export const defaultHubOptions = {
   maxRowsPerFlush: 100_000,
   maxBufferedRows: 400_000,
   idleTimeoutMs: 120_000,
+  helloTimeoutMs: 10_000, // a peer that never says hello must not hold a connection slot
+  storeUnavailableAfterMs: 5_000,
   maxErrors: 100,
   errorWindowMs: 10_000,
   maxWriteBufferBytes: 1024 * 1024,
@@ -97,6 +106,7 @@ export const defaultHubOptions = {
   logFile: 'logs/roomwatch.log',
   tlsCertFile: null,
   tlsKeyFile: null,
+  storeFaults: null,
   now: Date.now,
 } satisfies HubOptions;
 
@@ -122,6 +132,8 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
     'maxRowsPerFlush',
     'maxBufferedRows',
     'idleTimeoutMs',
+    'helloTimeoutMs',
+    'storeUnavailableAfterMs',
     'maxErrors',
     'errorWindowMs',
     'maxWriteBufferBytes',
@@ -146,6 +158,10 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
   if (o.logFile !== null && (typeof o.logFile !== 'string' || o.logFile.length === 0))
     problems.push(`logFile must be a file path, or null for no log file, got ${JSON.stringify(o.logFile)}`);
   checkTlsFiles(o, problems);
+  if (o.storeFaults !== null) {
+    const problem = storeFaultsProblem(o.storeFaults);
+    if (problem) problems.push(problem);
+  }
   if (problems.length > 0) throw new Error(`invalid hub options:\n  ${problems.join('\n  ')}`);
   o.dataDir = resolve(o.dataDir);
   o.storeTempDir = o.storeTempDir ? resolve(o.storeTempDir) : join(o.dataDir, 'tmp');

@@ -18,11 +18,15 @@ export const MAX_BATCH_READINGS = 10_000;
 export const DEFAULT_MAX_LINE_BYTES = 65_536;
 export const PROTOCOL_VERSION = 1;
 
-export const WELL_KNOWN_UNITS: Readonly<Record<string, string>> = Object.freeze({
-  temperature: 'C',
-  humidity: '%',
-  cpu_load: '%',
-});
+/**
+ * by metric. A Map, never an object: a metric named `constructor` or `toString` must find no
+ * unit here, not a function inherited from Object.prototype.
+ */
+export const WELL_KNOWN_UNITS: ReadonlyMap<string, string> = new Map([
+  ['temperature', 'C'],
+  ['humidity', '%'],
+  ['cpu_load', '%'],
+]);
 
 export function isSensorId(s: unknown): s is string {
   return typeof s === 'string' && SENSOR_ID_PATTERN.test(s);
@@ -33,7 +37,7 @@ export function isRoom(s: unknown): s is string {
 }
 
 // Metric names repeat on every reading; a hit in this set skips the regex on the hot path.
-const knownMetrics = new Set<string>(Object.keys(WELL_KNOWN_UNITS));
+const knownMetrics = new Set<string>(WELL_KNOWN_UNITS.keys());
 const MAX_CACHED_METRICS = 100_000;
 
 export function isMetric(s: unknown): s is string {
@@ -45,11 +49,25 @@ export function isMetric(s: unknown): s is string {
 }
 
 export function isUnit(s: unknown): s is string {
-  if (typeof s !== 'string') return false;
+  return typeof s === 'string' && unitProblem(s) === null;
+}
+
+/**
+ * First characters that make a spreadsheet take a cell for a formula (OWASP "CSV Injection"):
+ * `=HYPERLINK(...)` in a unit would run when an export is opened. The full-width forms are
+ * there because Apple Numbers folds them into the ASCII ones. Sensor ids, rooms and metrics
+ * cannot begin with any of them: their patterns start with a letter or digit.
+ */
+export const FORMULA_TRIGGERS: ReadonlySet<string> = new Set(['=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20']);
+
+/** Why a string is not a unit, or null. The rule is stricter than the contract's length alone: see docs/API.md. */
+export function unitProblem(s: string): string | null {
+  if (s.length > 0 && FORMULA_TRIGGERS.has(s[0]!))
+    return `unit "${s.length > 20 ? s.slice(0, 17) + '...' : s}" must not begin with =, +, -, @, a tab or a carriage return: a spreadsheet would run it as a formula`;
   // Counted in characters (code points), not UTF-16 units, so "µ" and "°C" count as people see them.
-  if (s.length <= MAX_UNIT_CHARS) return true;
-  if (s.length > MAX_UNIT_CHARS * 2) return false;
-  return [...s].length <= MAX_UNIT_CHARS;
+  if (s.length <= MAX_UNIT_CHARS) return null;
+  if (s.length <= MAX_UNIT_CHARS * 2 && [...s].length <= MAX_UNIT_CHARS) return null;
+  return `unit must be at most ${MAX_UNIT_CHARS} characters`;
 }
 
 /** Why a ts is refused, or null if it is acceptable at hub time `nowMs`. */
@@ -61,6 +79,12 @@ export function tsProblem(ts: number, nowMs: number): string | null {
 }
 
 /** The unit a reading gets when it names none: declared in hello, else well-known, else empty. */
-export function defaultUnit(metric: string, declared?: ReadonlyMap<string, string>): string {
-  return declared?.get(metric) ?? WELL_KNOWN_UNITS[metric] ?? '';
+export function defaultUnit(metric: string, declared?: ReadonlyMap<string, string> | Readonly<Record<string, string>>): string {
+  const own =
+    declared instanceof Map
+      ? declared.get(metric)
+      : declared && Object.hasOwn(declared, metric)
+        ? (declared as Record<string, string>)[metric]
+        : undefined;
+  return own ?? WELL_KNOWN_UNITS.get(metric) ?? '';
 }

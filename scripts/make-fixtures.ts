@@ -98,8 +98,8 @@ function sensorValues(rand: () => number, start: Record<string, number>): (metri
   };
 }
 
-const METRICS = Object.keys(WELL_KNOWN_UNITS).sort();
-const unitOf = (metric: string): string => WELL_KNOWN_UNITS[metric] ?? '';
+const METRICS = [...WELL_KNOWN_UNITS.keys()].sort();
+const unitOf = (metric: string): string => WELL_KNOWN_UNITS.get(metric) ?? '';
 
 /** The order of the history export: ts, then sensor, then metric. */
 function byExportOrder(a: Cell[], b: Cell[]): number {

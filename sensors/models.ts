@@ -4,13 +4,13 @@
  * and the same clock readings give the same series, whatever the wall time.
  */
 import type { MetricDeclaration, ReadingInput } from '../protocol/messages.ts';
-import { WELL_KNOWN_UNITS } from '../protocol/names.ts';
+import { defaultUnit } from '../protocol/names.ts';
 import { gaussian, type Random } from './random.ts';
 
 export type SimulatedMetric = 'temperature' | 'humidity' | 'cpu_load';
 
 function declare(metric: SimulatedMetric): MetricDeclaration {
-  return { metric, unit: WELL_KNOWN_UNITS[metric] ?? '' };
+  return { metric, unit: defaultUnit(metric) };
 }
 
 /** Every simulated sensor reports all of these, in this order, and declares them in hello. */
@@ -151,9 +151,9 @@ export function createRoomModel(options: RoomModelOptions): SensorModel {
     const cpuLoad = round(clamp(cpuRaw, 0, 100), 1);
 
     return [
-      { metric: 'temperature', value: temperature, unit: WELL_KNOWN_UNITS.temperature, ts },
-      { metric: 'humidity', value: humidity, unit: WELL_KNOWN_UNITS.humidity, ts },
-      { metric: 'cpu_load', value: cpuLoad, unit: WELL_KNOWN_UNITS.cpu_load, ts },
+      { metric: 'temperature', value: temperature, unit: defaultUnit('temperature'), ts },
+      { metric: 'humidity', value: humidity, unit: defaultUnit('humidity'), ts },
+      { metric: 'cpu_load', value: cpuLoad, unit: defaultUnit('cpu_load'), ts },
     ];
   }
 

@@ -4,19 +4,22 @@
  * have collected. One commit is in flight at a time; the next fills meanwhile. Acks go out
  * only after the commit that holds a message's data has returned from the store.
  * When `maxBufferedRows` wait, ingest is paused (backpressure) until the store catches up.
+ *
+ * A failed commit never acks and never loses the others: a store that cannot write (disk,
+ * memory, I/O) is retried with backoff while health says so, and after
+ * `storeUnavailableAfterMs` its sensors get 503 (they resend after reconnecting); a commit the
+ * store refuses for its data is split until the one message it cannot take is found, which is
+ * answered with 500, and the rest are stored and acknowledged.
  */
 import type { ReadingStore } from '../store/reading-store.ts';
+import { StoreError } from '../store/reading-store.ts';
 import type { Columns, CommitResult } from '../store/store-messages.ts';
 import type { SensorRegistry } from '../sensor-registry.ts';
 import { ColumnBuffer } from './column-buffer.ts';
+import { MessageSpans, splitCommit, type AckTarget, type SealedCommit } from './sealed-commit.ts';
 import type { SeriesCatalog } from './series-catalog.ts';
 
-/** A connection that is owed an ack once what it sent is committed. */
-export interface AckTarget {
-  /** highest seq received (stored or answered with an error) */
-  readonly receivedSeq: number;
-  ackCommitted(seq: number): void;
-}
+export type { AckTarget } from './sealed-commit.ts';
 
 /** What a commit stored. The arrays are recycled after onCommitted returns: copy what you keep. */
 export interface Committed {
@@ -29,13 +32,24 @@ export interface GroupCommitOptions {
   flushIntervalMs: number;
   maxRowsPerFlush: number;
   maxBufferedRows: number;
+  /** a store failing this long: its sensors get 503 and new ones are turned away until it recovers */
+  storeUnavailableAfterMs: number;
+  /** stopping: give up on a failing store after this long (nothing unstored was acked) */
+  giveUpAfterMs: number;
   now: () => number;
 }
 
 export interface GroupCommitHooks {
   /** after a commit: latest has moved; publish what was newly stored */
   onCommitted?(c: Committed): void;
-  onFailed?(err: Error): void;
+  /** a commit failed and will be retried (reason: the store's message) */
+  onStoreFailing?(reason: string): void;
+  /** the store has failed for storeUnavailableAfterMs (or is gone) */
+  onStoreUnavailable?(reason: string): void;
+  /** a commit succeeded after failures */
+  onStoreRecovered?(): void;
+  /** messages the store refused for their data, answered with 500 */
+  onRefused?(messages: number, reason: string): void;
   onSaturated?(): void;
   onDrained?(): void;
 }
@@ -43,24 +57,44 @@ export interface GroupCommitHooks {
 export interface CommitStats {
   commits: number;
   failedCommits: number;
+  /** messages answered with 500 because the store could not take their data */
+  refusedMessages: number;
   rowsStored: number;
   duplicates: number;
   lastFlushMs: number;
   flushMsTotal: number;
 }
 
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 2000;
+
 export class GroupCommit {
   private fresh = new ColumnBuffer();
   private maybe = new ColumnBuffer();
-  /** connections with a seq to acknowledge after the next commit */
-  private owed = new Set<AckTarget>();
+  private spans = new MessageSpans();
   private afterNext: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
   private flushAgain = false;
   private saturated = false;
   private gen = 0;
-  readonly stats: CommitStats = { commits: 0, failedCommits: 0, rowsStored: 0, duplicates: 0, lastFlushMs: 0, flushMsTotal: 0 };
+  /** when the current run of failures began; null while the store commits */
+  private failingSince: number | null = null;
+  private unavailableTold = false;
+  private lastFailure = '';
+  /** stopping with a store that keeps failing: stop retrying */
+  private abandoned = false;
+  /** wakes a retry that waits out its backoff, when the hub gives up */
+  private wakeRetry: (() => void) | null = null;
+  readonly stats: CommitStats = {
+    commits: 0,
+    failedCommits: 0,
+    refusedMessages: 0,
+    rowsStored: 0,
+    duplicates: 0,
+    lastFlushMs: 0,
+    flushMsTotal: 0,
+  };
 
   constructor(
     private readonly store: ReadingStore,
@@ -82,9 +116,13 @@ export class GroupCommit {
     this.rowAdded();
   }
 
-  owe(target: AckTarget): void {
-    this.owed.add(target);
-    this.schedule();
+  /**
+   * Ends a message: the rows added since the last call are its own. With a seq, `target` is
+   * owed an ack for it once they are committed (or, with no rows, once what came before is).
+   */
+  endMessage(target: AckTarget | null, seq: number | undefined): void {
+    this.spans.push(target, seq ?? -1, this.fresh.n, this.maybe.n);
+    if (seq !== undefined) this.schedule();
   }
 
   /** Runs `fn` after the next commit (or at once if nothing is pending or in flight). */
@@ -93,7 +131,7 @@ export class GroupCommit {
     this.flushSoon();
   }
 
-  /** Resolves once everything received so far is committed (or its commit has failed). */
+  /** Resolves once everything received so far is committed (or refused, or given up on). */
   committed(): Promise<void> {
     return new Promise((resolve) => this.afterNextCommit(resolve));
   }
@@ -106,20 +144,34 @@ export class GroupCommit {
     return this.saturated;
   }
 
-  /** Commits everything received so far; resolves when it is stored (or failed). */
+  /** The store's failure while commits fail, else null. */
+  get storeProblem(): { reason: string; sinceMs: number; unavailable: boolean } | null {
+    return this.failingSince === null ? null : { reason: this.lastFailure, sinceMs: this.failingSince, unavailable: this.unavailableTold };
+  }
+
+  /** Commits everything received so far; throws if the store kept failing for giveUpAfterMs. */
   async drain(): Promise<void> {
-    // A store that keeps failing must not hold the hub's shutdown forever: give up after a few tries.
-    for (let failures = 0; this.hasWork();) {
-      if (!this.inFlight) this.seal(true);
-      const before = this.stats.failedCommits;
-      await this.inFlight;
-      if (this.stats.failedCommits > before && ++failures >= 3)
-        throw new Error('the store keeps failing; what was not acknowledged is not stored');
+    const giveUp = setTimeout(() => this.abandon(), this.options.giveUpAfterMs);
+    try {
+      while (this.hasWork() && !this.abandoned) {
+        if (!this.inFlight) this.seal(true);
+        await this.inFlight;
+      }
+    } finally {
+      clearTimeout(giveUp);
     }
+    if (this.abandoned) throw new Error(`the store keeps failing (${this.lastFailure}); what was not acknowledged is not stored`);
+  }
+
+  private abandon(): void {
+    this.abandoned = true;
+    this.wakeRetry?.();
   }
 
   private hasWork(): boolean {
-    return this.inFlight !== null || this.bufferedRows > 0 || this.owed.size > 0 || this.afterNext.length > 0 || this.registry.hasChanges;
+    return (
+      this.inFlight !== null || this.bufferedRows > 0 || this.spans.length > 0 || this.afterNext.length > 0 || this.registry.hasChanges
+    );
   }
 
   stop(): void {
@@ -160,57 +212,161 @@ export class GroupCommit {
       this.flushAgain = true;
       return;
     }
-    const now = this.options.now();
-    const changes = this.registry.takeChanges(now, force);
-    const newSeries = this.catalog.takeUnsaved();
-    const fresh = this.fresh.take();
-    const maybeDuplicate = this.maybe.take();
-    const acks = [...this.owed].map((t) => [t, t.receivedSeq] as const);
-    this.owed.clear();
+    const sealed: SealedCommit = {
+      changes: this.registry.takeChanges(this.options.now(), force),
+      newSeries: this.catalog.takeUnsaved(),
+      fresh: this.fresh.take(),
+      maybeDuplicate: this.maybe.take(),
+      spans: this.spans,
+    };
+    this.spans = new MessageSpans();
     const after = this.afterNext;
     this.afterNext = [];
-    const gen = ++this.gen;
-    this.inFlight = this.store
-      .commit({ gen, newSeries, fresh, maybeDuplicate, sensors: changes.sensors, connections: changes.connections })
-      .then(
-        (result) => {
-          const { fresh, maybeDuplicate } = result;
-          this.stats.commits++;
-          this.stats.rowsStored += fresh.n + result.inserted;
-          this.stats.duplicates += result.duplicates;
-          this.stats.lastFlushMs = result.flushMs;
-          this.stats.flushMsTotal += result.flushMs;
-          this.catalog.applyCommitted(fresh);
-          if (maybeDuplicate.n > 0) this.catalog.applyCommitted(maybeDuplicate, result.storedMask);
-          // Acks are one socket write each (10,000 sensors: 10,000 writes): they go out on the
-          // next turn, so whoever waits for this commit (report-now, bye) is answered first.
-          if (acks.length > 0) setImmediate(() => acks.forEach(([target, seq]) => target.ackCommitted(seq)));
-          this.hooks.onCommitted?.({ fresh, maybeDuplicate, result });
-          this.fresh.recycle(fresh);
-          this.maybe.recycle(maybeDuplicate);
-        },
-        (err: Error) => {
-          this.stats.failedCommits++;
-          // Nothing of this commit is stored and nothing of it was acked: the senders resend.
-          this.catalog.restoreUnsaved(newSeries);
-          this.registry.restore(changes);
-          this.hooks.onFailed?.(err);
-        },
-      )
-      .finally(() => {
-        this.inFlight = null;
-        for (const fn of after) fn();
-        const n = this.bufferedRows;
-        if (this.saturated && n < this.options.maxBufferedRows / 2) {
-          this.saturated = false;
-          this.hooks.onDrained?.();
+    this.inFlight = this.run(sealed, true).finally(() => {
+      this.inFlight = null;
+      for (const fn of after) fn();
+      const n = this.bufferedRows;
+      if (this.saturated && n < this.options.maxBufferedRows / 2) {
+        this.saturated = false;
+        this.hooks.onDrained?.();
+      }
+      if (this.abandoned) return;
+      if (this.flushAgain || n >= this.options.maxRowsPerFlush) {
+        this.flushAgain = false;
+        this.seal(false);
+      } else if (n > 0 || this.spans.length > 0 || this.afterNext.length > 0) {
+        this.schedule();
+      }
+    });
+  }
+
+  /** Commits one sealed commit: retried while the store fails, split when the store refuses its data. */
+  private async run(s: SealedCommit, recycle: boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      let result: CommitResult;
+      try {
+        result = await this.store.commit({
+          gen: ++this.gen,
+          newSeries: s.newSeries,
+          fresh: s.fresh,
+          maybeDuplicate: s.maybeDuplicate,
+          sensors: s.changes.sensors,
+          connections: s.changes.connections,
+        });
+      } catch (e) {
+        const err = e instanceof StoreError ? e : new StoreError(String((e as Error)?.message ?? e), false);
+        this.stats.failedCommits++;
+        this.lastFailure = err.message;
+        if (err.columns) {
+          s.fresh = err.columns.fresh;
+          s.maybeDuplicate = err.columns.maybeDuplicate;
         }
-        if (this.flushAgain || n >= this.options.maxRowsPerFlush) {
-          this.flushAgain = false;
-          this.seal(false);
-        } else if (n > 0 || this.owed.size > 0 || this.afterNext.length > 0) {
-          this.schedule();
-        }
-      });
+        if (!err.columns || this.abandoned) return this.giveUp(s, err.message);
+        if (!err.retryable) return this.isolate(s, err.message);
+        this.failing(err.message, s);
+        await this.backoff(attempt);
+        continue;
+      }
+      this.succeeded(s, result, recycle);
+      return;
+    }
+  }
+
+  /** The store cannot write right now: say so, and after a while turn the sensors away. */
+  private failing(reason: string, s: SealedCommit): void {
+    const now = this.options.now();
+    if (this.failingSince === null) {
+      this.failingSince = now;
+      this.hooks.onStoreFailing?.(reason);
+    }
+    if (!this.unavailableTold && now - this.failingSince >= this.options.storeUnavailableAfterMs) {
+      this.unavailableTold = true;
+      this.tellUnavailable(s, reason);
+      this.hooks.onStoreUnavailable?.(reason);
+    }
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    const ms = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(attempt, 10));
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeRetry = done;
+    });
+  }
+
+  private tellUnavailable(s: SealedCommit, reason: string): void {
+    const message = `the store is unavailable (${reason}); nothing after the last ack is stored: reconnect later`;
+    for (let i = 0; i < s.spans.length; i++) s.spans.targets[i]?.storeUnavailable(message);
+  }
+
+  /** Nothing of this commit can be stored now (the rows are gone, or the hub is stopping). */
+  private giveUp(s: SealedCommit, reason: string): void {
+    this.catalog.restoreUnsaved(s.newSeries);
+    this.registry.restore(s.changes);
+    if (this.failingSince === null) this.failingSince = this.options.now();
+    this.unavailableTold = true;
+    this.tellUnavailable(s, reason);
+    this.hooks.onStoreUnavailable?.(reason);
+  }
+
+  /** The store refuses this commit's data: split it until the messages it cannot take are found. */
+  private async isolate(s: SealedCommit, reason: string): Promise<void> {
+    if (s.spans.length === 0) {
+      // Registry changes and series no row uses: dropped (and logged), never retried for ever.
+      this.hooks.onRefused?.(0, reason);
+      return;
+    }
+    if (s.spans.length === 1) {
+      const seq = s.spans.seqs[0] ?? -1;
+      const target = s.spans.targets[0] ?? null;
+      this.stats.refusedMessages++;
+      this.hooks.onRefused?.(1, reason);
+      if (target && seq >= 0) target.refused(seq, `the hub could not store this message (${reason}); it was not stored`);
+      // Its series may be fine and needed by later rows: they go with the next commit.
+      this.catalog.restoreUnsaved(s.newSeries);
+      return;
+    }
+    const { meta, halves } = splitCommit(s);
+    if (meta.newSeries.length > 0 || meta.changes.sensors.length > 0 || meta.changes.connections.length > 0) {
+      await this.run(meta, false);
+    }
+    for (const half of halves) await this.run(half, false);
+  }
+
+  private succeeded(s: SealedCommit, result: CommitResult, recycle: boolean): void {
+    const { fresh, maybeDuplicate } = result;
+    this.stats.commits++;
+    this.stats.rowsStored += fresh.n + result.inserted;
+    this.stats.duplicates += result.duplicates;
+    this.stats.lastFlushMs = result.flushMs;
+    this.stats.flushMsTotal += result.flushMs;
+    if (this.failingSince !== null) {
+      this.failingSince = null;
+      this.unavailableTold = false;
+      this.hooks.onStoreRecovered?.();
+    }
+    this.catalog.applyCommitted(fresh);
+    if (maybeDuplicate.n > 0) this.catalog.applyCommitted(maybeDuplicate, result.storedMask);
+    const owed = new Set<AckTarget>();
+    const { targets, seqs } = s.spans;
+    for (let i = 0; i < seqs.length; i++) {
+      const t = targets[i];
+      if (t && seqs[i]! >= 0) {
+        t.committed(seqs[i]!);
+        owed.add(t);
+      }
+    }
+    // Acks are one socket write each (10,000 sensors: 10,000 writes): they go out on the
+    // next turn, so whoever waits for this commit (report-now, bye) is answered first.
+    if (owed.size > 0) setImmediate(() => owed.forEach((t) => t.flushAck()));
+    this.hooks.onCommitted?.({ fresh, maybeDuplicate, result });
+    if (recycle) {
+      this.fresh.recycle(fresh);
+      this.maybe.recycle(maybeDuplicate);
+    }
   }
 }

@@ -9,7 +9,7 @@ import { ErrorCode } from '../../protocol/codes.ts';
 import { checkSensorMessage, parseJsonObject, type WireError } from '../../protocol/decode.ts';
 import { LineSplitter } from '../../protocol/line-splitter.ts';
 import { encodeLine, type HubMessage, type ReadingInput, type SensorMessage } from '../../protocol/messages.ts';
-import { DEFAULT_ROOM, WELL_KNOWN_UNITS } from '../../protocol/names.ts';
+import { DEFAULT_ROOM, defaultUnit } from '../../protocol/names.ts';
 import type { SensorRecord } from '../sensor-registry.ts';
 import type { AckTarget } from './group-commit.ts';
 import type { Channel } from './series-catalog.ts';
@@ -38,8 +38,11 @@ export class SensorSession implements AckTarget {
   /** by metric: the series this connection's readings of it go to */
   private readonly seriesCache = new Map<string, CachedSeries>();
   private lastSeq = -1;
-  receivedSeq = -1;
+  /** the highest seq an ack may cover: its message and every one before it is stored or was answered */
+  private committedSeq = -1;
   private ackedSeq = -1;
+  /** a connection must say hello soon: a slot is not held for a peer that never does */
+  private helloTimer: NodeJS.Timeout | null = null;
   private errorWindowStart = 0;
   private errorsInWindow = 0;
   private readonly link: SensorLink;
@@ -57,6 +60,11 @@ export class SensorSession implements AckTarget {
       (chunk) => this.onData(chunk),
       () => this.onClosed(),
     );
+    this.helloTimer = setTimeout(() => {
+      if (this.state === 'greeting')
+        this.closeWithError(ErrorCode.Unauthorized, `no hello within ${ctx.limits.helloTimeoutMs} ms; closing`);
+    }, ctx.limits.helloTimeoutMs);
+    this.helloTimer.unref();
   }
 
   get address(): string {
@@ -93,10 +101,26 @@ export class SensorSession implements AckTarget {
     return this.room;
   }
 
-  ackCommitted(seq: number): void {
-    if (seq <= this.ackedSeq) return;
-    this.ackedSeq = seq;
-    if (this.send({ type: 'ack', seq })) this.ctx.counters.acksSent++;
+  committed(seq: number): void {
+    if (seq > this.committedSeq) this.committedSeq = seq;
+  }
+
+  /** Acks what is committed (coalesced: only the highest seq). */
+  flushAck(): void {
+    if (this.committedSeq <= this.ackedSeq) return;
+    this.ackedSeq = this.committedSeq;
+    if (this.send({ type: 'ack', seq: this.ackedSeq })) this.ctx.counters.acksSent++;
+  }
+
+  refused(seq: number, message: string): void {
+    // Answered before any ack can cover it: the contract's "or was answered with an error".
+    this.send({ type: 'error', code: ErrorCode.Internal, message, seq });
+    this.committed(seq);
+  }
+
+  storeUnavailable(message: string): void {
+    this.flushAck();
+    this.closeWithError(ErrorCode.ShuttingDown, message);
   }
 
   /** Its token was revoked, or the hub now asks for one: it may no longer speak for its sensor. */
@@ -114,10 +138,10 @@ export class SensorSession implements AckTarget {
     this.closeWithError(ErrorCode.Replaced, 'replaced by a newer connection');
   }
 
-  /** Hub shutdown: what was received is committed (the caller drained); last ack, 503, close. */
+  /** Hub shutdown, after the last commit: the last ack (of what is stored, and only that), 503, close. */
   shutdown(): void {
     if (this.state === 'closed') return;
-    this.ackCommitted(this.receivedSeq);
+    this.flushAck();
     this.closeWithError(ErrorCode.ShuttingDown, 'shutting down; reconnect later');
   }
 
@@ -154,13 +178,13 @@ export class SensorSession implements AckTarget {
       case 'reading': {
         if (!this.takeSeq(m.seq, now)) return this.state !== 'closed';
         this.ingest(m, now);
-        this.owe(m.seq);
+        this.ctx.commits.endMessage(this, m.seq);
         return true;
       }
       case 'batch': {
         if (!this.takeSeq(m.seq, now)) return this.state !== 'closed';
         for (const r of m.readings) this.ingest(r, now);
-        this.owe(m.seq);
+        this.ctx.commits.endMessage(this, m.seq);
         return true;
       }
       case 'report': {
@@ -180,7 +204,7 @@ export class SensorSession implements AckTarget {
         const stored: StoredReading[] = [];
         for (const r of m.readings) stored.push({ metric: r.metric, value: r.value, unit: this.ingest(r, now), ts: r.ts ?? now });
         this.ctx.commands.onReport(m.id, this.sensorId!, this.room, stored);
-        this.owe(m.seq);
+        this.ctx.commits.endMessage(this, m.seq);
         return true;
       }
       case 'ping':
@@ -189,7 +213,7 @@ export class SensorSession implements AckTarget {
       case 'bye':
         this.state = 'closing';
         this.ctx.commits.afterNextCommit(() => {
-          this.ackCommitted(this.receivedSeq);
+          this.flushAck();
           this.link.end();
         });
         return false;
@@ -202,6 +226,12 @@ export class SensorSession implements AckTarget {
   private hello(m: Extract<SensorMessage, { type: 'hello' }>, now: number): boolean {
     if (this.state !== 'greeting') {
       return this.reject({ code: ErrorCode.BadMessage, message: 'hello was already received on this connection' }, now);
+    }
+    const storeProblem = this.ctx.storeUnavailable();
+    if (storeProblem !== null) {
+      // Nothing could be stored or acknowledged: the sensor keeps its readings and comes back later.
+      this.closeWithError(ErrorCode.ShuttingDown, `the store is unavailable (${storeProblem}); reconnect later`);
+      return false;
     }
     const room = m.room ?? DEFAULT_ROOM;
     const verdict = this.ctx.checkHello(m.token, m.sensor, room);
@@ -223,13 +253,14 @@ export class SensorSession implements AckTarget {
     this.tokenId = verdict.tokenId;
     this.sensorId = m.sensor;
     this.room = room;
-    const declared: Record<string, string> = {};
-    for (const d of m.metrics ?? []) declared[d.metric] = d.unit ?? WELL_KNOWN_UNITS[d.metric] ?? '';
-    this.declaredUnits = new Map(Object.entries(declared));
+    this.declaredUnits = new Map((m.metrics ?? []).map((d) => [d.metric, d.unit ?? defaultUnit(d.metric)]));
+    // fromEntries defines own properties: a metric named `constructor` is data, not a prototype's member.
+    const declared: Record<string, string> = Object.fromEntries(this.declaredUnits);
     this.ctx.claim(this);
     this.record = this.ctx.registry.connect(m.sensor, this.room, this.address, declared, now);
     this.connectionId = this.record.connectionId;
     this.state = 'active';
+    if (this.helloTimer) clearTimeout(this.helloTimer);
     this.send({ type: 'welcome', v: 1, sensor: m.sensor, time: now });
     return true;
   }
@@ -237,7 +268,7 @@ export class SensorSession implements AckTarget {
   /** Queues one valid reading; returns the unit it is stored with. */
   private ingest(r: ReadingInput, now: number): string {
     const metric = r.metric;
-    const unit = r.unit ?? this.declaredUnits.get(metric) ?? WELL_KNOWN_UNITS[metric] ?? '';
+    const unit = r.unit ?? defaultUnit(metric, this.declaredUnits);
     let cached = this.seriesCache.get(metric);
     if (cached === undefined || cached.unit !== unit) {
       const seriesId = this.ctx.catalog.seriesId(this.sensorId!, this.room, metric, unit);
@@ -271,15 +302,10 @@ export class SensorSession implements AckTarget {
     return true;
   }
 
+  /** A message with a seq was answered with an error: an ack may cover it once what came before is stored. */
   private noteSeq(seq: number): void {
     if (seq > this.lastSeq) this.lastSeq = seq;
-    this.owe(seq);
-  }
-
-  private owe(seq: number | undefined): void {
-    if (seq === undefined) return;
-    if (seq > this.receivedSeq) this.receivedSeq = seq;
-    this.ctx.commits.owe(this);
+    this.ctx.commits.endMessage(this, seq);
   }
 
   /** Answers an error; returns whether to keep reading this connection. */
@@ -319,6 +345,7 @@ export class SensorSession implements AckTarget {
   private onClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    if (this.helloTimer) clearTimeout(this.helloTimer);
     if (this.record) this.ctx.registry.disconnect(this.record, this.connectionId, this.ctx.now());
     this.ctx.release(this);
   }

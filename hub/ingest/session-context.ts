@@ -12,6 +12,8 @@ import type { SensorSession } from './sensor-session.ts';
 
 export interface SessionLimits extends LinkLimits {
   maxLineBytes: number;
+  /** a connection that has not said hello by then gets 401 and is closed */
+  helloTimeoutMs: number;
   maxErrors: number;
   errorWindowMs: number;
 }
@@ -49,6 +51,8 @@ export interface SessionContext {
   /** the token rules for a hello (hub/access/access-control.ts) */
   checkHello(token: string | undefined, sensor: string, room: string): HelloVerdict;
   recordActivity(event: ActivityEvent): void;
+  /** why the store cannot take readings now (hellos are turned away with 503), or null */
+  storeUnavailable(): string | null;
   /** this session said hello as its sensor: any older session of that sensor is replaced */
   claim(session: SensorSession): void;
   /** the session closed */

@@ -5,11 +5,13 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { DATABASE_FILE } from './schema.ts';
+import type { StoreFaults } from './store-faults.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
 import type { AccessChange, ActivityQuery, ActivityRow } from '../access/access-records.ts';
 import type { ScanResult, UploadCommitResult, UploadFile, UploadMapping } from '../upload/upload-sql.ts';
 import {
   columnBuffers,
+  type Columns,
   type CommitRequest,
   type CommitResult,
   type FromStore,
@@ -21,6 +23,19 @@ import {
 } from './store-messages.ts';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+/** A store request that failed; a failed commit carries its rows back. */
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    /** the store's state, not the request's data, failed: the same request may succeed later */
+    readonly retryable: boolean,
+    readonly columns: { fresh: Columns; maybeDuplicate: Columns } | null = null,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
 type Request = ToStore extends infer T ? (T extends { reqId: number } ? Omit<T, 'reqId'> : never) : never;
 type Reply = Exclude<FromStore, { stream: number }>;
 
@@ -37,6 +52,8 @@ export interface ReadingStoreOptions {
   tempDir: string;
   /** the hub clock */
   now: () => number;
+  /** test-only fault injection (store-faults.ts) */
+  faults?: StoreFaults | null;
 }
 
 export class ReadingStore {
@@ -71,7 +88,7 @@ export class ReadingStore {
       if (!p) return;
       this.pending.delete(r.reqId);
       if (r.ok) p.resolve(r.result);
-      else p.reject(new Error(r.message));
+      else p.reject(new StoreError(r.message, r.retryable, r.columns ?? null));
     });
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', (code) => this.failAll(new Error(`store worker exited with code ${code}`)));
@@ -81,6 +98,7 @@ export class ReadingStore {
       threads: this.options.threads,
       tempDir: this.options.tempDir,
       now: this.options.now(),
+      faults: this.options.faults ?? null,
     };
     return (await this.request({ op: 'open', config })) as LoadedState;
   }
@@ -151,13 +169,21 @@ export class ReadingStore {
     const reqId = this.nextReqId++;
     return new Promise((resolve, reject) => {
       this.pending.set(reqId, { resolve, reject });
-      this.worker!.postMessage({ ...req, reqId } as ToStore, transfer);
+      try {
+        this.worker!.postMessage({ ...req, reqId } as ToStore, transfer);
+      } catch (err) {
+        // Could not be sent (a value that cannot be cloned): nothing was transferred, nothing will answer.
+        this.pending.delete(reqId);
+        const columns = req.op === 'commit' ? { fresh: req.commit.fresh, maybeDuplicate: req.commit.maybeDuplicate } : null;
+        reject(new StoreError(`the request could not be sent to the store: ${(err as Error).message}`, false, columns));
+      }
     });
   }
 
   private failAll(err: Error): void {
-    this.failure ??= err;
-    for (const p of this.pending.values()) p.reject(err);
+    // The worker is gone, and the rows of what it was doing with it: nothing to hand back.
+    this.failure ??= new StoreError(err.message, false);
+    for (const p of this.pending.values()) p.reject(this.failure);
     this.pending.clear();
   }
 }

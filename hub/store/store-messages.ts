@@ -1,6 +1,7 @@
 import type { UploadFile, UploadMapping } from '../upload/upload-sql.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
 import type { AccessChange, AccessState, ActivityQuery, ActivityRow } from '../access/access-records.ts';
+import type { StoreFaults } from './store-faults.ts';
 /**
  * Messages between the hub's main thread and the store worker (store-worker.ts).
  * Columns travel as typed arrays (structured clone copies them, which is a memcpy).
@@ -44,6 +45,8 @@ export interface StoreConfig {
   memoryLimit: string;
   threads: number;
   tempDir: string;
+  /** test-only fault injection (store-faults.ts); null in service */
+  faults: StoreFaults | null;
 }
 
 export interface LoadedState {
@@ -117,5 +120,25 @@ export function columnBuffers(...cols: Columns[]): ArrayBuffer[] {
   return cols.flatMap((c) => [c.series.buffer, c.ts.buffer, c.value.buffer] as ArrayBuffer[]);
 }
 
-export type FromStore =
-  StreamData | { reqId: number; ok: true; result: unknown; transfer?: ArrayBuffer[] } | { reqId: number; ok: false; message: string };
+/** A request that failed. A failed commit hands its rows back, so they can be tried again. */
+export interface StoreFailure {
+  reqId: number;
+  ok: false;
+  message: string;
+  /** the store itself failed (disk, memory, I/O): the same request may succeed later */
+  retryable: boolean;
+  /** a failed commit's rows, handed back (transferred) */
+  columns?: { fresh: Columns; maybeDuplicate: Columns };
+}
+
+export type FromStore = StreamData | { reqId: number; ok: true; result: unknown; transfer?: ArrayBuffer[] } | StoreFailure;
+
+/**
+ * Whether a store error is the store's state (retry later) rather than the data's (never
+ * retry): DuckDB names its error classes at the start of the message.
+ */
+export function isRetryableStoreError(message: string): boolean {
+  return /^(IO Error|Out of Memory Error|TransactionContext Error|FATAL Error|Interrupt Error)|database (has been|was) invalidated|No space left|ENOSPC|EIO\b/i.test(
+    message,
+  );
+}

@@ -12,14 +12,17 @@ import { loadSeries, recent } from './read-queries.ts';
 import { appendActivity, loadAccess, queryActivity, writeAccess } from './access-sql.ts';
 import { commitUpload, scanUpload } from '../upload/upload-sql.ts';
 import { DDL, SCHEMA_VERSION } from './schema.ts';
+import { FaultInjector } from './store-faults.ts';
 import {
   columnBuffers,
   type Columns,
   type CommitRequest,
   type CommitResult,
   type ConnectionEvent,
+  isRetryableStoreError,
   type FromStore,
   type LoadedState,
+  type StoreFailure,
   type SensorRow,
   type SeriesDef,
   type StoreConfig,
@@ -39,7 +42,12 @@ function conn(): DuckDBConnection {
   return db;
 }
 
-async function open(config: StoreConfig): Promise<LoadedState> {
+let openedWith: StoreConfig | null = null;
+let faults: FaultInjector | null = null;
+/** DuckDB invalidates a database after a fatal error (a full disk mid-write): reopen before the next write */
+let needsReopen = false;
+
+async function connect(config: StoreConfig): Promise<DuckDBConnection> {
   mkdirSync(config.tempDir, { recursive: true });
   instance = await DuckDBInstance.create(config.path, {
     memory_limit: config.memoryLimit,
@@ -49,12 +57,39 @@ async function open(config: StoreConfig): Promise<LoadedState> {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
   });
-  db = await instance.connect();
+  const c = await instance.connect();
+  db = c;
+  return c;
+}
+
+/** The commit path's temp table and appenders, on a connection whose tables exist. */
+async function prepare(c: DuckDBConnection): Promise<void> {
+  await c.run('CREATE TEMP TABLE incoming (ord INTEGER, series_id INTEGER, ts BIGINT, value DOUBLE)');
+  readingsAppender = await c.createAppender('readings');
+  incomingAppender = await c.createAppender('incoming', 'main', 'temp');
+}
+
+/** Closes an invalidated database and opens it again (DuckDB replays its WAL). */
+async function reopen(): Promise<void> {
+  try {
+    db?.closeSync();
+    instance?.closeSync();
+  } catch {
+    // it was invalid: closing may fail too
+  }
+  db = null;
+  instance = null;
+  await prepare(await connect(openedWith!));
+  needsReopen = false;
+}
+
+async function open(config: StoreConfig): Promise<LoadedState> {
+  openedWith = config;
+  faults = config.faults ? new FaultInjector(config.faults) : null;
+  const db = await connect(config);
   for (const sql of DDL) await db.run(sql);
   await db.run(`INSERT OR IGNORE INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
-  await db.run('CREATE TEMP TABLE incoming (ord INTEGER, series_id INTEGER, ts BIGINT, value DOUBLE)');
-  readingsAppender = await db.createAppender('readings');
-  incomingAppender = await db.createAppender('incoming', 'main', 'temp');
+  await prepare(db);
 
   // A hub that died left connections open in the history: close them at the sensor's last sighting.
   await db.run(`UPDATE connections SET disconnected_at = coalesce(
@@ -62,6 +97,7 @@ async function open(config: StoreConfig): Promise<LoadedState> {
     WHERE disconnected_at IS NULL`);
 
   const series = await loadSeries(db);
+  faults?.learn(series);
   const newestRows = (
     await db.runAndReadAll('SELECT series_id, max(ts) AS ts, arg_max(value, ts) AS value, count(*) AS n FROM readings GROUP BY series_id')
   ).getRows();
@@ -92,6 +128,7 @@ async function open(config: StoreConfig): Promise<LoadedState> {
 }
 
 async function commit(req: CommitRequest): Promise<CommitResult> {
+  if (needsReopen) await reopen();
   const c = conn();
   const started = performance.now();
   const storedMask = new Uint8Array(req.maybeDuplicate.n);
@@ -106,12 +143,19 @@ async function commit(req: CommitRequest): Promise<CommitResult> {
     if (req.maybeDuplicate.n > 0) inserted = await insertAbsent(c, req.maybeDuplicate, storedMask);
     if (req.sensors.length > 0) await upsertSensors(c, req.sensors);
     if (req.connections.length > 0) await recordConnections(c, req.connections);
+    await faults?.beforeCommit(req);
     await c.run('COMMIT');
   } catch (err) {
     await c.run('ROLLBACK').catch(() => {});
-    // An appender that failed mid-flush holds rows of the rolled-back transaction; start afresh.
-    readingsAppender = await c.createAppender('readings');
-    incomingAppender = await c.createAppender('incoming', 'main', 'temp');
+    try {
+      // An appender that failed mid-flush holds rows of the rolled-back transaction; start afresh.
+      await c.run('DELETE FROM incoming');
+      readingsAppender = await c.createAppender('readings');
+      incomingAppender = await c.createAppender('incoming', 'main', 'temp');
+    } catch {
+      needsReopen = true;
+    }
+    if (/FATAL|invalidated/i.test(String((err as Error).message))) needsReopen = true;
     throw err;
   }
   return {
@@ -125,9 +169,14 @@ async function commit(req: CommitRequest): Promise<CommitResult> {
   };
 }
 
+/**
+ * Idempotent: a definition never changes once it has an id, and one whose commit was split or
+ * retried may come again.
+ */
 async function insertSeries(c: DuckDBConnection, defs: SeriesDef[]): Promise<void> {
   if (defs.length === 0) return;
-  const a = await c.createAppender('series');
+  await c.run('CREATE OR REPLACE TEMP TABLE series_in AS SELECT * FROM series LIMIT 0');
+  const a = await c.createAppender('series_in', 'main', 'temp');
   for (const d of defs) {
     a.appendInteger(d.id);
     a.appendInteger(d.channel);
@@ -138,6 +187,7 @@ async function insertSeries(c: DuckDBConnection, defs: SeriesDef[]): Promise<voi
     a.endRow();
   }
   a.closeSync();
+  await c.run('INSERT OR IGNORE INTO series SELECT * FROM series_in');
 }
 
 /** An upload's rows in one transaction, after the commits queued before it. */
@@ -270,7 +320,7 @@ async function handle(msg: ToStore): Promise<unknown> {
 }
 
 async function reply(msg: ToStore, work: () => Promise<unknown>): Promise<void> {
-  let answer: FromStore;
+  let answer: Exclude<FromStore, StoreFailure> | StoreFailure;
   let transfer: ArrayBuffer[] = [];
   try {
     const result = await work();
@@ -279,7 +329,13 @@ async function reply(msg: ToStore, work: () => Promise<unknown>): Promise<void> 
     if (published) transfer = columnBuffers(published);
     answer = { reqId: msg.reqId, ok: true, result };
   } catch (err) {
-    answer = { reqId: msg.reqId, ok: false, message: err instanceof Error ? err.message : String(err) };
+    const message = err instanceof Error ? err.message : String(err);
+    answer = { reqId: msg.reqId, ok: false, message, retryable: isRetryableStoreError(message) };
+    if (msg.op === 'commit') {
+      // The rows go back, so the main thread can try them again or find the one that cannot be stored.
+      answer.columns = { fresh: msg.commit.fresh, maybeDuplicate: msg.commit.maybeDuplicate };
+      transfer = columnBuffers(msg.commit.fresh, msg.commit.maybeDuplicate);
+    }
   }
   port!.postMessage(answer, transfer);
 }
