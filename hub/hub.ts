@@ -141,7 +141,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       registry,
       commands: reportNow,
       counters,
-      checkHello: (token, sensor, room) => access.checkHello(token, sensor, room),
+      checkHello: (token, sensor, room) => access.checkHello(token, sensor, room, registry.records.get(sensor)?.room),
       recordActivity: (event) => activity.record(event),
       storeUnavailable: () => {
         const p = commits.storeProblem;
@@ -165,8 +165,23 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     () => sensors.activeSessions(),
     registry,
     now,
-    () => commits.committed(),
+    // The answer promises its readings are stored; a store that cannot commit must not hold the request for ever.
+    () => committedWithin(options.storeUnavailableAfterMs),
   );
+  async function committedWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(Object.assign(new Error('the store is unavailable; the reports were not stored'), { statusCode: 503 })),
+        ms,
+      );
+    });
+    try {
+      await Promise.race([commits.committed(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   access.onSensorRulesChanged(() => {
     for (const s of [...sensors.greetedSessions()]) {
       const verdict = access.stillAdmitted(s.tokenId);

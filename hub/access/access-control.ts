@@ -321,8 +321,11 @@ export class AccessControl {
     return tokenView(this.tokens.get(id)!);
   }
 
-  /** The rules for a sensor's hello (docs/ADMIN.md "Sensor tokens"). */
-  checkHello(token: string | undefined, sensor: string, room: string): HelloVerdict {
+  /**
+   * The rules for a sensor's hello (docs/ADMIN.md "Sensor tokens"). `knownRoom`: the room the hub
+   * knows the sensor in (connected or not), if it knows it at all.
+   */
+  checkHello(token: string | undefined, sensor: string, room: string, knownRoom?: string): HelloVerdict {
     if (!this.sensorTokenRequired) return { ok: true, tokenId: null };
     if (token === undefined) {
       return {
@@ -342,8 +345,21 @@ export class AccessControl {
         tokenId: t.id,
       };
     }
-    if (!inScope(roomScope(t.rooms), room)) {
+    const rooms = roomScope(t.rooms);
+    if (!inScope(rooms, room)) {
       return { ok: false, code: 403, message: `token ${t.id} allows rooms ${t.rooms.join(', ')}, not "${room}"`, tokenId: t.id };
+    }
+    // A hello takes over the sensor id (the connected one gets 409) and moves it to its room: a
+    // token for one room must not reach into another to evict, move or impersonate its sensors.
+    if (knownRoom !== undefined && !inScope(rooms, knownRoom)) {
+      return {
+        ok: false,
+        code: 403,
+        message:
+          `sensor "${sensor}" is in room "${knownRoom}", which token ${t.id} does not allow: ` +
+          `connect it with a token for that room (one that also allows "${room}" may move it there)`,
+        tokenId: t.id,
+      };
     }
     return { ok: true, tokenId: t.id };
   }

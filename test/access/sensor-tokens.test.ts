@@ -15,7 +15,7 @@ import {
   revokeSensorToken,
   startAccessHub,
 } from '../support/access-setup.ts';
-import { latest } from '../support/http.ts';
+import { latest, sensors } from '../support/http.ts';
 import { spawnNode } from '../support/node-process.ts';
 import { cellsContaining, dumpStore, filesContaining } from '../support/store-dump.ts';
 import { connect, type HubReply } from '../support/tcp-sensor.ts';
@@ -186,6 +186,60 @@ test('the token list shows id, pattern and rooms, never the token or its hash', 
   assert.ok(listed, `the token ${rack.id} is listed: ${res.text.slice(0, 300)}`);
   assert.is(listed.sensor, 'rack*');
   assert.equal(listed.rooms, ['server-room']);
+});
+
+// ---------------------------------------------------------------- takeover across rooms
+
+test('a token for another room cannot take over a sensor: 403, and the connected sensor stays, in its room', async () => {
+  // ADMIN.md "Sensor tokens": a hello for a sensor the hub knows in a room the token does not allow: 403
+  const h = await startAccessHub();
+  const server = await createSensorToken(h.httpPort, { sensor: 'rack*', rooms: ['server-room'] });
+  const greenhouse = await createSensorToken(h.httpPort, { sensor: '*', rooms: ['greenhouse'] });
+  const rack1 = await connect(h.tcpPort);
+  await rack1.hello('rack1', 'server-room', { token: server.token });
+  await rack1.send({ type: 'reading', metric: 'temperature', value: 24.5, ts: nextTs(), seq: 1 });
+  await rack1.ackCovering(1);
+
+  const reply = await expectHelloRefused(h.tcpPort, { sensor: 'rack1', room: 'greenhouse', token: greenhouse.token }, 403);
+  assert.match(String(reply.message), /server-room/, 'the message names the room the sensor is in');
+  await rack1.send({ type: 'reading', metric: 'temperature', value: 24.6, ts: nextTs(), seq: 2 });
+  await rack1.ackCovering(2);
+  assert.not.ok(
+    rack1.received.some((m) => m.type === 'error'),
+    `rack1 heard no error: ${JSON.stringify(rack1.received)}`,
+  );
+  assert.not.ok(rack1.isClosed, 'rack1 is still connected');
+  const listed = (await sensors(h.httpPort)).find((x) => x.sensor === 'rack1');
+  assert.equal(listed && [listed.room, listed.connected], ['server-room', true]);
+
+  // known but no longer connected: still not the greenhouse token's to take
+  await rack1.close();
+  await expectHelloRefused(h.tcpPort, { sensor: 'rack1', room: 'greenhouse', token: greenhouse.token }, 403);
+  assert.is((await sensors(h.httpPort)).find((x) => x.sensor === 'rack1')?.room, 'server-room');
+  // a sensor the hub has never seen is the greenhouse token's to name
+  const fresh = await connect(h.tcpPort);
+  await fresh.hello('rack-new', 'greenhouse', { token: greenhouse.token });
+});
+
+test('a token that allows both rooms may move a sensor; on a hub without tokens any hello may', async () => {
+  // ADMIN.md "Sensor tokens": a token that allows the sensor's room and the hello's room moves it; open hub: as before
+  const open = await startAccessHub();
+  const first = await connect(open.tcpPort);
+  await first.hello('mover', 'server-room');
+  const second = await connect(open.tcpPort);
+  await second.hello('mover', 'greenhouse');
+  assert.is((await first.next({ type: 'error' })).code, 409, 'the older connection is replaced');
+  assert.is((await sensors(open.httpPort)).find((x) => x.sensor === 'mover')?.room, 'greenhouse');
+
+  const h = await startAccessHub();
+  const server = await createSensorToken(h.httpPort, { sensor: 'rack*', rooms: ['server-room'] });
+  const both = await createSensorToken(h.httpPort, { sensor: 'rack*', rooms: ['server-room', 'greenhouse'] });
+  const a = await connect(h.tcpPort);
+  await a.hello('rack2', 'server-room', { token: server.token });
+  const b = await connect(h.tcpPort);
+  await b.hello('rack2', 'greenhouse', { token: both.token });
+  assert.is((await a.next({ type: 'error' })).code, 409);
+  assert.is((await sensors(h.httpPort)).find((x) => x.sensor === 'rack2')?.room, 'greenhouse');
 });
 
 // ---------------------------------------------------------------- the simulator
