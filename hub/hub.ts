@@ -261,6 +261,8 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
               },
               spoolDir: join(options.storeTempDir!, 'uploads'),
               maxUploadBytes: options.maxUploadBytes,
+              uploadBodyTimeoutMs: options.uploadBodyTimeoutMs,
+              uploadIdleTimeoutMs: options.uploadIdleTimeoutMs,
               onUpload: (info, request) => {
                 if (!info.error) request.activityDetail = `accepted ${info.accepted}, duplicates ${info.duplicates}, ${info.bytes} bytes`;
               },

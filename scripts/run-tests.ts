@@ -1,7 +1,10 @@
 /**
  * The test command (`npm test`): runs every `*.test.ts` file as its own process (uvu through
  * tsx), two at a time, prints each file's output as a block, and ends with the line
- * `N passed, M failed`. A file that crashes or times out counts as one failure.
+ * `N passed, M failed` (`, K skipped` when some were). A file that crashes or times out counts
+ * as one failure. A test that needs a peer that is not installed prints a line starting
+ * `[skip] ` with the command that installs it, and counts as skipped; with
+ * ROOMWATCH_NO_SKIPS=1 (as .ci/run sets) a skip fails the run.
  *
  *   npm test                     # everything
  *   npm test -- hub/line         # only files whose path contains "hub/line"
@@ -43,6 +46,7 @@ interface FileResult {
   file: string;
   passed: number;
   failed: number;
+  skipped: number;
   output: string;
   ms: number;
 }
@@ -72,10 +76,14 @@ function runFile(file: string): Promise<FileResult> {
       let passed = 0;
       for (const m of text.matchAll(/Total:\s+(\d+)/g)) total += Number(m[1]);
       for (const m of text.matchAll(/Passed:\s+(\d+)/g)) passed += Number(m[1]);
+      let skipped = 0;
+      // uvu's own skips, and whole suites skipped because a peer is missing ("[skip] ... install with ...")
+      for (const m of text.matchAll(/Skipped:\s+(\d+)/g)) skipped += Number(m[1]);
+      for (const _ of text.matchAll(/^\[skip\] /gm)) skipped++;
       let failed = total - passed;
       if (code !== 0 && failed === 0) failed = 1; // crashed, timed out, or failed outside a test
       if (total === 0 && code === 0) failed = 1; // a test file that ran no test proves nothing
-      resolve({ file, passed, failed, output: text, ms: Date.now() - started });
+      resolve({ file, passed, failed, skipped, output: text, ms: Date.now() - started });
     });
   });
 }
@@ -90,15 +98,24 @@ async function main(): Promise<void> {
         const r = await runFile(file);
         results.push(r);
         const mark = r.failed === 0 ? 'ok  ' : 'FAIL';
-        process.stdout.write(`${mark} ${r.file} (${r.passed} passed, ${r.failed} failed, ${(r.ms / 1000).toFixed(1)} s)\n`);
+        const skips = r.skipped > 0 ? `, ${r.skipped} skipped` : '';
+        process.stdout.write(`${mark} ${r.file} (${r.passed} passed, ${r.failed} failed${skips}, ${(r.ms / 1000).toFixed(1)} s)\n`);
         if (r.failed > 0) process.stdout.write(r.output.replace(/^/gm, '     | ') + '\n');
+        else for (const m of r.output.matchAll(/^\[skip\] .*$/gm)) process.stdout.write(`     ${m[0]}\n`);
       }
     }),
   );
   const passed = results.reduce((s, r) => s + r.passed, 0);
   const failed = results.reduce((s, r) => s + r.failed, 0);
+  const skipped = results.reduce((s, r) => s + r.skipped, 0);
   if (files.length === 0) process.stdout.write('no test files matched\n');
-  process.stdout.write(`${passed} passed, ${failed} failed\n`);
+  process.stdout.write(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`);
+  // CI installs every peer: a skipped test there is a missing install step, not a pass.
+  if (skipped > 0 && process.env.ROOMWATCH_NO_SKIPS === '1') {
+    process.stdout.write('ROOMWATCH_NO_SKIPS=1: tests were skipped; install what they name\n');
+    process.exitCode = 1;
+    return;
+  }
   process.exitCode = failed > 0 || files.length === 0 ? 1 : 0;
 }
 
