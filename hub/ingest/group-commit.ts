@@ -17,6 +17,7 @@ import type { Columns, CommitResult } from '../store/store-messages.ts';
 import type { SensorRegistry } from '../sensor-registry.ts';
 import { ColumnBuffer } from './column-buffer.ts';
 import { MessageSpans, splitCommit, type AckTarget, type SealedCommit } from './sealed-commit.ts';
+import { RetryDelay, StoreCondition, type StoreProblem } from './store-condition.ts';
 import type { SeriesCatalog } from './series-catalog.ts';
 
 export type { AckTarget } from './sealed-commit.ts';
@@ -78,14 +79,9 @@ export class GroupCommit {
   private flushAgain = false;
   private saturated = false;
   private gen = 0;
-  /** when the current run of failures began; null while the store commits */
-  private failingSince: number | null = null;
-  private unavailableTold = false;
-  private lastFailure = '';
-  /** stopping with a store that keeps failing: stop retrying */
-  private abandoned = false;
-  /** wakes a retry that waits out its backoff, when the hub gives up */
-  private wakeRetry: (() => void) | null = null;
+  private readonly condition: StoreCondition;
+  /** between retries of a failing commit; abandoned when a stopping hub gives up */
+  private readonly retryDelay = new RetryDelay(RETRY_FIRST_MS, RETRY_MAX_MS);
   readonly stats: CommitStats = {
     commits: 0,
     failedCommits: 0,
@@ -102,7 +98,9 @@ export class GroupCommit {
     private readonly registry: SensorRegistry,
     private readonly options: GroupCommitOptions,
     private readonly hooks: GroupCommitHooks = {},
-  ) {}
+  ) {
+    this.condition = new StoreCondition(options.storeUnavailableAfterMs);
+  }
 
   /** A reading whose ts is above every accepted ts of its channel. */
   addFresh(seriesId: number, ts: number, value: number): void {
@@ -145,27 +143,23 @@ export class GroupCommit {
   }
 
   /** The store's failure while commits fail, else null. */
-  get storeProblem(): { reason: string; sinceMs: number; unavailable: boolean } | null {
-    return this.failingSince === null ? null : { reason: this.lastFailure, sinceMs: this.failingSince, unavailable: this.unavailableTold };
+  get storeProblem(): StoreProblem | null {
+    return this.condition.current;
   }
 
   /** Commits everything received so far; throws if the store kept failing for giveUpAfterMs. */
   async drain(): Promise<void> {
-    const giveUp = setTimeout(() => this.abandon(), this.options.giveUpAfterMs);
+    const giveUp = setTimeout(() => this.retryDelay.abandon(), this.options.giveUpAfterMs);
     try {
-      while (this.hasWork() && !this.abandoned) {
+      while (this.hasWork() && !this.retryDelay.abandoned) {
         if (!this.inFlight) this.seal(true);
         await this.inFlight;
       }
     } finally {
       clearTimeout(giveUp);
     }
-    if (this.abandoned) throw new Error(`the store keeps failing (${this.lastFailure}); what was not acknowledged is not stored`);
-  }
-
-  private abandon(): void {
-    this.abandoned = true;
-    this.wakeRetry?.();
+    if (this.retryDelay.abandoned)
+      throw new Error(`the store keeps failing (${this.condition.current?.reason}); what was not acknowledged is not stored`);
   }
 
   private hasWork(): boolean {
@@ -230,7 +224,7 @@ export class GroupCommit {
         this.saturated = false;
         this.hooks.onDrained?.();
       }
-      if (this.abandoned) return;
+      if (this.retryDelay.abandoned) return;
       if (this.flushAgain || n >= this.options.maxRowsPerFlush) {
         this.flushAgain = false;
         this.seal(false);
@@ -256,15 +250,14 @@ export class GroupCommit {
       } catch (e) {
         const err = e instanceof StoreError ? e : new StoreError(String((e as Error)?.message ?? e), false);
         this.stats.failedCommits++;
-        this.lastFailure = err.message;
         if (err.columns) {
           s.fresh = err.columns.fresh;
           s.maybeDuplicate = err.columns.maybeDuplicate;
         }
-        if (!err.columns || this.abandoned) return this.giveUp(s, err.message);
+        if (!err.columns || this.retryDelay.abandoned) return this.giveUp(s, err.message);
         if (!err.retryable) return this.isolate(s, err.message);
         this.failing(err.message, s);
-        await this.backoff(attempt);
+        await this.retryDelay.wait(attempt);
         continue;
       }
       this.succeeded(s, result, recycle);
@@ -274,28 +267,12 @@ export class GroupCommit {
 
   /** The store cannot write right now: say so, and after a while turn the sensors away. */
   private failing(reason: string, s: SealedCommit): void {
-    const now = this.options.now();
-    if (this.failingSince === null) {
-      this.failingSince = now;
-      this.hooks.onStoreFailing?.(reason);
-    }
-    if (!this.unavailableTold && now - this.failingSince >= this.options.storeUnavailableAfterMs) {
-      this.unavailableTold = true;
+    const news = this.condition.failed(reason, this.options.now());
+    if (news === 'first') this.hooks.onStoreFailing?.(reason);
+    if (news === 'now-unavailable') {
       this.tellUnavailable(s, reason);
       this.hooks.onStoreUnavailable?.(reason);
     }
-  }
-
-  private backoff(attempt: number): Promise<void> {
-    const ms = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(attempt, 10));
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wakeRetry = done;
-    });
   }
 
   private tellUnavailable(s: SealedCommit, reason: string): void {
@@ -307,8 +284,7 @@ export class GroupCommit {
   private giveUp(s: SealedCommit, reason: string): void {
     this.catalog.restoreUnsaved(s.newSeries);
     this.registry.restore(s.changes);
-    if (this.failingSince === null) this.failingSince = this.options.now();
-    this.unavailableTold = true;
+    this.condition.lost(reason, this.options.now());
     this.tellUnavailable(s, reason);
     this.hooks.onStoreUnavailable?.(reason);
   }
@@ -344,11 +320,7 @@ export class GroupCommit {
     this.stats.duplicates += result.duplicates;
     this.stats.lastFlushMs = result.flushMs;
     this.stats.flushMsTotal += result.flushMs;
-    if (this.failingSince !== null) {
-      this.failingSince = null;
-      this.unavailableTold = false;
-      this.hooks.onStoreRecovered?.();
-    }
+    if (this.condition.recovered()) this.hooks.onStoreRecovered?.();
     this.catalog.applyCommitted(fresh);
     if (maybeDuplicate.n > 0) this.catalog.applyCommitted(maybeDuplicate, result.storedMask);
     const owed = new Set<AckTarget>();
