@@ -2,7 +2,6 @@
  * buildHub(options): the whole hub as one object with start() and stop(). It reads neither
  * process.env nor process.argv (hub/main.ts does), so tests start it on port 0 in-process.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -15,12 +14,14 @@ import { registerMetricsRoute } from './http/metrics-route.ts';
 import { LiveStream } from './live-stream.ts';
 import { ReportNow } from './report-now.ts';
 import { registerUploadRoute } from './upload/upload-route.ts';
+import { removeLeftovers } from './upload/upload-spool.ts';
 import { GroupCommit } from './ingest/group-commit.ts';
 import { SeriesCatalog } from './ingest/series-catalog.ts';
 import type { IngestCounters } from './ingest/sensor-session.ts';
 import { SensorServer } from './ingest/tcp-server.ts';
 import { LatestView } from './latest-view.ts';
 import { announcer, openHubLog } from './log.ts';
+import { prepareDataFolder } from './data-folder.ts';
 import { isLoopback, resolveHubOptions, type HubOptions } from './options.ts';
 import { AccessControl } from './access/access-control.ts';
 import { ActivityLog } from './access/activity-log.ts';
@@ -86,6 +87,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
   const liveStream = new LiveStream(catalog, { maxQueuedMessages: options.streamMaxQueuedMessages, highWaterBytes: 256 * 1024 });
   let storedAtStart = 0;
   const uploads = { rowsStored: 0, duplicates: 0 };
+  const uploadSpoolDir = join(options.storeTempDir!, 'uploads');
 
   // eslint-disable-next-line prefer-const
   let sensors: SensorServer;
@@ -117,7 +119,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
           messages > 0 ? 'the store refused a message; answered 500' : 'the store refused registry changes; dropped',
         ),
       onCommitted: ({ fresh, maybeDuplicate, result }) => {
-        liveStream.publish(fresh);
+        liveStream.publish(fresh, result.freshStoredMask ?? undefined);
         if (maybeDuplicate.n > 0) liveStream.publish(maybeDuplicate, result.storedMask);
         log.debug({ gen: result.gen, fresh: fresh.n, maybeDuplicate: maybeDuplicate.n, flushMs: Math.round(result.flushMs) }, 'committed');
       },
@@ -199,7 +201,8 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     options,
     log,
     async start() {
-      mkdirSync(options.dataDir, { recursive: true });
+      // Private (0700/0600) and writable, or a clear error now rather than ENOENT from the store.
+      for (const left of prepareDataFolder(options.dataDir)) log.warn({ path: left }, 'could not make private (not owned by the hub user, or a shared folder): left as it is');
       api = buildApi({
         ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
         log,
@@ -259,7 +262,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
                 uploads.duplicates += r.duplicates;
                 if (r.published) liveStream.publish(r.published);
               },
-              spoolDir: join(options.storeTempDir!, 'uploads'),
+              spoolDir: uploadSpoolDir,
               maxUploadBytes: options.maxUploadBytes,
               uploadBodyTimeoutMs: options.uploadBodyTimeoutMs,
               uploadIdleTimeoutMs: options.uploadIdleTimeoutMs,
@@ -287,6 +290,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       const httpPort = typeof httpAddr === 'object' && httpAddr ? httpAddr.port : options.httpPort;
 
       const loadStarted = performance.now();
+      const openedAt = Date.now(); // file times, so the file system's clock, not the hub's
       const state = await store.open();
       access.load(state.access);
       activity.start(state.access.maxActivityId);
@@ -301,6 +305,12 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
             'if every machine that can reach it may send readings and read everything',
         );
       }
+      // A hub killed during an upload left its spool file and DuckDB's spill behind.
+      const leftovers = await removeLeftovers(uploadSpoolDir, options.storeTempDir!, openedAt).catch((err: Error) => {
+        log.warn({ err }, 'could not remove the files a stopped upload left behind');
+        return [];
+      });
+      if (leftovers.length > 0) log.info({ files: leftovers }, 'removed files a stopped upload left behind');
       catalog.load(state);
       registry.load(state);
       storedAtStart = state.readingCount;

@@ -235,9 +235,11 @@ export class GroupCommit {
   }
 
   /** Commits one sealed commit: retried while the store fails, split when the store refuses its data. */
-  private async run(s: SealedCommit, recycle: boolean): Promise<void> {
+  private async run(s: SealedCommit, recycle: boolean, afterFailure = false): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       let result: CommitResult;
+      // after any failure, fresh rows are checked against the store: the failed attempt may have stored them
+      const recheckFresh = afterFailure || attempt > 0;
       try {
         result = await this.store.commit({
           gen: ++this.gen,
@@ -246,6 +248,7 @@ export class GroupCommit {
           maybeDuplicate: s.maybeDuplicate,
           sensors: s.changes.sensors,
           connections: s.changes.connections,
+          recheckFresh,
         });
       } catch (e) {
         const err = e instanceof StoreError ? e : new StoreError(String((e as Error)?.message ?? e), false);
@@ -308,20 +311,20 @@ export class GroupCommit {
     }
     const { meta, halves } = splitCommit(s);
     if (meta.newSeries.length > 0 || meta.changes.sensors.length > 0 || meta.changes.connections.length > 0) {
-      await this.run(meta, false);
+      await this.run(meta, false, true);
     }
-    for (const half of halves) await this.run(half, false);
+    for (const half of halves) await this.run(half, false, true);
   }
 
   private succeeded(s: SealedCommit, result: CommitResult, recycle: boolean): void {
     const { fresh, maybeDuplicate } = result;
     this.stats.commits++;
-    this.stats.rowsStored += fresh.n + result.inserted;
-    this.stats.duplicates += result.duplicates;
+    this.stats.rowsStored += result.freshInserted + result.inserted;
+    this.stats.duplicates += fresh.n - result.freshInserted + result.duplicates;
     this.stats.lastFlushMs = result.flushMs;
     this.stats.flushMsTotal += result.flushMs;
     if (this.condition.recovered()) this.hooks.onStoreRecovered?.();
-    this.catalog.applyCommitted(fresh);
+    this.catalog.applyCommitted(fresh, result.freshStoredMask ?? undefined);
     if (maybeDuplicate.n > 0) this.catalog.applyCommitted(maybeDuplicate, result.storedMask);
     const owed = new Set<AckTarget>();
     const { targets, seqs } = s.spans;

@@ -68,6 +68,12 @@ export interface CommitRequest {
   maybeDuplicate: Columns;
   sensors: SensorRow[];
   connections: ConnectionEvent[];
+  /**
+   * A retry after a failed commit: the fresh rows are checked against the store like the
+   * others, in case the failed attempt stored them after all (a failure reported after the WAL
+   * write), so a retry never stores a reading twice.
+   */
+  recheckFresh: boolean;
 }
 
 export interface CommitResult {
@@ -78,6 +84,9 @@ export interface CommitResult {
   duplicates: number;
   /** bitmap: 1 where maybeDuplicate row i was stored (to publish exactly the new ones) */
   storedMask: Uint8Array;
+  /** with recheckFresh: 1 where fresh row i was stored, and how many were; else null (all were) */
+  freshStoredMask: Uint8Array | null;
+  freshInserted: number;
   flushMs: number;
   /** the request's rows, handed back (transferred, not copied) for latest and the live stream */
   fresh: Columns;

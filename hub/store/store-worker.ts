@@ -133,10 +133,15 @@ async function commit(req: CommitRequest): Promise<CommitResult> {
   const started = performance.now();
   const storedMask = new Uint8Array(req.maybeDuplicate.n);
   let inserted = 0;
+  let freshStoredMask: Uint8Array | null = null;
+  let freshInserted = req.fresh.n;
   await c.run('BEGIN TRANSACTION');
   try {
     await insertSeries(c, req.newSeries);
-    if (req.fresh.n > 0) {
+    if (req.fresh.n > 0 && req.recheckFresh) {
+      freshStoredMask = new Uint8Array(req.fresh.n);
+      freshInserted = await insertAbsent(c, req.fresh, freshStoredMask);
+    } else if (req.fresh.n > 0) {
       appendColumns(readingsAppender!, groupBySeries(req.fresh));
       readingsAppender!.flushSync();
     }
@@ -163,6 +168,8 @@ async function commit(req: CommitRequest): Promise<CommitResult> {
     inserted,
     duplicates: req.maybeDuplicate.n - inserted,
     storedMask,
+    freshStoredMask,
+    freshInserted,
     flushMs: performance.now() - started,
     fresh: req.fresh,
     maybeDuplicate: req.maybeDuplicate,
@@ -291,9 +298,14 @@ async function recordConnections(c: DuckDBConnection, events: ConnectionEvent[])
 
 async function close(): Promise<void> {
   if (!db) return;
-  readingsAppender?.closeSync();
-  incomingAppender?.closeSync();
-  await db.run('CHECKPOINT');
+  try {
+    readingsAppender?.closeSync();
+    incomingAppender?.closeSync();
+    await db.run('CHECKPOINT');
+  } catch {
+    // An invalidated database (a full disk) cannot checkpoint; its WAL holds what was committed,
+    // and the next open replays it. Closing must still release the file.
+  }
   db.closeSync();
   instance?.closeSync();
   db = null;
