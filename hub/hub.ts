@@ -202,7 +202,8 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     log,
     async start() {
       // Private (0700/0600) and writable, or a clear error now rather than ENOENT from the store.
-      for (const left of prepareDataFolder(options.dataDir)) log.warn({ path: left }, 'could not make private (not owned by the hub user, or a shared folder): left as it is');
+      for (const left of prepareDataFolder(options.dataDir))
+        log.warn({ path: left }, 'could not make private (not owned by the hub user, or a shared folder): left as it is');
       api = buildApi({
         ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
         log,

@@ -10,9 +10,9 @@
  * bearer tokens and token/password fields quoted inside text before it is written.
  */
 import pino, { type Logger, type LoggerOptions } from 'pino';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { IncomingMessage } from 'node:http';
+import { makePrivateFolder, PRIVATE_FILE_MODE } from './data-folder.ts';
 import type { LogLevel } from './options.ts';
 
 export interface HubLogOptions {
@@ -108,14 +108,9 @@ export function openHubLog({ level, file, pretty = Boolean(process.stdout.isTTY)
   // Silent (in-process tests): no worker, no file.
   if (level === 'silent') return { log: pino({ ...safeLoggerOptions, level }), close: async () => {} };
 
-  // Fail at start, naming the folder, rather than in the worker once the hub runs.
-  if (file !== null) {
-    try {
-      mkdirSync(dirname(file), { recursive: true });
-    } catch (err) {
-      throw new Error(`logFile: cannot create the folder of ${file}: ${(err as Error).message}`);
-    }
-  }
+  // Fail at start, naming the folder and why, rather than in the worker once the hub runs.
+  // Logs name users, addresses and sensors: for the hub's user only, like the database.
+  if (file !== null) makePrivateFolder(dirname(file), 'the folder of the log file');
 
   // stdout also takes the info lines of announcer() below when the level is warn or above.
   const stdoutLevel = LEVEL_VALUES[level] > LEVEL_VALUES.info ? 'info' : level;
@@ -139,6 +134,7 @@ export function openHubLog({ level, file, pretty = Boolean(process.stdout.isTTY)
         // also files of earlier runs, so restarts do not defeat the limit
         limit: { count: LOG_FILES_KEPT, removeOtherLogFiles: true },
         mkdir: true,
+        mode: PRIVATE_FILE_MODE, // also when the hub runs in-process, without main.ts's umask
       },
     });
   }

@@ -14,8 +14,13 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DataFolderError } from './data-folder.ts';
 import { buildHub, type Hub } from './hub.ts';
 import type { HubOptions, LogLevel } from './options.ts';
+
+// What the hub creates (database, WAL, logs, spools, DuckDB's temp files, folders) is for its
+// own user alone, as PostgreSQL does: set before anything is created, and for every thread.
+process.umask(0o077);
 import type { StoreFaults } from './store/store-faults.ts';
 
 const usage = `usage: npm start -- [options]
@@ -146,6 +151,11 @@ let hub: Hub;
 try {
   hub = buildHub(options);
 } catch (err) {
+  // A folder it cannot write is not a usage mistake: say why, without the usage.
+  if (err instanceof DataFolderError) {
+    process.stderr.write(`roomwatch hub: could not start: ${err.message}\n`);
+    process.exit(1);
+  }
   fail((err as Error).message);
 }
 
