@@ -17,11 +17,11 @@ import { parseArgs } from 'node:util';
 import { DataFolderError } from './data-folder.ts';
 import { buildHub, type Hub } from './hub.ts';
 import type { HubOptions, LogLevel } from './options.ts';
+import type { StoreFaults } from './store/store-faults.ts';
 
 // What the hub creates (database, WAL, logs, spools, DuckDB's temp files, folders) is for its
 // own user alone, as PostgreSQL does: set before anything is created, and for every thread.
 process.umask(0o077);
-import type { StoreFaults } from './store/store-faults.ts';
 
 const usage = `usage: npm start -- [options]
 
