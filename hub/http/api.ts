@@ -2,11 +2,14 @@
  * The user API (PROTOCOL.md §2) on fastify. Every error, including unknown routes and
  * fastify's own validation errors, answers with the contract's error body.
  */
+import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LatestView } from '../latest-view.ts';
 import type { SensorRegistry } from '../sensor-registry.ts';
 import { ApiError, ApiErrorCode } from './api-error.ts';
+import { answerClientError, answerExpectation, answerFrameworkError } from './client-errors.ts';
+import { registerErrorAnswers } from './error-answers.ts';
 import { parseFilters, rejectUnknownParameters } from './filters.ts';
 import type { AccessControl } from '../access/access-control.ts';
 import { scopeOf } from '../access/principal.ts';
@@ -31,39 +34,31 @@ export interface ApiDeps {
   tls?: { cert: Buffer; key: Buffer };
 }
 
+/**
+ * by route URL: the routes that read query parameters, each refusing those it does not take;
+ * health takes any, since probes and load balancers add their own. Every other route takes none.
+ */
+const ROUTES_WITH_PARAMETERS = new Set(['/api/v1/health', '/api/v1/latest', '/api/v1/history.csv', '/api/v1/activity']);
+/**
+ * by route URL: the routes that take a CSV body. The upload route's CSV parser is registered in
+ * the scope all routes share, so any route would otherwise get a CSV body as an unread stream.
+ */
+const ROUTES_WITH_CSV_BODY = new Set(['/api/v1/readings']);
+
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: false,
+    // Requests refused before any route: answered with the contract's error body too.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     // Only how it listens changes: routes, hooks and the WebSocket upgrade are the same over TLS.
     ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
   });
 
-  app.setErrorHandler((err: Error, request, reply) => {
-    if (err instanceof ApiError) return reply.status(err.status).send(err.body());
-    const statusCode = (err as Error & { statusCode?: unknown }).statusCode;
-    const status = typeof statusCode === 'number' ? statusCode : 500;
-    if (status >= 500) request.log.error({ err }, 'request failed');
-    const code =
-      status === 413
-        ? 'too_large'
-        : status === 415
-          ? 'unsupported_media_type'
-          : status < 500
-            ? ApiErrorCode.badRequest
-            : ApiErrorCode.internal;
-    return reply.status(status).send({ error: { code, message: status < 500 ? err.message : 'the hub failed internally; see its log' } });
-  });
-
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      error: {
-        code: ApiErrorCode.notFound,
-        message: `no route ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1/`,
-      },
-    }),
-  );
+  registerErrorAnswers(app);
+  app.server.on('checkExpectation', answerExpectation);
 
   // While starting or stopping, only health answers (with 503); the rest waits for the store.
   app.addHook('onRequest', async (request) => {
@@ -91,6 +86,17 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   // Routes go in a plugin registered after the rate limit's, so the limit's hooks reach every one.
   void app.register(async (routes) => {
+    // After the rate limit's hook, so refused requests count too. A typo such as
+    // `/metrics?room=x` must not look like an answer narrowed as asked.
+    routes.addHook('preHandler', async (request) => {
+      const route = request.routeOptions.url;
+      if (route === undefined) return;
+      if (!ROUTES_WITH_PARAMETERS.has(route)) rejectUnknownParameters(request.query as Record<string, unknown>, []);
+      if (request.body instanceof Readable && !ROUTES_WITH_CSV_BODY.has(route)) {
+        throw new ApiError(415, ApiErrorCode.unsupportedMediaType, `${route} takes JSON: send it with Content-Type: application/json`);
+      }
+    });
+
     routes.get('/api/v1/health', async (_request, reply) => {
       const status = deps.status();
       const auth = {

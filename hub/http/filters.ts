@@ -51,7 +51,7 @@ export function rejectUnknownParameters(query: Record<string, unknown>, allowed:
       throw new ApiError(
         400,
         ApiErrorCode.badParameter,
-        `unknown parameter "${name.slice(0, 40)}"; this route takes ${allowed.join(', ')}`,
+        `unknown parameter "${name.slice(0, 40)}"; ${allowed.length > 0 ? `this route takes ${allowed.join(', ')}` : 'this route takes no parameters'}`,
       );
     }
   }

@@ -2,6 +2,11 @@
  * `GET /metrics`: Prometheus text exposition (prom-client) of the hub's own counters and a
  * gauge per latest reading. Values are read from the hub's stats at scrape time, so nothing
  * on the ingest path touches the metrics library.
+ *
+ * Rooms scope the scrape like every other answer. The sensor counts and the reading gauges
+ * are counted over the asker's rooms. The hub-wide counters (messages, commits, uploads,
+ * connections, ...) cannot be split by room, and their rates would show the activity of rooms
+ * the asker may not see: only a principal of every room (`*`, or anyone on an open hub) gets them.
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -11,6 +16,8 @@ import type { LatestView } from '../latest-view.ts';
 import type { StreamStats } from '../live-stream.ts';
 import type { ReportNowStats } from '../report-now.ts';
 import type { SensorRegistry } from '../sensor-registry.ts';
+import { scopeOf } from '../access/principal.ts';
+import { inScope, type RoomScope } from '../access/room-scope.ts';
 import { NO_FILTERS, type Filters } from './filters.ts';
 import { scopeFilters } from './auth.ts';
 
@@ -53,10 +60,9 @@ function gauge(registry: Registry, name: string, help: string, read: () => numbe
 }
 
 export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources): void {
+  /** the families about the whole hub, for principals of every room only */
   const registry = new Registry();
   gauge(registry, 'roomwatch_sensor_connections', 'Sensor TCP connections open now.', src.connections);
-  gauge(registry, 'roomwatch_sensors_connected', 'Sensors connected (said hello) now.', () => src.registry.connectedCount);
-  gauge(registry, 'roomwatch_sensors_known', 'Sensors ever seen.', () => src.registry.records.size);
   mirroredCounter(registry, 'roomwatch_sensor_connections_accepted_total', 'Sensor TCP connections accepted.', src.connectionsAccepted);
   mirroredCounter(
     registry,
@@ -111,12 +117,25 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
       for (const [code, n] of src.ingest.rejected) this.inc({ code: String(code) }, n);
     },
   });
-  // The latest readings are labelled by room: each scrape gets only those of the asker's rooms.
   app.get('/metrics', async (request, reply) => {
-    const readings = new Registry();
-    addReadingGauges(readings, src.latest, scopeFilters(request.principal, NO_FILTERS));
-    return reply.type(registry.contentType).send((await registry.metrics()) + (await readings.metrics()));
+    const scope = scopeOf(request.principal);
+    const rooms = new Registry();
+    addSensorGauges(rooms, src.registry, scope);
+    addReadingGauges(rooms, src.latest, scopeFilters(request.principal, NO_FILTERS));
+    const hubWide = scope.all ? await registry.metrics() : '';
+    return reply.type(registry.contentType).send(hubWide + (await rooms.metrics()));
   });
+}
+
+/** The sensor counts, over the sensors whose current room is in `scope` (as `GET /api/v1/sensors` lists them). */
+function addSensorGauges(registry: Registry, sensors: SensorRegistry, scope: RoomScope): void {
+  const count = (connectedOnly: boolean) => () => {
+    let n = 0;
+    for (const r of sensors.records.values()) if ((!connectedOnly || r.connected) && inScope(scope, r.room)) n++;
+    return n;
+  };
+  gauge(registry, 'roomwatch_sensors_connected', 'Sensors connected (said hello) now, in your rooms.', count(true));
+  gauge(registry, 'roomwatch_sensors_known', 'Sensors ever seen, in your rooms.', count(false));
 }
 
 function addReadingGauges(registry: Registry, latest: LatestView, filters: Filters): void {

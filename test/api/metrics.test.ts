@@ -3,7 +3,7 @@
 // counters that move when the thing they count happens, and a gauge per latest reading.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { postJson, request, uploadOk, waitFor } from '../support/api-client.ts';
+import { errorBody, postJson, request, uploadOk, waitFor } from '../support/api-client.ts';
 import { latest } from '../support/http.ts';
 import { sharedHub, stopSharedHubs } from '../support/shared-hub.ts';
 import { find, parseExposition, value, type Exposition } from '../support/prometheus.ts';
@@ -54,8 +54,23 @@ test('GET /metrics is Prometheus text, version 0.0.4, with the hub’s counters 
     const declared = e.types.get(name) ?? e.types.get(name.replace(/_total$/, ''));
     assert.is(declared, kind, `# TYPE of ${name}`);
   }
-  for (const name of ['roomwatch_readings_stored_total', 'roomwatch_duplicates_total', 'roomwatch_report_now_rounds_total', 'roomwatch_stream_subscribers'])
+  for (const name of [
+    'roomwatch_readings_stored_total',
+    'roomwatch_duplicates_total',
+    'roomwatch_report_now_rounds_total',
+    'roomwatch_stream_subscribers',
+  ])
     assert.is(find(e, name).length, 1, `one sample of ${name}`);
+});
+
+test('GET /metrics with a parameter is refused with 400 bad_parameter, as latest and history refuse unknown ones', async () => {
+  // §2 "Errors"; docs/API.md "Filters": a parameter a route does not take is a 400, not an answer wider than asked
+  const { httpPort } = await hub();
+  for (const query of ['?room=greenhouse', '?name[]=roomwatch_reading', '?__proto__=1']) {
+    const res = await request(httpPort, `/metrics${query}`);
+    assert.is(res.status, 400, `${query}: ${res.text.slice(0, 200)}`);
+    assert.is(errorBody(res).code, 'bad_parameter', query);
+  }
 });
 
 test('roomwatch_readings_stored_total grows by the readings stored', async () => {
@@ -63,7 +78,15 @@ test('roomwatch_readings_stored_total grows by the readings stored', async () =>
   const s = await welcomed('mx-stored', 'mx-room');
   const before = value(await scrape(), 'roomwatch_readings_stored_total');
   const ts = nextTs();
-  await s.send({ type: 'batch', seq: 1, readings: [{ metric: 'temperature', value: 1, ts }, { metric: 'humidity', value: 2, ts }, { metric: 'cpu_load', value: 3, ts }] });
+  await s.send({
+    type: 'batch',
+    seq: 1,
+    readings: [
+      { metric: 'temperature', value: 1, ts },
+      { metric: 'humidity', value: 2, ts },
+      { metric: 'cpu_load', value: 3, ts },
+    ],
+  });
   await s.ackCovering(1);
   const after = value(await scrape(), 'roomwatch_readings_stored_total');
   // Other tests' sensors are gone; only ours stored since.
@@ -74,7 +97,10 @@ test('readings stored by an upload count in roomwatch_readings_stored_total too'
   // §2 GET /metrics: "the hub's own counters"; an upload stores readings like a sensor does
   const { httpPort } = await hub();
   const before = value(await scrape(), 'roomwatch_readings_stored_total');
-  await uploadOk(httpPort, 'ts,sensor,room,metric,value,unit\n2025-11-21T08:00:00.000Z,mx-upload,mx-room,temperature,1,C\n2025-11-21T08:00:01.000Z,mx-upload,mx-room,temperature,2,C\n');
+  await uploadOk(
+    httpPort,
+    'ts,sensor,room,metric,value,unit\n2025-11-21T08:00:00.000Z,mx-upload,mx-room,temperature,1,C\n2025-11-21T08:00:01.000Z,mx-upload,mx-room,temperature,2,C\n',
+  );
   assert.is(value(await scrape(), 'roomwatch_readings_stored_total') - before, 2);
 });
 
@@ -123,7 +149,8 @@ test('roomwatch_report_now_rounds_total counts report-now requests', async () =>
   // §2 GET /metrics; §2 Report now
   const { httpPort } = await hub();
   const before = value(await scrape(), 'roomwatch_report_now_rounds_total');
-  for (let i = 0; i < 2; i++) assert.is((await postJson(httpPort, '/api/v1/report-now', { sensor: 'mx-nobody', timeout_ms: 0 })).status, 200);
+  for (let i = 0; i < 2; i++)
+    assert.is((await postJson(httpPort, '/api/v1/report-now', { sensor: 'mx-nobody', timeout_ms: 0 })).status, 200);
   assert.is(value(await scrape(), 'roomwatch_report_now_rounds_total') - before, 2);
 });
 
@@ -132,7 +159,15 @@ test('roomwatch_reading{sensor,room,metric,unit} equals the latest value of each
   const { httpPort } = await hub();
   const s = await welcomed('mx-gauge', 'mx-gauge-room');
   const ts = nextTs();
-  await s.send({ type: 'batch', seq: 1, readings: [{ metric: 'temperature', value: 21.5, ts }, { metric: 'humidity', value: 40.25, ts }, { metric: 'lux', value: -3, unit: 'lx', ts }] });
+  await s.send({
+    type: 'batch',
+    seq: 1,
+    readings: [
+      { metric: 'temperature', value: 21.5, ts },
+      { metric: 'humidity', value: 40.25, ts },
+      { metric: 'lux', value: -3, unit: 'lx', ts },
+    ],
+  });
   await s.send({ type: 'reading', metric: 'temperature', value: 22.75, ts: ts + 1000, seq: 2 });
   await s.send({ type: 'reading', metric: 'temperature', value: 99, ts: ts - 1000, seq: 3 }); // older: latest stays
   await s.ackCovering(3);
