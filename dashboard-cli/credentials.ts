@@ -87,7 +87,7 @@ export function readCredentials(file: string): CredentialsFile {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw damaged(file, 'does not hold a JSON object');
   const hubs = (parsed as { hubs?: unknown }).hubs;
   if (typeof hubs !== 'object' || hubs === null || Array.isArray(hubs)) throw damaged(file, 'has no "hubs" object');
-  const out: CredentialsFile = { hubs: {} };
+  const logins: [string, StoredLogin][] = [];
   for (const [key, login] of Object.entries(hubs)) {
     const where = `hubs[${JSON.stringify(key)}]`;
     if (typeof login !== 'object' || login === null) throw damaged(file, `has ${where} that is not an object`);
@@ -97,9 +97,10 @@ export function readCredentials(file: string): CredentialsFile {
     if (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token)) throw damaged(file, `has ${where}.token that is not a token`);
     if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt))
       throw damaged(file, `has ${where}.expires_at that is not a time in ms`);
-    out.hubs[key] = { user, token, expires_at: expiresAt };
+    logins.push([key, { user, token, expires_at: expiresAt }]);
   }
-  return out;
+  // fromEntries defines own properties: a key "__proto__" stays a key (and is written back), not a prototype.
+  return { hubs: Object.fromEntries(logins) };
 }
 
 /** Replaces the file with `data`: folder made 700 if missing, a temporary file written 600, synced, and renamed over it. */

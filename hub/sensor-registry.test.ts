@@ -7,6 +7,8 @@ import { startHub, tempDataDir } from '../test/support/hub-process.ts';
 import { connect } from '../test/support/tcp-sensor.ts';
 import { perTest } from '../test/support/teardown.ts';
 import { storePath } from '../test/support/store-inspect.ts';
+import { SensorRegistry } from './sensor-registry.ts';
+import type { LoadedState } from './store/store-messages.ts';
 
 test.after.each(() => perTest.run());
 
@@ -68,6 +70,53 @@ test('after a restart the registry still knows every sensor, its room and metric
   await again.stop();
   const open = await query(dir, 'SELECT count(*) AS n FROM connections WHERE disconnected_at IS NULL');
   assert.is(Number(open[0]!.n), 0, 'no connection is left open in the history');
+});
+
+// Every name Object.prototype has, as a key of the declared-metrics table. Only `constructor`
+// passes the contract's metric pattern, but the table must hold any key it is given.
+const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype);
+
+test('declared metrics named like Object.prototype members are entries, and survive the JSON round trip of a restart', () => {
+  assert.ok(PROTOTYPE_NAMES.includes('__proto__') && PROTOTYPE_NAMES.includes('constructor'));
+  const declared = new Map(PROTOTYPE_NAMES.map((name, i) => [name, `u${i}`]));
+  const registry = new SensorRegistry();
+  const rec = registry.connect('proto-sensor', 'attic', '127.0.0.1:1', declared, 1_000);
+  for (const [name, unit] of declared) assert.is(rec.declaredMetrics[name], unit, `unit of ${name}`);
+  assert.not.ok('hello' in rec.declaredMetrics, 'an undeclared metric is not found');
+  assert.equal(registry.view(rec).metrics, [...PROTOTYPE_NAMES].sort());
+
+  // What the store does with the row: JSON text in a column, parsed again at the next start.
+  const [row] = registry.takeChanges(2_000, true).sensors;
+  const stored = JSON.parse(JSON.stringify(row)) as LoadedState['sensors'][number];
+  const again = new SensorRegistry();
+  again.load({ series: [], newest: [], sensors: [stored], maxConnectionId: 1, readingCount: 0 } as unknown as LoadedState);
+  const loaded = again.records.get('proto-sensor')!;
+  assert.equal(again.view(loaded).metrics, [...PROTOTYPE_NAMES].sort());
+  for (const [name, unit] of declared) assert.is(loaded.declaredMetrics[name], unit, `unit of ${name} after the restart`);
+  assert.is(Object.getPrototypeOf(loaded.declaredMetrics), null, 'no prototype to inherit from');
+  assert.not.ok('hello' in loaded.declaredMetrics);
+});
+
+test('a plain object from hello, built with Object.fromEntries, keeps its own keys only', () => {
+  const registry = new SensorRegistry();
+  const rec = registry.connect('obj-sensor', 'attic', '127.0.0.1:1', Object.fromEntries([['constructor', 'x']]), 1_000);
+  assert.is(rec.declaredMetrics.constructor, 'x');
+  assert.not.ok('toString' in rec.declaredMetrics, 'nothing inherited');
+  assert.equal(registry.view(rec).metrics, ['constructor']);
+});
+
+test('a stored row whose JSON holds a unit that is not a string loads without it', () => {
+  const registry = new SensorRegistry();
+  const row = {
+    sensor: 's',
+    room: 'r',
+    firstSeen: 1,
+    lastSeen: 2,
+    address: null,
+    declaredMetrics: JSON.parse('{"lux":"lx","bad":{"x":1}}'),
+  };
+  registry.load({ series: [], newest: [], sensors: [row], maxConnectionId: 0, readingCount: 0 } as unknown as LoadedState);
+  assert.equal(registry.view(registry.records.get('s')!).metrics, ['lux']);
 });
 
 test.run();

@@ -12,8 +12,11 @@ export interface SensorRecord {
   firstSeen: number;
   lastSeen: number;
   address: string | null;
-  /** metric -> unit, as declared in hello */
-  declaredMetrics: Record<string, string>;
+  /**
+   * metric -> unit, as declared in hello. Always made by `declaredTable`: no prototype, so a
+   * metric named `constructor` or `__proto__` is an entry like any other, for `[]` and `in` too.
+   */
+  declaredMetrics: Readonly<Record<string, string>>;
   /** metrics with stored readings */
   readonly metrics: Set<string>;
   connected: boolean;
@@ -32,7 +35,14 @@ export class SensorRegistry {
 
   load(state: LoadedState): void {
     for (const row of state.sensors) {
-      this.records.set(row.sensor, { ...row, metrics: new Set(), connected: false, connectionId: 0 });
+      // The row's JSON was parsed with a prototype: rebuilt without one before any lookup.
+      this.records.set(row.sensor, {
+        ...row,
+        declaredMetrics: declaredTable(row.declaredMetrics),
+        metrics: new Set(),
+        connected: false,
+        connectionId: 0,
+      });
     }
     // Readings are committed before the registry row of a new sensor may be: never lose the sensor.
     for (const s of state.series) {
@@ -47,11 +57,17 @@ export class SensorRegistry {
   }
 
   /** A sensor said hello: returns its record, now connected. */
-  connect(sensor: string, room: string, address: string, declaredMetrics: Record<string, string>, now: number): SensorRecord {
+  connect(
+    sensor: string,
+    room: string,
+    address: string,
+    declaredMetrics: ReadonlyMap<string, string> | Readonly<Record<string, string>>,
+    now: number,
+  ): SensorRecord {
     const rec = this.records.get(sensor) ?? this.create(sensor, room, now);
     rec.room = room;
     rec.address = address;
-    rec.declaredMetrics = declaredMetrics;
+    rec.declaredMetrics = declaredTable(declaredMetrics);
     rec.lastSeen = now;
     rec.connected = true;
     rec.connectionId = this.nextConnectionId++;
@@ -149,7 +165,7 @@ export class SensorRegistry {
       firstSeen: now,
       lastSeen: now,
       address: null,
-      declaredMetrics: {},
+      declaredMetrics: declaredTable(new Map()),
       metrics: new Set(),
       connected: false,
       connectionId: 0,
@@ -157,4 +173,17 @@ export class SensorRegistry {
     this.records.set(sensor, rec);
     return rec;
   }
+}
+
+/**
+ * A metric -> unit table without a prototype, from a Map or from an object's own entries (a
+ * hello's, or a stored row's parsed JSON). Entries whose unit is not a string are dropped: a
+ * stored row is read back from disk, and a unit is never anything else.
+ */
+export function declaredTable(source: ReadonlyMap<string, string> | Readonly<Record<string, unknown>>): Readonly<Record<string, string>> {
+  const table = Object.create(null) as Record<string, string>;
+  const entries = source instanceof Map ? source.entries() : Object.entries(source);
+  // With no prototype there is no `__proto__` setter: assigning that key makes an own entry.
+  for (const [metric, unit] of entries) if (typeof unit === 'string') table[metric] = unit;
+  return table;
 }

@@ -105,7 +105,10 @@ test('rooms have their own baseline: server room ~24 C, greenhouse ~25 C with th
   for (const room of ['living-room', 'bedroom', 'kitchen']) assert.ok(Math.abs(dayMean(room) - 21) < 2.5, `${room} mean ${dayMean(room)}`);
   assert.ok(Math.abs(dayMean('server-room') - 24) < 2.5, `server-room mean ${dayMean('server-room')}`);
   assert.ok(Math.abs(dayMean('greenhouse') - 25) < 2.5, `greenhouse mean ${dayMean('greenhouse')}`);
-  assert.ok(swing('greenhouse') > 2 * swing('living-room'), `greenhouse swing ${swing('greenhouse')} vs living-room ${swing('living-room')}`);
+  assert.ok(
+    swing('greenhouse') > 2 * swing('living-room'),
+    `greenhouse swing ${swing('greenhouse')} vs living-room ${swing('living-room')}`,
+  );
   // A room the simulator does not know behaves like a home.
   assert.ok(Math.abs(dayMean('attic') - 21) < 2.5, `attic mean ${dayMean('attic')}`);
 });
@@ -180,6 +183,18 @@ test('a clock that stands still or steps back still gives valid readings', () =>
   for (let i = 0; i < 100; i++) {
     clockMs += i % 3 === 0 ? -5_000 : 0;
     for (const r of model.read()) assert.ok(Number.isFinite(r.value), `${r.metric} ${r.value}`);
+  }
+});
+
+test('a room named like an Object.prototype member (--rooms constructor) gets the living-room profile, not NaN', () => {
+  // PROTOCOL.md §1: `constructor`, `toString`, `hasOwnProperty` and `valueOf` are valid room names.
+  const livingRoom = series('living-room', 7, MIDNIGHT_UTC, HOUR_MS, 60_000);
+  for (const room of ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__']) {
+    const samples = series(room, 7, MIDNIGHT_UTC, HOUR_MS, 60_000);
+    for (const s of samples) {
+      assert.ok([s.temperature, s.humidity, s.cpu_load].every(Number.isFinite), `${room}: finite values ${JSON.stringify(s)}`);
+    }
+    assert.equal(samples, livingRoom, `${room} behaves like a living room`);
   }
 });
 

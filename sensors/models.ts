@@ -41,19 +41,20 @@ const livingSpace: RoomProfile = {
   cpuBurstsPerHour: 20,
 };
 
-export const ROOM_PROFILES: Readonly<Record<string, RoomProfile>> = Object.freeze({
-  'living-room': livingSpace,
-  bedroom: { ...livingSpace, dailySwingC: 1.2, humidityPct: 50, cpuBurstsPerHour: 10 },
-  kitchen: { ...livingSpace, dailySwingC: 2, humidityPct: 55 },
+/** by room name, as given with --rooms: a Map, so a room named `constructor` finds no profile, not a function. */
+export const ROOM_PROFILES: ReadonlyMap<string, RoomProfile> = new Map([
+  ['living-room', livingSpace],
+  ['bedroom', { ...livingSpace, dailySwingC: 1.2, humidityPct: 50, cpuBurstsPerHour: 10 }],
+  ['kitchen', { ...livingSpace, dailySwingC: 2, humidityPct: 55 }],
   // Air-conditioned: warm from the machines but held steady, dry, and the CPUs are busy.
-  'server-room': { baselineC: 24, dailySwingC: 0.4, humidityPct: 35, humidityPctPerC: 2, cpuBaselinePct: 30, cpuBurstsPerHour: 40 },
+  ['server-room', { baselineC: 24, dailySwingC: 0.4, humidityPct: 35, humidityPctPerC: 2, cpuBaselinePct: 30, cpuBurstsPerHour: 40 }],
   // Glass and sun: a large daily swing and moist air.
-  greenhouse: { baselineC: 25, dailySwingC: 7, humidityPct: 70, humidityPctPerC: 3.5, cpuBaselinePct: 5, cpuBurstsPerHour: 6 },
-});
+  ['greenhouse', { baselineC: 25, dailySwingC: 7, humidityPct: 70, humidityPctPerC: 3.5, cpuBaselinePct: 5, cpuBurstsPerHour: 6 }],
+]);
 
 /** Rooms the simulator has no profile for behave like a living room. */
 export function roomProfile(room: string): RoomProfile {
-  return ROOM_PROFILES[room] ?? livingSpace;
+  return ROOM_PROFILES.get(room) ?? livingSpace;
 }
 
 const HOUR_MS = 3_600_000;

@@ -33,16 +33,17 @@ export const watchDefaults = {
   maxWarnings: 10,
 } as const;
 
-const CLOSE_REASONS: Readonly<Record<number, string>> = {
-  1000: 'normal closure',
-  1001: 'the hub is going away',
-  1005: 'no close code given; the hub may have stopped',
-  1006: 'the connection was lost',
-  1008: 'policy violation',
-  1011: 'the hub failed internally',
-  1012: 'the hub is restarting',
-  1013: 'this client reads too slowly; try again later',
-};
+/** by WebSocket close code */
+const CLOSE_REASONS: ReadonlyMap<number, string> = new Map([
+  [1000, 'normal closure'],
+  [1001, 'the hub is going away'],
+  [1005, 'no close code given; the hub may have stopped'],
+  [1006, 'the connection was lost'],
+  [1008, 'policy violation'],
+  [1011, 'the hub failed internally'],
+  [1012, 'the hub is restarting'],
+  [1013, 'this client reads too slowly; try again later'],
+]);
 
 /** One reading as a line: local time with ms, room, sensor, metric, value and unit, in columns that only widen. */
 export class ReadingLines {
@@ -210,26 +211,30 @@ function watch(ctx: CommandContext, subscribe: Record<string, unknown>, count: n
       ctx.signal.removeEventListener('abort', onAbort);
       if (failure !== undefined) return reject(failure);
       if (endedByUs) return resolve(ExitCode.Done);
-      const reason = [CLOSE_REASONS[code], printable(reasonBuffer.toString('utf8'))].filter(Boolean).join(': ');
+      const reason = [CLOSE_REASONS.get(code), printable(reasonBuffer.toString('utf8'))].filter(Boolean).join(': ');
       reject(new StreamClosed(code, reason || 'no reason given'));
     });
   });
 }
 
-/** The HTTP status a stream error's code stands for: itself when a number, else that of the contract's name. */
-const STATUS_OF_CODE: Readonly<Record<string, number>> = {
-  bad_request: 400,
-  unauthorized: 401,
-  bad_token: 401,
-  token_expired: 401,
-  forbidden: 403,
-  forbidden_room: 403,
-  rate_limited: 429,
-};
+/**
+ * The HTTP status a stream error's code stands for: itself when a number, else that of the
+ * contract's name (by code name, from the hub's message: a Map, so a code such as
+ * `constructor` finds nothing rather than a member of Object.prototype).
+ */
+const STATUS_OF_CODE: ReadonlyMap<string, number> = new Map([
+  ['bad_request', 400],
+  ['unauthorized', 401],
+  ['bad_token', 401],
+  ['token_expired', 401],
+  ['forbidden', 403],
+  ['forbidden_room', 403],
+  ['rate_limited', 429],
+]);
 
 function streamRefusal(code: string | number, message: string): HubRefused {
   if (typeof code === 'number') return new HubRefused(code, undefined, message);
-  return new HubRefused(STATUS_OF_CODE[code] ?? 400, code, message);
+  return new HubRefused(STATUS_OF_CODE.get(code) ?? 400, code, message);
 }
 
 function rawText(data: RawData): string {
