@@ -18,6 +18,8 @@ function isHubEntry(name: string): boolean {
   return name.startsWith(DATABASE_FILE) || name === 'logs' || name === 'tmp';
 }
 
+const DATA_OPTION = 'or give the hub another folder with --data (ROOMWATCH_DATA)';
+
 /** A data folder the hub cannot use; the message says which, why, and what to do. */
 export class DataFolderError extends Error {}
 
@@ -25,11 +27,11 @@ export class DataFolderError extends Error {}
  * Creates `dir` (0700) if needed, or fails with a DataFolderError; `what` names it in the message.
  * Recursive mkdir reports ENOENT for a read-only file system: the reason is found here instead.
  */
-export function makePrivateFolder(dir: string, what: string): void {
+export function makePrivateFolder(dir: string, what: string, otherwise = DATA_OPTION): void {
   try {
     mkdirSync(dir, { recursive: true, mode: PRIVATE_FOLDER_MODE });
   } catch (err) {
-    throw new DataFolderError(`${what} ${dir} cannot be created: ${whyNotWritable(dir, err as NodeJS.ErrnoException)}`);
+    throw new DataFolderError(`${what} ${dir} cannot be created: ${whyNotWritable(dir, err as NodeJS.ErrnoException, otherwise)}`);
   }
 }
 
@@ -67,7 +69,7 @@ function tighten(path: string, skipped: string[], topOnly: boolean): void {
 }
 
 /** Why `dir` cannot be written, and what to do about it. */
-function whyNotWritable(dir: string, err: NodeJS.ErrnoException): string {
+function whyNotWritable(dir: string, err: NodeJS.ErrnoException, fix = DATA_OPTION): string {
   // the nearest folder that exists: where the hub would have created the rest
   let existing = dir;
   while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
@@ -79,7 +81,6 @@ function whyNotWritable(dir: string, err: NodeJS.ErrnoException): string {
       code = (e as NodeJS.ErrnoException).code;
     }
   }
-  const fix = 'or give the hub another folder with --data (ROOMWATCH_DATA)';
   const user = process.getuid ? `the hub's user (uid ${process.getuid()})` : "the hub's user";
   switch (code) {
     case 'EROFS':

@@ -110,7 +110,10 @@ export function openHubLog({ level, file, pretty = Boolean(process.stdout.isTTY)
 
   // Fail at start, naming the folder and why, rather than in the worker once the hub runs.
   // Logs name users, addresses and sensors: for the hub's user only, like the database.
-  if (file !== null) makePrivateFolder(dirname(file), 'the folder of the log file');
+  if (file !== null) {
+    const otherwise = 'or give the hub another folder with --data, or another log file with --log-file (none: no file)';
+    makePrivateFolder(dirname(file), 'the folder of the log file', otherwise);
+  }
 
   // stdout also takes the info lines of announcer() below when the level is warn or above.
   const stdoutLevel = LEVEL_VALUES[level] > LEVEL_VALUES.info ? 'info' : level;
