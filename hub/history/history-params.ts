@@ -6,31 +6,30 @@
 import { ApiError, ApiErrorCode } from '../http/api-error.ts';
 import { parseFilters, rejectUnknownParameters, type Filters } from '../http/filters.ts';
 import type { HistoryQuery } from './history-query.ts';
+import { parseTime } from '../../protocol/time.ts';
 
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
-const ISO_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** by unit of `every` */
+const UNIT_MS: ReadonlyMap<string, number> = new Map([
+  ['ms', 1],
+  ['s', 1_000],
+  ['m', 60_000],
+  ['h', 3_600_000],
+  ['d', 86_400_000],
+  ['w', 604_800_000],
+]);
 const MAX_EVERY_MS = 366 * 86_400_000;
 
 function bad(name: string, message: string): ApiError {
   return new ApiError(400, ApiErrorCode.badParameter, `${name}: ${message}`);
 }
 
-/** A time as ISO 8601 with a zone or integer milliseconds; null if absent. */
+/** A time as ISO 8601 with a zone or integer milliseconds (protocol/time.ts); null if absent. */
 export function parseTimeParam(name: string, raw: unknown): number | null {
   if (raw === undefined || raw === '') return null;
   if (typeof raw !== 'string') throw bad(name, 'give it once');
-  if (/^-?\d+$/.test(raw)) {
-    const ms = Number(raw);
-    if (!Number.isSafeInteger(ms)) throw bad(name, `${raw} is out of range`);
-    return ms;
-  }
-  if (ISO_WITHOUT_ZONE.test(raw)) throw bad(name, `"${raw}" has no time zone; add Z or an offset like +01:00`);
-  if (!ISO_WITH_ZONE.test(raw))
-    throw bad(name, `"${raw.slice(0, 60)}" is neither ISO 8601 with a zone (2025-11-21T08:00:00Z) nor integer milliseconds`);
-  const ms = Date.parse(raw);
-  if (Number.isNaN(ms)) throw bad(name, `"${raw}" is not a real date and time`);
-  return ms;
+  const parsed = parseTime(raw);
+  if (!parsed.ok) throw bad(name, parsed.problem);
+  return parsed.ms;
 }
 
 /** A bucket length like 10s, 5m, 1h, 1d; null if absent. */
@@ -39,7 +38,7 @@ export function parseEvery(raw: unknown): number | null {
   if (typeof raw !== 'string') throw bad('every', 'give it once');
   const m = /^(\d+)(ms|s|m|h|d|w)$/.exec(raw);
   if (!m) throw bad('every', `"${raw.slice(0, 40)}" is not a bucket length like 10s, 5m, 1h or 1d`);
-  const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+  const ms = Number(m[1]) * UNIT_MS.get(m[2]!)!;
   if (ms <= 0 || ms > MAX_EVERY_MS) throw bad('every', 'must be more than 0 and at most 366d');
   return ms;
 }
