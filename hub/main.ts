@@ -5,11 +5,13 @@
  *               [--memory-limit 512MB] [--store-threads N] [--max-line-bytes N]
  *               [--tls-cert FILE --tls-key FILE] [--session-ttl 12h] [--rate-limit N]
  *               [--max-sensor-connections N] [--max-connections-per-address N]
+ *               [--max-upload-bytes N] [--upload-body-timeout 5m] [--upload-idle-timeout 30s]
  *
  * Each flag also as an environment variable: ROOMWATCH_HOST, ROOMWATCH_TCP_PORT,
  * ROOMWATCH_HTTP_PORT, ROOMWATCH_DATA, ROOMWATCH_LOG_LEVEL, ROOMWATCH_LOG_FILE, ROOMWATCH_MEMORY_LIMIT,
  * ROOMWATCH_STORE_THREADS, ROOMWATCH_MAX_LINE_BYTES, ROOMWATCH_TLS_CERT, ROOMWATCH_TLS_KEY,
- * ROOMWATCH_SESSION_TTL, ROOMWATCH_RATE_LIMIT, ROOMWATCH_MAX_SENSOR_CONNECTIONS, ROOMWATCH_MAX_CONNECTIONS_PER_ADDRESS.
+ * ROOMWATCH_SESSION_TTL, ROOMWATCH_RATE_LIMIT, ROOMWATCH_MAX_SENSOR_CONNECTIONS, ROOMWATCH_MAX_CONNECTIONS_PER_ADDRESS,
+ * ROOMWATCH_MAX_UPLOAD_BYTES, ROOMWATCH_UPLOAD_BODY_TIMEOUT, ROOMWATCH_UPLOAD_IDLE_TIMEOUT.
  * Port 0 picks a free port; the ports (and whether TLS is on) are logged in the "hub listening" line. SIGINT/SIGTERM stop it cleanly (exit 0).
  */
 import { resolve } from 'node:path';
@@ -40,6 +42,11 @@ const usage = `usage: npm start -- [options]
   --store-threads N     the store's threads (ROOMWATCH_STORE_THREADS, default 2)
   --max-line-bytes N    longest sensor line (ROOMWATCH_MAX_LINE_BYTES, default 65536)
   --max-upload-bytes N  largest CSV upload; over it 413 (ROOMWATCH_MAX_UPLOAD_BYTES, default 1 GiB)
+  --upload-body-timeout D
+                        an upload's body must arrive within this, else 408: 90s, 5m, 1h
+                        (ROOMWATCH_UPLOAD_BODY_TIMEOUT, default 5m)
+  --upload-idle-timeout D
+                        longest pause within an upload's body, else 408 (ROOMWATCH_UPLOAD_IDLE_TIMEOUT, default 30s)
   --tls-cert FILE       PEM certificate (chain): serve TLS on both ports (ROOMWATCH_TLS_CERT; needs --tls-key)
   --tls-key FILE        PEM private key of that certificate (ROOMWATCH_TLS_KEY)
   --session-ttl D       how long a login lasts: 30m, 12h, 7d (ROOMWATCH_SESSION_TTL, default 12h)
@@ -75,6 +82,8 @@ function parseCli() {
       'store-threads': { type: 'string' },
       'max-line-bytes': { type: 'string' },
       'max-upload-bytes': { type: 'string' },
+      'upload-body-timeout': { type: 'string' },
+      'upload-idle-timeout': { type: 'string' },
       'tls-cert': { type: 'string' },
       'allow-anyone-on-the-network': { type: 'boolean' },
       'tls-key': { type: 'string' },
@@ -134,6 +143,8 @@ const options: Partial<HubOptions> = {
   storeThreads: int('--store-threads', args['store-threads'] ?? env.ROOMWATCH_STORE_THREADS),
   maxLineBytes: int('--max-line-bytes', args['max-line-bytes'] ?? env.ROOMWATCH_MAX_LINE_BYTES),
   maxUploadBytes: int('--max-upload-bytes', args['max-upload-bytes'] ?? env.ROOMWATCH_MAX_UPLOAD_BYTES),
+  uploadBodyTimeoutMs: duration('--upload-body-timeout', args['upload-body-timeout'] ?? env.ROOMWATCH_UPLOAD_BODY_TIMEOUT),
+  uploadIdleTimeoutMs: duration('--upload-idle-timeout', args['upload-idle-timeout'] ?? env.ROOMWATCH_UPLOAD_IDLE_TIMEOUT),
   tlsCertFile: (args['tls-cert'] ?? env.ROOMWATCH_TLS_CERT) || undefined,
   allowAnyoneOnTheNetwork: args['allow-anyone-on-the-network'] === true || env.ROOMWATCH_ALLOW_ANYONE === '1',
   tlsKeyFile: (args['tls-key'] ?? env.ROOMWATCH_TLS_KEY) || undefined,

@@ -55,6 +55,10 @@ export interface HubOptions {
   streamMaxQueuedMessages: number;
   /** the largest CSV upload accepted; over it 413 and nothing stored */
   maxUploadBytes: number;
+  /** an upload's whole body must arrive within this; else 408 and nothing stored */
+  uploadBodyTimeoutMs: number;
+  /** and with no gap longer than this between two chunks of it */
+  uploadIdleTimeoutMs: number;
   /** DuckDB's memory limit: it would take 80% of the machine otherwise */
   storeMemoryLimit: string;
   storeThreads: number;
@@ -98,6 +102,8 @@ export const defaultHubOptions = {
   drainTimeoutMs: 10_000, // a frozen sensor must not stall report-now for everyone
   maxSensorConnections: 20_000,
   maxUploadBytes: 1024 * 1024 * 1024,
+  uploadBodyTimeoutMs: 5 * 60_000, // a trickled body must not hold a request and a spool file for ever
+  uploadIdleTimeoutMs: 30_000,
   streamMaxQueuedMessages: 10_000,
   storeMemoryLimit: '512MB',
   storeThreads: 2,
@@ -141,6 +147,8 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
     'maxConnectionsPerAddress',
     'sessionTtlMs',
     'maxUploadBytes',
+    'uploadBodyTimeoutMs',
+    'uploadIdleTimeoutMs',
     'storeThreads',
   ] as const)
     positive(k);

@@ -3,6 +3,12 @@
  * Sensor, room and metric names cannot contain a comma, quote or line break (their patterns
  * forbid them), so only the unit can need quoting; each series' fields are quoted once by
  * csv-stringify and reused for every row of the series.
+ *
+ * CSV injection (OWASP): a text cell that begins with = + - @, a tab or a carriage return is
+ * written with a single quote before it, so a spreadsheet shows it instead of running it as a
+ * formula. Units like that are refused on the way in (protocol/names.ts `unitProblem`); this
+ * covers rows stored before that rule. Numbers (a negative value) are cells of their own and
+ * are left alone; names cannot begin with those characters, and are guarded all the same.
  */
 import { stringify } from 'csv-stringify/sync';
 import type { SeriesDef } from '../store/store-messages.ts';
@@ -18,8 +24,8 @@ export function seriesFields(series: SeriesDef[]): (SeriesFields | undefined)[] 
   const out: (SeriesFields | undefined)[] = [];
   for (const s of series) {
     out[s.id] = {
-      names: stringify([[s.sensor, s.room, s.metric]], { eof: false }),
-      unit: s.unit === '' ? '' : stringify([[s.unit]], { eof: false }),
+      names: stringify([[s.sensor, s.room, s.metric]], { eof: false, escape_formulas: true }),
+      unit: s.unit === '' ? '' : stringify([[s.unit]], { eof: false, escape_formulas: true }),
     };
   }
   return out;

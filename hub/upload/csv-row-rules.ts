@@ -3,16 +3,26 @@
  * readings), in two forms that must agree: a JS check (exact, per row, for the error report)
  * and SQL expressions (for the fast path in DuckDB). Both are built from the same patterns.
  */
-import { MAX_FUTURE_MS, MAX_UNIT_CHARS, METRIC_PATTERN, MIN_TS_MS, SENSOR_ID_PATTERN, isUnit } from '../../protocol/names.ts';
+import {
+  FORMULA_TRIGGERS,
+  MAX_FUTURE_MS,
+  MAX_UNIT_CHARS,
+  METRIC_PATTERN,
+  MIN_TS_MS,
+  SENSOR_ID_PATTERN,
+  unitProblem,
+} from '../../protocol/names.ts';
+import { INTEGER_MS, ISO_DATE_TIME_STRICT, parseTime } from '../../protocol/time.ts';
 
 export const REQUIRED_COLUMNS = ['ts', 'sensor', 'metric', 'value'] as const;
 export const OPTIONAL_COLUMNS = ['room', 'unit'] as const;
+/** The longest record (header or row) read, in bytes: the sensor protocol's line limit. */
+export const MAX_RECORD_BYTES = 65_536;
+/** Columns in the header: six are used, others ignored; thousands are not a readings file. */
+export const MAX_COLUMNS = 256;
 export type UploadColumn = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-const INTEGER_MS = /^-?\d+$/;
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
-const ISO_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?$/;
 
 /** The contract's patterns without their anchors, for regexp_full_match. */
 const sqlPattern = (re: RegExp) => re.source.replace(/^\^/, '').replace(/\$$/, '');
@@ -33,12 +43,9 @@ export function checkRow(
   if (!NUMBER.test(value)) return `value "${clip(value)}" is not a number`;
   const v = Number(value);
   if (!Number.isFinite(v)) return `value "${clip(value)}" is not finite`;
-  let t: number;
-  if (INTEGER_MS.test(ts)) t = Number(ts);
-  else if (ISO_WITH_ZONE.test(ts)) t = Date.parse(ts);
-  else if (ISO_WITHOUT_ZONE.test(ts)) return `ts "${clip(ts)}" has no time zone; add Z or an offset like +01:00`;
-  else return `ts "${clip(ts)}" is neither ISO 8601 with a zone nor integer milliseconds`;
-  if (!Number.isSafeInteger(t)) return `ts "${clip(ts)}" is not a valid time`;
+  const parsed = parseTime(ts);
+  if (!parsed.ok) return `ts ${parsed.problem}`;
+  const t = parsed.ms;
   if (t < MIN_TS_MS) return `ts "${clip(ts)}" is before the year 2000`;
   if (t > nowMs + MAX_FUTURE_MS) return `ts "${clip(ts)}" is more than 24 h ahead of the hub clock`;
   return { ts: t, value: v };
@@ -54,8 +61,15 @@ export function sqlRowExpressions(
 ): { ts: string; value: string; bad: string; rowBad: string } {
   const q = (c: UploadColumn) => col(c) ?? 'NULL';
   const tsRaw = q('ts');
-  const ts = `(CASE WHEN regexp_full_match(${tsRaw}, '${sqlPattern(INTEGER_MS)}') THEN TRY_CAST(${tsRaw} AS BIGINT)
-    WHEN regexp_full_match(${tsRaw}, '${sqlPattern(ISO_WITH_ZONE)}') THEN epoch_ms(TRY_CAST(${tsRaw} AS TIMESTAMPTZ)) END)`;
+  // The pattern holds every range of protocol/time.ts but the calendar's; DuckDB's cast refuses
+  // 2026-02-30 (NULL) and, like parseTime, cuts a fraction to ms. time.test.ts proves they agree.
+  const ts = `(CASE WHEN regexp_full_match(${tsRaw}, '${sqlPattern(INTEGER_MS)}')
+      THEN (CASE WHEN abs(TRY_CAST(${tsRaw} AS HUGEINT)) <= ${Number.MAX_SAFE_INTEGER} THEN TRY_CAST(${tsRaw} AS BIGINT) END)
+    WHEN regexp_full_match(${tsRaw}, '${sqlPattern(ISO_DATE_TIME_STRICT)}') THEN epoch_ms(TRY_CAST(
+      /* DuckDB's cast wants the seconds: hh:mm gets :00 (the 17th character is a colon only when seconds follow) */
+      CASE WHEN substr(${tsRaw}, 17, 1) = ':' THEN ${tsRaw} ELSE left(${tsRaw}, 16) || ':00' || substr(${tsRaw}, 17) END AS TIMESTAMPTZ)) END)`;
+  const unit = q('unit');
+  const triggers = [...FORMULA_TRIGGERS].map((c) => `chr(${c.codePointAt(0)})`).join(', ');
   const value = `(CASE WHEN regexp_full_match(${q('value')}, '${sqlPattern(NUMBER)}') THEN TRY_CAST(${q('value')} AS DOUBLE) END)`;
   const checks = [
     `NOT coalesce(regexp_full_match(${q('sensor')}, '${sqlPattern(SENSOR_ID_PATTERN)}'), false)`,
@@ -63,7 +77,7 @@ export function sqlRowExpressions(
     `NOT coalesce(regexp_full_match(${q('metric')}, '${sqlPattern(METRIC_PATTERN)}'), false)`,
     `${value} IS NULL`,
     `NOT isfinite(${value})`,
-    col('unit') ? `length(${q('unit')}) > ${MAX_UNIT_CHARS}` : 'false',
+    col('unit') ? `(length(${unit}) > ${MAX_UNIT_CHARS} OR left(${unit}, 1) IN (${triggers}))` : 'false',
     `${ts} IS NULL`,
     `${ts} < ${MIN_TS_MS}`,
     `${ts} > ${nowMs + MAX_FUTURE_MS}`,
@@ -78,7 +92,8 @@ export function namesProblem(sensor: string, room: string | null, metric: string
   if (!SENSOR_ID_PATTERN.test(sensor)) return `sensor "${clip(sensor)}" must match ${SENSOR_ID_PATTERN.source}`;
   if (room !== null && room !== '' && !SENSOR_ID_PATTERN.test(room)) return `room "${clip(room)}" must match ${SENSOR_ID_PATTERN.source}`;
   if (!METRIC_PATTERN.test(metric)) return `metric "${clip(metric)}" must match ${METRIC_PATTERN.source}`;
-  if (unit !== null && !isUnit(unit)) return `unit "${clip(unit)}" is longer than ${MAX_UNIT_CHARS} characters`;
+  const badUnit = unit === null ? null : unitProblem(unit);
+  if (badUnit) return badUnit;
   return null;
 }
 

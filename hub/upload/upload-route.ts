@@ -1,27 +1,27 @@
 /**
- * `POST /api/v1/readings`: the body streams to a temp file in the data folder (never held in
- * memory), counted against the size limit (413, nothing stored), then goes to bulk-upload.ts.
+ * `POST /api/v1/readings`: the body streams to a spool file (upload-spool.ts; never held in
+ * memory), counted against the size limit (413, nothing stored) and the body timeouts (408),
+ * then goes to bulk-upload.ts.
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { rm } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../http/api-error.ts';
 import { ingestUpload, type UploadDeps } from './bulk-upload.ts';
 import { requireRole } from '../http/auth.ts';
 import { scopeOf } from '../access/principal.ts';
+import { spoolBody, spoolPath } from './upload-spool.ts';
 
 export interface UploadRouteDeps extends UploadDeps {
   spoolDir: string;
   maxUploadBytes: number;
+  /** the whole body must have arrived within this */
+  uploadBodyTimeoutMs: number;
+  /** no gap between two chunks of a body may be longer than this */
+  uploadIdleTimeoutMs: number;
   /** every upload that got past the role check, stored or refused */
   onUpload?(info: { accepted: number; duplicates: number; bytes: number; ms: number; error: Error | null }, request: FastifyRequest): void;
 }
-
-let nextUpload = 1;
 
 export function registerUploadRoute(app: FastifyInstance, deps: UploadRouteDeps): void {
   // The body stays a stream: the handler spools it, so no size of file is held in memory.
@@ -34,31 +34,41 @@ export function registerUploadRoute(app: FastifyInstance, deps: UploadRouteDeps)
     if (!body || typeof (body as NodeJS.ReadableStream).pipe !== 'function') {
       throw new ApiError(415, 'unsupported_media_type', 'send the CSV with Content-Type: text/csv');
     }
-    const declared = Number(request.headers['content-length'] ?? NaN);
-    if (declared > deps.maxUploadBytes) {
+    // Refused before a byte is read: the body is left unread, so the connection cannot be reused.
+    const refuseUnread = (err: ApiError): never => {
       reply.header('connection', 'close');
-      throw new ApiError(413, 'too_large', `the upload is ${declared} bytes; the limit is ${deps.maxUploadBytes}`);
+      throw err;
+    };
+    const encoding = String(request.headers['content-encoding'] ?? '')
+      .trim()
+      .toLowerCase();
+    if (encoding !== '' && encoding !== 'identity') {
+      // RFC 9110 §15.5.16: 415 for an unsupported content coding, saying which are accepted.
+      reply.header('accept-encoding', 'identity');
+      refuseUnread(
+        new ApiError(
+          415,
+          'unsupported_encoding',
+          `the hub takes uploads without Content-Encoding (got "${encoding.slice(0, 40)}"); send the CSV uncompressed`,
+        ),
+      );
     }
-    await mkdir(deps.spoolDir, { recursive: true });
-    const path = join(deps.spoolDir, `upload-${process.pid}-${nextUpload++}.csv`);
+    const declared = Number(request.headers['content-length'] ?? NaN);
+    if (declared > deps.maxUploadBytes)
+      refuseUnread(new ApiError(413, 'too_large', `the upload is ${declared} bytes; the limit is ${deps.maxUploadBytes}`));
+    const path = await spoolPath(deps.spoolDir);
     let bytes = 0;
     try {
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          bytes += chunk.length;
-          if (bytes > deps.maxUploadBytes)
-            cb(new ApiError(413, 'too_large', `the upload is over the limit of ${deps.maxUploadBytes} bytes; nothing was stored`));
-          else cb(null, chunk);
-        },
-      });
       try {
-        await pipeline(body, counter, createWriteStream(path));
+        bytes = await spoolBody(body, path, {
+          maxBytes: deps.maxUploadBytes,
+          bodyTimeoutMs: deps.uploadBodyTimeoutMs,
+          idleTimeoutMs: deps.uploadIdleTimeoutMs,
+        });
       } catch (err) {
-        if (err instanceof ApiError) {
-          reply.header('connection', 'close');
-          throw err;
-        }
-        throw new ApiError(400, 'upload_interrupted', `the upload did not arrive whole: ${(err as Error).message}`);
+        // 413 and 408 leave the rest of the body unread.
+        if (err instanceof ApiError && err.status !== 400) refuseUnread(err);
+        throw err;
       }
       const answer = await ingestUpload(path, deps, scopeOf(request.principal));
       deps.onUpload?.({ ...answer, bytes, ms: performance.now() - started, error: null }, request);

@@ -6,7 +6,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Columns } from '../store/store-messages.ts';
-import { sqlRowExpressions, type UploadColumn } from './csv-row-rules.ts';
+import { MAX_RECORD_BYTES, sqlRowExpressions, type UploadColumn } from './csv-row-rules.ts';
 
 export interface UploadFile {
   path: string;
@@ -26,7 +26,16 @@ export interface UploadCombo {
 }
 
 export type ScanResult =
-  { kind: 'ok'; rows: number; combos: UploadCombo[] } | { kind: 'invalid'; badRows: number } | { kind: 'unreadable'; message: string };
+  | { kind: 'ok'; rows: number; combos: UploadCombo[] }
+  | { kind: 'invalid'; badRows: number }
+  | { kind: 'unreadable'; message: string }
+  | { kind: 'too-many-series' };
+
+/**
+ * Distinct (sensor, room, metric, unit) in one file. Each becomes a series and maybe a sensor
+ * in the hub's memory; a file of millions of made-up sensor ids must not become that.
+ */
+export const MAX_UPLOAD_SERIES = 100_000;
 
 export interface UploadMapping extends UploadCombo {
   seriesId: number;
@@ -54,7 +63,7 @@ function source(f: UploadFile): { from: string; col: (c: UploadColumn) => string
   };
   // nullstr that no CSV field can be: every field reads as text, an empty one as ''.
   const from = `read_csv('${path}', columns={${struct}}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
-    strict_mode=true, null_padding=false, nullstr='${NONE}NULL${NONE}', max_line_size=1048576)`;
+    strict_mode=true, null_padding=false, nullstr='${NONE}NULL${NONE}', max_line_size=${MAX_RECORD_BYTES})`;
   return { from, col };
 }
 
@@ -69,20 +78,23 @@ export async function scanUpload(c: DuckDBConnection, f: UploadFile): Promise<Sc
   let rows: unknown[][];
   try {
     // Names repeat on every row: they are checked once per distinct (sensor, room, metric, unit)
-    // by the caller; only ts and value are checked per row here.
+    // by the caller; only ts and value are checked per row here. At most one series more than
+    // the limit leaves DuckDB; the totals over all of them come with each.
     rows = (
-      await c.runAndReadAll(`SELECT sensor, room, metric, unit, count(*) AS n, count_if(bad) AS bad, max(ts) AS max_ts FROM (
-         SELECT ${keyColumns(col)}, ${e.ts} AS ts, ${e.rowBad} AS bad FROM ${from}) GROUP BY ALL`)
+      await c.runAndReadAll(`SELECT *, count(*) OVER () AS series, sum(bad) OVER () AS all_bad, sum(n) OVER () AS all_rows FROM (
+         SELECT sensor, room, metric, unit, count(*) AS n, count_if(bad) AS bad, max(ts) AS max_ts FROM (
+           SELECT ${keyColumns(col)}, ${e.ts} AS ts, ${e.rowBad} AS bad FROM ${from}) GROUP BY ALL) LIMIT ${MAX_UPLOAD_SERIES + 1}`)
     ).getRows();
   } catch (err) {
     return { kind: 'unreadable', message: err instanceof Error ? err.message : String(err) };
   }
-  let badRows = 0;
-  let total = 0;
+  // Every row carries the totals: (series, all_bad, all_rows) at 7, 8 and 9.
+  const totals = rows[0]?.slice(7).map(Number) ?? [0, 0, 0];
+  const [series, badRows, total] = totals as [number, number, number];
+  if (badRows > 0) return { kind: 'invalid', badRows };
+  if (series > MAX_UPLOAD_SERIES) return { kind: 'too-many-series' };
   const combos: UploadCombo[] = [];
-  for (const [sensor, room, metric, unit, n, bad, maxTs] of rows) {
-    badRows += Number(bad);
-    total += Number(n);
+  for (const [sensor, room, metric, unit, n, , maxTs] of rows) {
     combos.push({
       sensor: sensor === null ? '' : String(sensor),
       room: room === NONE ? null : String(room),
@@ -92,7 +104,6 @@ export async function scanUpload(c: DuckDBConnection, f: UploadFile): Promise<Sc
       maxTs: Number(maxTs),
     });
   }
-  if (badRows > 0) return { kind: 'invalid', badRows };
   return { kind: 'ok', rows: total, combos };
 }
 
