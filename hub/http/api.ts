@@ -46,6 +46,13 @@ const ROUTES_WITH_PARAMETERS = new Set(['/api/v1/health', '/api/v1/latest', '/ap
 const ROUTES_WITH_CSV_BODY = new Set(['/api/v1/readings']);
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
+  /** Hub-wide numbers: on an open hub anyone, else a valid login whose rooms are every room. */
+  function mayReadHubWide(authorization: string | undefined): boolean {
+    if (!deps.access.loginRequired) return true;
+    const who = deps.access.authenticate(authorization);
+    return !('status' in who) && scopeOf(who).all;
+  }
+
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -97,13 +104,20 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       }
     });
 
-    routes.get('/api/v1/health', async (_request, reply) => {
+    routes.get('/api/v1/health', async (request, reply) => {
       const status = deps.status();
       const auth = {
         users: deps.access.loginRequired ? 'required' : 'open',
         sensors: deps.access.sensorTokenRequired ? 'required' : 'open',
       };
-      return reply.status(status === 'ok' ? 200 : 503).send({ status, auth, ...deps.health() });
+      const health = deps.health();
+      // A hub whose store cannot commit is not ok: probes and load balancers must see it (503, with the reason).
+      const shown = status === 'ok' && health.store_error !== undefined ? 'store_failing' : status;
+      // Health is open to probes; the counts and the store's error (paths) are for those who may see every room.
+      if (!mayReadHubWide(request.headers.authorization)) {
+        return reply.status(shown === 'ok' ? 200 : 503).send({ status: shown, auth, version: health.version });
+      }
+      return reply.status(shown === 'ok' ? 200 : 503).send({ status: shown, auth, ...health });
     });
 
     routes.get('/api/v1/sensors', async (request) => {
