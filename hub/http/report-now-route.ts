@@ -2,12 +2,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ReportNow } from '../report-now.ts';
 import { ApiError, ApiErrorCode } from './api-error.ts';
-import { parseFilters } from './filters.ts';
+import { parseFilters, rejectUnknownParameters } from './filters.ts';
 import { requireRole, scopeFilters } from './auth.ts';
 import type { ReportNowAnswer } from '../report-now.ts';
 
 export const DEFAULT_REPORT_TIMEOUT_MS = 2_000;
 export const MAX_REPORT_TIMEOUT_MS = 30_000;
+const REPORT_NOW_FIELDS = ['sensor', 'room', 'metric', 'timeout_ms'] as const;
 
 export function registerReportNowRoute(
   app: FastifyInstance,
@@ -20,6 +21,8 @@ export function registerReportNowRoute(
     if (typeof body !== 'object' || Array.isArray(body))
       throw new ApiError(400, ApiErrorCode.badRequest, 'the body must be a JSON object (or empty)');
     const b = body as Record<string, unknown>;
+    // `{"sensors":"x"}` (a typo) must not ask every sensor: unknown fields are refused.
+    rejectUnknownParameters(b, REPORT_NOW_FIELDS);
     // Only the sensors of the asker's rooms are asked.
     const filters = scopeFilters(request.principal, parseFilters(b));
     // Absent means the default; null or anything but an integer in range is refused.

@@ -121,7 +121,14 @@ test('simulated sensors that answer are responded, with a fresh reading of each 
   assert.is(answer.errors, undefined, 'no errors');
   assert.ok(ms < 10_000, `answered when all had reported (${ms.toFixed(0)} ms), not at the timeout`);
   const got = answer.readings.map((r) => `${r.sensor}/${r.metric}`).sort();
-  assert.equal(got, ['rn-sim-1/cpu_load', 'rn-sim-1/humidity', 'rn-sim-1/temperature', 'rn-sim-2/cpu_load', 'rn-sim-2/humidity', 'rn-sim-2/temperature']);
+  assert.equal(got, [
+    'rn-sim-1/cpu_load',
+    'rn-sim-1/humidity',
+    'rn-sim-1/temperature',
+    'rn-sim-2/cpu_load',
+    'rn-sim-2/humidity',
+    'rn-sim-2/temperature',
+  ]);
   for (const r of answer.readings) {
     assert.equal(Object.keys(r).sort(), ['metric', 'room', 'sensor', 'ts', 'unit', 'value']);
     assert.is(r.room, 'rn-sim-room');
@@ -136,7 +143,9 @@ test('simulated sensors that answer are responded, with a fresh reading of each 
     return JSON.stringify(now) === JSON.stringify(wanted) || undefined;
   });
   await waitFor('the reported readings in history', async () => {
-    const rows = csvRecords(await history(httpPort, { sensor: 'rn-sim-1,rn-sim-2', time: 'ms' })).map((r) => `${r.sensor} ${r.metric} ${r.value} ${r.unit} ${r.ts}`);
+    const rows = csvRecords(await history(httpPort, { sensor: 'rn-sim-1,rn-sim-2', time: 'ms' })).map(
+      (r) => `${r.sensor} ${r.metric} ${r.value} ${r.unit} ${r.ts}`,
+    );
     return wanted.every((w) => rows.includes(w)) || undefined;
   });
 });
@@ -146,12 +155,19 @@ test('once report-now has answered, the readings it returned are already in late
   // who asks for fresh readings and then reads latest must see them
   const { httpPort } = await hub();
   const s = await rawSensor('rn-visible', 'rn-visible-room');
-  answerCommands(s, reporter(['temperature'], () => 17.5));
+  answerCommands(
+    s,
+    reporter(['temperature'], () => 17.5),
+  );
   for (let round = 0; round < 3; round++) {
     const { answer } = await reportNow(httpPort, { sensor: 'rn-visible', timeout_ms: 10_000 });
     assert.is(answer.responded, 1);
     const reported = answer.readings[0]!;
-    assert.equal((await latest(httpPort, { sensor: 'rn-visible' })).map((r) => r.ts), [reported.ts], `round ${round}: latest right after the answer`);
+    assert.equal(
+      (await latest(httpPort, { sensor: 'rn-visible' })).map((r) => r.ts),
+      [reported.ts],
+      `round ${round}: latest right after the answer`,
+    );
     const rows = csvRecords(await history(httpPort, { sensor: 'rn-visible', time: 'ms' })).map((r) => Number(r.ts));
     assert.ok(rows.includes(reported.ts), `round ${round}: history right after the answer has ${reported.ts}: ${rows.join(',')}`);
   }
@@ -173,10 +189,13 @@ test('a raw sensor’s report comes back exactly, with its room and the units it
   }));
   const { answer } = await reportNow(httpPort, { sensor: 'rn-exact' });
   // The contract gives no order for an answer's readings.
-  assert.equal([...answer.readings].sort((a, b) => (a.metric < b.metric ? -1 : 1)), [
-    { sensor: 'rn-exact', room: 'rn-exact-room', metric: 'lux', value: 300, unit: 'lx', ts },
-    { sensor: 'rn-exact', room: 'rn-exact-room', metric: 'temperature', value: 21.25, unit: 'C', ts },
-  ]);
+  assert.equal(
+    [...answer.readings].sort((a, b) => (a.metric < b.metric ? -1 : 1)),
+    [
+      { sensor: 'rn-exact', room: 'rn-exact-room', metric: 'lux', value: 300, unit: 'lx', ts },
+      { sensor: 'rn-exact', room: 'rn-exact-room', metric: 'temperature', value: 21.25, unit: 'C', ts },
+    ],
+  );
   assert.equal(commandIds(s), [answer.id], 'the command carried the answer’s id');
   const cmd = s.received.find((m) => m.type === 'command');
   assert.is(cmd?.command, 'report-now');
@@ -194,7 +213,10 @@ test('a silent sensor is missing after timeout_ms, and the answer comes within t
   assert.is(answer.requested, 2);
   assert.is(answer.responded, 1);
   assert.equal(answer.missing, ['rn-silent-quiet']);
-  assert.equal(answer.readings.map((r) => r.sensor), ['rn-silent-talker']);
+  assert.equal(
+    answer.readings.map((r) => r.sensor),
+    ['rn-silent-talker'],
+  );
   assert.ok(ms >= timeoutMs - 100, `waited for the silent one: ${ms.toFixed(0)} ms`);
   assert.ok(ms < timeoutMs + MARGIN_MS, `answered ${ms.toFixed(0)} ms after the request, timeout ${timeoutMs}`);
   assert.equal(commandIds(silent), [answer.id], 'the silent one was asked');
@@ -235,7 +257,10 @@ test('a frozen sensor (a socket that never reads) does not hold the others beyon
     const { answer, ms } = await reportNow(httpPort, { room: 'rn-frozen-room', timeout_ms: timeoutMs });
     assert.is(answer.responded, 2, `round ${round}`);
     assert.equal(answer.readings.map((r) => r.sensor).sort(), ['rn-frozen-a', 'rn-frozen-b']);
-    assert.ok(answer.missing.includes('rn-frozen-ice') || answer.requested === 2, `the frozen one is missing or was dropped: ${JSON.stringify(answer)}`);
+    assert.ok(
+      answer.missing.includes('rn-frozen-ice') || answer.requested === 2,
+      `the frozen one is missing or was dropped: ${JSON.stringify(answer)}`,
+    );
     assert.ok(ms < timeoutMs + MARGIN_MS, `round ${round} answered after ${ms.toFixed(0)} ms`);
   }
 });
@@ -253,7 +278,12 @@ test('two overlapping report-now requests each get their own id and their own co
         const first = await s.next({ type: 'command' }, 30_000);
         const second = await s.next({ type: 'command' }, 30_000);
         for (const [i, cmd] of [first, second].entries()) {
-          await s.send({ type: 'report', id: cmd.id, seq: i + 1, readings: [{ metric: 'temperature', value: 100 * (k + 1) + i, ts: nextTs() }] });
+          await s.send({
+            type: 'report',
+            id: cmd.id,
+            seq: i + 1,
+            readings: [{ metric: 'temperature', value: 100 * (k + 1) + i, ts: nextTs() }],
+          });
         }
       } catch {
         // teardown
@@ -269,7 +299,10 @@ test('two overlapping report-now requests each get their own id and their own co
     assert.is(answer.requested, 2);
     assert.is(answer.responded, 2);
     assert.equal(answer.missing, []);
-    assert.equal(answer.readings.map((r) => r.sensor), ids);
+    assert.equal(
+      answer.readings.map((r) => r.sensor),
+      ids,
+    );
     assert.ok(ms < 15_000, `complete before the timeout: ${ms.toFixed(0)} ms`);
   }
   // Readings went to the round whose command they answered.
@@ -370,9 +403,19 @@ test('a report that comes after the timeout is stored and acknowledged, not refu
   const ts = nextTs();
   await late.send({ type: 'report', id: cmd.id, seq: 7, readings: [{ metric: 'temperature', value: 19.5, ts }] });
   await late.ackCovering(7);
-  assert.equal(late.received.filter((m) => m.type === 'error'), [], 'no error for a late report');
-  assert.equal((await latest(httpPort, { sensor: 'rn-late' })).map((r) => [r.value, r.ts]), [[19.5, ts]]);
-  assert.equal(csvRecords(await history(httpPort, { sensor: 'rn-late', time: 'ms' })).map((r) => [r.value, Number(r.ts)]), [['19.5', ts]]);
+  assert.equal(
+    late.received.filter((m) => m.type === 'error'),
+    [],
+    'no error for a late report',
+  );
+  assert.equal(
+    (await latest(httpPort, { sensor: 'rn-late' })).map((r) => [r.value, r.ts]),
+    [[19.5, ts]],
+  );
+  assert.equal(
+    csvRecords(await history(httpPort, { sensor: 'rn-late', time: 'ms' })).map((r) => [r.value, Number(r.ts)]),
+    [['19.5', ts]],
+  );
 });
 
 test('report-now does not disturb the sensors list: the asked sensors stay connected', async () => {
@@ -383,6 +426,14 @@ test('report-now does not disturb the sensors list: the asked sensors stay conne
   await reportNow(httpPort, { sensor: 'rn-stays' });
   await s.sync();
   assert.is((await sensors(httpPort)).find((x) => x.sensor === 'rn-stays')?.connected, true);
+});
+
+test('an unknown body field is refused with 400, so a typo never asks every sensor', async () => {
+  const { httpPort } = await hub();
+  const res = await postJson(httpPort, '/api/v1/report-now', { sensors: 'one-sensor' });
+  assert.is(res.status, 400, res.text);
+  assert.is(errorBody(res).code, 'bad_parameter');
+  assert.match(errorBody(res).message, /sensors/);
 });
 
 test.run();
