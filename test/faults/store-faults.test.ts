@@ -130,7 +130,7 @@ test('a store that cannot commit at all: no acks, 503 to sensors and on health w
 });
 
 test('readings the store cannot take: exactly their messages are refused with 500 (or 422), every other message is stored once, also with failing commits', async () => {
-  // issue: "retry what can be retried, refuse (422/500) the messages that cannot be stored, never loop on them"
+  // §1 Error codes 500: "the message was not stored"; one message the store cannot take is refused, never retried for ever
   const data = await tempDataDir();
   const hub = await startHub({
     dataDir: data.path,

@@ -67,7 +67,7 @@ test('a real instant round-trips through ISO (UTC and any offset within ±14:00)
 });
 
 test('an impossible calendar date, hour, minute or second, or an offset beyond ±14:00, is refused', async () => {
-  // §2 Bulk upload: a bad row is refused (the issue's 2026-02-30 and +25:00)
+  // §2 Bulk upload: a bad row is refused (2026-02-30 was once rolled over into March, +25:00 taken)
   for (const text of [
     '2025-02-30T00:00:00Z',
     '2023-02-29T00:00:00Z',
