@@ -11,6 +11,7 @@ import { appendColumns, appendIncoming, groupBySeries } from './column-chunks.ts
 import { loadSeries, recent } from './read-queries.ts';
 import { appendActivity, loadAccess, queryActivity, writeAccess } from './access-sql.ts';
 import { commitUpload, scanUpload } from '../upload/upload-sql.ts';
+import { dropStage } from '../upload/upload-stage.ts';
 import { DDL, SCHEMA_VERSION } from './schema.ts';
 import { FaultInjector } from './store-faults.ts';
 import {
@@ -209,6 +210,9 @@ async function uploadCommit(msg: Extract<ToStore, { op: 'upload-commit' }>): Pro
   } catch (err) {
     await c.run('ROLLBACK').catch(() => {});
     throw err;
+  } finally {
+    // Outside the transaction: it may write to only one database, and the stage is another.
+    await dropStage(c, msg.file.path).catch(() => {});
   }
 }
 

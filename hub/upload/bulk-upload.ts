@@ -49,6 +49,7 @@ export async function ingestUpload(path: string, deps: UploadDeps, scope: RoomSc
   if (scan.combos.some((c) => namesProblem(c.sensor, c.room, c.metric, c.unit) !== null))
     throw await invalidUpload(path, columns, file.nowMs, null);
   if (scan.rows === 0) return { accepted: 0, duplicates: 0 };
+  file.repeats = scan.repeats;
 
   const { catalog, registry } = deps;
   // Decided on the registry as it is now, in this same turn of the event loop as the mapping

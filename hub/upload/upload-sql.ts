@@ -1,32 +1,41 @@
 /**
  * The store worker's half of a bulk upload: DuckDB reads the spooled CSV file (its reader is
- * about five times faster than a JS parser here) in two passes. The scan checks every row
- * and lists the distinct series; the commit, after the main thread has named the series,
- * inserts the rows whose (sensor, metric, ts) is new, in one transaction.
+ * about five times faster than a JS parser here) in two passes, both on the scan's own
+ * connection, beside the commits. The first checks every row and lists the distinct series;
+ * the second stages the rows, parsed, as (series index, ts, value) in memory (upload-stage.ts).
+ * The commit, after the main thread has named the series, runs in the store's queue and so
+ * holds up sensor commits: it only joins the staged rows to their series and inserts the ones
+ * whose (sensor, metric, ts) is new, in one transaction; it no longer reads the file.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Columns } from '../store/store-messages.ts';
 import { MAX_RECORD_BYTES, sqlRowExpressions, type UploadColumn } from './csv-row-rules.ts';
+import { openStage, stageTable } from './upload-stage.ts';
 
 export interface UploadFile {
   path: string;
   /** the header's column names, in file order */
   columns: string[];
   nowMs: number;
+  /** set from the scan: whether the file repeats an identity (sensor, metric, ts) within itself */
+  repeats?: boolean;
 }
 
 /** A distinct (sensor, room, metric, unit) of the file; room and unit null where the file gives none. */
 export interface UploadCombo {
+  /** its number in the staged rows */
+  index: number;
   sensor: string;
   room: string | null;
   metric: string;
   unit: string | null;
   rows: number;
   maxTs: number;
+  minTs: number;
 }
 
 export type ScanResult =
-  | { kind: 'ok'; rows: number; combos: UploadCombo[] }
+  | { kind: 'ok'; rows: number; combos: UploadCombo[]; repeats: boolean }
   | { kind: 'invalid'; badRows: number }
   | { kind: 'unreadable'; message: string }
   | { kind: 'too-many-series' };
@@ -80,10 +89,13 @@ export async function scanUpload(c: DuckDBConnection, f: UploadFile): Promise<Sc
     // Names repeat on every row: they are checked once per distinct (sensor, room, metric, unit)
     // by the caller; only ts and value are checked per row here. At most one series more than
     // the limit leaves DuckDB; the totals over all of them come with each.
+    await c.run(`CREATE OR REPLACE TEMP TABLE scan_combos AS
+      SELECT row_number() OVER () - 1 AS idx, * FROM (
+        SELECT sensor, room, metric, unit, count(*) AS n, count_if(bad) AS bad, max(ts) AS max_ts, min(ts) AS min_ts FROM (
+          SELECT ${keyColumns(col)}, ${e.ts} AS ts, ${e.rowBad} AS bad FROM ${from}) GROUP BY ALL)`);
     rows = (
-      await c.runAndReadAll(`SELECT *, count(*) OVER () AS series, sum(bad) OVER () AS all_bad, sum(n) OVER () AS all_rows FROM (
-         SELECT sensor, room, metric, unit, count(*) AS n, count_if(bad) AS bad, max(ts) AS max_ts FROM (
-           SELECT ${keyColumns(col)}, ${e.ts} AS ts, ${e.rowBad} AS bad FROM ${from}) GROUP BY ALL) LIMIT ${MAX_UPLOAD_SERIES + 1}`)
+      await c.runAndReadAll(`SELECT sensor, room, metric, unit, n, bad, max_ts, count(*) OVER () AS series, sum(bad) OVER () AS all_bad,
+        sum(n) OVER () AS all_rows, idx, min_ts FROM scan_combos ORDER BY idx LIMIT ${MAX_UPLOAD_SERIES + 1}`)
     ).getRows();
   } catch (err) {
     return { kind: 'unreadable', message: err instanceof Error ? err.message : String(err) };
@@ -94,63 +106,68 @@ export async function scanUpload(c: DuckDBConnection, f: UploadFile): Promise<Sc
   if (badRows > 0) return { kind: 'invalid', badRows };
   if (series > MAX_UPLOAD_SERIES) return { kind: 'too-many-series' };
   const combos: UploadCombo[] = [];
-  for (const [sensor, room, metric, unit, n, , maxTs] of rows) {
+  for (const [sensor, room, metric, unit, n, , maxTs, , , , idx, minTs] of rows) {
     combos.push({
+      index: Number(idx),
       sensor: sensor === null ? '' : String(sensor),
       room: room === NONE ? null : String(room),
       metric: metric === null ? '' : String(metric),
       unit: unit === NONE ? null : String(unit),
       rows: Number(n),
       maxTs: Number(maxTs),
+      minTs: Number(minTs),
     });
   }
-  return { kind: 'ok', rows: total, combos };
+  let repeats = false;
+  if (total > 0) {
+    // File order is kept (DuckDB preserves insertion order), so a repeat within the file can
+    // keep its first row at commit.
+    await openStage(c, f.path);
+    await c.run(`CREATE TABLE ${stageTable(f.path)} AS
+      SELECT k.idx::INTEGER AS idx, x.ts, x.v FROM (SELECT ${keyColumns(col)}, ${e.ts} AS ts, ${e.value} AS v FROM ${from}) x
+      JOIN scan_combos k ON k.sensor = x.sensor AND k.room = x.room AND k.metric = x.metric AND k.unit = x.unit`);
+    // Identity is (sensor, metric, ts): one number per (sensor, metric) of the file, as a channel is.
+    const count = await c.runAndReadAll(`SELECT count(*) FROM (SELECT p.pair, x.ts FROM ${stageTable(f.path)} x
+      JOIN (SELECT idx, dense_rank() OVER (ORDER BY sensor, metric) AS pair FROM scan_combos) p ON p.idx = x.idx GROUP BY ALL HAVING count(*) > 1)`);
+    repeats = Number(count.getRows()[0]![0]) > 0;
+  }
+  await c.run('DROP TABLE scan_combos');
+  return { kind: 'ok', rows: total, combos, repeats };
 }
 
-/** Inserts the new rows; the caller holds the transaction. */
+/** Inserts the new rows, from the rows the scan staged; the caller holds the transaction. */
 export async function commitUpload(
   c: DuckDBConnection,
   f: UploadFile,
   mapping: UploadMapping[],
   publish: boolean,
 ): Promise<UploadCommitResult> {
-  const { from, col } = source(f);
-  const e = sqlRowExpressions(col, f.nowMs);
-  await c.run(
-    'CREATE OR REPLACE TEMP TABLE upload_map (sensor VARCHAR, room VARCHAR, metric VARCHAR, unit VARCHAR, series_id INTEGER, channel INTEGER)',
-  );
+  await c.run('CREATE OR REPLACE TEMP TABLE upload_map (idx INTEGER, series_id INTEGER, channel INTEGER)');
   const a = await c.createAppender('upload_map', 'main', 'temp');
   for (const m of mapping) {
-    a.appendVarchar(m.sensor);
-    a.appendVarchar(m.room ?? NONE);
-    a.appendVarchar(m.metric);
-    a.appendVarchar(m.unit ?? NONE);
+    a.appendInteger(m.index);
     a.appendInteger(m.seriesId);
     a.appendInteger(m.channel);
     a.endRow();
   }
   a.closeSync();
-  // No stored row above the file's newest ts can repeat one of its rows: a bound DuckDB prunes by.
+  // No stored row outside the file's ts range can repeat one of its rows: bounds DuckDB prunes row groups by.
   const hi = mapping.reduce((m, x) => Math.max(m, x.maxTs), 0);
-  const rowsOf = (withOrder: boolean) => `CREATE OR REPLACE TEMP TABLE upload_rows AS
-    SELECT ${withOrder ? 'x.rn, ' : ''}m.series_id, m.channel, x.ts, x.v FROM (
-      SELECT ${withOrder ? 'row_number() OVER () AS rn, ' : ''}${keyColumns(col)}, ${e.ts} AS ts, ${e.value} AS v FROM ${from}) x
-    JOIN upload_map m ON m.sensor = x.sensor AND m.room = x.room AND m.metric = x.metric AND m.unit = x.unit`;
-  await c.run(rowsOf(false));
-  const repeats = Number(
-    (await c.runAndReadAll('SELECT count(*) FROM (SELECT channel, ts FROM upload_rows GROUP BY ALL HAVING count(*) > 1)')).getRows()[0]![0],
-  );
-  if (repeats > 0) {
-    // A file that repeats itself keeps the first of each identity: numbering rows in file order
-    // is slow in DuckDB, so only such files pay for it.
-    await c.run(rowsOf(true));
+  const lo = mapping.reduce((m, x) => Math.min(m, x.minTs), hi);
+  // A file that repeats itself (the scan says) keeps the first of each identity: the staged rows
+  // are in file order. Ordering by it is slow in DuckDB, so only such files pay for it.
+  const repeats = f.repeats !== false;
+  await c.run(`CREATE OR REPLACE TEMP TABLE upload_rows AS
+    SELECT ${repeats ? 'x.rowid AS rn, ' : ''}m.series_id, m.channel, x.ts, x.v FROM ${stageTable(f.path)} x JOIN upload_map m ON m.idx = x.idx`);
+  if (repeats) {
     await c.run(
       'CREATE OR REPLACE TEMP TABLE upload_rows AS SELECT series_id, channel, ts, v FROM upload_rows QUALIFY row_number() OVER (PARTITION BY channel, ts ORDER BY rn) = 1',
     );
   }
   await c.run(`CREATE OR REPLACE TEMP TABLE upload_new AS
-    SELECT u.series_id, u.ts, u.v FROM upload_rows u
-    WHERE NOT EXISTS (SELECT 1 FROM readings r JOIN series s ON s.id = r.series_id WHERE r.ts <= ${hi} AND s.channel = u.channel AND r.ts = u.ts)`);
+    SELECT u.series_id, u.ts, u.v FROM upload_rows u ANTI JOIN (
+      SELECT s.channel, r.ts FROM readings r JOIN series s ON s.id = r.series_id WHERE r.ts BETWEEN ${lo} AND ${hi}) stored
+    ON stored.channel = u.channel AND stored.ts = u.ts`);
   await c.run('DROP TABLE upload_rows');
   // Sorted by series, the new rows compress like live ones.
   await c.run('INSERT INTO readings SELECT series_id, ts, v FROM upload_new ORDER BY series_id, ts');
