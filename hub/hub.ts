@@ -267,6 +267,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
               maxUploadBytes: options.maxUploadBytes,
               uploadBodyTimeoutMs: options.uploadBodyTimeoutMs,
               uploadIdleTimeoutMs: options.uploadIdleTimeoutMs,
+              maxConcurrentUploads: options.maxConcurrentUploads,
               onUpload: (info, request) => {
                 if (!info.error) request.activityDetail = `accepted ${info.accepted}, duplicates ${info.duplicates}, ${info.bytes} bytes`;
               },

@@ -5,13 +5,13 @@
  *               [--memory-limit 512MB] [--store-threads N] [--max-line-bytes N]
  *               [--tls-cert FILE --tls-key FILE] [--session-ttl 12h] [--rate-limit N]
  *               [--max-sensor-connections N] [--max-connections-per-address N]
- *               [--max-upload-bytes N] [--upload-body-timeout 5m] [--upload-idle-timeout 30s]
+ *               [--max-upload-bytes N] [--upload-body-timeout 5m] [--upload-idle-timeout 30s] [--max-concurrent-uploads N]
  *
  * Each flag also as an environment variable: ROOMWATCH_HOST, ROOMWATCH_TCP_PORT,
  * ROOMWATCH_HTTP_PORT, ROOMWATCH_DATA, ROOMWATCH_LOG_LEVEL, ROOMWATCH_LOG_FILE, ROOMWATCH_MEMORY_LIMIT,
  * ROOMWATCH_STORE_THREADS, ROOMWATCH_MAX_LINE_BYTES, ROOMWATCH_TLS_CERT, ROOMWATCH_TLS_KEY,
  * ROOMWATCH_SESSION_TTL, ROOMWATCH_RATE_LIMIT, ROOMWATCH_MAX_SENSOR_CONNECTIONS, ROOMWATCH_MAX_CONNECTIONS_PER_ADDRESS,
- * ROOMWATCH_MAX_UPLOAD_BYTES, ROOMWATCH_UPLOAD_BODY_TIMEOUT, ROOMWATCH_UPLOAD_IDLE_TIMEOUT.
+ * ROOMWATCH_MAX_UPLOAD_BYTES, ROOMWATCH_UPLOAD_BODY_TIMEOUT, ROOMWATCH_UPLOAD_IDLE_TIMEOUT, ROOMWATCH_MAX_CONCURRENT_UPLOADS.
  * Port 0 picks a free port; the ports (and whether TLS is on) are logged in the "hub listening" line. SIGINT/SIGTERM stop it cleanly (exit 0).
  */
 import { resolve } from 'node:path';
@@ -47,6 +47,8 @@ const usage = `usage: npm start -- [options]
                         (ROOMWATCH_UPLOAD_BODY_TIMEOUT, default 5m)
   --upload-idle-timeout D
                         longest pause within an upload's body, else 408 (ROOMWATCH_UPLOAD_IDLE_TIMEOUT, default 30s)
+  --max-concurrent-uploads N
+                        uploads taken at once; beyond, 429 (ROOMWATCH_MAX_CONCURRENT_UPLOADS, default 4)
   --tls-cert FILE       PEM certificate (chain): serve TLS on both ports (ROOMWATCH_TLS_CERT; needs --tls-key)
   --tls-key FILE        PEM private key of that certificate (ROOMWATCH_TLS_KEY)
   --session-ttl D       how long a login lasts: 30m, 12h, 7d (ROOMWATCH_SESSION_TTL, default 12h)
@@ -84,6 +86,7 @@ function parseCli() {
       'max-upload-bytes': { type: 'string' },
       'upload-body-timeout': { type: 'string' },
       'upload-idle-timeout': { type: 'string' },
+      'max-concurrent-uploads': { type: 'string' },
       'tls-cert': { type: 'string' },
       'allow-anyone-on-the-network': { type: 'boolean' },
       'tls-key': { type: 'string' },
@@ -145,6 +148,7 @@ const options: Partial<HubOptions> = {
   maxUploadBytes: int('--max-upload-bytes', args['max-upload-bytes'] ?? env.ROOMWATCH_MAX_UPLOAD_BYTES),
   uploadBodyTimeoutMs: duration('--upload-body-timeout', args['upload-body-timeout'] ?? env.ROOMWATCH_UPLOAD_BODY_TIMEOUT),
   uploadIdleTimeoutMs: duration('--upload-idle-timeout', args['upload-idle-timeout'] ?? env.ROOMWATCH_UPLOAD_IDLE_TIMEOUT),
+  maxConcurrentUploads: int('--max-concurrent-uploads', args['max-concurrent-uploads'] ?? env.ROOMWATCH_MAX_CONCURRENT_UPLOADS),
   tlsCertFile: (args['tls-cert'] ?? env.ROOMWATCH_TLS_CERT) || undefined,
   allowAnyoneOnTheNetwork: args['allow-anyone-on-the-network'] === true || env.ROOMWATCH_ALLOW_ANYONE === '1',
   tlsKeyFile: (args['tls-key'] ?? env.ROOMWATCH_TLS_KEY) || undefined,

@@ -59,6 +59,8 @@ export interface HubOptions {
   uploadBodyTimeoutMs: number;
   /** and with no gap longer than this between two chunks of it */
   uploadIdleTimeoutMs: number;
+  /** uploads taken at once; beyond, 429 with Retry-After */
+  maxConcurrentUploads: number;
   /** DuckDB's memory limit: it would take 80% of the machine otherwise */
   storeMemoryLimit: string;
   storeThreads: number;
@@ -104,6 +106,7 @@ export const defaultHubOptions = {
   maxUploadBytes: 1024 * 1024 * 1024,
   uploadBodyTimeoutMs: 5 * 60_000, // a trickled body must not hold a request and a spool file for ever
   uploadIdleTimeoutMs: 30_000,
+  maxConcurrentUploads: 4, // each holds a spool file of up to maxUploadBytes and the store's threads
   streamMaxQueuedMessages: 10_000,
   storeMemoryLimit: '512MB',
   storeThreads: 2,
@@ -149,6 +152,7 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
     'maxUploadBytes',
     'uploadBodyTimeoutMs',
     'uploadIdleTimeoutMs',
+    'maxConcurrentUploads',
     'storeThreads',
   ] as const)
     positive(k);

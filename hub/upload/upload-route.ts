@@ -19,11 +19,17 @@ export interface UploadRouteDeps extends UploadDeps {
   uploadBodyTimeoutMs: number;
   /** no gap between two chunks of a body may be longer than this */
   uploadIdleTimeoutMs: number;
+  /** uploads taken at once; beyond, 429 (each holds a spool file up to maxUploadBytes and a store scan) */
+  maxConcurrentUploads: number;
   /** every upload that got past the role check, stored or refused */
   onUpload?(info: { accepted: number; duplicates: number; bytes: number; ms: number; error: Error | null }, request: FastifyRequest): void;
 }
 
+/** Seconds a refused upload is told to wait: about what a large one takes. */
+const RETRY_AFTER_S = 10;
+
 export function registerUploadRoute(app: FastifyInstance, deps: UploadRouteDeps): void {
+  let running = 0;
   // The body stays a stream: the handler spools it, so no size of file is held in memory.
   app.addContentTypeParser(['text/csv', 'application/csv'], (_request, payload, done) => done(null, payload));
 
@@ -56,7 +62,21 @@ export function registerUploadRoute(app: FastifyInstance, deps: UploadRouteDeps)
     const declared = Number(request.headers['content-length'] ?? NaN);
     if (declared > deps.maxUploadBytes)
       refuseUnread(new ApiError(413, 'too_large', `the upload is ${declared} bytes; the limit is ${deps.maxUploadBytes}`));
-    const path = await spoolPath(deps.spoolDir);
+    if (running >= deps.maxConcurrentUploads) {
+      reply.header('retry-after', String(RETRY_AFTER_S));
+      refuseUnread(
+        new ApiError(
+          429,
+          'too_many_uploads',
+          `the hub is taking ${running} uploads, the most it takes at once; send the file again in a few seconds`,
+        ),
+      );
+    }
+    running++;
+    const path = await spoolPath(deps.spoolDir).catch((err: unknown) => {
+      running--;
+      throw err;
+    });
     let bytes = 0;
     try {
       try {
@@ -77,6 +97,7 @@ export function registerUploadRoute(app: FastifyInstance, deps: UploadRouteDeps)
       deps.onUpload?.({ accepted: 0, duplicates: 0, bytes, ms: performance.now() - started, error: err as Error }, request);
       throw err;
     } finally {
+      running--;
       await rm(path, { force: true });
     }
   });

@@ -1,7 +1,8 @@
 // docs/API.md "POST /api/v1/readings" and docs/ADMIN.md: an upload's body is spooled to
 // DATA/tmp/uploads while it arrives. A body that stalls (no data for uploadIdleTimeoutMs) or
 // trickles (not whole within uploadBodyTimeoutMs) is answered 408 request_timeout with the
-// contract's error body, and its spool file is removed. A hub killed with SIGKILL mid-upload
+// contract's error body, and its spool file is removed. Uploads beyond maxConcurrentUploads are
+// refused (429) before their body is read. A hub killed with SIGKILL mid-upload
 // leaves the file (and any DuckDB spill) behind: the next start removes them.
 import { existsSync } from 'node:fs';
 import { readdir, writeFile, mkdir } from 'node:fs/promises';
@@ -9,7 +10,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { errorBody, uploadOk, waitFor, type RawResponse } from '../support/api-client.ts';
+import { errorBody, upload, uploadOk, waitFor, type RawResponse } from '../support/api-client.ts';
 import { startHub, startHubProcess, tempDataDir, withTimeout } from '../support/hub-process.ts';
 import { exitWhenDone, perTest } from '../support/teardown.ts';
 import { tsSequence } from '../support/wire.ts';
@@ -90,6 +91,21 @@ test('a body trickled a few bytes at a time is answered 408 once the whole-body 
     clearInterval(trickle);
   }
   assert.equal(await spoolFiles(h.dataDir), []);
+});
+
+test('uploads beyond maxConcurrentUploads are refused with 429 and Retry-After while the others arrive', async () => {
+  // docs/API.md: each upload holds a spool file of up to the size limit; how many at once is bounded
+  const h = await startHub({ maxConcurrentUploads: 1 });
+  const first = openUpload(h.httpPort);
+  first.req.write(HEADER + `${nextTs()},spool-slot-1,lab,temperature,1,C\n`);
+  await waitFor('the first spool file', async () => (await spoolFiles(h.dataDir)).length === 1);
+  const second = await upload(h.httpPort, HEADER + `${nextTs()},spool-slot-2,lab,temperature,1,C\n`);
+  assert.is(second.status, 429, second.text);
+  assert.is(errorBody(second).code, 'too_many_uploads');
+  assert.ok(Number(second.headers['retry-after']) > 0, 'Retry-After');
+  first.req.end();
+  assert.is((await withTimeout(first.response, 10_000, 'the first upload')).status, 200);
+  assert.equal(await uploadOk(h.httpPort, HEADER + `${nextTs()},spool-slot-2,lab,temperature,1,C\n`), { accepted: 1, duplicates: 0 });
 });
 
 test('a hub killed with SIGKILL mid-upload removes the spool file and DuckDB spill files at its next start, and nothing else', async () => {
