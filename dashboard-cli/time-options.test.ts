@@ -42,15 +42,49 @@ test('relative times count back from now: -1h, -30m, -2d, -90s, -500ms', () => {
 });
 
 test('a time without a zone, or a bare date, is a usage error that suggests adding one', () => {
-  assert.match(usageError(() => parseTimeOption('--from', '2025-11-21T08:00:00', NOW_MS)), /has no time zone; add Z/);
-  assert.match(usageError(() => parseTimeOption('--from', '2025-11-21T08:00', NOW_MS)), /e\.g\. 2025-11-21T08:00Z/);
-  assert.match(usageError(() => parseTimeOption('--to', '2025-11-21', NOW_MS)), /e\.g\. 2025-11-21T00:00Z/);
+  assert.match(
+    usageError(() => parseTimeOption('--from', '2025-11-21T08:00:00', NOW_MS)),
+    /has no time zone; add Z/,
+  );
+  assert.match(
+    usageError(() => parseTimeOption('--from', '2025-11-21T08:00', NOW_MS)),
+    /e\.g\. 2025-11-21T08:00Z/,
+  );
+  assert.match(
+    usageError(() => parseTimeOption('--to', '2025-11-21', NOW_MS)),
+    /e\.g\. 2025-11-21T00:00Z/,
+  );
 });
 
 test('impossible dates, bad offsets and other text are usage errors', () => {
-  for (const text of ['2025-02-30T00:00Z', '2025-13-01T00:00Z', '2025-11-21T24:00Z', '2025-11-21T08:00+25:00', 'yesterday', '-1w', '1h', '-1.5h', '']) {
+  for (const text of [
+    '2025-02-30T00:00Z',
+    '2025-13-01T00:00Z',
+    '2025-11-21T24:00Z',
+    '2025-11-21T08:00+25:00',
+    'yesterday',
+    '-1w',
+    '1h',
+    '-1.5h',
+    '',
+  ]) {
     usageError(() => parseTimeOption('--from', text, NOW_MS));
   }
+});
+
+test('ISO times follow the hub’s grammar (protocol/time.ts): offsets within ±14:00, real dates, fractions cut to ms', () => {
+  // docs/API.md "Times": the CLI checks what the hub would refuse before making a request
+  assert.is(parseTimeOption('--from', '2024-02-29T00:00:00Z', NOW_MS), Date.UTC(2024, 1, 29));
+  assert.is(parseTimeOption('--from', '2025-11-21T22:00+14:00', NOW_MS), NOW_MS);
+  assert.is(parseTimeOption('--from', '2025-11-21T08:00:00.123456789Z', NOW_MS), NOW_MS + 123);
+  assert.match(
+    usageError(() => parseTimeOption('--from', '2025-11-21T08:00+14:30', NOW_MS)),
+    /^--from .*beyond ±14:00/,
+  );
+  assert.match(
+    usageError(() => parseTimeOption('--to', '2023-02-29T00:00Z', NOW_MS)),
+    /^--to .*2023-02 has no day 29/,
+  );
 });
 
 test('a bucket is a positive whole number with a unit ms, s, m, h or d', () => {

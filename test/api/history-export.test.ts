@@ -353,6 +353,26 @@ test('each bad parameter is a 400 with the JSON error body and no CSV', async ()
   }
 });
 
+test('an impossible date or offset in from/to is a 400 naming the parameter, not an empty export', async () => {
+  // §2 History export: "Bad parameters: 400"; docs/API.md "Times": 2026-02-30 once gave 200 with no rows, +25:00 a day earlier
+  const { httpPort } = await hub();
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ from: '2026-02-30T00:00:00Z' }, /^from: .*2026-02 has no day 30/],
+    [{ to: '2023-02-29T00:00:00Z' }, /^to: .*has no day 29/],
+    [{ from: '2025-11-21T08:00:00+25:00' }, /^from: .*beyond ±14:00/],
+    [{ to: '2025-11-21T24:00:00Z' }, /^to: .*hour 24/],
+    [{ from: '2025-11-21T08:00:00+14:30' }, /^from: .*beyond ±14:00/],
+  ];
+  for (const [params, why] of cases) {
+    const res = await historyRequest(httpPort, params);
+    assert.is(res.status, 400, `${JSON.stringify(params)}: ${res.text.slice(0, 200)}`);
+    const e = errorBody(res);
+    assert.is(e.code, 'bad_parameter');
+    assert.match(e.message, why);
+  }
+  assert.is((await historyRequest(httpPort, { from: '2024-02-29T00:00:00Z', to: '2024-03-01T00:00:00+14:00' })).status, 200, 'a leap day and the widest offset');
+});
+
 // ---------------------------------------------------------------- streaming
 
 const BIG_SENSORS = Array.from({ length: 10 }, (_, i) => `hx-big-${String(i).padStart(2, '0')}`);
