@@ -44,6 +44,8 @@ export interface Hub {
 }
 
 const VERSION = '0.1.0';
+/** how long commits must have been failing before health answers 503 */
+const STORE_FAILING_HEALTH_MS = 1_000;
 
 export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hub {
   const options = resolveHubOptions(partial);
@@ -84,7 +86,14 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     failedLoginFloorMs: options.failedLoginFloorMs,
   });
   const activity = new ActivityLog(store, now, log);
-  const liveStream = new LiveStream(catalog, { maxQueuedMessages: options.streamMaxQueuedMessages, highWaterBytes: 256 * 1024 });
+  const liveStream = new LiveStream(catalog, {
+    maxQueuedMessages: options.streamMaxQueuedMessages,
+    highWaterBytes: 64 * 1024,
+    drainTimeoutMs: options.streamDrainTimeoutMs,
+    maxQueuedBytes: options.streamMaxQueuedBytes,
+    stallGraceMs: 1_000,
+  });
+  let exportsRunning = () => 0;
   let storedAtStart = 0;
   const uploads = { rowsStored: 0, duplicates: 0 };
   const uploadSpoolDir = join(options.storeTempDir!, 'uploads');
@@ -191,10 +200,16 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     }
   });
   let api: FastifyInstance | null = null;
-  /** While commits fail, health says why: a probe or load balancer must not see "ok". */
+  /**
+   * While commits fail, health says why: a probe or load balancer must not see "ok". One failed
+   * commit that its retry stores is a blip, not an outage: health turns 503 after a second of
+   * failures (or at once when the store is gone), so it does not flap on every transient error.
+   */
   function storeHealth(): Record<string, unknown> {
     const p = commits.storeProblem;
-    return p ? { store_error: p.reason, store_failing_since: new Date(p.sinceMs).toISOString() } : {};
+    if (!p) return {};
+    if (!p.unavailable && now() - p.sinceMs < STORE_FAILING_HEALTH_MS) return { store_retrying: p.reason };
+    return { store_error: p.reason, store_failing_since: new Date(p.sinceMs).toISOString() };
   }
 
   const hub: Hub = {
@@ -215,28 +230,27 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
         routes: [
           (app) => registerActivityHooks(app, activity),
           (app) => registerAccessRoutes(app, { access, activity }),
-          (app) =>
-            registerHistoryRoute(app, {
+          (app) => {
+            const exports = registerHistoryRoute(app, {
               store,
-              onExport: (info, request) => {
-                if (!info.cancelled) request.activityDetail = `${info.rows} rows, ${info.bytes} bytes`;
-                // An abandoned export never completes its response: record it here.
-                else
-                  recordRequest(
-                    activity,
-                    request,
-                    'export',
-                    request.url.split('?')[1] ?? '',
-                    499,
-                    `cancelled by the client after ${info.bytes} bytes`,
-                  );
+              limits: {
+                maxExports: options.maxConcurrentExports,
+                maxExportsPerUser: options.maxExportsPerUser,
+                stallTimeoutMs: options.exportStallTimeoutMs,
               },
-            }),
+              onExport: (info, request) => {
+                if (!info.cancelled) request.activityDetail = info.detail;
+                // An abandoned export never completes its response: record it here.
+                else recordRequest(activity, request, 'export', request.url.split('?')[1] ?? '', info.code, info.detail);
+              },
+            });
+            exportsRunning = () => exports.active;
+          },
           (app) =>
             registerReportNowRoute(app, reportNow, (answer, request) => {
               request.activityDetail = `requested ${answer.requested}, responded ${answer.responded}, missing ${answer.missing.length}`;
             }),
-          (app) => registerStreamRoute(app, liveStream, store),
+          (app) => registerStreamRoute(app, { stream: liveStream, store, access, now }),
           (app) =>
             registerMetricsRoute(app, {
               commits: commits.stats,
@@ -244,6 +258,9 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
               ingest: counters,
               reportNow: reportNow.stats,
               stream: liveStream.stats,
+              streamHeldBytes: () => liveStream.heldBytes,
+              exportsRunning: () => exportsRunning(),
+              activityEventsDropped: () => activity.dropped,
               registry,
               latest,
               connections: () => sensors.connectionCount,
@@ -347,6 +364,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       await commits.drain().catch((err: Error) => log.error({ err }, 'could not record the last disconnects')); // the sessions just closed
       commits.stop();
       await api?.close();
+      liveStream.stop();
       await activity.stop().catch((err: Error) => log.error({ err }, 'could not store the last activity events'));
       await store.close();
       log.info({ readingsStored: commits.stats.rowsStored, duplicates: commits.stats.duplicates }, 'hub stopped');

@@ -6,7 +6,7 @@
  */
 import { ErrorCode } from './codes.ts';
 import type { CommandId, HubMessage, ReadingInput, SensorMessage } from './messages.ts';
-import { MAX_BATCH_READINGS, MAX_SEQ, PROTOCOL_VERSION, isMetric, isRoom, isSensorId, isUnit, tsProblem } from './names.ts';
+import { MAX_BATCH_READINGS, MAX_SEQ, PROTOCOL_VERSION, isMetric, isRoom, isSensorId, tsProblem, unitProblem } from './names.ts';
 
 export interface WireError {
   code: ErrorCode;
@@ -55,7 +55,8 @@ export function readingProblem(r: unknown, nowMs: number): { code: ErrorCode; me
   if (!Number.isFinite(value)) return { code: ErrorCode.InvalidValue, message: '"value" must be finite' };
   if (unit !== undefined) {
     if (typeof unit !== 'string') return { code: ErrorCode.BadMessage, message: '"unit" must be a string' };
-    if (!isUnit(unit)) return { code: ErrorCode.InvalidValue, message: '"unit" must be at most 16 characters' };
+    const problem = unitProblem(unit);
+    if (problem !== null) return { code: ErrorCode.InvalidValue, message: problem };
   }
   if (ts !== undefined) {
     if (typeof ts !== 'number') return { code: ErrorCode.BadMessage, message: '"ts" must be integer milliseconds' };
@@ -167,8 +168,8 @@ function checkHello(m: Json): Decoded<SensorMessage> {
         return fail(ErrorCode.InvalidValue, `metrics[${i}]: metric "${clip(d.metric)}" must match ^[a-z][a-z0-9_]{0,63}$`, { index: i });
       if (d.unit !== undefined && typeof d.unit !== 'string')
         return fail(ErrorCode.BadMessage, `metrics[${i}]: "unit" must be a string`, { index: i });
-      if (d.unit !== undefined && !isUnit(d.unit))
-        return fail(ErrorCode.InvalidValue, `metrics[${i}]: "unit" must be at most 16 characters`, { index: i });
+      const problem = d.unit === undefined ? null : unitProblem(d.unit);
+      if (problem !== null) return fail(ErrorCode.InvalidValue, `metrics[${i}]: ${problem}`, { index: i });
     }
   }
   return { ok: true, message: m as unknown as SensorMessage };

@@ -33,7 +33,10 @@ test('a reading, a batch element, a report element or a declared metric with a f
     const s = await connect(tcpPort);
     await s.hello(id, 'lab');
     await s.send({ type: 'reading', metric: 'temperature', value: 1, unit, ts: nextTs(), seq: 1 });
-    assert.is((await s.next({ type: 'error', seq: 1 })).code, 422, `reading with unit ${JSON.stringify(unit)}`);
+    const reading = await s.next({ type: 'error', seq: 1 });
+    assert.is(reading.code, 422, `reading with unit ${JSON.stringify(unit)}`);
+    // the message says why, not a length rule the unit does not break
+    assert.match(String(reading.message), /formula/, `reading with unit ${JSON.stringify(unit)}`);
     await s.send({
       type: 'batch',
       seq: 2,
@@ -51,6 +54,7 @@ test('a reading, a batch element, a report element or a declared metric with a f
     await declared.send({ type: 'hello', v: 1, sensor: `${id}-d`, room: 'lab', metrics: [{ metric: 'temperature', unit }] });
     const refused = await declared.next({ type: 'error' });
     assert.equal([refused.code, refused.index], [422, 0], `hello metrics unit ${JSON.stringify(unit)}`);
+    assert.match(String(refused.message), /formula/, `hello metrics unit ${JSON.stringify(unit)}`);
     await declared.close();
   }
   assert.equal(await latest(httpPort, { sensor: HOSTILE.map((_, i) => `inj-sensor-${i}`).join(',') }), []);
