@@ -1,164 +1,41 @@
 /**
  * Live readings for WebSocket subscribers (PROTOCOL.md §2 "Live stream"). Rows are published
- * after they are committed (never a duplicate). Each subscriber has a bounded queue: when its
- * socket falls behind, its oldest unsent messages are dropped and it is told how many, so a
- * slow client never slows ingest or the other clients. With no subscriber, publishing costs
- * one comparison per commit.
+ * after they are committed (never a duplicate). Each reading is encoded once, as one WebSocket
+ * frame (a Line) that every subscriber wanting it queues and writes. With no subscriber,
+ * publishing costs one comparison per commit.
+ *
+ * Memory is bounded three ways: each subscriber's queue (maxQueuedMessages, then its oldest
+ * are dropped), each socket's unsent bytes (highWaterBytes), and all of them together
+ * (maxQueuedBytes, counting each queued Line once). Over that budget the subscribers that have
+ * taken nothing for longest give way first: their queues are dropped, and once stalled for
+ * stallGraceMs they are closed (1013); a subscriber that keeps up is the last to lose anything.
  */
 import type { WebSocket } from 'ws';
-import { matches, type Filters } from './http/filters.ts';
 import type { SeriesCatalog } from './ingest/series-catalog.ts';
 import type { Columns } from './store/store-messages.ts';
+import { textFrame } from './stream-queue.ts';
+import { Subscriber, WS_OPEN, type Line, type StreamStats, type SubscriberHost, type SubscriberLimits } from './stream-subscriber.ts';
 
-export interface StreamLimits {
-  /** messages held for a subscriber whose socket is full; beyond, the oldest are dropped */
-  maxQueuedMessages: number;
-  /** bytes the socket may hold unsent before messages wait in the queue */
-  highWaterBytes: number;
+export { Subscriber, type StreamStats } from './stream-subscriber.ts';
+
+export interface StreamLimits extends SubscriberLimits {
+  /** bytes held for all subscribers together (queues and unsent socket bytes) */
+  maxQueuedBytes: number;
+  /** under the budget, a subscriber stalled this long is closed rather than trimmed */
+  stallGraceMs: number;
 }
 
-export interface StreamStats {
-  subscribers: number;
-  sent: number;
-  dropped: number;
-}
-
-const WS_OPEN = 1;
-
-export type RenderReading = (seriesId: number, ts: number, value: number) => string;
-
-export class Subscriber {
-  // A ring of queued readings, `count` of them from `first`, kept as numbers: the JSON is
-  // built only for what is actually sent, so dropping for a slow client costs next to nothing.
-  private readonly ringSeries: Int32Array;
-  private readonly ringTs: Float64Array;
-  private readonly ringValue: Float64Array;
-  private first = 0;
-  private count = 0;
-  private dropped = 0;
-  private corked = false;
-  private waitingForDrain = false;
-  /** by series id: whether it matches the filters (1) or not (2); 0 unknown */
-  private matchCache = new Uint8Array(0);
-  /** while the replay is read, live messages wait here */
-  private held: { seriesId: number; ts: number; value: number }[] | null = null;
-
-  constructor(
-    readonly ws: WebSocket,
-    readonly filters: Filters,
-    private readonly limits: StreamLimits,
-    private readonly stats: StreamStats,
-    private readonly render: RenderReading,
-  ) {
-    this.ringSeries = new Int32Array(limits.maxQueuedMessages);
-    this.ringTs = new Float64Array(limits.maxQueuedMessages);
-    this.ringValue = new Float64Array(limits.maxQueuedMessages);
-  }
-
-  get open(): boolean {
-    return this.ws.readyState === WS_OPEN;
-  }
-
-  wants(seriesId: number, catalog: SeriesCatalog): boolean {
-    if (seriesId >= this.matchCache.length) {
-      const grown = new Uint8Array(Math.max(seriesId + 1, this.matchCache.length * 2, 64));
-      grown.set(this.matchCache);
-      this.matchCache = grown;
-    }
-    let m = this.matchCache[seriesId]!;
-    if (m === 0) {
-      const s = catalog.series[seriesId]!;
-      m = matches(this.filters, s.sensor, s.room, s.metric) ? 1 : 2;
-      this.matchCache[seriesId] = m;
-    }
-    return m === 1;
-  }
-
-  holdLive(): void {
-    this.held = [];
-  }
-
-  /** Sends the replay, then what arrived meanwhile, skipping what the replay already held. */
-  finishReplay(replay: { seriesId: number; ts: number; value: number }[]): void {
-    const seen = new Set(replay.map((r) => `${r.seriesId}:${r.ts}`));
-    const held = this.held ?? [];
-    this.held = null;
-    for (const r of replay) this.enqueue(r.seriesId, r.ts, r.value);
-    for (const h of held) if (!seen.has(`${h.seriesId}:${h.ts}`)) this.enqueue(h.seriesId, h.ts, h.value);
-    this.pump();
-  }
-
-  /** Queues one reading; the caller pumps once per batch (see LiveStream.publish). */
-  deliver(seriesId: number, ts: number, value: number): void {
-    if (this.held) {
-      if (this.held.length < this.limits.maxQueuedMessages) this.held.push({ seriesId, ts, value });
-      else this.dropped++;
-      return;
-    }
-    this.enqueue(seriesId, ts, value);
-  }
-
-  private enqueue(seriesId: number, ts: number, value: number): void {
-    const size = this.ringSeries.length;
-    if (this.count === size) {
-      // Full: the oldest unsent message gives way to the newest.
-      this.first = (this.first + 1) % size;
-      this.count--;
-      this.dropped++;
-      this.stats.dropped++;
-    }
-    const at = (this.first + this.count) % size;
-    this.ringSeries[at] = seriesId;
-    this.ringTs[at] = ts;
-    this.ringValue[at] = value;
-    this.count++;
-  }
-
-  /** Writes queued messages while the socket has room; called again when the socket drains. */
-  pump = (): void => {
-    const ws = this.ws;
-    if (ws.readyState !== WS_OPEN || this.count === 0) return;
-    const socket = (ws as unknown as { _socket?: NodeJS.WritableStream & { cork(): void; uncork(): void } })._socket;
-    // One socket write for the whole burst instead of one per message.
-    if (socket && !this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    const size = this.ringSeries.length;
-    while (this.count > 0 && ws.bufferedAmount < this.limits.highWaterBytes) {
-      if (this.dropped > 0) {
-        ws.send(`{"type":"dropped","count":${this.dropped}}`);
-        this.dropped = 0;
-      }
-      const line = this.render(this.ringSeries[this.first]!, this.ringTs[this.first]!, this.ringValue[this.first]!);
-      this.first = (this.first + 1) % size;
-      this.count--;
-      this.stats.sent++;
-      ws.send(line);
-    }
-    // Still more queued: the socket is full, so carry on when it has drained.
-    if (this.count > 0 && socket && !this.waitingForDrain) {
-      this.waitingForDrain = true;
-      socket.once('drain', () => {
-        this.waitingForDrain = false;
-        this.pump();
-      });
-    }
-  };
-}
-
-export class LiveStream {
+export class LiveStream implements SubscriberHost {
   private readonly subscribers = new Set<Subscriber>();
-  readonly stats: StreamStats = { subscribers: 0, sent: 0, dropped: 0 };
+  /** sockets closed for being slow whose close has not completed: their unsent bytes still count */
+  private readonly closing = new Set<WebSocket>();
+  readonly stats: StreamStats = { subscribers: 0, sent: 0, dropped: 0, queuedBytes: 0, closedSlow: 0 };
+  private budgetCheck: NodeJS.Immediate | null = null;
   /** by series id: the JSON of a reading up to its value, and between value and ts */
   private prefixes: ({ head: string; mid: string } | undefined)[] = [];
 
   constructor(
-    private readonly catalog: SeriesCatalog,
+    readonly catalog: SeriesCatalog,
     readonly limits: StreamLimits,
   ) {}
 
@@ -168,6 +45,7 @@ export class LiveStream {
   }
 
   remove(s: Subscriber): void {
+    s.detach();
     this.subscribers.delete(s);
     this.stats.subscribers = this.subscribers.size;
   }
@@ -176,8 +54,20 @@ export class LiveStream {
     return this.subscribers.size > 0;
   }
 
+  /** Bytes held for subscribers now: queued readings (each once), and what their sockets have not sent. */
+  get heldBytes(): number {
+    return this.stats.queuedBytes + this.socketBytes();
+  }
+
+  private socketBytes(): number {
+    let total = 0;
+    for (const s of this.subscribers) total += s.ws.bufferedAmount;
+    for (const ws of this.closing) total += ws.bufferedAmount;
+    return total;
+  }
+
   /** The contract's reading message, built from a cached per-series prefix. */
-  line = (seriesId: number, ts: number, value: number): string => {
+  encode(seriesId: number, ts: number, value: number): Line {
     let p = this.prefixes[seriesId];
     if (!p) {
       const s = this.catalog.series[seriesId]!;
@@ -187,8 +77,17 @@ export class LiveStream {
       };
       this.prefixes[seriesId] = p;
     }
-    return `${p.head}${value}${p.mid}${ts}}`;
-  };
+    return { frame: textFrame(`${p.head}${value}${p.mid}${ts}}`), refs: 0 };
+  }
+
+  closedSlow(s: Subscriber): void {
+    this.remove(s);
+    const ws = s.ws;
+    if (ws.readyState === WS_OPEN || ws.readyState === 2 /* CLOSING */) {
+      this.closing.add(ws);
+      ws.once('close', () => this.closing.delete(ws));
+    }
+  }
 
   /** Publishes committed rows; `mask` marks which rows were stored (the others were duplicates). */
   publish(rows: Columns, mask?: Uint8Array): void {
@@ -198,8 +97,70 @@ export class LiveStream {
     for (let i = 0; i < rows.n; i++) {
       if (mask && mask[i] === 0) continue;
       const sid = rows.series[i]!;
-      for (const s of subs) if (s.wants(sid, this.catalog)) s.deliver(sid, rows.ts[i]!, rows.value[i]!);
+      let line: Line | null = null;
+      for (const s of subs) {
+        if (!s.wants(sid)) continue;
+        line ??= this.encode(sid, rows.ts[i]!, rows.value[i]!);
+        s.deliver(sid, rows.ts[i]!, line);
+      }
     }
     for (const s of subs) s.pump();
+    // Once the sockets have taken what they can (their corks come off on the next tick, and
+    // subscribers that keep up drain at once), so a burst does not count against them.
+    if (!this.budgetCheck)
+      this.budgetCheck = setImmediate(() => {
+        this.budgetCheck = null;
+        this.keepToBudget();
+      });
+  }
+
+  /**
+   * Brings what is held for subscribers within maxQueuedBytes, taking from the slowest first:
+   * the sockets already closed for being slow are cut; then, longest stalled first, the
+   * subscribers whose sockets took nothing for stallGraceMs are closed and the others stalled
+   * lose their queued readings; if that is not enough the stalled ones are closed; only then
+   * do subscribers that keep up lose their queued readings, the longest queue first.
+   */
+  keepToBudget(): void {
+    const budget = this.limits.maxQueuedBytes;
+    let sockets = this.socketBytes();
+    const over = () => this.stats.queuedBytes + sockets > budget;
+    if (!over()) return;
+    const cut = (ws: WebSocket) => {
+      sockets -= ws.bufferedAmount;
+      ws.terminate();
+      this.closing.delete(ws);
+    };
+    for (const ws of this.closing) {
+      cut(ws);
+      if (!over()) return;
+    }
+    const now = performance.now();
+    const close = (s: Subscriber) => {
+      s.closeSlow(`the hub holds too much for slow clients, and this one took nothing for ${Math.round((now - s.stalledSince) / 1000)} s`);
+      // Its socket cannot take the close frame now either: when the budget needs them, its bytes go too.
+      if (over()) cut(s.ws);
+    };
+    const stalled = [...this.subscribers].filter((s) => s.stalledSince > 0).sort((a, b) => a.stalledSince - b.stalledSince);
+    for (const s of stalled) {
+      if (!over()) return;
+      if (now - s.stalledSince >= this.limits.stallGraceMs) close(s);
+      else s.dropAll();
+    }
+    for (const s of stalled) {
+      if (!over()) return;
+      if (s.open) close(s);
+    }
+    for (const s of [...this.subscribers].sort((a, b) => b.queued - a.queued)) {
+      if (!over()) return;
+      s.dropAll();
+    }
+  }
+
+  /** Ends every subscription's timers (the sockets close with the HTTP server). */
+  stop(): void {
+    if (this.budgetCheck) clearImmediate(this.budgetCheck);
+    this.budgetCheck = null;
+    for (const s of [...this.subscribers]) this.remove(s);
   }
 }

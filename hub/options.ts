@@ -53,6 +53,15 @@ export interface HubOptions {
   maxSensorConnections: number;
   /** readings held for a slow stream subscriber; beyond, its oldest are dropped */
   streamMaxQueuedMessages: number;
+  /** bytes held for all stream subscribers together; over it the slowest are trimmed, then closed (1013) */
+  streamMaxQueuedBytes: number;
+  /** a stream subscriber whose socket takes nothing for this long is closed (1013) */
+  streamDrainTimeoutMs: number;
+  /** history exports running at once in the hub, and per user (per address on an open hub); beyond, 429 */
+  maxConcurrentExports: number;
+  maxExportsPerUser: number;
+  /** a history export whose client reads nothing for this long is cancelled */
+  exportStallTimeoutMs: number;
   /** the largest CSV upload accepted; over it 413 and nothing stored */
   maxUploadBytes: number;
   /** an upload's whole body must arrive within this; else 408 and nothing stored */
@@ -108,6 +117,11 @@ export const defaultHubOptions = {
   uploadIdleTimeoutMs: 30_000,
   maxConcurrentUploads: 4, // each holds a spool file of up to maxUploadBytes and the store's threads
   streamMaxQueuedMessages: 10_000,
+  streamMaxQueuedBytes: 32 * 1024 * 1024, // 200 stalled dashboards must not take the hub's memory
+  streamDrainTimeoutMs: 30_000,
+  maxConcurrentExports: 4, // each holds a store connection and a sorted window for as long as its client takes
+  maxExportsPerUser: 2,
+  exportStallTimeoutMs: 60_000,
   storeMemoryLimit: '512MB',
   storeThreads: 2,
   storeTempDir: null,
@@ -153,6 +167,12 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
     'uploadBodyTimeoutMs',
     'uploadIdleTimeoutMs',
     'maxConcurrentUploads',
+    'streamMaxQueuedMessages',
+    'streamMaxQueuedBytes',
+    'streamDrainTimeoutMs',
+    'maxConcurrentExports',
+    'maxExportsPerUser',
+    'exportStallTimeoutMs',
     'storeThreads',
   ] as const)
     positive(k);

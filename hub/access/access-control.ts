@@ -33,6 +33,10 @@ export interface AccessOptions {
   failedLoginFloorMs: number;
 }
 
+/** What changed about a user's rights (onPrincipalChanged). */
+export type PrincipalChange = 'logout' | 'deleted' | 'password' | 'access';
+export type PrincipalListener = (user: string, kind: PrincipalChange, sessionSha256?: string) => void;
+
 export type AuthFailure = { status: 401; code: 'unauthorized' | 'bad_token' | 'token_expired'; message: string };
 
 export interface UserView {
@@ -77,6 +81,7 @@ export class AccessControl {
   private readonly sessions = new Map<string, SessionRow>();
   private readonly throttle = new LoginThrottle();
   private readonly sensorRuleListeners: (() => void)[] = [];
+  private readonly principalListeners: PrincipalListener[] = [];
 
   constructor(private readonly o: AccessOptions) {}
 
@@ -109,6 +114,20 @@ export class AccessControl {
   }
 
   /**
+   * A user's rights changed after requests were admitted: a session ended (`logout`, with its
+   * hash), the user was deleted or its password changed (every session ended), or its role or
+   * rooms changed, or it was created (`access`). Long-lived connections (the live stream) check
+   * again with recheck(). Listeners must not throw.
+   */
+  onPrincipalChanged(listener: PrincipalListener): void {
+    this.principalListeners.push(listener);
+  }
+
+  private principalChanged(user: string, kind: PrincipalChange, sessionSha256?: string): void {
+    for (const l of this.principalListeners) l(user, kind, sessionSha256);
+  }
+
+  /**
    * Whether a sensor admitted with this token (null: none was needed) may stay connected: its token
    * was not revoked, and, if it had none, the hub still asks for none (the first token closes the
    * sensor port to sensors without one, including those already connected).
@@ -132,7 +151,22 @@ export class AccessControl {
     }
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) return { status: 401, code: 'bad_token', message: `the Authorization header must be "Bearer <token>"; ${LOGIN_HELP}` };
-    const sha = sha256(m[1]!);
+    return this.sessionPrincipal(sha256(m[1]!));
+  }
+
+  /**
+   * A principal admitted earlier, as it is now: its session still open and unexpired, its user
+   * still there, with the user's current role and rooms. Anonymous stays anonymous only while
+   * the hub asks for no login.
+   */
+  recheck(p: Principal): Principal | AuthFailure {
+    if (p.kind === 'anonymous') {
+      return this.loginRequired ? { status: 401, code: 'unauthorized', message: `this hub now requires a login: ${LOGIN_HELP}` } : p;
+    }
+    return this.sessionPrincipal(p.sessionSha256);
+  }
+
+  private sessionPrincipal(sha: string): Principal | AuthFailure {
     const session = this.sessions.get(sha);
     const user = session && this.users.get(session.user);
     if (!session || !user) {
@@ -203,6 +237,7 @@ export class AccessControl {
   async logout(p: Principal): Promise<void> {
     if (p.kind !== 'user') return;
     this.sessions.delete(p.sessionSha256);
+    this.principalChanged(p.name, 'logout', p.sessionSha256);
     await this.o.persist([{ kind: 'delete-sessions', secretSha256: [p.sessionSha256] }]);
   }
 
@@ -249,6 +284,7 @@ export class AccessControl {
     await this.o.persist(changes);
     for (const r of rows) this.users.set(r.row.name, r.row);
     for (const s of ended) this.sessions.delete(s.secretSha256);
+    for (const r of rows) this.principalChanged(r.row.name, r.passwordChanged ? 'password' : 'access');
     return rows.map((r) => ({ user: userView(r.row), created: r.created }));
   }
 
@@ -260,6 +296,7 @@ export class AccessControl {
     await this.o.persist([{ kind: 'delete-user', name }]);
     this.users.delete(name);
     for (const [sha, s] of this.sessions) if (s.user === name) this.sessions.delete(sha);
+    this.principalChanged(name, 'deleted');
   }
 
   /**

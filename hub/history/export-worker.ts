@@ -3,14 +3,22 @@
  * posted to the main thread in chunks, never more than the granted credits ahead.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
 import { BUCKET_HEADER, IsoClock, RAW_HEADER, seriesFields } from '../history/csv-rows.ts';
 import { bucketSql, extentSql, rawSql, windows, type HistoryQuery } from '../history/history-query.ts';
 import { bigIntsAsNumbers } from '../store/column-chunks.ts';
 import { loadSeries } from '../store/read-queries.ts';
 
-/** Exports under way, by request id: the credits the main thread has granted. */
-const exportsInFlight = new Map<number, { credits: number; wake: (() => void) | null; cancelled: boolean }>();
+/** An export under way: the credits the main thread has granted, and its connections (to close). */
+interface ExportState {
+  credits: number;
+  wake: (() => void) | null;
+  cancelled: boolean;
+  connections: DuckDBConnection[];
+}
+
+/** Exports under way, by request id. */
+const exportsInFlight = new Map<number, ExportState>();
 const INITIAL_CREDITS = 4;
 const CHUNK_CHARS = 256 * 1024;
 /** rows sorted at once in an export: bounds the sort's memory whatever the export's size */
@@ -19,13 +27,18 @@ const EXPORT_WINDOW_ROWS = 250_000;
 /**
  * Streams a history export as CSV on a connection of its own, so commits go on meanwhile
  * (DuckDB's MVCC gives the export a consistent snapshot). Sends at most the granted number
- * of chunks ahead of the HTTP client; a cancel stops the query.
+ * of chunks ahead of the HTTP client; a cancel stops it at the next chunk (a window being
+ * sorted is let finish: interrupting DuckDB while it fetches can abort the whole process).
+ * Whatever happens, its connections are closed and no query it started is left unseen.
  */
 export async function runExport(instance: DuckDBInstance, port: MessagePort, reqId: number, q: HistoryQuery): Promise<{ rows: number }> {
-  const state = { credits: INITIAL_CREDITS, wake: null as (() => void) | null, cancelled: false };
+  const state: ExportState = { credits: INITIAL_CREDITS, wake: null, cancelled: false, connections: [] };
   exportsInFlight.set(reqId, state);
-  const c = await instance.connect();
+  let rows = 0;
+  let next: Promise<DuckDBResult> | null = null;
   try {
+    const c = await instance.connect();
+    state.connections.push(c);
     const fields = seriesFields(await loadSeries(c));
     const [count, minTs, maxTs] = ((await c.runAndReadAll(extentSql(q))).getRows()[0] ?? [0, null, null]).map((v) =>
       v === null ? null : Number(v),
@@ -34,7 +47,6 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
     const clock = new IsoClock();
     const iso = q.time === 'iso';
     let text = q.everyMs !== null ? BUCKET_HEADER : RAW_HEADER;
-    let rows = 0;
     const send = async () => {
       while (state.credits === 0 && !state.cancelled) await new Promise<void>((r) => (state.wake = r));
       if (state.cancelled) return;
@@ -46,12 +58,13 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
     // The next window is queried (and sorted, in DuckDB's threads) on a second connection while
     // this one is formatted, so the sort and the formatting overlap.
     const c2 = parts.length > 1 ? await instance.connect() : c;
+    if (c2 !== c) state.connections.push(c2);
     const start = (i: number) =>
-      i < parts.length ? (i % 2 ? c2 : c).stream(q.everyMs !== null ? bucketSql(parts[i]!) : rawSql(parts[i]!)) : null;
-    let next = start(0);
+      i < parts.length && !state.cancelled ? (i % 2 ? c2 : c).stream(q.everyMs !== null ? bucketSql(parts[i]!) : rawSql(parts[i]!)) : null;
+    next = start(0);
     for (let i = 0; i < parts.length; i++) {
-      if (state.cancelled) break;
-      const result = await next!;
+      if (state.cancelled || !next) break;
+      const result = await next;
       next = start(i + 1);
       for (;;) {
         const chunk = await result.fetchChunk();
@@ -80,12 +93,12 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
       }
     }
     if (text.length > 0 && !state.cancelled) await send();
-    await next?.catch(() => {});
-    if (c2 !== c) c2.closeSync();
     return { rows };
   } finally {
     exportsInFlight.delete(reqId);
-    c.closeSync();
+    // A window started but never read (cancelled, or the one before it failed) fails or ends here, not unseen.
+    await next?.catch(() => {});
+    for (const c of state.connections) c.closeSync();
   }
 }
 

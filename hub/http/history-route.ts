@@ -2,59 +2,144 @@
  * `GET /api/v1/history.csv`: parameters checked first (400 before any CSV), then the store
  * worker's CSV chunks are piped into the reply under credit, so memory stays flat whatever
  * the size, and a client that goes away cancels the query.
+ *
+ * Each export holds store work and memory for as long as its client takes, so they are bounded
+ * (ExportSlots: 429 beyond the limits), a client that stops reading is cut off after
+ * stallTimeoutMs, and a store that fails before the first row answers 503, not a broken 200.
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ExportSlots, type ExportLimits } from '../history/export-slots.ts';
 import { historyFileName, parseHistoryParams } from '../history/history-params.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
+import { ApiError, ApiErrorCode } from './api-error.ts';
 import { scopeFilters } from './auth.ts';
+
+export interface ExportInfo {
+  rows: number;
+  bytes: number;
+  ms: number;
+  /** true unless every row reached the client */
+  cancelled: boolean;
+  /** for the activity log: 200 whole, 499 the client went away or stopped reading, 503 the store failed */
+  code: number;
+  detail: string;
+}
 
 export interface HistoryRouteDeps {
   store: ReadingStore;
+  limits: ExportLimits & {
+    /** an export whose client reads nothing for this long is cancelled */
+    stallTimeoutMs: number;
+  };
   /** each export once it ends (whole or cancelled), and who asked for what */
-  onExport?(info: { rows: number; bytes: number; ms: number; cancelled: boolean }, request: FastifyRequest): void;
+  onExport?(info: ExportInfo, request: FastifyRequest): void;
 }
 
-export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDeps): void {
+/** what a refused export is told to wait; exports take seconds to minutes */
+const RETRY_AFTER_S = 5;
+/** CSV held for a slow client beyond what its socket holds; the worker stays a few chunks behind */
+const BODY_HIGH_WATER_BYTES = 1024 * 1024;
+
+export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDeps): ExportSlots {
+  const slots = new ExportSlots(deps.limits);
   app.get('/api/v1/history.csv', async (request, reply) => {
     const query = parseHistoryParams(request.query as Record<string, unknown>, (f) => scopeFilters(request.principal, f));
+    // Read now: once a client is gone, its socket no longer knows its address, and the activity
+    // log records an abandoned export after that.
+    const address = request.ip ?? '-';
+    const p = request.principal;
+    const slot = slots.take(p.kind === 'user' ? `user ${p.name}` : `address ${address}`);
+    if (!slot.ok) {
+      reply.header('retry-after', String(RETRY_AFTER_S));
+      throw new ApiError(429, 'too_many_exports', slot.message);
+    }
     const started = performance.now();
     let bytes = 0;
     let owed = 0; // chunks taken while the reply was full: credit them when it asks for more
-    let finished = false;
+    let workerDone = false;
+    let abandoned = false;
+    let stalled = false;
+    let storeError: Error | null = null;
+    let stallTimer: NodeJS.Timeout | null = null;
+    const unstall = () => {
+      if (stallTimer) clearTimeout(stallTimer);
+      stallTimer = null;
+    };
+    let firstData: () => void = () => {};
+    const firstReady = new Promise<void>((resolve) => (firstData = resolve));
     const body = new Readable({
-      highWaterMark: 1024 * 1024,
+      highWaterMark: BODY_HIGH_WATER_BYTES,
       read() {
+        unstall();
         for (; owed > 0; owed--) handle.credit();
       },
     });
+    // A failure is logged below and ends the reply; the body may not be piped yet when it comes.
+    body.on('error', () => {});
     const handle = deps.store.exportHistory(query, (chunk) => {
       bytes += chunk.length;
-      if (body.push(chunk)) handle.credit();
-      else owed++;
+      firstData();
+      if (body.push(chunk)) return handle.credit();
+      owed++;
+      // The client has not taken what it has: if it takes nothing more for so long, it is gone.
+      stallTimer ??= setTimeout(() => {
+        stalled = true;
+        request.log.warn({ bytes, stallTimeoutMs: deps.limits.stallTimeoutMs }, 'history export cancelled: its client stopped reading');
+        reply.raw.destroy();
+      }, deps.limits.stallTimeoutMs);
     });
-    handle.done.then(
-      ({ rows }) => {
-        finished = true;
-        body.push(null);
-        deps.onExport?.({ rows, bytes, ms: performance.now() - started, cancelled: false }, request);
-      },
-      (err: Error) => {
-        finished = true;
-        request.log.error({ err }, 'history export failed');
-        body.destroy(err);
-      },
+    const outcome = handle.done.then(
+      (r) => ({ rows: r.rows, error: null as Error | null }),
+      (err: Error) => ({ rows: 0, error: err }),
     );
-    reply.raw.on('close', () => {
-      if (!finished) {
-        handle.cancel();
-        deps.onExport?.({ rows: 0, bytes, ms: performance.now() - started, cancelled: true }, request);
+    void outcome.then(({ rows, error }) => {
+      workerDone = true;
+      slot.release();
+      unstall();
+      if (abandoned) return; // recorded when the client went
+      if (error) {
+        storeError = error;
+        request.log.error({ err: error }, 'history export failed');
+        body.destroy(error);
+        return;
       }
+      body.push(null);
+      deps.onExport?.(
+        { rows, bytes, ms: performance.now() - started, cancelled: false, code: 200, detail: `${rows} rows, ${bytes} bytes` },
+        request,
+      );
     });
+    reply.raw.on('close', () => {
+      unstall();
+      if (reply.raw.writableFinished) return; // whole: the activity hook records it with its status
+      abandoned = true;
+      if (!workerDone) handle.cancel();
+      const why = storeError
+        ? `broken off: the store failed (${storeError.message})`
+        : `cancelled ${stalled ? `(its client read nothing for ${deps.limits.stallTimeoutMs / 1000} s)` : 'by the client'}`;
+      const code = storeError ? 503 : 499;
+      deps.onExport?.(
+        { rows: 0, bytes, ms: performance.now() - started, cancelled: true, code, detail: `${why} after ${bytes} bytes` },
+        request,
+      );
+    });
+    // The status line waits for the first chunk (or the end): a store that fails before any CSV
+    // answers 503 with the error body, instead of a 200 that breaks off.
+    const early = await Promise.race([firstReady.then(() => null), outcome.then((o) => o.error)]);
+    if (early) {
+      throw new ApiError(
+        503,
+        ApiErrorCode.storeUnavailable,
+        `the store could not read this export now (${early.message}); try again later`,
+      );
+    }
+    if (abandoned) return reply; // the client left before the first row: nothing to send
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${historyFileName(query)}"`)
       .header('cache-control', 'no-store')
       .send(body);
   });
+  return slots;
 }

@@ -27,6 +27,10 @@ export interface MetricsSources {
   ingest: IngestCounters;
   reportNow: ReportNowStats;
   stream: StreamStats;
+  /** bytes held for stream subscribers: queued readings and unsent socket bytes */
+  streamHeldBytes(): number;
+  exportsRunning(): number;
+  activityEventsDropped(): number;
   registry: SensorRegistry;
   latest: LatestView;
   connections(): number;
@@ -107,6 +111,20 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
   gauge(registry, 'roomwatch_stream_subscribers', 'Live stream subscribers now.', () => src.stream.subscribers);
   mirroredCounter(registry, 'roomwatch_stream_messages_total', 'Readings sent to stream subscribers.', () => src.stream.sent);
   mirroredCounter(registry, 'roomwatch_stream_dropped_total', 'Readings dropped for slow stream subscribers.', () => src.stream.dropped);
+  gauge(registry, 'roomwatch_stream_queued_bytes', 'Bytes held for stream subscribers (queued and unsent).', src.streamHeldBytes);
+  mirroredCounter(
+    registry,
+    'roomwatch_stream_closed_slow_total',
+    'Stream subscribers closed (1013) for reading too slowly.',
+    () => src.stream.closedSlow,
+  );
+  gauge(registry, 'roomwatch_exports_running', 'History exports running now.', src.exportsRunning);
+  mirroredCounter(
+    registry,
+    'roomwatch_activity_events_dropped_total',
+    'Activity events that could not be stored (each is in the hub log).',
+    src.activityEventsDropped,
+  );
   new Counter({
     name: 'roomwatch_rejected_total',
     help: 'Sensor messages answered with an error, by contract error code.',

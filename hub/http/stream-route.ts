@@ -2,73 +2,91 @@
  * `GET /api/v1/stream` (WebSocket): the client subscribes with filters and a replay count;
  * the hub answers `subscribed`, the replay (oldest first), then live readings. A new
  * subscribe replaces the previous one; a bad one gets an error message and the old
- * subscription stays.
+ * subscription stays. Each socket is a StreamConnection; this file upgrades them, bounds the
+ * size of what a client may send, and tells them when a user's rights change.
  */
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import { Subscriber, type LiveStream } from '../live-stream.ts';
+import type { AccessControl } from '../access/access-control.ts';
+import type { LiveStream } from '../live-stream.ts';
+import { ReplayGate } from '../replay-gate.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
-import { ApiError } from './api-error.ts';
-import { parseFilters } from './filters.ts';
-import { scopeFilters } from './auth.ts';
+import { StreamConnection, type StreamConnectionLimits } from './stream-connection.ts';
 
-export const DEFAULT_REPLAY = 10;
-export const MAX_REPLAY = 1000;
+export { DEFAULT_REPLAY, MAX_REPLAY } from './stream-connection.ts';
 
-export function registerStreamRoute(app: FastifyInstance, stream: LiveStream, store: ReadingStore): void {
-  void app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+export interface StreamRouteOptions extends StreamConnectionLimits {
+  /** replays reading the store at once, hub-wide; more wait their turn */
+  maxConcurrentReplays: number;
+  /** the largest message a client may send (a subscribe with long filter lists fits); beyond, close 1009 */
+  maxMessageBytes: number;
+}
+
+export const defaultStreamRouteOptions: StreamRouteOptions = {
+  maxMessages: 20, // a subscribe needs one; a dashboard changing its filters, a few
+  windowMs: 10_000,
+  maxConcurrentReplays: 2, // the store's threads: more at once would only queue inside DuckDB, beside the commits
+  maxMessageBytes: 64 * 1024,
+};
+
+/** how long a stopping hub waits for stream clients to answer its close */
+const STOP_CLOSE_WAIT_MS = 1_000;
+
+export interface StreamRouteDeps {
+  stream: LiveStream;
+  store: ReadingStore;
+  access: AccessControl;
+  /** the hub clock */
+  now(): number;
+  options?: Partial<StreamRouteOptions>;
+}
+
+export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps): void {
+  const options = { ...defaultStreamRouteOptions, ...deps.options };
+  const replays = new ReplayGate(options.maxConcurrentReplays);
+  /** by user name (null: anonymous, on an open hub): the open streams */
+  const byUser = new Map<string | null, Set<StreamConnection>>();
+  deps.access.onPrincipalChanged((user, kind, sessionSha256) => {
+    for (const c of [...(byUser.get(user) ?? [])]) c.recheck(kind, sessionSha256);
+    // The first user of a hub turns its login on: anonymous streams end then.
+    for (const c of [...(byUser.get(null) ?? [])]) c.recheck(kind);
+  });
+
+  void app.register(websocket, {
+    options: { maxPayload: options.maxMessageBytes },
+    // At stop: 1001 to each client. One that reads nothing cannot take a close frame either, and
+    // one that does not answer it would hold the stop for ws's 30 s close timeout: both are cut.
+    preClose(done) {
+      const clients = this.websocketServer.clients;
+      for (const client of clients) {
+        if (client.bufferedAmount > 0) client.terminate();
+        else client.close(1001, 'the hub is stopping');
+      }
+      const cut = setTimeout(() => {
+        for (const client of clients) client.terminate();
+      }, STOP_CLOSE_WAIT_MS);
+      this.websocketServer.close(() => {
+        clearTimeout(cut);
+        done();
+      });
+    },
+  });
   void app.register(async (scope) => {
     scope.get('/api/v1/stream', { websocket: true }, (ws: WebSocket, request) => {
-      let current: Subscriber | null = null;
-      const fail = (code: string, message: string) => ws.send(JSON.stringify({ type: 'error', code, message }));
-      ws.on('message', (data) => {
-        let msg: Record<string, unknown>;
-        try {
-          msg = JSON.parse(String(data)) as Record<string, unknown>;
-        } catch {
-          return fail('bad_request', 'send JSON: {"type":"subscribe", "sensor"?, "room"?, "metric"?, "replay"?}');
-        }
-        if (typeof msg !== 'object' || msg === null || msg.type !== 'subscribe')
-          return fail('bad_request', 'the only message is {"type":"subscribe", ...}');
-        let filters;
-        try {
-          filters = scopeFilters(request.principal, parseFilters(msg));
-        } catch (err) {
-          fail((err as ApiError).code ?? 'bad_filter', (err as Error).message);
-          // Asking for a room one may not see ends the stream: 1008 is "policy violation".
-          if ((err as ApiError).status === 403) ws.close(1008, 'forbidden_room');
-          return;
-        }
-        const replayRaw = msg.replay ?? DEFAULT_REPLAY;
-        if (typeof replayRaw !== 'number' || !Number.isInteger(replayRaw) || replayRaw < 0)
-          return fail('bad_parameter', 'replay must be a whole number of readings');
-        const replay = Math.min(replayRaw, MAX_REPLAY);
-        if (current) stream.remove(current);
-        const sub = new Subscriber(ws, filters, stream.limits, stream.stats, stream.line);
-        current = sub;
-        sub.holdLive();
-        stream.add(sub);
-        const query = {
-          sensors: filters.sensor ? [...filters.sensor] : null,
-          rooms: filters.room ? [...filters.room] : null,
-          metrics: filters.metric ? [...filters.metric] : null,
-          limit: replay,
-        };
-        (replay > 0 ? store.recent(query) : Promise.resolve([])).then(
-          (rows) => {
-            if (current !== sub) return;
-            ws.send(JSON.stringify({ type: 'subscribed', replayed: rows.length }));
-            sub.finishReplay(rows);
-          },
-          (err: Error) => fail('store_unavailable', `the replay could not be read: ${err.message}`),
-        );
-      });
-      ws.on('close', () => {
-        if (current) stream.remove(current);
-        current = null;
-      });
-      ws.on('error', () => ws.terminate());
+      const conn = new StreamConnection(
+        ws,
+        request.principal,
+        { stream: deps.stream, store: deps.store, access: deps.access, replays, limits: options, now: deps.now },
+        (c) => {
+          const set = byUser.get(c.user);
+          set?.delete(c);
+          if (set?.size === 0) byUser.delete(c.user);
+        },
+      );
+      let set = byUser.get(conn.user);
+      if (!set) byUser.set(conn.user, (set = new Set()));
+      set.add(conn);
     });
   });
 }

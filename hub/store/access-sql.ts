@@ -3,7 +3,7 @@
  * writing their changes, and appending to and reading the activity log. Statements take
  * parameters; nothing a user typed is pasted into SQL.
  */
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type {
   AccessChange,
   AccessState,
@@ -119,23 +119,50 @@ async function writeOne(c: DuckDBConnection, ch: AccessChange): Promise<void> {
   }
 }
 
-/** Many events at once through an appender: a fleet connecting is thousands of rows. */
+/**
+ * Many events at once, through an appender into a staging table, in one transaction: a failed
+ * batch leaves nothing behind (no row, no open appender, no open transaction), and a retry of a
+ * batch that was stored after all adds nothing (an id is one event for good, so a stored id is
+ * the same event). Every value goes in as the column's type, whatever the caller passed.
+ */
 export async function appendActivity(c: DuckDBConnection, rows: ActivityRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const a = await c.createAppender('activity');
-  for (const r of rows) {
-    a.appendBigInt(BigInt(r.id));
-    a.appendBigInt(BigInt(r.ts));
-    a.appendVarchar(r.actor);
-    a.appendVarchar(r.address);
-    a.appendVarchar(r.action);
-    a.appendVarchar(r.target);
-    a.appendVarchar(r.outcome);
-    a.appendInteger(r.code);
-    a.appendVarchar(r.detail);
-    a.endRow();
+  await c.run('CREATE TEMP TABLE IF NOT EXISTS activity_in AS SELECT * FROM activity LIMIT 0');
+  await c.run('BEGIN TRANSACTION');
+  let a: DuckDBAppender | null = null;
+  try {
+    await c.run('DELETE FROM activity_in');
+    a = await c.createAppender('activity_in', 'main', 'temp');
+    for (const r of rows) {
+      a.appendBigInt(BigInt(Math.trunc(Number(r.id))));
+      a.appendBigInt(BigInt(Math.trunc(Number(r.ts))));
+      a.appendVarchar(String(r.actor));
+      a.appendVarchar(String(r.address));
+      a.appendVarchar(String(r.action));
+      a.appendVarchar(String(r.target));
+      a.appendVarchar(String(r.outcome));
+      a.appendInteger(Number(r.code) | 0);
+      a.appendVarchar(String(r.detail));
+      a.endRow();
+    }
+    a.closeSync();
+    a = null;
+    await c.run('INSERT OR IGNORE INTO activity SELECT * FROM activity_in');
+    await c.run('DELETE FROM activity_in');
+    await c.run('COMMIT');
+  } catch (err) {
+    if (a) {
+      // Rows half appended must not reach the table when the appender is closed or collected.
+      try {
+        a.clear();
+        a.closeSync();
+      } catch {
+        // closing a failed appender may fail too; the rollback below undoes what it wrote
+      }
+    }
+    await c.run('ROLLBACK').catch(() => {});
+    throw err;
   }
-  a.closeSync();
 }
 
 export async function queryActivity(instance: DuckDBInstance, q: ActivityQuery): Promise<ActivityRow[]> {

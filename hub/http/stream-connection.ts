@@ -1,0 +1,238 @@
+/**
+ * One WebSocket of `GET /api/v1/stream` (PROTOCOL.md §2 "Live stream"): the client's subscribe
+ * messages, checked and bounded, and its current subscription.
+ *
+ * What one connection can make the hub do is bounded: at most maxMessages messages per
+ * windowMs (beyond: an error, then close 1008), one replay at a time (a subscribe while one is
+ * read gets the error `replay_in_progress` and changes nothing), and the replays of all
+ * connections share the ReplayGate. Rights are checked on every subscribe, and again whenever
+ * the user's rights change (stream-route.ts): a login that ended closes the stream (1008), a
+ * change of rooms re-scopes it.
+ */
+import type { WebSocket } from 'ws';
+import type { AccessControl, AuthFailure, PrincipalChange } from '../access/access-control.ts';
+import type { Principal } from '../access/principal.ts';
+import { Subscriber, type LiveStream } from '../live-stream.ts';
+import type { ReplayGate, ReplayTurn } from '../replay-gate.ts';
+import type { ReadingStore } from '../store/reading-store.ts';
+import { ApiError } from './api-error.ts';
+import { scopeFilters } from './auth.ts';
+import { parseFilters, type Filters } from './filters.ts';
+
+export const DEFAULT_REPLAY = 10;
+export const MAX_REPLAY = 1000;
+
+export interface StreamConnectionLimits {
+  /** messages a client may send per windowMs; a subscribe needs one, a well-behaved client a few */
+  maxMessages: number;
+  windowMs: number;
+}
+
+export interface StreamConnectionDeps {
+  stream: LiveStream;
+  store: Pick<ReadingStore, 'recent'>;
+  access: Pick<AccessControl, 'recheck'>;
+  replays: ReplayGate;
+  limits: StreamConnectionLimits;
+  /** the hub clock: when a login expires */
+  now(): number;
+}
+
+/** 1008 "policy violation": the client may not have (or no longer has) what it asked for. */
+const POLICY = 1008;
+/** setTimeout's longest delay */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const ENDED_BY: Record<PrincipalChange, string> = {
+  logout: 'logged out',
+  deleted: 'user deleted',
+  password: 'password changed: log in again',
+  access: 'login no longer valid', // not reached: a change of role or rooms keeps the session
+};
+
+export class StreamConnection {
+  private sub: Subscriber | null = null;
+  /** the filters as the client asked, before they were narrowed to its rooms */
+  private requested: Filters | null = null;
+  private replayTurn: ReplayTurn | null = null;
+  /** performance.now() of the client's recent messages, oldest first */
+  private readonly messageTimes: number[] = [];
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private ended = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    private principal: Principal,
+    private readonly d: StreamConnectionDeps,
+    private readonly onEnd: (c: StreamConnection) => void,
+  ) {
+    ws.on('message', (data) => this.onMessage(String(data)));
+    ws.on('close', () => this.end());
+    ws.on('error', () => ws.terminate());
+    this.armExpiry();
+  }
+
+  /** the user this stream serves; null on an open hub */
+  get user(): string | null {
+    return this.principal.kind === 'user' ? this.principal.name : null;
+  }
+
+  /**
+   * The user's rights changed (AccessControl.onPrincipalChanged): a login that ended closes the
+   * stream (1008); otherwise it follows the user's rooms as they are now, and a room it named
+   * that is no longer the user's closes it (1008 `forbidden_room`).
+   */
+  recheck(kind: PrincipalChange, sessionSha256?: string): void {
+    if (this.ended) return;
+    if (kind === 'logout' && this.principal.kind === 'user' && sessionSha256 !== this.principal.sessionSha256) return;
+    const fresh = this.d.access.recheck(this.principal);
+    if ('status' in fresh) return this.refuse(fresh, this.principal.kind === 'anonymous' ? 'login required' : ENDED_BY[kind]);
+    this.principal = fresh;
+    this.armExpiry();
+    if (!this.sub || !this.requested) return;
+    try {
+      this.sub.refilter(scopeFilters(fresh, this.requested));
+    } catch (err) {
+      this.fail((err as ApiError).code ?? 'forbidden_room', (err as Error).message);
+      this.close(POLICY, 'forbidden_room');
+    }
+  }
+
+  close(code: number, reason: string): void {
+    this.end();
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, reason.slice(0, 120));
+  }
+
+  private onMessage(text: string): void {
+    if (this.ended) return;
+    if (!this.withinRate()) {
+      const { maxMessages, windowMs } = this.d.limits;
+      this.fail(
+        'too_many_messages',
+        `more than ${maxMessages} messages in ${windowMs / 1000} s: subscribe once, then read; reconnect later`,
+      );
+      return this.close(POLICY, 'too many messages');
+    }
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return this.fail('bad_request', 'send JSON: {"type":"subscribe", "sensor"?, "room"?, "metric"?, "replay"?}');
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg) || (msg as { type?: unknown }).type !== 'subscribe')
+      return this.fail('bad_request', 'the only message is {"type":"subscribe", ...}');
+    const fields = msg as Record<string, unknown>;
+    // The login may have ended, or the rooms changed, since the socket opened.
+    const fresh = this.d.access.recheck(this.principal);
+    if ('status' in fresh) return this.refuse(fresh, fresh.code);
+    this.principal = fresh;
+    let requested: Filters;
+    let filters: Filters;
+    try {
+      requested = parseFilters(fields);
+      filters = scopeFilters(fresh, requested);
+    } catch (err) {
+      this.fail((err as ApiError).code ?? 'bad_filter', (err as Error).message);
+      // Asking for a room one may not see ends the stream.
+      if ((err as ApiError).status === 403) this.close(POLICY, 'forbidden_room');
+      return;
+    }
+    const replayRaw = fields.replay ?? DEFAULT_REPLAY;
+    if (typeof replayRaw !== 'number' || !Number.isInteger(replayRaw) || replayRaw < 0)
+      return this.fail('bad_parameter', 'replay must be a whole number of readings');
+    if (this.replayTurn) {
+      return this.fail(
+        'replay_in_progress',
+        'the replay of your previous subscribe is still being read: wait for its "subscribed", then subscribe again',
+      );
+    }
+    this.subscribe(requested, filters, Math.min(replayRaw, MAX_REPLAY));
+  }
+
+  private subscribe(requested: Filters, filters: Filters, replay: number): void {
+    if (this.sub) this.d.stream.remove(this.sub);
+    const sub = new Subscriber(this.ws, filters, this.d.stream);
+    this.sub = sub;
+    this.requested = requested;
+    sub.beginReplay(); // live readings wait behind the replay
+    this.d.stream.add(sub);
+    const turn = replay > 0 ? this.d.replays.turn() : null;
+    this.replayTurn = turn;
+    const query = {
+      sensors: filters.sensor ? [...filters.sensor] : null,
+      rooms: filters.room ? [...filters.room] : null,
+      metrics: filters.metric ? [...filters.metric] : null,
+      limit: replay,
+    };
+    const current = () => this.sub === sub && !this.ended;
+    void (turn ? turn.ready.then(() => (current() ? this.d.store.recent(query) : [])) : Promise.resolve([]))
+      .then(
+        (rows) => {
+          if (!current()) return;
+          this.ws.send(JSON.stringify({ type: 'subscribed', replayed: rows.length }));
+          sub.finishReplay(rows);
+        },
+        (err: Error) => {
+          if (!current()) return;
+          // No half subscription: the client may subscribe again.
+          this.d.stream.remove(sub);
+          this.sub = null;
+          this.fail('store_unavailable', `the replay could not be read (${err.message}); subscribe again later`);
+        },
+      )
+      .finally(() => {
+        turn?.release();
+        if (this.replayTurn === turn) this.replayTurn = null;
+      });
+  }
+
+  private withinRate(): boolean {
+    const now = performance.now();
+    const times = this.messageTimes;
+    while (times.length > 0 && now - times[0]! >= this.d.limits.windowMs) times.shift();
+    times.push(now);
+    return times.length <= this.d.limits.maxMessages;
+  }
+
+  /** A login that ended or expires: the stream closes at its expiry too, not only at the next subscribe. */
+  private armExpiry(): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    if (this.principal.kind !== 'user') return;
+    const left = this.principal.expiresAt - this.d.now();
+    this.expiryTimer = setTimeout(
+      () => {
+        if (this.principal.kind === 'user' && this.principal.expiresAt - this.d.now() > 0) return this.armExpiry();
+        const fresh = this.d.access.recheck(this.principal);
+        if ('status' in fresh) this.refuse(fresh, fresh.code);
+        else {
+          this.principal = fresh;
+          this.armExpiry();
+        }
+      },
+      Math.min(Math.max(left, 0), MAX_TIMER_MS),
+    );
+    this.expiryTimer.unref();
+  }
+
+  private refuse(failure: AuthFailure, reason: string): void {
+    this.fail(failure.code, failure.message);
+    this.close(POLICY, reason);
+  }
+
+  private fail(code: string, message: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify({ type: 'error', code, message }));
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    if (this.sub) this.d.stream.remove(this.sub);
+    this.sub = null;
+    // A replay waiting for its turn leaves the line; one being read gives its turn back when the store is done.
+    this.replayTurn?.leave();
+    this.onEnd(this);
+  }
+}
