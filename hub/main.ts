@@ -6,12 +6,14 @@
  *               [--tls-cert FILE --tls-key FILE] [--session-ttl 12h] [--rate-limit N]
  *               [--max-sensor-connections N] [--max-connections-per-address N]
  *               [--max-upload-bytes N] [--upload-body-timeout 5m] [--upload-idle-timeout 30s] [--max-concurrent-uploads N]
+ *               [--max-concurrent-exports N] [--max-exports-per-user N] [--stream-max-queued-bytes N]
  *
  * Each flag also as an environment variable: ROOMWATCH_HOST, ROOMWATCH_TCP_PORT,
  * ROOMWATCH_HTTP_PORT, ROOMWATCH_DATA, ROOMWATCH_LOG_LEVEL, ROOMWATCH_LOG_FILE, ROOMWATCH_MEMORY_LIMIT,
  * ROOMWATCH_STORE_THREADS, ROOMWATCH_MAX_LINE_BYTES, ROOMWATCH_TLS_CERT, ROOMWATCH_TLS_KEY,
  * ROOMWATCH_SESSION_TTL, ROOMWATCH_RATE_LIMIT, ROOMWATCH_MAX_SENSOR_CONNECTIONS, ROOMWATCH_MAX_CONNECTIONS_PER_ADDRESS,
- * ROOMWATCH_MAX_UPLOAD_BYTES, ROOMWATCH_UPLOAD_BODY_TIMEOUT, ROOMWATCH_UPLOAD_IDLE_TIMEOUT, ROOMWATCH_MAX_CONCURRENT_UPLOADS.
+ * ROOMWATCH_MAX_UPLOAD_BYTES, ROOMWATCH_UPLOAD_BODY_TIMEOUT, ROOMWATCH_UPLOAD_IDLE_TIMEOUT, ROOMWATCH_MAX_CONCURRENT_UPLOADS,
+ * ROOMWATCH_MAX_CONCURRENT_EXPORTS, ROOMWATCH_MAX_EXPORTS_PER_USER, ROOMWATCH_STREAM_MAX_QUEUED_BYTES.
  * Port 0 picks a free port; the ports (and whether TLS is on) are logged in the "hub listening" line. SIGINT/SIGTERM stop it cleanly (exit 0).
  */
 import { resolve } from 'node:path';
@@ -49,6 +51,13 @@ const usage = `usage: npm start -- [options]
                         longest pause within an upload's body, else 408 (ROOMWATCH_UPLOAD_IDLE_TIMEOUT, default 30s)
   --max-concurrent-uploads N
                         uploads taken at once; beyond, 429 (ROOMWATCH_MAX_CONCURRENT_UPLOADS, default 4)
+  --max-concurrent-exports N
+                        history exports running at once; beyond, 429 (ROOMWATCH_MAX_CONCURRENT_EXPORTS, default 4)
+  --max-exports-per-user N
+                        history exports one user runs at once; beyond, 429 (ROOMWATCH_MAX_EXPORTS_PER_USER, default 2)
+  --stream-max-queued-bytes N
+                        bytes held for all stream subscribers; over it the slowest give way
+                        (ROOMWATCH_STREAM_MAX_QUEUED_BYTES, default 33554432: 32 MiB)
   --tls-cert FILE       PEM certificate (chain): serve TLS on both ports (ROOMWATCH_TLS_CERT; needs --tls-key)
   --tls-key FILE        PEM private key of that certificate (ROOMWATCH_TLS_KEY)
   --session-ttl D       how long a login lasts: 30m, 12h, 7d (ROOMWATCH_SESSION_TTL, default 12h)
@@ -87,6 +96,9 @@ function parseCli() {
       'upload-body-timeout': { type: 'string' },
       'upload-idle-timeout': { type: 'string' },
       'max-concurrent-uploads': { type: 'string' },
+      'max-concurrent-exports': { type: 'string' },
+      'max-exports-per-user': { type: 'string' },
+      'stream-max-queued-bytes': { type: 'string' },
       'tls-cert': { type: 'string' },
       'allow-anyone-on-the-network': { type: 'boolean' },
       'tls-key': { type: 'string' },
@@ -149,6 +161,9 @@ const options: Partial<HubOptions> = {
   uploadBodyTimeoutMs: duration('--upload-body-timeout', args['upload-body-timeout'] ?? env.ROOMWATCH_UPLOAD_BODY_TIMEOUT),
   uploadIdleTimeoutMs: duration('--upload-idle-timeout', args['upload-idle-timeout'] ?? env.ROOMWATCH_UPLOAD_IDLE_TIMEOUT),
   maxConcurrentUploads: int('--max-concurrent-uploads', args['max-concurrent-uploads'] ?? env.ROOMWATCH_MAX_CONCURRENT_UPLOADS),
+  maxConcurrentExports: int('--max-concurrent-exports', args['max-concurrent-exports'] ?? env.ROOMWATCH_MAX_CONCURRENT_EXPORTS),
+  maxExportsPerUser: int('--max-exports-per-user', args['max-exports-per-user'] ?? env.ROOMWATCH_MAX_EXPORTS_PER_USER),
+  streamMaxQueuedBytes: int('--stream-max-queued-bytes', args['stream-max-queued-bytes'] ?? env.ROOMWATCH_STREAM_MAX_QUEUED_BYTES),
   tlsCertFile: (args['tls-cert'] ?? env.ROOMWATCH_TLS_CERT) || undefined,
   allowAnyoneOnTheNetwork: args['allow-anyone-on-the-network'] === true || env.ROOMWATCH_ALLOW_ANYONE === '1',
   tlsKeyFile: (args['tls-key'] ?? env.ROOMWATCH_TLS_KEY) || undefined,
