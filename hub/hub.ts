@@ -250,7 +250,18 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
             registerReportNowRoute(app, reportNow, (answer, request) => {
               request.activityDetail = `requested ${answer.requested}, responded ${answer.responded}, missing ${answer.missing.length}`;
             }),
-          (app) => registerStreamRoute(app, { stream: liveStream, store, access, now }),
+          (app) =>
+            registerStreamRoute(app, {
+              stream: liveStream,
+              store,
+              access,
+              now,
+              options: {
+                maxStreams: options.streamMaxConnections,
+                maxStreamsPerUser: options.streamMaxConnectionsPerUser,
+                heartbeatMs: options.streamHeartbeatMs,
+              },
+            }),
           (app) =>
             registerMetricsRoute(app, {
               commits: commits.stats,

@@ -57,6 +57,11 @@ export interface HubOptions {
   streamMaxQueuedBytes: number;
   /** a stream subscriber whose socket takes nothing for this long is closed (1013) */
   streamDrainTimeoutMs: number;
+  /** streams open at once, in all and per user (per address on an open hub); beyond, 429 */
+  streamMaxConnections: number;
+  streamMaxConnectionsPerUser: number;
+  /** a stream socket is pinged this often, and cut if it answered none since the last ping */
+  streamHeartbeatMs: number;
   /** history exports running at once in the hub, and per user (per address on an open hub); beyond, 429 */
   maxConcurrentExports: number;
   maxExportsPerUser: number;
@@ -119,6 +124,9 @@ export const defaultHubOptions = {
   streamMaxQueuedMessages: 10_000,
   streamMaxQueuedBytes: 32 * 1024 * 1024, // 200 stalled dashboards must not take the hub's memory
   streamDrainTimeoutMs: 30_000,
+  streamMaxConnections: 5_000,
+  streamMaxConnectionsPerUser: 100,
+  streamHeartbeatMs: 30_000, // a peer gone without closing (a sleeping laptop) must not hold a stream for ever
   maxConcurrentExports: 4, // each holds a store connection and a sorted window for as long as its client takes
   maxExportsPerUser: 2,
   exportStallTimeoutMs: 60_000,
@@ -170,6 +178,9 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
     'streamMaxQueuedMessages',
     'streamMaxQueuedBytes',
     'streamDrainTimeoutMs',
+    'streamMaxConnections',
+    'streamMaxConnectionsPerUser',
+    'streamHeartbeatMs',
     'maxConcurrentExports',
     'maxExportsPerUser',
     'exportStallTimeoutMs',

@@ -5,9 +5,10 @@
  * What one connection can make the hub do is bounded: at most maxMessages messages per
  * windowMs (beyond: an error, then close 1008), one replay at a time (a subscribe while one is
  * read gets the error `replay_in_progress` and changes nothing), and the replays of all
- * connections share the ReplayGate. Rights are checked on every subscribe, and again whenever
- * the user's rights change (stream-route.ts): a login that ended closes the stream (1008), a
- * change of rooms re-scopes it.
+ * connections share the ReplayGate. A ping every heartbeatMs finds peers that went away without
+ * closing (a sleeping laptop): unanswered until the next, the socket is cut. Rights are checked
+ * on every subscribe, and again whenever the user's rights change (stream-route.ts): a login
+ * that ended closes the stream (1008), a change of rooms re-scopes it.
  */
 import type { WebSocket } from 'ws';
 import type { AccessControl, AuthFailure, PrincipalChange } from '../access/access-control.ts';
@@ -26,6 +27,8 @@ export interface StreamConnectionLimits {
   /** messages a client may send per windowMs; a subscribe needs one, a well-behaved client a few */
   maxMessages: number;
   windowMs: number;
+  /** a ping this often; a socket that answered none since the last one is cut (a peer gone without a word) */
+  heartbeatMs: number;
 }
 
 export interface StreamConnectionDeps {
@@ -58,6 +61,9 @@ export class StreamConnection {
   /** performance.now() of the client's recent messages, oldest first */
   private readonly messageTimes: number[] = [];
   private expiryTimer: NodeJS.Timeout | null = null;
+  private readonly heartbeat: NodeJS.Timeout;
+  /** whether the client answered (or sent anything) since the last ping */
+  private alive = true;
   private ended = false;
 
   constructor(
@@ -66,9 +72,18 @@ export class StreamConnection {
     private readonly d: StreamConnectionDeps,
     private readonly onEnd: (c: StreamConnection) => void,
   ) {
-    ws.on('message', (data) => this.onMessage(String(data)));
+    ws.on('message', (data) => {
+      this.alive = true;
+      this.onMessage(String(data));
+    });
+    ws.on('pong', () => (this.alive = true));
     ws.on('close', () => this.end());
     ws.on('error', () => ws.terminate());
+    this.heartbeat = setInterval(() => {
+      if (!this.alive) return ws.terminate();
+      this.alive = false;
+      if (ws.readyState === ws.OPEN) ws.ping();
+    }, d.limits.heartbeatMs);
     this.armExpiry();
   }
 
@@ -227,6 +242,7 @@ export class StreamConnection {
   private end(): void {
     if (this.ended) return;
     this.ended = true;
+    clearInterval(this.heartbeat);
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
     if (this.sub) this.d.stream.remove(this.sub);

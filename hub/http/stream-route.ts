@@ -6,12 +6,13 @@
  * size of what a client may send, and tells them when a user's rights change.
  */
 import websocket from '@fastify/websocket';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AccessControl } from '../access/access-control.ts';
 import type { LiveStream } from '../live-stream.ts';
 import { ReplayGate } from '../replay-gate.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
+import { ApiError } from './api-error.ts';
 import { StreamConnection, type StreamConnectionLimits } from './stream-connection.ts';
 
 export { DEFAULT_REPLAY, MAX_REPLAY } from './stream-connection.ts';
@@ -21,14 +22,25 @@ export interface StreamRouteOptions extends StreamConnectionLimits {
   maxConcurrentReplays: number;
   /** the largest message a client may send (a subscribe with long filter lists fits); beyond, close 1009 */
   maxMessageBytes: number;
+  /** streams open at once, in all and per user (per address on an open hub); beyond, 429 before the upgrade */
+  maxStreams: number;
+  maxStreamsPerUser: number;
 }
 
 export const defaultStreamRouteOptions: StreamRouteOptions = {
   maxMessages: 20, // a subscribe needs one; a dashboard changing its filters, a few
   windowMs: 10_000,
+  heartbeatMs: 30_000,
   maxConcurrentReplays: 2, // the store's threads: more at once would only queue inside DuckDB, beside the commits
   maxMessageBytes: 64 * 1024,
+  // Each stream holds a socket, a subscription and its queue: a client must not open thousands
+  // (hub options streamMaxConnections and streamMaxConnectionsPerUser).
+  maxStreams: 5_000,
+  maxStreamsPerUser: 100,
 };
+
+/** what a refused stream is told to wait: streams end when their clients close them */
+const RETRY_AFTER_S = 10;
 
 /** how long a stopping hub waits for stream clients to answer its close */
 const STOP_CLOSE_WAIT_MS = 1_000;
@@ -47,6 +59,11 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
   const replays = new ReplayGate(options.maxConcurrentReplays);
   /** by user name (null: anonymous, on an open hub): the open streams */
   const byUser = new Map<string | null, Set<StreamConnection>>();
+  /** by who opened them (`user NAME`, or `address IP` on an open hub): streams open now */
+  const openBy = new Map<string, number>();
+  let open = 0;
+  const opener = (request: FastifyRequest) =>
+    request.principal.kind === 'user' ? `user ${request.principal.name}` : `address ${request.ip}`;
   deps.access.onPrincipalChanged((user, kind, sessionSha256) => {
     for (const c of [...(byUser.get(user) ?? [])]) c.recheck(kind, sessionSha256);
     // The first user of a hub turns its login on: anonymous streams end then.
@@ -73,7 +90,24 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
     },
   });
   void app.register(async (scope) => {
-    scope.get('/api/v1/stream', { websocket: true }, (ws: WebSocket, request) => {
+    // Before the upgrade, so a refusal is the contract's HTTP error.
+    const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const mine = openBy.get(opener(request)) ?? 0;
+      const problem =
+        mine >= options.maxStreamsPerUser
+          ? `you have ${mine} streams open, the most one user may; close one (one stream can carry every filter you need)`
+          : open >= options.maxStreams
+            ? `the hub has ${open} streams open, the most it keeps; try again later`
+            : null;
+      if (problem) {
+        reply.header('retry-after', String(RETRY_AFTER_S));
+        throw new ApiError(429, 'too_many_streams', problem);
+      }
+    };
+    scope.get('/api/v1/stream', { websocket: true, preHandler }, (ws: WebSocket, request) => {
+      const key = opener(request);
+      openBy.set(key, (openBy.get(key) ?? 0) + 1);
+      open++;
       const conn = new StreamConnection(
         ws,
         request.principal,
@@ -82,6 +116,10 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
           const set = byUser.get(c.user);
           set?.delete(c);
           if (set?.size === 0) byUser.delete(c.user);
+          const left = (openBy.get(key) ?? 1) - 1;
+          if (left > 0) openBy.set(key, left);
+          else openBy.delete(key);
+          open--;
         },
       );
       let set = byUser.get(conn.user);

@@ -1,10 +1,15 @@
 // docs/API.md "GET /api/v1/stream", limits: what one WebSocket can make the hub do is bounded.
 // A flood of subscribes is cut off (error, then close 1008), a subscribe while a replay is read
-// is refused without changing anything, a message over 64 KiB closes the socket (1009), and
-// replays of many sockets at once all arrive (they wait their turn, hub-wide), while sensors
-// keep getting their acks.
+// is refused without changing anything, a message over 64 KiB closes the socket (1009), one
+// client may not open more than so many streams (429 before the upgrade), and replays of many
+// sockets at once all arrive (they wait their turn, hub-wide), while sensors keep getting acks.
 import { test } from 'uvu';
+import WebSocket from 'ws';
 import * as assert from 'uvu/assert';
+import { expectRefused } from '../support/access-setup.ts';
+import { waitFor } from '../support/api-client.ts';
+import { tryUpgrade } from '../support/auth-stream.ts';
+import { startHub, withTimeout } from '../support/hub-process.ts';
 import { sharedHub, stopSharedHubs } from '../support/shared-hub.ts';
 import { openStream, type StreamClient, type StreamReading } from '../support/stream-client.ts';
 import { connect, type TcpSensor } from '../support/tcp-sensor.ts';
@@ -126,6 +131,32 @@ test('many sockets subscribing with replay 1000 at once each get their whole rep
     assert.is(got[0]!.ts, t0 + 1_000);
     assert.is(got[999]!.ts, t0 + 1_999);
   }
+});
+
+test('beyond streamMaxConnectionsPerUser open streams, an upgrade is refused with 429 too_many_streams and Retry-After; closing one makes room', async () => {
+  const h = await startHub({ streamMaxConnectionsPerUser: 3 });
+  const open = await Promise.all([1, 2, 3].map(() => openStream(h.httpPort)));
+  const refused = await tryUpgrade(h.httpPort);
+  expectRefused(refused, 429, 'too_many_streams', 'the 4th stream');
+  await open[0]!.close();
+  await waitFor('room for a new stream', async () => (await tryUpgrade(h.httpPort)).status === 101);
+});
+
+test('a stream whose client answers no ping is cut; one that answers stays', async () => {
+  const h = await startHub({ streamHeartbeatMs: 200 });
+  const s = await connect(h.tcpPort);
+  await s.hello('sl-ping', 'sl-ping-room');
+  const answers = await openStream(h.httpPort);
+  await answers.subscribe({ sensor: 'sl-ping', replay: 0 });
+  // A peer gone without closing: it never answers a ping.
+  const silent = new WebSocket(`ws://127.0.0.1:${h.httpPort}/api/v1/stream`, { autoPong: false });
+  perTest.add('silent websocket', () => silent.terminate());
+  const cut = new Promise<number>((resolve) => silent.once('close', (code) => resolve(code)));
+  await new Promise((resolve) => silent.once('open', resolve));
+  assert.is(await withTimeout(cut, 10_000, 'the silent stream cut'), 1006, 'cut, not closed: it would not answer a close either');
+  const ts = nextTs();
+  await s.send({ type: 'reading', metric: 'temperature', value: 1, ts, seq: 1 });
+  assert.is((await answers.readings(1))[0]?.ts, ts, 'the answering stream, pinged as often, still streams');
 });
 
 test('a message over 64 KiB closes the stream with 1009 (message too big)', async () => {
