@@ -233,6 +233,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
           (app) => {
             const exports = registerHistoryRoute(app, {
               store,
+              access,
               limits: {
                 maxExports: options.maxConcurrentExports,
                 maxExportsPerUser: options.maxExportsPerUser,

@@ -5,7 +5,8 @@
  *
  * Each export holds store work and memory for as long as its client takes, so they are bounded
  * (ExportSlots: 429 beyond the limits), a client that stops reading is cut off after
- * stallTimeoutMs, and a store that fails before the first row answers 503, not a broken 200.
+ * stallTimeoutMs, an export whose asker lost the right to it (logout, deleted, a room taken
+ * away) is cut off too, and a store that fails before the first row answers 503, not a broken 200.
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -13,6 +14,9 @@ import { ExportSlots, type ExportLimits } from '../history/export-slots.ts';
 import { historyFileName, parseHistoryParams } from '../history/history-params.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
 import { ApiError, ApiErrorCode } from './api-error.ts';
+import type { AccessControl } from '../access/access-control.ts';
+import { scopeOf, type Principal } from '../access/principal.ts';
+import { inScope } from '../access/room-scope.ts';
 import { scopeFilters } from './auth.ts';
 
 export interface ExportInfo {
@@ -34,6 +38,15 @@ export interface HistoryRouteDeps {
   };
   /** each export once it ends (whole or cancelled), and who asked for what */
   onExport?(info: ExportInfo, request: FastifyRequest): void;
+  /** to stop an export whose asker lost the right to it (logged out, deleted, a room taken away) */
+  access?: Pick<AccessControl, 'recheck' | 'onPrincipalChanged'>;
+}
+
+/** An export under way: who asked, the rooms it reads (null: every room), and how to stop it. */
+interface RunningExport {
+  principal: Principal;
+  rooms: readonly string[] | null;
+  cut(why: string): void;
 }
 
 /** what a refused export is told to wait; exports take seconds to minutes */
@@ -43,6 +56,19 @@ const BODY_HIGH_WATER_BYTES = 1024 * 1024;
 
 export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDeps): ExportSlots {
   const slots = new ExportSlots(deps.limits);
+  const running = new Set<RunningExport>();
+  // Rights are those of a new request at every moment: an export a new request could not make stops.
+  deps.access?.onPrincipalChanged((user) => {
+    for (const e of running) {
+      if (e.principal.kind === 'user' && e.principal.name !== user) continue;
+      const fresh = deps.access!.recheck(e.principal);
+      if ('status' in fresh) e.cut('its login ended');
+      else {
+        const scope = scopeOf(fresh);
+        if (e.rooms === null ? !scope.all : !e.rooms.every((r) => inScope(scope, r))) e.cut('a room it reads is no longer the user’s');
+      }
+    }
+  });
   app.get('/api/v1/history.csv', async (request, reply) => {
     const query = parseHistoryParams(request.query as Record<string, unknown>, (f) => scopeFilters(request.principal, f));
     // Read now: once a client is gone, its socket no longer knows its address, and the activity
@@ -59,7 +85,14 @@ export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDep
     let owed = 0; // chunks taken while the reply was full: credit them when it asks for more
     let workerDone = false;
     let abandoned = false;
-    let stalled = false;
+    /** why the hub cut the export off, if it did */
+    let cutBy: string | null = null;
+    const cut = (why: string) => {
+      cutBy ??= why;
+      reply.raw.destroy();
+    };
+    const self: RunningExport = { principal: p, rooms: query.rooms, cut };
+    running.add(self);
     let storeError: Error | null = null;
     let stallTimer: NodeJS.Timeout | null = null;
     const unstall = () => {
@@ -84,9 +117,8 @@ export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDep
       owed++;
       // The client has not taken what it has: if it takes nothing more for so long, it is gone.
       stallTimer ??= setTimeout(() => {
-        stalled = true;
         request.log.warn({ bytes, stallTimeoutMs: deps.limits.stallTimeoutMs }, 'history export cancelled: its client stopped reading');
-        reply.raw.destroy();
+        cut(`its client read nothing for ${deps.limits.stallTimeoutMs / 1000} s`);
       }, deps.limits.stallTimeoutMs);
     });
     const outcome = handle.done.then(
@@ -95,6 +127,7 @@ export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDep
     );
     void outcome.then(({ rows, error }) => {
       workerDone = true;
+      running.delete(self);
       slot.release();
       unstall();
       if (abandoned) return; // recorded when the client went
@@ -117,7 +150,7 @@ export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDep
       if (!workerDone) handle.cancel();
       const why = storeError
         ? `broken off: the store failed (${storeError.message})`
-        : `cancelled ${stalled ? `(its client read nothing for ${deps.limits.stallTimeoutMs / 1000} s)` : 'by the client'}`;
+        : `cancelled ${cutBy ? `(${cutBy})` : 'by the client'}`;
       const code = storeError ? 503 : 499;
       deps.onExport?.(
         { rows: 0, bytes, ms: performance.now() - started, cancelled: true, code, detail: `${why} after ${bytes} bytes` },
