@@ -59,8 +59,16 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
     // this one is formatted, so the sort and the formatting overlap.
     const c2 = parts.length > 1 ? await instance.connect() : c;
     if (c2 !== c) state.connections.push(c2);
-    const start = (i: number) =>
-      i < parts.length && !state.cancelled ? (i % 2 ? c2 : c).stream(q.everyMs !== null ? bucketSql(parts[i]!) : rawSql(parts[i]!)) : null;
+    const start = (i: number): Promise<DuckDBResult> | null => {
+      if (i >= parts.length || state.cancelled) return null;
+      const sql = q.everyMs !== null ? bucketSql(parts[i]!) : rawSql(parts[i]!);
+      const result = (i % 2 ? c2 : c).stream(sql);
+      // Queried ahead, it may fail (out of memory) while the window before it is formatted: a
+      // rejection nobody handles yet would end the whole store thread. Its error is seen when
+      // it is awaited.
+      result.catch(() => {});
+      return result;
+    };
     next = start(0);
     for (let i = 0; i < parts.length; i++) {
       if (state.cancelled || !next) break;
