@@ -28,7 +28,7 @@ const EXPORT_WINDOW_ROWS = 250_000;
  * Streams a history export as CSV on a connection of its own, so commits go on meanwhile
  * (DuckDB's MVCC gives the export a consistent snapshot). Sends at most the granted number
  * of chunks ahead of the HTTP client; a cancel stops it at the next chunk (a window being
- * sorted is let finish: interrupting DuckDB while it fetches can abort the whole process).
+ * sorted is let finish: at most one window's work, and no query is interrupted mid-fetch).
  * Whatever happens, its connections are closed and no query it started is left unseen.
  */
 export async function runExport(instance: DuckDBInstance, port: MessagePort, reqId: number, q: HistoryQuery): Promise<{ rows: number }> {
