@@ -13,6 +13,7 @@
 import type { WebSocket } from 'ws';
 import type { SeriesCatalog } from './ingest/series-catalog.ts';
 import type { Columns } from './store/store-messages.ts';
+import { SeriesMatchers } from './stream-matcher.ts';
 import { textFrame } from './stream-queue.ts';
 import { Subscriber, WS_OPEN, type Line, type StreamStats, type SubscriberHost, type SubscriberLimits } from './stream-subscriber.ts';
 
@@ -31,13 +32,16 @@ export class LiveStream implements SubscriberHost {
   private readonly closing = new Set<WebSocket>();
   readonly stats: StreamStats = { subscribers: 0, sent: 0, dropped: 0, queuedBytes: 0, closedSlow: 0 };
   private budgetCheck: NodeJS.Immediate | null = null;
+  readonly matchers: SeriesMatchers;
   /** by series id: the JSON of a reading up to its value, and between value and ts */
   private prefixes: ({ head: string; mid: string } | undefined)[] = [];
 
   constructor(
     readonly catalog: SeriesCatalog,
     readonly limits: StreamLimits,
-  ) {}
+  ) {
+    this.matchers = new SeriesMatchers(catalog);
+  }
 
   add(s: Subscriber): void {
     this.subscribers.add(s);

@@ -10,8 +10,8 @@
  * with 1013; the hub-wide byte budget (LiveStream) trims or closes the longest stalled first.
  */
 import type { WebSocket } from 'ws';
-import { matches, type Filters } from './http/filters.ts';
-import type { SeriesCatalog } from './ingest/series-catalog.ts';
+import type { Filters } from './http/filters.ts';
+import type { SeriesMatcher, SeriesMatchers } from './stream-matcher.ts';
 import { ReadingQueue, textFrame, type Line } from './stream-queue.ts';
 
 export type { Line } from './stream-queue.ts';
@@ -37,7 +37,7 @@ export interface StreamStats {
 }
 
 export interface SubscriberHost {
-  readonly catalog: SeriesCatalog;
+  readonly matchers: SeriesMatchers;
   readonly limits: SubscriberLimits;
   readonly stats: StreamStats;
   /** the reading message of series `seriesId`, encoded once for every subscriber */
@@ -60,15 +60,16 @@ export class Subscriber {
   stalledSince = 0;
   private replaying = false;
   private closed = false;
-  /** by series id: whether it matches the filters (1) or not (2); 0 unknown */
-  private matchCache = new Uint8Array(0);
+  /** which series it takes: shared with every subscriber of the same filters */
+  private matcher: SeriesMatcher;
 
   constructor(
     readonly ws: WebSocket,
-    private filtersNow: Filters,
+    filters: Filters,
     private readonly host: SubscriberHost,
   ) {
     this.queue = new ReadingQueue(host.limits.maxQueuedMessages, host.stats);
+    this.matcher = host.matchers.acquire(filters);
   }
 
   get open(): boolean {
@@ -76,7 +77,7 @@ export class Subscriber {
   }
 
   get filters(): Filters {
-    return this.filtersNow;
+    return this.matcher.filters;
   }
 
   get queued(): number {
@@ -84,18 +85,7 @@ export class Subscriber {
   }
 
   wants(seriesId: number): boolean {
-    if (seriesId >= this.matchCache.length) {
-      const grown = new Uint8Array(Math.max(seriesId + 1, this.matchCache.length * 2, 64));
-      grown.set(this.matchCache);
-      this.matchCache = grown;
-    }
-    let m = this.matchCache[seriesId]!;
-    if (m === 0) {
-      const s = this.host.catalog.series[seriesId]!;
-      m = matches(this.filtersNow, s.sensor, s.room, s.metric) ? 1 : 2;
-      this.matchCache[seriesId] = m;
-    }
-    return m === 1;
+    return this.matcher.wants(seriesId);
   }
 
   /**
@@ -103,8 +93,10 @@ export class Subscriber {
    * unsent (not counted as dropped: they are no longer this client's to see).
    */
   refilter(filters: Filters): void {
-    this.filtersNow = filters;
-    this.matchCache = new Uint8Array(0);
+    if (this.closed) return;
+    const old = this.matcher;
+    this.matcher = this.host.matchers.acquire(filters);
+    this.host.matchers.release(old);
     const held = this.queue.takeAll();
     for (let i = 0; i < held.lines.length; i++) {
       if (this.wants(held.series[i]!)) this.push(held.series[i]!, held.ts[i]!, held.lines[i]!);
@@ -231,5 +223,6 @@ export class Subscriber {
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.drainTimer = null;
     this.queue.clear();
+    this.host.matchers.release(this.matcher);
   }
 }
