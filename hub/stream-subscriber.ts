@@ -178,7 +178,11 @@ export class Subscriber {
       }
       socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, size));
     }
-    if (this.queued > 0) this.waitForDrain(socket);
+    if (this.queued > 0) return this.waitForDrain(socket);
+    // All handed to the socket: not behind (what the socket holds is bounded by highWaterBytes).
+    this.stalledSince = 0;
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
   };
 
   private waitForDrain(socket: WsSocket): void {
@@ -191,8 +195,14 @@ export class Subscriber {
     }, this.host.limits.drainTimeoutMs);
     // Full past its own limit, the socket says when it drains; below it (our limit is lower), look again soon.
     if (socket.writableNeedDrain) socket.once('drain', this.onDrain);
-    else setImmediate(this.onDrain);
+    else setImmediate(this.retry);
   }
+
+  /** Looks again without counting it as progress: only a drain shows the client reads. */
+  private readonly retry = (): void => {
+    this.waitingForDrain = false;
+    this.pump();
+  };
 
   private readonly onDrain = (): void => {
     this.waitingForDrain = false;
