@@ -8,7 +8,7 @@
  * whose (sensor, metric, ts) is new, in one transaction; it no longer reads the file.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Columns } from '../store/store-messages.ts';
+import { isRetryableStoreError, type Columns } from '../store/store-messages.ts';
 import { MAX_RECORD_BYTES, sqlRowExpressions, type UploadColumn } from './csv-row-rules.ts';
 import { openStage, stageTable } from './upload-stage.ts';
 
@@ -98,7 +98,10 @@ export async function scanUpload(c: DuckDBConnection, f: UploadFile): Promise<Sc
         sum(n) OVER () AS all_rows, idx, min_ts FROM scan_combos ORDER BY idx LIMIT ${MAX_UPLOAD_SERIES + 1}`)
     ).getRows();
   } catch (err) {
-    return { kind: 'unreadable', message: err instanceof Error ? err.message : String(err) };
+    const message = err instanceof Error ? err.message : String(err);
+    // Out of memory, a disk error, an interrupt: the store failed, not the file (503, never 422).
+    if (isRetryableStoreError(message)) throw err;
+    return { kind: 'unreadable', message };
   }
   // Every row carries the totals: (series, all_bad, all_rows) at 7, 8 and 9.
   const totals = rows[0]?.slice(7).map(Number) ?? [0, 0, 0];
