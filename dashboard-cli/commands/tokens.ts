@@ -3,6 +3,11 @@
  * `POST /api/v1/tokens` with `{"sensor","rooms","note"?}` (201, the token in the answer) and
  * `DELETE /api/v1/tokens/ID`. The hub keeps only a hash of a token, so `create` is the one time
  * it can be shown: it is printed on a line of its own, with a line that says so.
+ *
+ * The first token changes the sensor port for everyone: from then on it asks every sensor for a
+ * token, and the sensors connected without one are disconnected with 401. So `create` asks the
+ * hub for its tokens first and, when none is in force, says so and asks before creating it (on a
+ * terminal), or refuses without `--yes` (a script, or no terminal to ask on).
  */
 import { checkCreatedTokenBody, checkRevokedTokenBody, checkTokensBody } from '../access-types.ts';
 import type { CreatedTokenBody, TokenInfo } from '../access-types.ts';
@@ -10,6 +15,7 @@ import type { CommandContext, CommandSpec } from '../command.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { formatClock, formatOptionalClock, printable, roomsPhrase } from '../format.ts';
 import { oneLine } from '../json-output.ts';
+import { UserInput } from '../prompt.ts';
 import { renderTable } from '../table.ts';
 import { bold } from '../terminal.ts';
 import { SENSOR_PATTERN_PATTERN, parseRooms } from './access-values.ts';
@@ -24,17 +30,24 @@ export const tokensCommand: CommandSpec = {
     {
       name: 'create',
       summary: 'a token for the sensors whose id matches PATTERN, in these rooms; printed this once only',
-      synopsis: "--sensor PATTERN --room ROOM[,ROOM...]|'*' [--note TEXT]",
-      options: ['sensor', 'room', 'note'],
+      synopsis: "--sensor PATTERN --room ROOM[,ROOM...]|'*' [--note TEXT] [--yes]",
+      options: ['sensor', 'room', 'note', 'yes'],
     },
     { name: 'revoke', summary: 'withdraw a token; sensors connected with it are disconnected', args: [{ name: 'ID', required: true }] },
   ],
   details: [
     "Sensors send their token in hello: npm run sensors -- --token rws_... . --json prints the hub's answers",
-    '(for create, the token with them).',
+    '(for create, the token with them). The first token in force makes the sensor port ask every sensor',
+    'for a token: sensors connected without one are disconnected (401). create says so and asks first;',
+    'without a terminal it needs --yes.',
   ],
   options: {
     note: { type: 'string', valueName: 'TEXT', help: 'tokens create: a note, to tell tokens apart later' },
+    yes: {
+      type: 'boolean',
+      short: 'y',
+      help: "tokens create: create the hub's first token without asking, though it disconnects every sensor that has none",
+    },
   },
   filterFlags: {
     sensor: { type: 'string', valueName: 'PATTERN', help: "tokens create: sensor ids it is for; * any characters, ? one ('rack*')" },
@@ -99,11 +112,46 @@ async function create(ctx: CommandContext): Promise<ExitCode> {
   }
   const rooms = parseRooms(ctx.filters.room, true, 'tokens create');
   const note = typeof ctx.options.note === 'string' ? ctx.options.note : undefined;
+  if (!(await firstTokenConfirmed(ctx))) {
+    ctx.stderr.write('no token created\n');
+    return ExitCode.Usage;
+  }
   const answer = await ctx.hub.requestJson('POST', TOKENS_PATH, checkCreatedTokenBody, {
     body: { sensor, rooms, ...(note !== undefined ? { note } : {}) },
   });
   ctx.stdout.write(ctx.json ? oneLine(answer) + '\n' : renderCreatedToken(answer.value, ctx.color));
   return ExitCode.Done;
+}
+
+/** Tokens in force: while there is none, the hub's sensor port asks no sensor for one. */
+export function tokensInForce(tokens: readonly TokenInfo[]): number {
+  return tokens.filter((t) => t.revoked_at === null).length;
+}
+
+export const FIRST_TOKEN_WARNING = [
+  "This is the hub's first sensor token. Once it exists, the hub's sensor port asks every sensor for a",
+  'token: every sensor connected without one now is disconnected (error 401), and reconnects only',
+  'with a token in its hello (npm run sensors -- --token <token>).',
+].join('\n');
+
+/**
+ * Whether `create` may go on: yes when a token is already in force or `--yes` was given; else the
+ * warning and, on a terminal, a question (no terminal: a usage error that names `--yes`).
+ */
+async function firstTokenConfirmed(ctx: CommandContext): Promise<boolean> {
+  if (ctx.options.yes === true) return true;
+  const answer = await ctx.hub.getJson(TOKENS_PATH, {}, checkTokensBody);
+  if (tokensInForce(answer.value.tokens) > 0) return true;
+  const input = new UserInput(ctx);
+  if (!input.onTerminal) {
+    throw new UsageError(`${FIRST_TOKEN_WARNING}\nThere is no terminal to ask on: add --yes to create it all the same.`);
+  }
+  ctx.stderr.write(FIRST_TOKEN_WARNING + '\n');
+  try {
+    return /^y(es)?$/i.test(await input.line('Create it? [y/N] '));
+  } finally {
+    input.close();
+  }
 }
 
 async function revoke(ctx: CommandContext): Promise<ExitCode> {

@@ -271,7 +271,8 @@ function tokenAndSensor(): Promise<{ token: string; sim: NodeProcess; created: C
   tokenRun ??= (async () => {
     const { hub } = await world();
     await sensorsInThreeRooms();
-    const created = await cli('sue', ['tokens', 'create', '--sensor', 'e2e-*', '--room', 'server-room']);
+    // The hub's first token: it disconnects the tokenless sensors of the story, which is why it asks (--yes: no terminal here).
+    const created = await cli('sue', ['tokens', 'create', '--sensor', 'e2e-*', '--room', 'server-room', '--yes']);
     assert.is(created.code, 0, explain(created));
     const token = /\b(rws_[A-Za-z0-9_-]+)/.exec(created.stdout)?.[1];
     assert.ok(token, `a token in: ${created.stdout}`);
