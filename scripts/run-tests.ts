@@ -6,17 +6,22 @@
  * `[skip] ` with the command that installs it, and counts as skipped; with
  * ROOMWATCH_NO_SKIPS=1 (as .ci/run sets) a skip fails the run.
  *
+ * Each test has a budget (test/support/test-timeouts.ts: 60 s, or ROOMWATCH_TEST_TIMEOUT_MS):
+ * past it the test fails with its name and the file goes on. A file still running after
+ * ROOMWATCH_TEST_FILE_TIMEOUT_MS (240 s) is killed, and the runner names the test or hook it
+ * was in. ROOMWATCH_TEST_SLOWEST=N lists the N slowest tests at the end.
+ *
  *   npm test                     # everything
  *   npm test -- hub/line         # only files whose path contains "hub/line"
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cpus } from 'node:os';
+import { REPO_ROOT as root, runTestFile, type FileResult } from './run-test-file.ts';
 
-const root = join(import.meta.dirname, '..');
 const roots = ['protocol', 'hub', 'sensors', 'dashboard-cli', 'scripts', 'test'];
 const fileTimeoutMs = Number(process.env.ROOMWATCH_TEST_FILE_TIMEOUT_MS ?? 240_000);
+const slowestCount = Number(process.env.ROOMWATCH_TEST_SLOWEST ?? 0);
 const filters = process.argv.slice(2);
 
 function findTests(dir: string): string[] {
@@ -42,50 +47,11 @@ const files = roots
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
   .sort();
 
-interface FileResult {
-  file: string;
-  passed: number;
-  failed: number;
-  skipped: number;
-  output: string;
-  ms: number;
-}
-
-// eslint-disable-next-line no-control-regex
-const ansi = /\x1b\[[0-9;]*m/g;
-
-function runFile(file: string): Promise<FileResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
-      cwd: root,
-      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => {
-      output += `\n[run-tests] ${file} did not finish within ${fileTimeoutMs} ms; killed\n`;
-      child.kill('SIGKILL');
-    }, fileTimeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const text = output.replace(ansi, '');
-      let total = 0;
-      let passed = 0;
-      for (const m of text.matchAll(/Total:\s+(\d+)/g)) total += Number(m[1]);
-      for (const m of text.matchAll(/Passed:\s+(\d+)/g)) passed += Number(m[1]);
-      let skipped = 0;
-      // uvu's own skips, and whole suites skipped because a peer is missing ("[skip] ... install with ...")
-      for (const m of text.matchAll(/Skipped:\s+(\d+)/g)) skipped += Number(m[1]);
-      for (const _ of text.matchAll(/^\[skip\] /gm)) skipped++;
-      let failed = total - passed;
-      if (code !== 0 && failed === 0) failed = 1; // crashed, timed out, or failed outside a test
-      if (total === 0 && code === 0) failed = 1; // a test file that ran no test proves nothing
-      resolve({ file, passed, failed, skipped, output: text, ms: Date.now() - started });
-    });
-  });
+function printSlowest(results: FileResult[], count: number): void {
+  const all = results.flatMap((r) => r.durations.map((d) => ({ ...d, file: r.file })));
+  all.sort((a, b) => b.ms - a.ms);
+  process.stdout.write(`slowest ${Math.min(count, all.length)} tests and hooks:\n`);
+  for (const d of all.slice(0, count)) process.stdout.write(`  ${(d.ms / 1000).toFixed(1).padStart(6)} s  ${d.file}: ${d.what}\n`);
 }
 
 async function main(): Promise<void> {
@@ -95,7 +61,7 @@ async function main(): Promise<void> {
   await Promise.all(
     Array.from({ length: workers }, async () => {
       for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-        const r = await runFile(file);
+        const r = await runTestFile(file, { fileTimeoutMs });
         results.push(r);
         const mark = r.failed === 0 ? 'ok  ' : 'FAIL';
         const skips = r.skipped > 0 ? `, ${r.skipped} skipped` : '';
@@ -108,6 +74,7 @@ async function main(): Promise<void> {
   const passed = results.reduce((s, r) => s + r.passed, 0);
   const failed = results.reduce((s, r) => s + r.failed, 0);
   const skipped = results.reduce((s, r) => s + r.skipped, 0);
+  if (slowestCount > 0) printSlowest(results, slowestCount);
   if (files.length === 0) process.stdout.write('no test files matched\n');
   process.stdout.write(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`);
   // CI installs every peer: a skipped test there is a missing install step, not a pass.
