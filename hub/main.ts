@@ -18,6 +18,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../protocol/duration.ts';
 import { DataFolderError } from './data-folder.ts';
 import { buildHub, type Hub } from './hub.ts';
 import type { HubOptions, LogLevel } from './options.ts';
@@ -123,12 +124,12 @@ function int(flag: string, value: string | undefined): number | undefined {
   return Number(value);
 }
 
-const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
+/** The grammar of every duration, flags and API alike (protocol/duration.ts). */
 function duration(flag: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
-  const m = /^(\d+)(s|m|h|d)$/.exec(value);
-  if (!m) fail(`${flag} must be a duration like 30m, 12h or 7d, got "${value}"`);
-  return Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  const parsed = parseDuration(value);
+  if (!parsed.ok) fail(`${flag}: ${parsed.problem}`);
+  return parsed.ms;
 }
 
 /** "none": no log file; a path is taken from the working directory, like --data. */

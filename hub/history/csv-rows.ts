@@ -12,6 +12,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import type { SeriesDef } from '../store/store-messages.ts';
+import { BUCKET_COLUMNS, headerRow, RAW_COLUMNS } from '../../protocol/columns.ts';
 
 export interface SeriesFields {
   /** `sensor,room,metric` */
@@ -47,5 +48,5 @@ export class IsoClock {
   }
 }
 
-export const RAW_HEADER = 'ts,sensor,room,metric,value,unit\n';
-export const BUCKET_HEADER = 'ts,sensor,room,metric,unit,count,min,max,mean\n';
+export const RAW_HEADER = headerRow(RAW_COLUMNS);
+export const BUCKET_HEADER = headerRow(BUCKET_COLUMNS);

@@ -16,9 +16,6 @@ export interface HistoryQuery {
   time: 'iso' | 'ms';
 }
 
-export const RAW_COLUMNS = ['ts', 'sensor', 'room', 'metric', 'value', 'unit'] as const;
-export const BUCKET_COLUMNS = ['ts', 'sensor', 'room', 'metric', 'unit', 'count', 'min', 'max', 'mean'] as const;
-
 // Names are checked against the contract's patterns before they get here, and none of the
 // patterns admits a quote; the doubling is a second line of defence.
 function list(values: string[]): string {

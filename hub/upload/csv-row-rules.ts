@@ -13,14 +13,13 @@ import {
   unitProblem,
 } from '../../protocol/names.ts';
 import { INTEGER_MS, ISO_DATE_TIME_STRICT, parseTime } from '../../protocol/time.ts';
+import type { UploadColumn } from '../../protocol/columns.ts';
 
-export const REQUIRED_COLUMNS = ['ts', 'sensor', 'metric', 'value'] as const;
-export const OPTIONAL_COLUMNS = ['room', 'unit'] as const;
 /** The longest record (header or row) read, in bytes: the sensor protocol's line limit. */
 export const MAX_RECORD_BYTES = 65_536;
 /** Columns in the header: six are used, others ignored; thousands are not a readings file. */
 export const MAX_COLUMNS = 256;
-export type UploadColumn = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
+export type { UploadColumn } from '../../protocol/columns.ts';
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
