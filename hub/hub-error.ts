@@ -29,8 +29,13 @@ export interface HubErrorExtra<C extends ApiErrorCode = ApiErrorCode> {
   readonly retryAfterS?: number;
 }
 
-/** The constructor's arguments, one tuple per code, so `extra.status` is checked against that code's entry. */
-type HubErrorArgs = { [C in ApiErrorCode]: [code: C, message: string, extra?: HubErrorExtra<C>] }[ApiErrorCode];
+/**
+ * The constructor's arguments: one tuple per code, so `extra.status` is checked against that
+ * code's entry; and, for a code known only as a union (`result.code`), one without `status`.
+ */
+type HubErrorArgs =
+  | { [C in ApiErrorCode]: [code: C, message: string, extra?: HubErrorExtra<C>] }[ApiErrorCode]
+  | [code: ApiErrorCode, message: string, extra?: Omit<HubErrorExtra, 'status'>];
 
 export class HubError extends Error {
   override readonly name = 'HubError';

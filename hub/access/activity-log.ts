@@ -11,7 +11,7 @@
  * at error level, and counted (`roomwatch_activity_events_dropped_total`), never retried for ever.
  */
 import type { Logger } from 'pino';
-import { ApiError, ApiErrorCode } from '../http/api-error.ts';
+import { HubError } from '../hub-error.ts';
 import type { ActivityQuery, ActivityRow } from './access-records.ts';
 
 export interface ActivitySink {
@@ -114,11 +114,7 @@ export class ActivityLog {
     try {
       return await this.sink.queryActivity(q);
     } catch (err) {
-      throw new ApiError(
-        503,
-        ApiErrorCode.storeUnavailable,
-        `the activity log cannot be read now (${(err as Error).message}); try again later`,
-      );
+      throw new HubError('store_unavailable', `the activity log cannot be read now (${(err as Error).message}); try again later`);
     }
   }
 

@@ -9,7 +9,8 @@ import { ANY_ROOM, type Action, type Outcome } from '../access/access-records.ts
 import type { ActivityLog } from '../access/activity-log.ts';
 import { actorName } from '../access/principal.ts';
 import { isSensorId } from '../../protocol/names.ts';
-import { ApiError } from './api-error.ts';
+import { HubError } from '../hub-error.ts';
+import { statusOf } from './api-error.ts';
 import { requireRole } from './auth.ts';
 import { rejectUnknownParameters } from './filters.ts';
 
@@ -38,7 +39,7 @@ export function recordRequest(
 
 function bodyObject(request: FastifyRequest): Record<string, unknown> {
   const b = request.body ?? {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw new ApiError(400, 'bad_request', 'the body must be a JSON object');
+  if (typeof b !== 'object' || Array.isArray(b)) throw new HubError('bad_request', 'the body must be a JSON object');
   return b as Record<string, unknown>;
 }
 
@@ -56,7 +57,7 @@ async function recorded<T>(
     recordRequest(deps.activity, request, action, r.target ?? target, r.status, r.detail);
     return r;
   } catch (err) {
-    const status = err instanceof ApiError ? err.status : 500;
+    const status = err instanceof HubError ? statusOf(err) : 500;
     recordRequest(deps.activity, request, action, target, status, (err as Error).message);
     throw err;
   }
@@ -103,7 +104,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     if (!result.ok) {
       recordRequest(activity, request, 'login', name, result.status, result.message, name);
       if (result.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
-      throw new ApiError(result.status, result.code, result.message);
+      throw new HubError(result.code, result.message);
     }
     recordRequest(activity, request, 'login', name, 200, `session until ${new Date(result.expiresAt).toISOString()}`, name);
     return { token: result.token, expires_at: result.expiresAt, user: result.user.user, role: result.user.role, rooms: result.user.rooms };
@@ -153,13 +154,9 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     requireRole(request, 'admin', 'import users');
     const b = bodyObject(request);
     if (!Array.isArray(b.users) || b.users.length === 0 || b.users.length > 10_000)
-      throw new ApiError(
-        400,
-        'bad_request',
-        'the body must be {"users": [{"user","password","role","rooms"}, ...]} with 1 to 10,000 users',
-      );
+      throw new HubError('bad_request', 'the body must be {"users": [{"user","password","role","rooms"}, ...]} with 1 to 10,000 users');
     const inputs = (b.users as unknown[]).map((u, i) => {
-      if (typeof u !== 'object' || u === null || Array.isArray(u)) throw new ApiError(400, 'bad_user', `users[${i}] must be an object`);
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) throw new HubError('bad_user', `users[${i}] must be an object`);
       const { user, ...input } = u as Record<string, unknown>;
       return { name: user, input: input as UserInput };
     });
@@ -221,18 +218,18 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     const int = (name: string, v: unknown, min: number, max: number): number => {
       const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
       if (!Number.isSafeInteger(n) || n < min || n > max)
-        throw new ApiError(400, 'bad_parameter', `${name} must be a whole number from ${min} to ${max}`);
+        throw new HubError('bad_parameter', `${name} must be a whole number from ${min} to ${max}`);
       return n;
     };
     const list = (name: string, v: unknown): string[] | null => {
       if (v === undefined) return null;
       const parts = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((x) => x.trim());
       if (parts.some((x) => x.length === 0 || x.length > 64))
-        throw new ApiError(400, 'bad_parameter', `${name} must be a comma-separated list of names`);
+        throw new HubError('bad_parameter', `${name} must be a comma-separated list of names`);
       return parts;
     };
     const actors = list('actor', q.actor);
-    if (actors?.some((a) => !isSensorId(a))) throw new ApiError(400, 'bad_parameter', 'actor must be user names or sensor ids');
+    if (actors?.some((a) => !isSensorId(a))) throw new HubError('bad_parameter', 'actor must be user names or sensor ids');
     const events = await activity.query({
       after: q.after === undefined ? null : int('after', q.after, 0, Number.MAX_SAFE_INTEGER),
       limit: q.limit === undefined ? 100 : int('limit', q.limit, 1, MAX_ACTIVITY_LIMIT),

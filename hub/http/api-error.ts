@@ -1,54 +1,57 @@
 /**
- * Errors of the user API: an HTTP status and a short code name, answered as the contract's
- * body `{"error":{"code","message"}}`. The code names live here, in one place.
+ * From errors to HTTP answers (PROTOCOL.md §2): a HubError is answered with its code's status
+ * from the registry (protocol/api-errors.ts) and the contract's body
+ * `{"error":{"code","message"}}`; an error that names no code (fastify's and Node's own
+ * refusals) with the code its status stands for. The codes, statuses and meanings themselves
+ * live in the registry, not here.
  */
-export const ApiErrorCode = {
-  badRequest: 'bad_request',
-  badFilter: 'bad_filter',
-  badParameter: 'bad_parameter',
-  notFound: 'not_found',
-  methodNotAllowed: 'method_not_allowed',
-  requestTimeout: 'request_timeout',
-  tooLarge: 'too_large',
-  uriTooLong: 'uri_too_long',
-  unsupportedMediaType: 'unsupported_media_type',
-  expectationFailed: 'expectation_failed',
-  headerTooLarge: 'header_too_large',
-  starting: 'starting',
-  stopping: 'stopping',
-  storeUnavailable: 'store_unavailable',
-  internal: 'internal',
-} as const;
+import type { FastifyReply } from 'fastify';
+import { API_ERRORS, type ApiErrorCode } from '../../protocol/api-errors.ts';
+import { HubError, type HubErrorExtra } from '../hub-error.ts';
 
-export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
+/** The contract's error body. `rows` only for `invalid_csv`. */
+export interface ErrorBody {
+  error: { code: ApiErrorCode; message: string; rows?: HubErrorExtra['rows'] };
+}
 
 /** by HTTP status: the code of an error that names none (fastify's and Node's own refusals) */
 const CODE_OF_STATUS: ReadonlyMap<number, ApiErrorCode> = new Map([
-  [404, ApiErrorCode.notFound],
-  [405, ApiErrorCode.methodNotAllowed],
-  [408, ApiErrorCode.requestTimeout],
-  [413, ApiErrorCode.tooLarge],
-  [414, ApiErrorCode.uriTooLong],
-  [415, ApiErrorCode.unsupportedMediaType],
-  [417, ApiErrorCode.expectationFailed],
-  [431, ApiErrorCode.headerTooLarge],
+  [404, 'not_found'],
+  [405, 'method_not_allowed'],
+  [408, 'request_timeout'],
+  [413, 'too_large'],
+  [414, 'uri_too_long'],
+  [415, 'unsupported_media_type'],
+  [417, 'expectation_failed'],
+  [431, 'header_too_large'],
 ]);
 
 export function codeOfStatus(status: number): ApiErrorCode {
-  return CODE_OF_STATUS.get(status) ?? (status < 500 ? ApiErrorCode.badRequest : ApiErrorCode.internal);
+  return CODE_OF_STATUS.get(status) ?? (status < 500 ? 'bad_request' : 'internal');
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ApiErrorCode | string,
-    message: string,
-    readonly extra?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
+/** The status a HubError is answered with: its code's, or the other one of the registry's it names. */
+export function statusOf(err: HubError): number {
+  return err.extra.status ?? API_ERRORS[err.code].status;
+}
 
-  body(): { error: Record<string, unknown> } {
-    return { error: { code: this.code, message: this.message, ...this.extra } };
+export function errorBody(code: ApiErrorCode, message: string, rows?: HubErrorExtra['rows']): ErrorBody {
+  return { error: rows === undefined ? { code, message } : { code, message, rows } };
+}
+
+/** Answers a HubError: its status, `Retry-After` when it gives one, and the contract's body. */
+export function sendHubError(reply: FastifyReply, err: HubError): FastifyReply {
+  if (err.extra.retryAfterS !== undefined) void reply.header('retry-after', String(err.extra.retryAfterS));
+  return reply.status(statusOf(err)).send(errorBody(err.code, err.message, err.extra.rows));
+}
+
+/**
+ * @deprecated For code not yet converted: throw `HubError`, whose status comes from the
+ * registry. Kept only while hub/access/access-control.ts still throws it; the status given
+ * is answered as given, so nothing changes for those callers.
+ */
+export class ApiError extends HubError {
+  constructor(status: number, code: ApiErrorCode, message: string, extra?: Pick<HubErrorExtra, 'rows'>) {
+    super(...([code, message, { ...extra, status }] as unknown as ConstructorParameters<typeof HubError>));
   }
 }

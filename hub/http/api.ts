@@ -2,20 +2,24 @@
  * The user API (PROTOCOL.md §2) on fastify. Every error, including unknown routes and
  * fastify's own validation errors, answers with the contract's error body.
  */
-import { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LatestView } from '../latest-view.ts';
 import type { SensorRegistry } from '../sensor-registry.ts';
-import { ApiError, ApiErrorCode } from './api-error.ts';
+import { HubError } from '../hub-error.ts';
+import type { HealthBody } from '../../protocol/api.ts';
+import { HealthQuery } from '../../protocol/schemas/health.ts';
+import { LatestQuery } from '../../protocol/schemas/readings.ts';
 import { answerClientError, answerExpectation, answerFrameworkError } from './client-errors.ts';
 import { registerErrorAnswers } from './error-answers.ts';
-import { parseFilters, rejectUnknownParameters } from './filters.ts';
+import { parseFilters } from './filters.ts';
 import type { AccessControl } from '../access/access-control.ts';
 import { scopeOf } from '../access/principal.ts';
 import { inScope } from '../access/room-scope.ts';
 import { registerAuth, scopeFilters } from './auth.ts';
 import { registerRateLimit } from './rate-limit.ts';
+import { registerRequestValidation } from './request-validation.ts';
 
 export type HubStatus = 'starting' | 'ok' | 'stopping';
 
@@ -33,17 +37,6 @@ export interface ApiDeps {
   /** PEM certificate and key: serve HTTPS only (and so the stream as wss:) */
   tls?: { cert: Buffer; key: Buffer };
 }
-
-/**
- * by route URL: the routes that read query parameters, each refusing those it does not take;
- * health takes any, since probes and load balancers add their own. Every other route takes none.
- */
-const ROUTES_WITH_PARAMETERS = new Set(['/api/v1/health', '/api/v1/latest', '/api/v1/history.csv', '/api/v1/activity']);
-/**
- * by route URL: the routes that take a CSV body. The upload route's CSV parser is registered in
- * the scope all routes share, so any route would otherwise get a CSV body as an unread stream.
- */
-const ROUTES_WITH_CSV_BODY = new Set(['/api/v1/readings']);
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
   /** Hub-wide numbers: on an open hub anyone, else a valid login whose rooms are every room. */
@@ -71,11 +64,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.addHook('onRequest', async (request) => {
     const status = deps.status();
     if (status === 'ok' || request.url.startsWith('/api/v1/health')) return;
-    throw new ApiError(
-      503,
-      status === 'starting' ? ApiErrorCode.starting : ApiErrorCode.stopping,
-      `the hub is ${status}; try again shortly`,
-    );
+    throw new HubError(status, `the hub is ${status}; try again shortly`);
   });
 
   // A WebSocket upgrade answered with an error (401, 429, 503) is on a socket the HTTP server no
@@ -92,21 +81,16 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   registerRateLimit(app, deps.rateLimitPerMinute);
 
   // Routes go in a plugin registered after the rate limit's, so the limit's hooks reach every one.
-  void app.register(async (routes) => {
-    // After the rate limit's hook, so refused requests count too. A typo such as
-    // `/metrics?room=x` must not look like an answer narrowed as asked.
-    routes.addHook('preHandler', async (request) => {
-      const route = request.routeOptions.url;
-      if (route === undefined) return;
-      if (!ROUTES_WITH_PARAMETERS.has(route)) rejectUnknownParameters(request.query as Record<string, unknown>, []);
-      if (request.body instanceof Readable && !ROUTES_WITH_CSV_BODY.has(route)) {
-        throw new ApiError(415, ApiErrorCode.unsupportedMediaType, `${route} takes JSON: send it with Content-Type: application/json`);
-      }
-    });
+  void app.register(async (scope) => {
+    // Each request is checked against its route's schemas (protocol/schemas/) after the rate
+    // limit's hook, so refused requests count too. A typo such as `/metrics?room=x` must not
+    // look like an answer narrowed as asked.
+    registerRequestValidation(scope);
+    const routes = scope.withTypeProvider<TypeBoxTypeProvider>();
 
-    routes.get('/api/v1/health', async (request, reply) => {
+    routes.get('/api/v1/health', { schema: { querystring: HealthQuery } }, async (request, reply) => {
       const status = deps.status();
-      const auth = {
+      const auth: HealthBody['auth'] = {
         users: deps.access.loginRequired ? 'required' : 'open',
         sensors: deps.access.sensorTokenRequired ? 'required' : 'open',
       };
@@ -128,9 +112,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       return { sensors: records.map((r) => deps.registry.view(r)) };
     });
 
-    routes.get('/api/v1/latest', async (request, reply) => {
-      rejectUnknownParameters(request.query as Record<string, unknown>, ['sensor', 'room', 'metric']);
-      const filters = scopeFilters(request.principal, parseFilters(request.query as Record<string, unknown>));
+    routes.get('/api/v1/latest', { schema: { querystring: LatestQuery } }, async (request, reply) => {
+      const filters = scopeFilters(request.principal, parseFilters(request.query));
       // Dashboards poll the whole set: it is rendered once per change, not once per request.
       if (filters.sensor === null && filters.room === null && filters.metric === null) {
         return reply.type('application/json; charset=utf-8').send(deps.latest.allAsJson());
@@ -138,7 +121,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       return { readings: deps.latest.readings(filters) };
     });
 
-    for (const register of deps.routes ?? []) register(routes);
+    for (const register of deps.routes ?? []) register(scope);
   });
   return app;
 }

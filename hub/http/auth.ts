@@ -7,7 +7,7 @@ import type { AccessControl } from '../access/access-control.ts';
 import type { Role } from '../access/access-records.ts';
 import { ANONYMOUS, mayActAs, scopeOf, type Principal } from '../access/principal.ts';
 import { describeScope, inScope } from '../access/room-scope.ts';
-import { ApiError } from './api-error.ts';
+import { HubError } from '../hub-error.ts';
 import type { Filters } from './filters.ts';
 
 declare module 'fastify' {
@@ -28,7 +28,7 @@ export function registerAuth(app: FastifyInstance, access: AccessControl): void 
     const result = access.authenticate(request.headers.authorization);
     if ('status' in result) {
       reply.header('www-authenticate', `Bearer realm="roomwatch"${result.code === 'unauthorized' ? '' : `, error="invalid_token"`}`);
-      throw new ApiError(result.status, result.code, result.message);
+      throw new HubError(result.code, result.message);
     }
     request.principal = result;
   });
@@ -43,8 +43,7 @@ const WHO_MAY: Record<Role, string> = {
 export function requireRole(request: FastifyRequest, role: Role, what: string): void {
   const p = request.principal;
   if (!mayActAs(p, role)) {
-    throw new ApiError(
-      403,
+    throw new HubError(
       'forbidden',
       `only ${WHO_MAY[role]} may ${what}; you are ${p.kind === 'user' ? `${p.name} (${p.role})` : 'anonymous'}`,
     );
@@ -61,7 +60,7 @@ export function scopeFilters(p: Principal, filters: Filters): Filters {
   if (filters.room !== null) {
     const outside = [...filters.room].filter((r) => !inScope(scope, r));
     if (outside.length > 0) {
-      throw new ApiError(403, 'forbidden_room', `you may not see room ${outside.join(', ')}; your rooms: ${describeScope(scope)}`);
+      throw new HubError('forbidden_room', `you may not see room ${outside.join(', ')}; your rooms: ${describeScope(scope)}`);
     }
     return filters;
   }

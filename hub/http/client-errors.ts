@@ -9,11 +9,12 @@
 import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiErrorCode, codeOfStatus } from './api-error.ts';
+import type { ApiErrorCode } from '../../protocol/api-errors.ts';
+import { codeOfStatus, errorBody } from './api-error.ts';
 
 export interface Refusal {
   status: number;
-  code: string;
+  code: ApiErrorCode;
   message: string;
 }
 
@@ -25,28 +26,28 @@ export function clientErrorRefusal(err: { code?: string; reason?: unknown }): Re
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     return {
       status: 431,
-      code: ApiErrorCode.headerTooLarge,
+      code: 'header_too_large',
       message: `the request line and headers are over ${maxHeaderSize} bytes; send fewer or shorter headers (a session token is under 100 bytes)`,
     };
   }
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     return {
       status: 408,
-      code: ApiErrorCode.requestTimeout,
+      code: 'request_timeout',
       message: 'the request did not arrive in time; send it again, whole',
     };
   }
   const why = typeof err.reason === 'string' && err.reason !== '' ? ` (${err.reason.slice(0, 100)})` : '';
   return {
     status: 400,
-    code: ApiErrorCode.badRequest,
+    code: 'bad_request',
     message: `the request is not valid HTTP/1.1${why}; check the client, or the proxy in between`,
   };
 }
 
 /** A whole HTTP/1.1 response carrying the contract's error body, for writing straight to a socket. */
 export function rawErrorResponse(r: Refusal): string {
-  const body = JSON.stringify({ error: { code: r.code, message: r.message } });
+  const body = JSON.stringify(errorBody(r.code, r.message));
   return (
     `HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? 'Error'}\r\n` +
     'Content-Type: application/json; charset=utf-8\r\n' +
@@ -96,17 +97,17 @@ export function answerFrameworkError(err: FastifyError, _request: FastifyRequest
       : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
         ? 'a name in the URL is too long; names are at most 64 characters'
         : 'the URL cannot be routed; check it';
-  void reply.status(status).send({ error: { code: codeOfStatus(status), message } });
+  void reply.status(status).send(errorBody(codeOfStatus(status), message));
 }
 
 /** Node's `checkExpectation` event: an `Expect` header other than `100-continue`. */
 export function answerExpectation(request: IncomingMessage, response: ServerResponse): void {
-  const body = JSON.stringify({
-    error: {
-      code: ApiErrorCode.expectationFailed,
-      message: `the hub meets no expectation but 100-continue, not "${String(request.headers.expect).slice(0, 60)}"; leave the Expect header out`,
-    },
-  });
+  const body = JSON.stringify(
+    errorBody(
+      'expectation_failed',
+      `the hub meets no expectation but 100-continue, not "${String(request.headers.expect).slice(0, 60)}"; leave the Expect header out`,
+    ),
+  );
   response.writeHead(417, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),

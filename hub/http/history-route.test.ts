@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ANONYMOUS } from '../access/principal.ts';
 import type { ExportHandle, ReadingStore } from '../store/reading-store.ts';
-import { ApiError } from './api-error.ts';
+import type { ErrorBody } from './api-error.ts';
+import { answerError } from './error-answers.ts';
 import { registerHistoryRoute } from './history-route.ts';
 
 /** A store whose every export fails as the store would (e.g. out of memory) before any CSV. */
@@ -24,11 +25,7 @@ function app(store: ReadingStore) {
   a.addHook('onRequest', async (request) => {
     request.principal = ANONYMOUS;
   });
-  a.setErrorHandler((err, _request, reply) =>
-    err instanceof ApiError
-      ? reply.status(err.status).send(err.body())
-      : reply.status(500).send({ error: { code: 'internal', message: String(err) } }),
-  );
+  a.setErrorHandler(answerError);
   const slots = registerHistoryRoute(a, { store, limits: { maxExports: 1, maxExportsPerUser: 1, stallTimeoutMs: 60_000 } });
   return { a, slots };
 }
@@ -37,8 +34,9 @@ test('a store failure before the first row answers 503 store_unavailable, with t
   const { a, slots } = app(failingStore('Out of Memory Error: could not allocate block of size 256.0 KiB'));
   const res = await a.inject({ method: 'GET', url: '/api/v1/history.csv' });
   assert.is(res.statusCode, 503);
-  assert.is(res.json().error.code, 'store_unavailable');
-  assert.match(res.json().error.message, /Out of Memory Error.*try again later/);
+  const body = res.json<ErrorBody>();
+  assert.is(body.error.code, 'store_unavailable');
+  assert.match(body.error.message, /Out of Memory Error.*try again later/);
   assert.is(slots.active, 0, 'the place is free again');
   // With one place in all, a second export would be refused if the first had kept it.
   assert.is((await a.inject({ method: 'GET', url: '/api/v1/history.csv' })).statusCode, 503);

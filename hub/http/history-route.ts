@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ExportSlots, type ExportLimits } from '../history/export-slots.ts';
 import { historyFileName, parseHistoryParams } from '../history/history-params.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
-import { ApiError, ApiErrorCode } from './api-error.ts';
+import { HubError } from '../hub-error.ts';
 import type { AccessControl } from '../access/access-control.ts';
 import { scopeOf, type Principal } from '../access/principal.ts';
 import { inScope } from '../access/room-scope.ts';
@@ -78,7 +78,7 @@ export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDep
     const slot = slots.take(p.kind === 'user' ? `user ${p.name}` : `address ${address}`);
     if (!slot.ok) {
       reply.header('retry-after', String(RETRY_AFTER_S));
-      throw new ApiError(429, 'too_many_exports', slot.message);
+      throw new HubError('too_many_exports', slot.message);
     }
     const started = performance.now();
     let bytes = 0;
@@ -161,11 +161,7 @@ export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDep
     // answers 503 with the error body, instead of a 200 that breaks off.
     const early = await Promise.race([firstReady.then(() => null), outcome.then((o) => o.error)]);
     if (early) {
-      throw new ApiError(
-        503,
-        ApiErrorCode.storeUnavailable,
-        `the store could not read this export now (${early.message}); try again later`,
-      );
+      throw new HubError('store_unavailable', `the store could not read this export now (${early.message}); try again later`);
     }
     if (abandoned) return reply; // the client left before the first row: nothing to send
     return reply

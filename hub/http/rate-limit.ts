@@ -5,7 +5,7 @@
  */
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from './api-error.ts';
+import { HubError } from '../hub-error.ts';
 
 export function registerRateLimit(app: FastifyInstance, perMinute: number): void {
   if (perMinute <= 0) return;
@@ -16,6 +16,6 @@ export function registerRateLimit(app: FastifyInstance, perMinute: number): void
     keyGenerator: (request) => (request.principal.kind === 'user' ? `user:${request.principal.name}` : `address:${request.ip}`),
     allowList: (request) => request.url.split('?', 1)[0] === '/api/v1/health',
     errorResponseBuilder: (_request, context) =>
-      new ApiError(429, 'rate_limited', `more than ${context.max} requests in a minute; try again in ${Math.ceil(context.ttl / 1000)} s`),
+      new HubError('rate_limited', `more than ${context.max} requests in a minute; try again in ${Math.ceil(context.ttl / 1000)} s`),
   });
 }

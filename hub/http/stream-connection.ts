@@ -10,13 +10,15 @@
  * on every subscribe, and again whenever the user's rights change (stream-route.ts): a login
  * that ended closes the stream (1008), a change of rooms re-scopes it.
  */
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { AccessControl, AuthFailure, PrincipalChange } from '../access/access-control.ts';
 import type { Principal } from '../access/principal.ts';
 import { Subscriber, type LiveStream } from '../live-stream.ts';
 import type { ReplayGate, ReplayTurn } from '../replay-gate.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
-import { ApiError } from './api-error.ts';
+import type { ApiErrorCode } from '../../protocol/api-errors.ts';
+import { HubError } from '../hub-error.ts';
+import { statusOf } from './api-error.ts';
 import { scopeFilters } from './auth.ts';
 import { parseFilters, type Filters } from './filters.ts';
 
@@ -74,7 +76,7 @@ export class StreamConnection {
   ) {
     ws.on('message', (data) => {
       this.alive = true;
-      this.onMessage(String(data));
+      this.onMessage(textOf(data));
     });
     ws.on('pong', () => (this.alive = true));
     ws.on('close', () => this.end());
@@ -108,7 +110,7 @@ export class StreamConnection {
     try {
       this.sub.refilter(scopeFilters(fresh, this.requested));
     } catch (err) {
-      this.fail((err as ApiError).code ?? 'forbidden_room', (err as Error).message);
+      this.fail(err instanceof HubError ? err.code : 'forbidden_room', (err as Error).message);
       this.close(POLICY, 'forbidden_room');
     }
   }
@@ -147,9 +149,9 @@ export class StreamConnection {
       requested = parseFilters(fields);
       filters = scopeFilters(fresh, requested);
     } catch (err) {
-      this.fail((err as ApiError).code ?? 'bad_filter', (err as Error).message);
+      this.fail(err instanceof HubError ? err.code : 'bad_filter', (err as Error).message);
       // Asking for a room one may not see ends the stream.
-      if ((err as ApiError).status === 403) this.close(POLICY, 'forbidden_room');
+      if (err instanceof HubError && statusOf(err) === 403) this.close(POLICY, 'forbidden_room');
       return;
     }
     const replayRaw = fields.replay ?? DEFAULT_REPLAY;
@@ -235,7 +237,7 @@ export class StreamConnection {
     this.close(POLICY, reason);
   }
 
-  private fail(code: string, message: string): void {
+  private fail(code: ApiErrorCode, message: string): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify({ type: 'error', code, message }));
   }
 
@@ -251,4 +253,10 @@ export class StreamConnection {
     this.replayTurn?.leave();
     this.onEnd(this);
   }
+}
+
+/** A message's text: ws gives a Buffer, or fragments as Buffer[], or an ArrayBuffer. */
+function textOf(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
 }

@@ -12,7 +12,7 @@ import type { AccessControl } from '../access/access-control.ts';
 import type { LiveStream } from '../live-stream.ts';
 import { ReplayGate } from '../replay-gate.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
-import { ApiError } from './api-error.ts';
+import { HubError } from '../hub-error.ts';
 import { StreamConnection, type StreamConnectionLimits } from './stream-connection.ts';
 
 export { DEFAULT_REPLAY, MAX_REPLAY } from './stream-connection.ts';
@@ -101,7 +101,7 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
             : null;
       if (problem) {
         reply.header('retry-after', String(RETRY_AFTER_S));
-        throw new ApiError(429, 'too_many_streams', problem);
+        throw new HubError('too_many_streams', problem);
       }
     };
     scope.get('/api/v1/stream', { websocket: true, preHandler }, (ws: WebSocket, request) => {
@@ -111,7 +111,7 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
       const conn = new StreamConnection(
         ws,
         request.principal,
-        { stream: deps.stream, store: deps.store, access: deps.access, replays, limits: options, now: deps.now },
+        { stream: deps.stream, store: deps.store, access: deps.access, replays, limits: options, now: () => deps.now() },
         (c) => {
           const set = byUser.get(c.user);
           set?.delete(c);

@@ -5,17 +5,24 @@
  */
 import type { Columns, LoadedState, SeriesDef } from '../store/store-messages.ts';
 
+/**
+ * Everything but the catalog reads a channel: its bounds move only through the catalog's
+ * methods (claimTs, raiseBound, offerLatest), so the duplicate fast path has one keeper.
+ */
 export interface Channel {
   readonly id: number;
   readonly sensor: string;
   readonly metric: string;
   /** Highest ts accepted for storage. A reading above it is certainly new: the fast path. */
-  lastTs: number;
+  readonly lastTs: number;
   /** The newest committed reading, or latestSeries -1 if none yet. */
-  latestTs: number;
-  latestValue: number;
-  latestSeries: number;
+  readonly latestTs: number;
+  readonly latestValue: number;
+  readonly latestSeries: number;
 }
+
+/** A channel as the catalog holds it: the only place its fields are written. */
+type OwnChannel = { -readonly [K in keyof Channel]: Channel[K] };
 
 export class SeriesCatalog {
   /** by series id (ids are dense from 1) */
@@ -42,8 +49,27 @@ export class SeriesCatalog {
       const ch = this.channelOfSeries[n.seriesId];
       if (!ch) continue;
       this.offerLatest(n.seriesId, n.ts, n.value);
-      if (n.ts > ch.lastTs) ch.lastTs = n.ts;
+      this.raiseBound(ch, n.ts);
     }
+  }
+
+  /**
+   * A reading of `channel` at `ts` is about to be stored: true if it is certainly new (above
+   * every ts accepted so far, which it now becomes), false if it may repeat a stored one and
+   * must be checked against the store.
+   */
+  claimTs(channel: Channel, ts: number): boolean {
+    if (ts <= channel.lastTs) return false;
+    own(channel).lastTs = ts;
+    return true;
+  }
+
+  /**
+   * Readings up to `ts` are stored or being stored by another path (an upload): from now on a
+   * live reading at or below it is checked against the store. Never lowers the bound.
+   */
+  raiseBound(channel: Channel, ts: number): void {
+    if (ts > channel.lastTs) own(channel).lastTs = ts;
   }
 
   /** The id of a series, created if new. */
@@ -83,7 +109,7 @@ export class SeriesCatalog {
 
   /** A stored reading: it becomes its channel's latest if it is newer (largest ts wins). */
   offerLatest(seriesId: number, ts: number, value: number): void {
-    const ch = this.channelOfSeries[seriesId]!;
+    const ch = own(this.channelOfSeries[seriesId]!);
     if (ts > ch.latestTs) {
       ch.latestTs = ts;
       ch.latestValue = value;
@@ -123,4 +149,12 @@ export class SeriesCatalog {
     }
     this.channelOfSeries[def.id] = ch;
   }
+}
+
+/**
+ * The writable view of a channel, for the catalog's own methods. Every Channel is made by add();
+ * outside this file `ch.lastTs = ts` is a type error, which is the point.
+ */
+function own(channel: Channel): OwnChannel {
+  return channel;
 }

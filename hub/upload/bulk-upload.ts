@@ -5,7 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
-import { ApiError } from '../http/api-error.ts';
+import { HubError } from '../hub-error.ts';
 import type { SeriesCatalog } from '../ingest/series-catalog.ts';
 import type { SensorRegistry } from '../sensor-registry.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
@@ -40,8 +40,7 @@ export async function ingestUpload(path: string, deps: UploadDeps, scope: RoomSc
   const file: UploadFile = { path, columns, nowMs: deps.now() };
   const scan = await deps.store.scanUpload(file);
   if (scan.kind === 'too-many-series')
-    throw new ApiError(
-      413,
+    throw new HubError(
       'too_many_series',
       `the file has more than ${MAX_UPLOAD_SERIES} distinct (sensor, room, metric, unit) series; upload it in parts of fewer; nothing was stored`,
     );
@@ -63,7 +62,7 @@ export async function ingestUpload(path: string, deps: UploadDeps, scope: RoomSc
     const seriesId = catalog.seriesId(c.sensor, room, c.metric, unit);
     const channel = catalog.channel(seriesId);
     // From here on, a live reading at or below the file's newest ts is checked against the store.
-    if (c.maxTs > channel.lastTs) channel.lastTs = c.maxTs;
+    catalog.raiseBound(channel, c.maxTs);
     registry.seenInData(c.sensor, room, c.metric, now);
     return { ...c, seriesId, channel: channel.id };
   });
@@ -82,18 +81,15 @@ export async function ingestUpload(path: string, deps: UploadDeps, scope: RoomSc
 }
 
 /** The 422 for a file with bad rows, listing them exactly. */
-async function invalidUpload(path: string, columns: string[], nowMs: number, readerMessage: string | null): Promise<ApiError> {
+async function invalidUpload(path: string, columns: string[], nowMs: number, readerMessage: string | null): Promise<HubError> {
   const report = await listBadRows(path, columns, nowMs);
   if (report.rows.length === 0) {
     // The exact pass found nothing: say what the store's reader said rather than nothing.
-    return new ApiError(
-      422,
-      'invalid_csv',
-      readerMessage ? `the CSV could not be read: ${firstLine(readerMessage)}` : 'some rows are invalid',
-      { rows: [] },
-    );
+    return new HubError('invalid_csv', readerMessage ? `the CSV could not be read: ${firstLine(readerMessage)}` : 'some rows are invalid', {
+      rows: [],
+    });
   }
-  return new ApiError(422, 'invalid_csv', `${report.total} row${report.total === 1 ? ' is' : 's are'} invalid; nothing was stored`, {
+  return new HubError('invalid_csv', `${report.total} row${report.total === 1 ? ' is' : 's are'} invalid; nothing was stored`, {
     rows: report.rows,
   });
 }

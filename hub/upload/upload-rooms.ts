@@ -12,7 +12,7 @@
  * A refusal names the rooms the file itself wrote, and the sensors refused, never the room a
  * sensor is in: that the id is taken outside the uploader's rooms is all it has to tell.
  */
-import { ApiError } from '../http/api-error.ts';
+import { HubError } from '../hub-error.ts';
 import { describeScope, inScope, type RoomScope } from '../access/room-scope.ts';
 import type { SensorRegistry } from '../sensor-registry.ts';
 import { DEFAULT_ROOM } from '../../protocol/names.ts';
@@ -47,8 +47,7 @@ export function checkUploadRooms(
     parts.push(
       `sensor${sensors.size > 1 ? 's' : ''} ${list(sensors)} ${sensors.size > 1 ? 'are' : 'is'} not in your rooms, so you may not write ${sensors.size > 1 ? 'them' : 'it'}`,
     );
-  throw new ApiError(
-    403,
+  throw new HubError(
     'forbidden_room',
     `${parts.join('; ')}: an upload writes only into your rooms (${describeScope(scope)}), and only sensors that are in them or new; nothing was stored`,
   );

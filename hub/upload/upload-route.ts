@@ -6,7 +6,8 @@
 import { rm } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { ApiError } from '../http/api-error.ts';
+import { HubError } from '../hub-error.ts';
+import { statusOf } from '../http/api-error.ts';
 import { ingestUpload, type UploadDeps } from './bulk-upload.ts';
 import { requireRole } from '../http/auth.ts';
 import { scopeOf } from '../access/principal.ts';
@@ -38,10 +39,10 @@ export function registerUploadRoute(app: FastifyInstance, deps: UploadRouteDeps)
     const started = performance.now();
     const body = request.body as IncomingMessage | undefined;
     if (!body || typeof (body as NodeJS.ReadableStream).pipe !== 'function') {
-      throw new ApiError(415, 'unsupported_media_type', 'send the CSV with Content-Type: text/csv');
+      throw new HubError('unsupported_media_type', 'send the CSV with Content-Type: text/csv');
     }
     // Refused before a byte is read: the body is left unread, so the connection cannot be reused.
-    const refuseUnread = (err: ApiError): never => {
+    const refuseUnread = (err: HubError): never => {
       reply.header('connection', 'close');
       throw err;
     };
@@ -52,8 +53,7 @@ export function registerUploadRoute(app: FastifyInstance, deps: UploadRouteDeps)
       // RFC 9110 §15.5.16: 415 for an unsupported content coding, saying which are accepted.
       reply.header('accept-encoding', 'identity');
       refuseUnread(
-        new ApiError(
-          415,
+        new HubError(
           'unsupported_encoding',
           `the hub takes uploads without Content-Encoding (got "${encoding.slice(0, 40)}"); send the CSV uncompressed`,
         ),
@@ -61,12 +61,11 @@ export function registerUploadRoute(app: FastifyInstance, deps: UploadRouteDeps)
     }
     const declared = Number(request.headers['content-length'] ?? NaN);
     if (declared > deps.maxUploadBytes)
-      refuseUnread(new ApiError(413, 'too_large', `the upload is ${declared} bytes; the limit is ${deps.maxUploadBytes}`));
+      refuseUnread(new HubError('too_large', `the upload is ${declared} bytes; the limit is ${deps.maxUploadBytes}`));
     if (running >= deps.maxConcurrentUploads) {
       reply.header('retry-after', String(RETRY_AFTER_S));
       refuseUnread(
-        new ApiError(
-          429,
+        new HubError(
           'too_many_uploads',
           `the hub is taking ${running} uploads, the most it takes at once; send the file again in a few seconds`,
         ),
@@ -87,7 +86,7 @@ export function registerUploadRoute(app: FastifyInstance, deps: UploadRouteDeps)
         });
       } catch (err) {
         // 413 and 408 leave the rest of the body unread.
-        if (err instanceof ApiError && err.status !== 400) refuseUnread(err);
+        if (err instanceof HubError && statusOf(err) !== 400) refuseUnread(err);
         throw err;
       }
       const answer = await ingestUpload(path, deps, scopeOf(request.principal));

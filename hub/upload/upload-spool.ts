@@ -10,7 +10,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ApiError } from '../http/api-error.ts';
+import { HubError } from '../hub-error.ts';
 
 export interface SpoolLimits {
   maxBytes: number;
@@ -29,19 +29,16 @@ export async function spoolPath(spoolDir: string): Promise<string> {
 }
 
 /**
- * Writes `body` to `path`; resolves with its size. Rejects with the ApiError to answer: 413 over
+ * Writes `body` to `path`; resolves with its size. Rejects with the HubError to answer: 413 over
  * the limit, 408 when the body is too slow, 400 when the client went away mid-body.
  */
 export async function spoolBody(body: NodeJS.ReadableStream, path: string, limits: SpoolLimits): Promise<number> {
   let bytes = 0;
   const abort = new AbortController();
-  let timedOut: ApiError | null = null;
+  // Widened by hand: stop() sets it from a timer, which the checker's narrowing does not see.
+  let timedOut = null as HubError | null;
   const stop = (message: string) => {
-    timedOut ??= new ApiError(
-      408,
-      'request_timeout',
-      `${message}; nothing was stored. Send the file again, on a faster or steadier connection`,
-    );
+    timedOut ??= new HubError('request_timeout', `${message}; nothing was stored. Send the file again, on a faster or steadier connection`);
     abort.abort(timedOut);
   };
   const total = setTimeout(
@@ -54,7 +51,7 @@ export async function spoolBody(body: NodeJS.ReadableStream, path: string, limit
       idle.refresh();
       bytes += chunk.length;
       if (bytes > limits.maxBytes)
-        cb(new ApiError(413, 'too_large', `the upload is over the limit of ${limits.maxBytes} bytes; nothing was stored`));
+        cb(new HubError('too_large', `the upload is over the limit of ${limits.maxBytes} bytes; nothing was stored`));
       else cb(null, chunk);
     },
   });
@@ -63,8 +60,8 @@ export async function spoolBody(body: NodeJS.ReadableStream, path: string, limit
     return bytes;
   } catch (err) {
     if (timedOut) throw timedOut;
-    if (err instanceof ApiError) throw err;
-    throw new ApiError(400, 'upload_interrupted', `the upload did not arrive whole: ${(err as Error).message}`);
+    if (err instanceof HubError) throw err;
+    throw new HubError('upload_interrupted', `the upload did not arrive whole: ${(err as Error).message}`);
   } finally {
     clearTimeout(total);
     clearTimeout(idle);
