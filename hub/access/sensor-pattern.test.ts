@@ -2,7 +2,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { compileSensorPattern, globMatch, sensorPatternProblem } from './sensor-pattern.ts';
-import { roomScope, inScope } from './room-scope.ts';
 
 test('* matches any run, ? one character, and the rest (dots too) literally', () => {
   const rack = compileSensorPattern('rack*');
@@ -49,12 +48,18 @@ test('a pattern with characters no sensor id has is refused', () => {
   assert.is(sensorPatternProblem('rack*'), null);
 });
 
-test('rooms: * is every room; otherwise exactly the rooms listed', () => {
-  assert.ok(inScope(roomScope(['*']), 'greenhouse'));
-  const alex = roomScope(['living-room', 'server-room']);
-  assert.ok(inScope(alex, 'server-room'));
-  assert.not.ok(inScope(alex, 'greenhouse'));
-  assert.not.ok(inScope(roomScope([]), 'default'));
+test('a pattern is 1 to 64 characters: those of a sensor id, * and ?; the refusal says what a pattern is', () => {
+  for (const ok of ['r', '*', '?', 'rack1.temp:0_a-b', 'x'.repeat(64), '**', '-*']) assert.is(sensorPatternProblem(ok), null, ok);
+  for (const bad of ['x'.repeat(65), 'rack 1', 'rack/1', 'räck', null, undefined, ['rack*']]) {
+    assert.match(sensorPatternProblem(bad) ?? '', 'sensor id pattern', JSON.stringify(bad));
+  }
+});
+
+test('a run of stars means what one star means, and ? never matches nothing', () => {
+  assert.ok(compileSensorPattern('rack**temp').test('rack1-temp'));
+  assert.ok(compileSensorPattern('rack***').test('rack'));
+  assert.not.ok(compileSensorPattern('rack?').test('rack'));
+  assert.is(compileSensorPattern('rack**').source, 'rack**', 'the pattern is kept as written, for listing');
 });
 
 test.run();

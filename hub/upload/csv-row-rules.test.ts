@@ -7,8 +7,9 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkRow, sqlRowExpressions, type UploadColumn } from './csv-row-rules.ts';
+import { checkRow, namesProblem, sqlRowExpressions, type RowCheck, type UploadColumn } from './csv-row-rules.ts';
 import { parseTime } from '../../protocol/time.ts';
+import { nearIsoTime } from '../../test/support/time-arbitraries.ts';
 import {
   FORMULA_TRIGGERS,
   MAX_FUTURE_MS,
@@ -54,34 +55,11 @@ const row = (over: Partial<Record<UploadColumn, string>>): Record<UploadColumn, 
   ...over,
 });
 
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-/** Times near the grammar: every field in and out of its range, every zone form, now and then a flaw. */
-const timeText = fc
-  .record({
-    y: fc.oneof(fc.integer({ min: 1999, max: 2027 }), fc.integer({ min: 0, max: 9999 })),
-    mo: fc.integer({ min: 0, max: 13 }),
-    d: fc.integer({ min: 0, max: 32 }),
-    h: fc.integer({ min: 0, max: 25 }),
-    mi: fc.integer({ min: 0, max: 61 }),
-    s: fc.option(fc.integer({ min: 0, max: 61 }), { nil: undefined }),
-    f: fc.option(fc.stringMatching(/^\d{1,10}$/), { nil: undefined }),
-    sep: fc.constantFrom('T', 'T', ' ', 't'),
-    zone: fc.oneof(
-      fc.constantFrom('Z', 'Z', 'z', ''),
-      fc
-        .tuple(
-          fc.constantFrom('+', '-'),
-          fc.integer({ min: 0, max: 16 }),
-          fc.integer({ min: 0, max: 61 }),
-          fc.constantFrom(':', '', 'none'),
-        )
-        .map(([sign, oh, om, form]) => (form === 'none' ? `${sign}${pad(oh)}` : `${sign}${pad(oh)}${form}${pad(om)}`)),
-    ),
-  })
-  .map((t) => {
-    const seconds = t.s === undefined ? '' : `:${pad(t.s)}${t.f === undefined ? '' : `.${t.f}`}`;
-    return `${pad(t.y, 4)}-${pad(t.mo)}-${pad(t.d)}${t.sep}${pad(t.h)}:${pad(t.mi)}${seconds}${t.zone}`;
-  });
+/** A row's verdict as text: its problem, or its parsed ts and value. */
+const verdict = (r: RowCheck | string): string => (typeof r === 'string' ? r : `ok ts=${r.ts} value=${r.value}`);
+
+/** Times near the grammar, most of them within the contract's ts bounds. */
+const timeText = nearIsoTime(fc.oneof(fc.integer({ min: 1999, max: 2027 }), fc.integer({ min: 0, max: 9999 })));
 const anyTs = fc.oneof(
   { weight: 6, arbitrary: timeText },
   { weight: 1, arbitrary: fc.integer({ min: MIN_TS_MS - 10, max: NOW + MAX_FUTURE_MS + 10 }).map(String) },
@@ -134,7 +112,7 @@ test('a ts more than 24 h ahead of the hub clock is a bad row in both forms; 24 
     texts.map((ts) => typeof checkRow(row({ ts }), NOW) === 'string'),
     [false, true, true],
   );
-  assert.match(String(checkRow(row({ ts: texts[1] }), NOW)), /more than 24 h ahead/);
+  assert.match(verdict(checkRow(row({ ts: texts[1] }), NOW)), /more than 24 h ahead/);
 });
 
 test('a unit beginning with = + - @, a tab or a carriage return (or their full-width forms) is refused by both forms', async () => {
@@ -147,8 +125,8 @@ test('a unit beginning with = + - @, a tab or a carriage return (or their full-w
     const refused = hostile.includes(unit);
     assert.is(isUnit(unit), !refused, `isUnit(${JSON.stringify(unit)})`);
     const js = checkRow(row({ unit }), NOW);
-    assert.is(typeof js === 'string', refused, `checkRow unit ${JSON.stringify(unit)}: ${String(js)}`);
-    if (refused) assert.match(String(js), /unit [\s\S]*must not begin with/);
+    assert.is(typeof js === 'string', refused, `checkRow unit ${JSON.stringify(unit)}: ${verdict(js)}`);
+    if (refused) assert.match(verdict(js), /unit [\s\S]*must not begin with/);
     assert.is(verdicts[i]!.bad, refused, `SQL unit ${JSON.stringify(unit)}`);
   });
 });
@@ -167,6 +145,72 @@ test('no sensor id, room or metric can begin with a formula character: their pat
       { seed: 80312, numRuns: 2000 },
     );
   }
+});
+
+// checkRow alone, rule by rule (§2 Bulk upload: "the same rules as sensor readings", §1 Names and values)
+
+test('a good row gives its ts in ms and its value as a number', () => {
+  assert.equal(checkRow(row({ ts: '2025-11-21T09:00:00+01:00', value: '-1.5e1' }), NOW), { ts: Date.UTC(2025, 10, 21, 8), value: -15 });
+  assert.equal(checkRow(row({ ts: String(MIN_TS_MS), value: '.5' }), NOW), { ts: MIN_TS_MS, value: 0.5 });
+});
+
+test('each broken rule refuses the row with a message that names the field and quotes the value', () => {
+  const cases: [Partial<Record<UploadColumn, string>>, RegExp][] = [
+    [{ sensor: '' }, /^sensor "" must match/],
+    [{ sensor: 'rack 1' }, /^sensor "rack 1" must match/],
+    [{ sensor: '-rack' }, /^sensor "-rack"/],
+    [{ room: 'lab/2' }, /^room "lab\/2" must match/],
+    [{ metric: 'Temperature' }, /^metric "Temperature" must match/],
+    [{ metric: '' }, /^metric ""/],
+    [{ unit: 'x'.repeat(17) }, /^unit must be at most 16 characters/],
+    [{ unit: '=1+1' }, /^unit "=1\+1" must not begin with/],
+    [{ value: '' }, /^value "" is not a number/],
+    [{ value: 'abc' }, /^value "abc" is not a number/],
+    [{ value: '1e999' }, /^value "1e999" is not finite/],
+    [{ ts: '' }, /^ts "" is not ISO 8601/],
+    [{ ts: '2025-11-21T08:00:00' }, /^ts "2025-11-21T08:00:00" has no time zone/],
+    [{ ts: '2026-02-30T00:00:00Z' }, /^ts .* has no day 30/],
+    [{ ts: String(MIN_TS_MS - 1) }, /^ts "946684799999" is before the year 2000/],
+    [{ ts: '1999-12-31T23:59:59Z' }, /is before the year 2000/],
+  ];
+  for (const [over, why] of cases) assert.match(verdict(checkRow(row(over), NOW)), why, JSON.stringify(over));
+});
+
+test('a value is a decimal number as people write it: signs, a lone point, exponents; no hex, spaces, commas or words', () => {
+  for (const value of ['1', '+1', '-1', '1.', '.5', '0.25', '1e3', '1E-3', '-0', '007']) {
+    assert.is(typeof checkRow(row({ value }), NOW), 'object', value);
+  }
+  for (const value of ['0x10', ' 1', '1 ', '1,5', '1.2.3', 'Infinity', '-Infinity', 'NaN', '.', 'e3', '1e', '½']) {
+    assert.match(verdict(checkRow(row({ value }), NOW)), /is not a number/, value);
+  }
+});
+
+test('room and unit may be empty or absent; sensor, metric, value and ts may not', () => {
+  assert.is(typeof checkRow(row({ room: '', unit: '' }), NOW), 'object');
+  assert.is(typeof checkRow({ ts: '2025-11-21T08:00:00Z', sensor: 'rack1', metric: 'temperature', value: '1' }, NOW), 'object');
+  for (const missing of ['sensor', 'metric', 'value', 'ts'] as const) {
+    const { [missing]: _, ...rest } = row({});
+    assert.type(checkRow(rest, NOW), 'string', missing);
+  }
+});
+
+test('the first broken rule is the one reported: names, then value, then ts', () => {
+  assert.match(verdict(checkRow(row({ sensor: 'a b', metric: 'B', value: 'x', ts: '' }), NOW)), /^sensor/);
+  assert.match(verdict(checkRow(row({ metric: 'B', value: 'x', ts: '' }), NOW)), /^metric/);
+  assert.match(verdict(checkRow(row({ value: 'x', ts: '' }), NOW)), /^value/);
+});
+
+test('a long bad value is quoted cut short, so one row cannot flood the error report', () => {
+  const problem = verdict(checkRow(row({ sensor: 'x'.repeat(10_000) }), NOW));
+  assert.ok(problem.length < 200, `${problem.length} characters`);
+  assert.match(problem, '...');
+});
+
+test('namesProblem: a room or unit of null is not given, and passes; an empty room is the default room', () => {
+  assert.is(namesProblem('rack1', null, 'temperature', null), null);
+  assert.is(namesProblem('rack1', '', 'temperature', ''), null);
+  assert.match(namesProblem('rack1', 'a b', 'temperature', null) ?? '', /^room/);
+  assert.match(namesProblem('rack1', null, 'temperature', '@x') ?? '', /^unit/);
 });
 
 test.run();
