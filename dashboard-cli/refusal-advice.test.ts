@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HubRefused } from './errors.ts';
-import { refusalAdvice } from './refusal-advice.ts';
+import { ROOMS_ADVICE, refusalAdvice } from './refusal-advice.ts';
 import { startFakeHub } from './testing/fake-hub.ts';
 import type { FakeHub, FakeHubOptions } from './testing/fake-hub.ts';
 import { runCliProcess } from './testing/run-cli-process.ts';
@@ -30,12 +30,18 @@ test('each 401 code says what to do, and a token from ROOMWATCH_TOKEN is not met
   assert.is(refusalAdvice(refused(401, 'bad_credentials'), fromLogin), undefined, "the hub's own message says it all");
 });
 
-test('a 429 says how long to wait; 403 and other refusals get no advice', () => {
+test('a 429 says how long to wait; other refusals but 403 get no advice', () => {
   assert.is(refusalAdvice(refused(429, 'rate_limited', 7), fromLogin), 'wait 7 seconds and try again');
   assert.is(refusalAdvice(refused(429, 'too_many_attempts', 1), fromLogin), 'too many failed logins: wait 1 second before trying again');
   assert.is(refusalAdvice(refused(429, 'rate_limited'), fromLogin), 'wait a while and try again');
-  assert.is(refusalAdvice(refused(403, 'forbidden_room'), fromLogin), undefined);
   assert.is(refusalAdvice(refused(400, 'bad_filter'), fromLogin), undefined);
+});
+
+test("a 403 for a room says an admin gives rooms, every room with '*'; one for a role, how roles are given", () => {
+  const room = refusalAdvice(refused(403, 'forbidden_room'), fromLogin) ?? '';
+  assert.match(room, "npm run cli -- users set NAME --room ROOM[,ROOM...], or --room '*' for every room");
+  assert.match(room, 'whoami');
+  assert.match(refusalAdvice(refused(403, 'forbidden'), fromLogin) ?? '', 'users set NAME --role viewer|operator|admin');
 });
 
 let root: string;
@@ -118,7 +124,7 @@ test('a refused WebSocket upgrade (watch) gets the same advice', async () => {
   assert.match(result.stderr, 'this hub requires a login: run `npm run cli -- login`');
 });
 
-test("403 forbidden_room prints the hub's message and exits 1", async () => {
+test("403 forbidden_room prints the hub's message, then how an admin gives rooms, and exits 1", async () => {
   const body = JSON.stringify({
     error: { code: 'forbidden_room', message: 'room greenhouse is not one of your rooms (living-room, server-room)' },
   });
@@ -127,7 +133,9 @@ test("403 forbidden_room prints the hub's message and exits 1", async () => {
   assert.is(result.code, 1);
   assert.is(
     result.stderr,
-    'roomwatch: hub refused (403 forbidden_room): room greenhouse is not one of your rooms (living-room, server-room)\n',
+    'roomwatch: hub refused (403 forbidden_room): room greenhouse is not one of your rooms (living-room, server-room)\n' +
+      ROOMS_ADVICE +
+      '\n',
   );
 });
 

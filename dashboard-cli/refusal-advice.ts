@@ -2,12 +2,22 @@
  * What to do after the hub refused on access grounds (docs/ADMIN.md "What a refused request
  * gets"): the line printed under the hub's own message. A 401 says how to log in, and knows
  * whether the token came from ROOMWATCH_TOKEN (logging in again would not help then) or from a
- * stored login; a 429 says how long to wait. 403s need no advice: the hub's message says which
- * room or role is missing, and only an admin can change that.
+ * stored login; a 429 says how long to wait. A 403 says who can change it and how: the hub's
+ * message says which room or role is missing, and only an admin can give it, every room with `*`.
  */
+import type { ApiErrorCode } from '../protocol/api-errors.ts';
 import type { HubRefused } from './errors.ts';
 import { formatClock, printable } from './format.ts';
 import type { Session } from './session.ts';
+
+/** The commands an admin runs to give a user more rights (docs/ADMIN.md "Users, roles and rooms"). */
+export const ROOMS_ADVICE =
+  "rooms are given by an admin: npm run cli -- users set NAME --room ROOM[,ROOM...], or --room '*' for every room; `npm run cli -- whoami` shows yours";
+export const ROLE_ADVICE =
+  'roles are given by an admin: npm run cli -- users set NAME --role viewer|operator|admin; `npm run cli -- whoami` shows yours';
+
+const FORBIDDEN_ROOM: ApiErrorCode = 'forbidden_room';
+const FORBIDDEN: ApiErrorCode = 'forbidden';
 
 export function refusalAdvice(error: HubRefused, session: Pick<Session, 'source' | 'expiredLogin' | 'loginCommand'>): string | undefined {
   const login = `\`${session.loginCommand}\``;
@@ -28,6 +38,11 @@ export function refusalAdvice(error: HubRefused, session: Pick<Session, 'source'
           ? "the hub does not know the token in ROOMWATCH_TOKEN (ended by a logout, or the hub's users changed): set a current one, or unset it and log in"
           : `the hub does not know your token (logged out or the hub's users changed): run ${login}`;
     }
+    return undefined;
+  }
+  if (error.status === 403) {
+    if (error.code === FORBIDDEN_ROOM) return ROOMS_ADVICE;
+    if (error.code === FORBIDDEN) return ROLE_ADVICE;
     return undefined;
   }
   if (error.status === 429) {

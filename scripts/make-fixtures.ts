@@ -432,7 +432,7 @@ function readme(all: Fixture[]): string {
     ...all.map((f) => `- \`${f.file}\`: ${f.proves}.`),
     '- `readings-every-rule-broken.expected.json`: `[{"line","rule"}]` for each bad line of `readings-every-rule-broken.csv`; the 422 answer must list exactly these lines, in this order.',
     '- `protocol-session.txt` (by hand): the example sensor session of PROTOCOL.md §1, annotated (`>` sensor to hub, `<` hub to sensor), with an error and acks.',
-    '- `demo-users.json` (by hand): the demo users of docs/ADMIN.md, all with the password `password`: alex (viewer; living-room, server-room), sue (admin; living-room, greenhouse, server-room), sandy (operator; greenhouse, server-room). Load them into a hub that has no users yet with `npm run cli -- users import fixtures/demo-users.json`; never into one that others can reach.',
+    '- `demo-users.json` (by hand): the demo users of docs/ADMIN.md, all with the password `password`: alex (viewer; living-room, server-room), sue (admin; every room, `*`: the five rooms of the demo and any other), sandy (operator; greenhouse, server-room). Load them into a hub that has no users yet with `npm run cli -- users import fixtures/demo-users.json`; never into one that others can reach.',
     '',
   ];
   return lines.join('\n');

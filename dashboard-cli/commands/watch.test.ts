@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import type { Reading } from '../api-types.ts';
 import { closedPort, startFakeHub } from '../testing/fake-hub.ts';
 import type { StreamStep } from '../testing/fake-hub.ts';
+import { ROOMS_ADVICE } from '../refusal-advice.ts';
 import { runCliProcess } from '../testing/run-cli-process.ts';
 import { ReadingLines } from './watch.ts';
 
@@ -72,7 +73,7 @@ test('--json prints every message as received, one per line', async () => {
       result.stdout
         .trimEnd()
         .split('\n')
-        .map((line) => JSON.parse(line)),
+        .map((line) => JSON.parse(line) as unknown),
       [
         { type: 'subscribed', replayed: 1 },
         { type: 'reading', ...stored[2] },
@@ -156,7 +157,7 @@ test("a subscription the hub refuses with an error message (forbidden_room) exit
   try {
     const result = await runCliProcess(['watch', '--room', 'greenhouse', '--hub', hub.url], { env });
     assert.is(result.code, 1);
-    assert.is(result.stderr, 'roomwatch: hub refused (403 forbidden_room): room greenhouse is not one of your rooms\n');
+    assert.is(result.stderr, `roomwatch: hub refused (403 forbidden_room): room greenhouse is not one of your rooms\n${ROOMS_ADVICE}\n`);
   } finally {
     await hub.close();
   }

@@ -143,6 +143,11 @@ export const ADMIN_PASSWORD = 'root-password-1';
 /** fixtures/demo-users.json: all three have the password `password` */
 export const DEMO_PASSWORD = 'password';
 
+/**
+ * The demo users with rooms of these tests: alex and sandy as in fixtures/demo-users.json, but sue an
+ * admin of three listed rooms (the fixture gives her `*`), so the tests show that an admin of some
+ * rooms sees only those, and gets no hub-wide counts.
+ */
 export const DEMO_USERS: Record<'alex' | 'sue' | 'sandy', UserSpec> = {
   alex: { role: 'viewer', rooms: ['living-room', 'server-room'] },
   sue: { role: 'admin', rooms: ['living-room', 'greenhouse', 'server-room'] },
@@ -165,7 +170,7 @@ export interface DemoTokens {
   sandy: string;
 }
 
-/** On a hub with no users: `root` (admin, every room) and the demo users of docs/ADMIN.md, each logged in. */
+/** On a hub with no users: `root` (admin, every room) and DEMO_USERS, each logged in. */
 export async function seedDemo(port: number): Promise<DemoTokens> {
   const root = await bootstrapAdmin(port);
   for (const [name, spec] of Object.entries(DEMO_USERS)) await putUser(port, name, { ...spec, password: DEMO_PASSWORD }, root);
