@@ -37,7 +37,13 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 process.exitCode = await runCli({
   argv: process.argv.slice(2),
   env: process.env,
-  stdout: { write: (text) => void process.stdout.write(text), isTTY: process.stdout.isTTY === true },
+  stdout: {
+    write: (text) => void process.stdout.write(text),
+    isTTY: process.stdout.isTTY === true,
+    get rows() {
+      return process.stdout.isTTY ? process.stdout.rows : undefined;
+    },
+  },
   stderr: { write: (text) => void process.stderr.write(text), isTTY: process.stderr.isTTY === true },
   streams: { stdin: () => process.stdin, stdinIsTTY: isatty(0), stdout: process.stdout },
   now: Date.now,

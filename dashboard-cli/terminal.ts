@@ -6,6 +6,8 @@
 export interface Output {
   write(text: string): void;
   readonly isTTY: boolean;
+  /** A terminal's height in lines, now (it may be resized); undefined when not a terminal or not known. */
+  readonly rows?: number | undefined;
 }
 
 /** Clears the screen and puts the cursor home, in one write so a redraw does not flicker. */

@@ -121,11 +121,24 @@ test('piped, --refresh prints one snapshot after another, each under a header na
 test('on a TTY, --refresh clears the screen and redraws in place', async () => {
   const hub = scriptedHub([{ readings: [r('hall', 'a', 'temperature', 19, 0)] }]);
   const { ctx, out } = context(hub, { options: { refresh: '100', times: '2' } });
-  const tty = { ...ctx, stdout: { write: ctx.stdout.write, isTTY: true } };
+  const tty = { ...ctx, stdout: { write: (t: string) => ctx.stdout.write(t), isTTY: true } };
   assert.is(await latestCommand.run(tty), ExitCode.Done);
   const frames = out().split(CLEAR_SCREEN);
   assert.is(frames.length, 3, 'two redraws');
   assert.match(frames[1] ?? '', /^latest from http:\/\/hub\.test:8080 at .*Ctrl-C to stop\)\n\nroom /);
+});
+
+test('on a TTY of 20 lines, the redrawn table of 30 readings becomes a summary per room and metric, under the title', async () => {
+  const readings = Array.from({ length: 30 }, (_, i) => r(i % 2 ? 'hall' : 'kitchen', `s-${i}`, 'temperature', 19 + i, 0));
+  const hub = scriptedHub([{ readings }]);
+  const { ctx, out } = context(hub, { options: { refresh: '100', times: '1' } });
+  const tty = { ...ctx, stdout: { write: (t: string) => ctx.stdout.write(t), isTTY: true, rows: 20 } };
+  assert.is(await latestCommand.run(tty), ExitCode.Done);
+  const frame = (out().split(CLEAR_SCREEN)[1] ?? '').split('\n');
+  assert.ok(frame.length <= 20, `${frame.length} lines on a 20-line screen`);
+  assert.match(frame[0] ?? '', /^latest from http:\/\/hub\.test:8080 at /);
+  assert.match(frame[2] ?? '', /^room +metric +sensors +min +mean +max/);
+  assert.match(out(), '30 readings, one line per room and metric to fit');
 });
 
 test('with --json, --refresh prints one JSON line per snapshot and no headers', async () => {
@@ -136,7 +149,7 @@ test('with --json, --refresh prints one JSON line per snapshot and no headers', 
     out()
       .trimEnd()
       .split('\n')
-      .map((l) => JSON.parse(l)),
+      .map((l) => JSON.parse(l) as unknown),
     [body, body],
   );
 });

@@ -16,9 +16,14 @@ import { oneLine } from '../json-output.ts';
 import { renderTable } from '../table.ts';
 import { CLEAR_SCREEN, bold } from '../terminal.ts';
 import { filterQuery } from './filter-query.ts';
+import { fitLatest } from './latest-screen.ts';
 
 const MIN_REFRESH_MS = 100; // faster only loads the hub; a person cannot read it anyway
 const MAX_REFRESH_MS = 86_400_000;
+/** Redrawn in place: the title, a blank line, and the line the cursor rests on after the table. */
+const SCREEN_LINES_NOT_TABLE = 3;
+/** Below this a table is unreadable anyway: it is cut no further (the terminal scrolls). */
+const MIN_TABLE_LINES = 4;
 
 export const LATEST_PATH = '/api/v1/latest';
 
@@ -31,10 +36,22 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The table people see: sorted by room, sensor, metric; ages against `nowMs`. Ends with a newline. */
-export function renderLatest(body: LatestBody, nowMs: number, options: { color: boolean; filtered: boolean }): string {
+/**
+ * The table people see: sorted by room, sensor, metric; ages against `nowMs`. Ends with a newline.
+ * With `maxLines` (a screen redrawn in place), a summary per room when every reading does not fit.
+ */
+export function renderLatest(
+  body: LatestBody,
+  nowMs: number,
+  options: { color: boolean; filtered: boolean; maxLines?: number | undefined },
+): string {
   if (body.readings.length === 0) return options.filtered ? 'no readings match the filters\n' : 'no readings yet\n';
-  return readingsTable(body.readings, nowMs, options.color).join('\n') + '\n';
+  const fullTable = (readings: readonly Reading[]): string[] => readingsTable(readings, nowMs, options.color);
+  const lines =
+    options.maxLines === undefined
+      ? fullTable(body.readings)
+      : fitLatest(body.readings, nowMs, { color: options.color, maxLines: options.maxLines, fullTable });
+  return lines.join('\n') + '\n';
 }
 
 /** Readings as table lines (room, sensor, metric, value, unit, age), sorted by room, sensor, metric. */
@@ -60,7 +77,8 @@ export const latestCommand: CommandSpec = {
     'Columns: room, sensor, metric, value, unit, age (of the reading, by the local clock).',
     'With --refresh the table is redrawn in place on a terminal, or printed snapshot after',
     'snapshot when piped (one JSON line per snapshot with --json), until Ctrl-C or --times.',
-    'Once a snapshot has been shown, a failed one is reported on stderr and retried.',
+    'Once a snapshot has been shown, a failed one is reported on stderr and retried. Redrawn in place,',
+    'a table taller than the terminal becomes one line per room and metric (sensors, min, mean, max).',
   ],
   options: {
     refresh: { type: 'string', valueName: 'MS', help: `redraw every MS milliseconds (at least ${MIN_REFRESH_MS}) until Ctrl-C` },
@@ -83,9 +101,11 @@ export const latestCommand: CommandSpec = {
   },
 };
 
-function snapshotText(ctx: CommandContext, answer: JsonAnswer<LatestBody>): string {
+function snapshotText(ctx: CommandContext, answer: JsonAnswer<LatestBody>, fitScreen = false): string {
   if (ctx.json) return oneLine(answer) + '\n';
-  return renderLatest(answer.value, ctx.now(), { color: ctx.color, filtered: hasFilters(ctx.filters) });
+  const rows = fitScreen ? ctx.stdout.rows : undefined;
+  const maxLines = rows === undefined ? undefined : Math.max(MIN_TABLE_LINES, rows - SCREEN_LINES_NOT_TABLE);
+  return renderLatest(answer.value, ctx.now(), { color: ctx.color, filtered: hasFilters(ctx.filters), maxLines });
 }
 
 async function refreshLoop(
@@ -111,7 +131,8 @@ async function refreshLoop(
     );
     try {
       const answer = await fetchLatest();
-      const body = snapshotText(ctx, answer);
+      // In place, the table fits the screen: one taller scrolls the title and its top rows away.
+      const body = snapshotText(ctx, answer, inPlace);
       if (inPlace) ctx.stdout.write(`${CLEAR_SCREEN}${header}\n\n${body}`);
       else if (ctx.json) ctx.stdout.write(body);
       else ctx.stdout.write(`${shown > 0 ? '\n' : ''}${header}\n${body}`);
