@@ -8,9 +8,23 @@ export interface TickHandle {
   cancel(): void;
 }
 
+/** What the scheduler needs of time; tests pass a fake one and move time by hand. */
+export interface TimerClock {
+  /** A monotonic clock in ms: wall-clock steps must not bunch or skip ticks. */
+  now(): number;
+  setTimeout(fire: () => void, delayMs: number): unknown;
+  clearTimeout(timer: unknown): void;
+}
+
+/** The process's own: performance.now() and the global timers. */
+export const processClock: TimerClock = {
+  now: () => performance.now(),
+  setTimeout: (fire, delayMs) => setTimeout(fire, delayMs),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
 export interface TickSchedulerOptions {
-  /** Scheduling runs on a monotonic clock: wall-clock steps must not bunch or skip ticks. */
-  monotonicNow?: () => number;
+  clock?: TimerClock;
 }
 
 interface Entry {
@@ -23,22 +37,28 @@ interface Entry {
 }
 
 export class TickScheduler {
-  private readonly monotonicNow: () => number;
+  private readonly clock: TimerClock;
   /** Min-heap by (dueMs, order). */
   private readonly heap: Entry[] = [];
   private live = 0;
   private nextOrder = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: unknown = null;
   private timerDueMs = Infinity;
 
   constructor(options: TickSchedulerOptions = {}) {
-    this.monotonicNow = options.monotonicNow ?? (() => performance.now());
+    this.clock = options.clock ?? processClock;
   }
 
   /** Calls `tick(dueMs)` after `firstDelayMs`, then every `intervalMs` until cancelled. */
   add(intervalMs: number, firstDelayMs: number, tick: (dueMs: number) => void): TickHandle {
     if (!(intervalMs > 0)) throw new RangeError(`intervalMs must be above 0, got ${intervalMs}`);
-    const entry: Entry = { dueMs: this.monotonicNow() + Math.max(0, firstDelayMs), intervalMs, order: this.nextOrder++, tick, cancelled: false };
+    const entry: Entry = {
+      dueMs: this.clock.now() + Math.max(0, firstDelayMs),
+      intervalMs,
+      order: this.nextOrder++,
+      tick,
+      cancelled: false,
+    };
     this.push(entry);
     this.live++;
     this.arm();
@@ -71,11 +91,11 @@ export class TickScheduler {
     if (this.timer !== null && top.dueMs >= this.timerDueMs) return;
     this.disarm();
     this.timerDueMs = top.dueMs;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, top.dueMs - this.monotonicNow()));
+    this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, top.dueMs - this.clock.now()));
   }
 
   private disarm(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
     this.timerDueMs = Infinity;
   }
@@ -83,7 +103,7 @@ export class TickScheduler {
   private fire(): void {
     this.timer = null;
     this.timerDueMs = Infinity;
-    const nowMs = this.monotonicNow();
+    const nowMs = this.clock.now();
     // Timers may fire a hair early; a tick within a millisecond of its due time is due.
     for (let top = this.heap[0]; top !== undefined && top.dueMs <= nowMs + 1; top = this.heap[0]) {
       this.pop();
