@@ -1,10 +1,13 @@
 // The CLI as users run it (PROTOCOL.md §3), as a child process against a small HTTP server that
-// answers as §2 says. Each test waits for the process to exit; none sleeps.
+// answers as §2 says. Each test waits for the process to exit; none sleeps. Usage errors and help
+// need no process: they run the CLI in this one (runCliInProcess), which gives them the same
+// exit code, stdout and stderr; the tests that do spawn it prove main.ts passes those on.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Reading } from './api-types.ts';
 import { closedPort, startFakeHub } from './testing/fake-hub.ts';
 import type { FakeHub } from './testing/fake-hub.ts';
+import { runCliInProcess } from './testing/run-cli-in-process.ts';
 import { runCliProcess } from './testing/run-cli-process.ts';
 
 const nowMs = Date.now();
@@ -96,7 +99,7 @@ test('global options work before the command as well as after it [§3]', async (
   assert.is(after.code, 0, after.stderr);
   assert.is(before.stdout, after.stdout);
   assert.equal(
-    JSON.parse(before.stdout).readings.map((r: Reading) => r.sensor),
+    (JSON.parse(before.stdout) as { readings: Reading[] }).readings.map((r) => r.sensor),
     ['a-temp'],
   );
   assert.equal(
@@ -177,7 +180,7 @@ test("a 400 from the hub exits 1 and prints the hub's code and message on stderr
 });
 
 test('an unknown command exits 2 with a usage hint, sending nothing [§3]', async () => {
-  const result = await runCliProcess(['lastest', '--hub', hub.url]);
+  const result = await runCliInProcess(['lastest', '--hub', hub.url]);
   assert.is(result.code, 2);
   assert.is(result.stdout, '');
   assert.match(result.stderr, /unknown command "lastest"/);
@@ -186,7 +189,7 @@ test('an unknown command exits 2 with a usage hint, sending nothing [§3]', asyn
 });
 
 test('an unknown option exits 2 with a usage hint [§3]', async () => {
-  const result = await runCliProcess(['latest', '--hub', hub.url, '--roomz', 'hall']);
+  const result = await runCliInProcess(['latest', '--hub', hub.url, '--roomz', 'hall']);
   assert.is(result.code, 2);
   assert.match(result.stderr, /unknown option --roomz/);
   assert.match(result.stderr, /npm run cli -- help/);
@@ -194,7 +197,7 @@ test('an unknown option exits 2 with a usage hint [§3]', async () => {
 });
 
 test('an invalid --sensor value exits 2 before anything is sent [§1 Names and values]', async () => {
-  const result = await runCliProcess(['latest', '--hub', hub.url, '--sensor', 'ok-one,not valid']);
+  const result = await runCliInProcess(['latest', '--hub', hub.url, '--sensor', 'ok-one,not valid']);
   assert.is(result.code, 2);
   assert.match(result.stderr, /invalid --sensor value "not valid"/);
   assert.is(hub.requests.length, 0);
@@ -234,7 +237,7 @@ test('ROOMWATCH_HUB is used when --hub is absent, and --hub wins over it [§3]',
 
 test('help lists the commands, options, environment and exit codes, and exits 0', async () => {
   for (const argv of [['help'], ['--help'], ['-h']]) {
-    const result = await runCliProcess(argv);
+    const result = await runCliInProcess(argv);
     assert.is(result.code, 0, result.stderr);
     const words = ['latest', 'sensors', 'history', 'upload', 'report-now', 'watch', '--hub', '--sensor', '--json', '--refresh'];
     for (const word of [
@@ -252,20 +255,20 @@ test('help lists the commands, options, environment and exit codes, and exits 0'
       assert.match(result.stdout, word);
     }
   }
-  const one = await runCliProcess(['latest', '--help']);
+  const one = await runCliInProcess(['latest', '--help']);
   assert.is(one.code, 0);
   assert.match(one.stdout, 'Usage: npm run cli -- latest');
-  const upload = await runCliProcess(['help', 'upload']);
+  const upload = await runCliInProcess(['help', 'upload']);
   assert.is(upload.code, 0);
   assert.match(upload.stdout, 'Usage: npm run cli -- upload FILE [options]');
 });
 
 test('help lists the access-control commands, and a command with subcommands lists them with their arguments', async () => {
-  const all = await runCliProcess(['help']);
+  const all = await runCliInProcess(['help']);
   for (const word of ['login', 'logout', 'whoami', 'users', 'tokens', 'activity', '--password-stdin', '--follow', 'ROOMWATCH_CONFIG_DIR']) {
     assert.match(all.stdout, word);
   }
-  const users = await runCliProcess(['users', '--help']);
+  const users = await runCliInProcess(['users', '--help']);
   assert.is(users.code, 0, users.stderr);
   assert.match(users.stdout, 'Usage: npm run cli -- users <subcommand> [options]');
   for (const line of [
@@ -277,7 +280,7 @@ test('help lists the access-control commands, and a command with subcommands lis
     assert.match(users.stdout, `\n  ${line}\n`);
   }
   assert.not.match(users.stdout, '--metric', 'filters that do not apply are not offered');
-  const tokens = await runCliProcess(['help', 'tokens']);
+  const tokens = await runCliInProcess(['help', 'tokens']);
   assert.match(tokens.stdout, "tokens create --sensor PATTERN --room ROOM[,ROOM...]|'*' [--note TEXT]");
 });
 

@@ -1,7 +1,7 @@
 // The simulator's flags and environment variables (PROTOCOL.md §3 "Running it").
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseSensorCli, type CliParse, type SensorCliOptions } from './cli-options.ts';
+import { parseSensorCli, usage, type CliParse, type SensorCliOptions } from './cli-options.ts';
 
 function run(argv: string[], env: Record<string, string> = {}): SensorCliOptions {
   const parsed = parseSensorCli(argv, env);
@@ -35,8 +35,48 @@ test('with no flags: 10 sensors, 127.0.0.1:7777, one reading a second, the five 
 test('every flag is read, and wins over its environment variable', () => {
   const env = { ROOMWATCH_HOST: 'hub.local', ROOMWATCH_TCP_PORT: '9000', ROOMWATCH_SENSOR_COUNT: '5' };
   assert.equal(
-    run(['--count', '50', '--host', '10.0.0.2', '--port', '7788', '--interval', '250', '--rooms', 'a,b', '--prefix', 'lab', '--seed', '9', '--duration', '1.5', '--token', 't', '--max-unacked', '100', '--tls', '--ca', 'hub-ca.crt'], env),
-    { count: 50, host: '10.0.0.2', port: 7788, intervalMs: 250, rooms: ['a', 'b'], idPrefix: 'lab', seed: 9, durationMs: 1500, token: 't', maxUnackedMessages: 100, tls: true, caFile: 'hub-ca.crt' },
+    run(
+      [
+        '--count',
+        '50',
+        '--host',
+        '10.0.0.2',
+        '--port',
+        '7788',
+        '--interval',
+        '250',
+        '--rooms',
+        'a,b',
+        '--prefix',
+        'lab',
+        '--seed',
+        '9',
+        '--duration',
+        '1.5',
+        '--token',
+        't',
+        '--max-unacked',
+        '100',
+        '--tls',
+        '--ca',
+        'hub-ca.crt',
+      ],
+      env,
+    ),
+    {
+      count: 50,
+      host: '10.0.0.2',
+      port: 7788,
+      intervalMs: 250,
+      rooms: ['a', 'b'],
+      idPrefix: 'lab',
+      seed: 9,
+      durationMs: 1500,
+      token: 't',
+      maxUnackedMessages: 100,
+      tls: true,
+      caFile: 'hub-ca.crt',
+    },
   );
 });
 
@@ -51,7 +91,10 @@ test('environment variables fill in flags that are not given', () => {
     ROOMWATCH_SENSOR_SEED: '3',
     ROOMWATCH_SENSOR_TOKEN: 'tok',
   });
-  assert.equal([o.host, o.port, o.count, o.intervalMs, o.rooms, o.idPrefix, o.seed, o.token], ['hub.local', 9000, 5, 200, ['attic'], 'env', 3, 'tok']);
+  assert.equal(
+    [o.host, o.port, o.count, o.intervalMs, o.rooms, o.idPrefix, o.seed, o.token],
+    ['hub.local', 9000, 5, 200, ['attic'], 'env', 3, 'tok'],
+  );
 });
 
 test('TLS: --tls or ROOMWATCH_TLS turns it on; a CA (--ca, else ROOMWATCH_CA) implies it [issue 4.5]', () => {
@@ -102,6 +145,31 @@ test('unknown flags, stray arguments and flags without their value are usage err
 test('--help and -h ask for the usage text', () => {
   assert.equal(parseSensorCli(['--help'], {}), { kind: 'help' });
   assert.equal(parseSensorCli(['-h', '--count', 'nonsense'], {}), { kind: 'help' });
+});
+
+test('the usage text names the command, every flag with the variable that also sets it, and the exit codes', () => {
+  assert.match(usage, /^Usage: npm run sensors -- \[options\]\n/);
+  const flags: [string, string | null][] = [
+    ['--count N', 'ROOMWATCH_SENSOR_COUNT'],
+    ['--host H', 'ROOMWATCH_HOST'],
+    ['--port P', 'ROOMWATCH_TCP_PORT'],
+    ['--interval MS', 'ROOMWATCH_SENSOR_INTERVAL_MS'],
+    ['--rooms a,b', 'ROOMWATCH_SENSOR_ROOMS'],
+    ['--prefix P', 'ROOMWATCH_SENSOR_PREFIX'],
+    ['--seed N', 'ROOMWATCH_SENSOR_SEED'],
+    ['--token T', 'ROOMWATCH_SENSOR_TOKEN'],
+    ['--tls', 'ROOMWATCH_TLS'],
+    ['--ca FILE', 'ROOMWATCH_CA'],
+    ['--max-unacked N', 'ROOMWATCH_SENSOR_MAX_UNACKED'],
+    ['--duration S', null],
+    ['-h, --help', null],
+  ];
+  for (const [flag, variable] of flags) {
+    const line = usage.split('\n').find((l) => l.startsWith(`  ${flag} `));
+    assert.ok(line, `a line for ${flag}`);
+    if (variable !== null) assert.match(line, variable);
+  }
+  assert.match(usage, /\nExit codes: /);
 });
 
 test.run();

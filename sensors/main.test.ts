@@ -20,7 +20,11 @@ interface Run {
 function runSensors(args: string[]): Run {
   // The caller's ROOMWATCH_* settings must not leak into what the test asserts.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ROOMWATCH_')));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'sensors/main.ts', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'sensors/main.ts', ...args], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -48,13 +52,8 @@ const ackingHub = (peer: PeerConnection) => {
   peer.autoAck = true;
 };
 
-test('--help prints the usage to stdout and exits 0', async () => {
-  const { code, stdout } = await runSensors(['--help']).exited;
-  assert.is(code, 0);
-  assert.match(stdout, /Usage: npm run sensors/);
-  assert.match(stdout, /--count N/);
-});
-
+// The usage text and each flag's checks are tested in process (cli-options.test.ts); this one
+// proves that main.ts turns a usage error into stderr and exit code 2.
 test('a bad value exits 2 with a message naming the flag, and nothing on stdout', async () => {
   const { code, stdout, stderr } = await runSensors(['--interval', 'fast']).exited;
   assert.is(code, 2);
@@ -64,7 +63,8 @@ test('a bad value exits 2 with a message naming the flag, and nothing on stdout'
 
 test('piped, it prints one line when the fleet has started and one summary line on exit, nothing else', async () => {
   const hub = await startHub(ackingHub);
-  const { code, stdout, stderr } = await runSensors(['--count', '3', '--port', String(hub.port), '--interval', '50', '--duration', '1']).exited;
+  const { code, stdout, stderr } = await runSensors(['--count', '3', '--port', String(hub.port), '--interval', '50', '--duration', '1'])
+    .exited;
   assert.is(code, 0, stderr);
   const lines = stdout.split('\n').filter((l) => l !== '');
   assert.is(lines.length, 2, stdout);
@@ -74,7 +74,10 @@ test('piped, it prints one line when the fleet has started and one summary line 
   const acked = /acked ([\d,]+), /.exec(lines[1]!)![1];
   assert.is(acked, sent, 'every reading sent was acknowledged before exit');
   assert.is(stderr.replace(/npm warn.*\n/g, ''), '', 'quiet on stderr when not a TTY');
-  assert.equal(hub.connections.items.map((p) => p.messages.at(-1)?.type), ['bye', 'bye', 'bye']);
+  assert.equal(
+    hub.connections.items.map((p) => p.messages.at(-1)?.type),
+    ['bye', 'bye', 'bye'],
+  );
 });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
