@@ -21,7 +21,7 @@ export function describeError(error: unknown, color: boolean): string {
   // Line by line: a file's problems are listed one per line (users import).
   if (error instanceof LocalFileError) return `${prefix} ${error.message.split('\n').map(printable).join('\n')}`;
   if (error instanceof HubRefused) {
-    const what = error.code === undefined ? `${error.status}` : `${error.status} ${printable(error.code)}`;
+    const what = error.codeSent === undefined ? `${error.status}` : `${error.status} ${printable(error.codeSent)}`;
     const lines = [`${prefix} hub refused (${what}): ${printable(error.message)}`];
     const rows = error.rows ?? [];
     for (const row of rows.slice(0, MAX_ROWS_SHOWN)) lines.push(`  line ${row.line}: ${printable(row.message)}`);

@@ -4,6 +4,8 @@
  * not the wording.
  */
 
+import { isApiErrorCode, type ApiErrorCode } from '../protocol/api-errors.ts';
+
 export const ExitCode = {
   Done: 0,
   HubRefused: 1,
@@ -32,10 +34,16 @@ export class LocalFileError extends Error {
 /** The hub answered with an HTTP error status (exit 1). */
 export class HubRefused extends Error {
   override readonly name = 'HubRefused';
+  /**
+   * The contract's error code (protocol/api-errors.ts) when it is one this CLI knows, so every
+   * comparison with it is checked; absent for a code of a newer hub, or a body that was not an
+   * error body.
+   */
+  readonly code: ApiErrorCode | undefined;
   constructor(
     readonly status: number,
-    /** The contract's short error name (`bad_filter`, ...), absent when the body was not an error body. */
-    readonly code: string | undefined,
+    /** The code as the hub sent it (`bad_filter`, ...), shown even when this CLI does not know it. */
+    readonly codeSent: string | undefined,
     message: string,
     /** Per-row problems of a refused upload (§2 "Bulk upload"), when the hub sent them. */
     readonly rows?: readonly { line: number; message: string }[],
@@ -43,6 +51,7 @@ export class HubRefused extends Error {
     readonly retryAfterS?: number,
   ) {
     super(message);
+    this.code = isApiErrorCode(codeSent) ? codeSent : undefined;
   }
 }
 

@@ -44,6 +44,15 @@ test("a 403 for a room says an admin gives rooms, every room with '*'; one for a
   assert.match(refusalAdvice(refused(403, 'forbidden'), fromLogin) ?? '', 'users set NAME --role viewer|operator|admin');
 });
 
+test('a 409 about admins says the command that fixes it; a code this CLI does not know gets no advice', () => {
+  assert.match(refusalAdvice(refused(409, 'admin_required'), fromLogin) ?? '', 'npm run cli -- users import FILE');
+  assert.match(refusalAdvice(refused(409, 'last_admin'), fromLogin) ?? '', 'npm run cli -- users set NAME --role admin');
+  const newer = refused(403, 'forbidden_building');
+  assert.is(newer.code, undefined, 'not a code of the registry');
+  assert.is(newer.codeSent, 'forbidden_building', 'but still shown as sent');
+  assert.is(refusalAdvice(newer, fromLogin), undefined);
+});
+
 let root: string;
 let hubs: FakeHub[] = [];
 test.before.each(() => {

@@ -4,8 +4,8 @@
  * whether the token came from ROOMWATCH_TOKEN (logging in again would not help then) or from a
  * stored login; a 429 says how long to wait. A 403 says who can change it and how: the hub's
  * message says which room or role is missing, and only an admin can give it, every room with `*`.
+ * A 409 about admins says the command that fixes it: the hub's messages name no CLI command.
  */
-import type { ApiErrorCode } from '../protocol/api-errors.ts';
 import type { HubRefused } from './errors.ts';
 import { formatClock, printable } from './format.ts';
 import type { Session } from './session.ts';
@@ -16,8 +16,9 @@ export const ROOMS_ADVICE =
 export const ROLE_ADVICE =
   'roles are given by an admin: npm run cli -- users set NAME --role viewer|operator|admin; `npm run cli -- whoami` shows yours';
 
-const FORBIDDEN_ROOM: ApiErrorCode = 'forbidden_room';
-const FORBIDDEN: ApiErrorCode = 'forbidden';
+/** The hub's 409s say what is wrong with the users; how to fix it with this CLI is said here. */
+export const ADMIN_REQUIRED_ADVICE = 'put an admin among them and add them together: npm run cli -- users import FILE';
+export const LAST_ADMIN_ADVICE = 'make another user admin first: npm run cli -- users set NAME --role admin';
 
 export function refusalAdvice(error: HubRefused, session: Pick<Session, 'source' | 'expiredLogin' | 'loginCommand'>): string | undefined {
   const login = `\`${session.loginCommand}\``;
@@ -41,10 +42,12 @@ export function refusalAdvice(error: HubRefused, session: Pick<Session, 'source'
     return undefined;
   }
   if (error.status === 403) {
-    if (error.code === FORBIDDEN_ROOM) return ROOMS_ADVICE;
-    if (error.code === FORBIDDEN) return ROLE_ADVICE;
+    if (error.code === 'forbidden_room') return ROOMS_ADVICE;
+    if (error.code === 'forbidden') return ROLE_ADVICE;
     return undefined;
   }
+  if (error.code === 'admin_required') return ADMIN_REQUIRED_ADVICE;
+  if (error.code === 'last_admin') return LAST_ADMIN_ADVICE;
   if (error.status === 429) {
     const s = error.retryAfterS;
     const wait = s === undefined ? 'wait a while' : `wait ${s} ${s === 1 ? 'second' : 'seconds'}`;

@@ -13,6 +13,7 @@ import { NOT_JSON, parseStreamMessage } from '../api-types.ts';
 import type { Reading } from '../api-types.ts';
 import { parseIntegerOption } from '../args.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
+import { isApiErrorCode, statusOfCode } from '../../protocol/api-errors.ts';
 import { ExitCode, HubRefused, HubUnreachable, StreamClosed } from '../errors.ts';
 import { formatLocalIso, formatValue, printable } from '../format.ts';
 import { connectionFailure, refusal } from '../hub-failures.ts';
@@ -104,7 +105,7 @@ function watch(ctx: CommandContext, subscribe: Record<string, unknown>, count: n
   /** Set when the CLI itself ends the stream (Ctrl-C, --count): the close that follows is success. */
   let endedByUs = false;
   /** The first failure seen; the close that always follows reports it. */
-  let failure: unknown;
+  let failure: Error | undefined;
   let closeTimer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let awaitingPong = false;
@@ -136,7 +137,7 @@ function watch(ctx: CommandContext, subscribe: Record<string, unknown>, count: n
   ws.on('unexpected-response', (_request, response) => {
     // Not an upgrade: the hub (or a proxy) answered with an HTTP status and, usually, an error body.
     const status = response.statusCode ?? 0;
-    readText(response, 1 << 20)
+    void readText(response, 1 << 20)
       .then(
         (text) => refusal(status, response.statusMessage ?? '', text, response.headers),
         () => refusal(status, response.statusMessage ?? '', '', response.headers),
@@ -218,23 +219,12 @@ function watch(ctx: CommandContext, subscribe: Record<string, unknown>, count: n
 }
 
 /**
- * The HTTP status a stream error's code stands for: itself when a number, else that of the
- * contract's name (by code name, from the hub's message: a Map, so a code such as
- * `constructor` finds nothing rather than a member of Object.prototype).
+ * A stream error as the refusal it stands for: its code when a number, else the status the
+ * registry gives the contract's code (400 for a code this CLI does not know, a newer hub's).
  */
-const STATUS_OF_CODE: ReadonlyMap<string, number> = new Map([
-  ['bad_request', 400],
-  ['unauthorized', 401],
-  ['bad_token', 401],
-  ['token_expired', 401],
-  ['forbidden', 403],
-  ['forbidden_room', 403],
-  ['rate_limited', 429],
-]);
-
 function streamRefusal(code: string | number, message: string): HubRefused {
   if (typeof code === 'number') return new HubRefused(code, undefined, message);
-  return new HubRefused(STATUS_OF_CODE.get(code) ?? 400, code, message);
+  return new HubRefused(isApiErrorCode(code) ? statusOfCode(code) : 400, code, message);
 }
 
 function rawText(data: RawData): string {
