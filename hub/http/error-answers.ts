@@ -5,6 +5,7 @@
  * 400 for JSON that does not parse). Each message says what to send instead.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { StoreError } from '../store/reading-store.ts';
 import { HubError } from '../hub-error.ts';
 import { codeOfStatus, errorBody, sendHubError } from './api-error.ts';
 
@@ -102,6 +103,13 @@ export function registerErrorAnswers(app: FastifyInstance): void {
  */
 export function answerError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof HubError) return sendHubError(reply, err);
+  if (err instanceof StoreError && err.retryable) {
+    // The store failed (memory, disk), not the request: try again later, never a 4xx about the input.
+    request.log.error({ err }, 'the store failed during a request');
+    return reply
+      .status(503)
+      .send(errorBody('store_unavailable', 'the store could not serve this request (out of memory or a disk error); try again later'));
+  }
   const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
   if (status >= 500) request.log.error({ err }, 'request failed');
   const message = status >= 500 ? 'the hub failed internally; see its log' : (fastifyMessage(err, request) ?? err.message);
