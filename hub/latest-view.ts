@@ -3,8 +3,7 @@
  * sorted by sensor then metric. The sorted channel list is cached until a channel is added.
  */
 import type { Reading } from '../protocol/api.ts';
-import type { Filters } from './http/filters.ts';
-import { matches, NO_FILTERS } from './http/filters.ts';
+import { matches, NO_FILTERS, type Filters } from '../protocol/filters.ts';
 import type { Channel, SeriesCatalog } from './ingest/series-catalog.ts';
 
 /** A reading as `latest` shows it. */

@@ -1,8 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseFilters } from './http/filters.ts';
+import { parseFilters as readFilters, type Filters } from '../protocol/filters.ts';
 import { SeriesCatalog } from './ingest/series-catalog.ts';
 import { SeriesMatchers } from './stream-matcher.ts';
+
+function parseFilters(source: Record<string, unknown>): Filters {
+  const parsed = readFilters(source);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return parsed.filters;
+}
 
 test('subscriptions with the same filters, in any order, share one matcher; it goes with the last of them', () => {
   const matchers = new SeriesMatchers(new SeriesCatalog());

@@ -4,7 +4,7 @@
  * hundred dashboards watching the same rooms cost one table, not a hundred, however many
  * series the hub has.
  */
-import { matches, type Filters } from './http/filters.ts';
+import { matches, type Filters } from '../protocol/filters.ts';
 import type { SeriesCatalog } from './ingest/series-catalog.ts';
 
 export class SeriesMatcher {
