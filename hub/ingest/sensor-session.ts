@@ -1,31 +1,44 @@
 /**
- * One sensor connection: the session rules of PROTOCOL.md §1 (hello first, seq order,
- * takeover, acks after commit, errors with the contract's codes, 429 for a flood of errors).
- * Lines are handled synchronously as they arrive; readings go straight into the group commit.
+ * One sensor connection as a state machine: greeting (until hello), active, closing (our last
+ * line is out) and closed. Holds the session rules of PROTOCOL.md §1: hello first, seq order,
+ * errors with the contract's codes and 429 for a flood of them, acks only after commit.
+ * What each message does is in handlers/, one function per message type. Lines are handled
+ * synchronously as they arrive; readings go straight into the group commit.
  */
 import type { Socket } from 'node:net';
-import { SensorLink } from './sensor-link.ts';
 import { ErrorCode } from '../../protocol/codes.ts';
 import { checkSensorMessage, parseJsonObject, type WireError } from '../../protocol/decode.ts';
 import { LineSplitter } from '../../protocol/line-splitter.ts';
-import { encodeLine, type HubMessage, type ReadingInput, type SensorMessage } from '../../protocol/messages.ts';
-import { DEFAULT_ROOM, defaultUnit } from '../../protocol/names.ts';
+import { encodeLine, type HubMessage, type SensorMessage, type SensorMessageType } from '../../protocol/messages.ts';
+import { DEFAULT_ROOM } from '../../protocol/names.ts';
 import type { SensorRecord } from '../sensor-registry.ts';
 import type { AckTarget } from './group-commit.ts';
-import type { Channel } from './series-catalog.ts';
-import type { SessionContext, StoredReading } from './session-context.ts';
+import { handleBye } from './handlers/bye.ts';
+import { handleHello } from './handlers/hello.ts';
+import { handlePing } from './handlers/ping.ts';
+import { handleBatch, handleReading } from './handlers/readings.ts';
+import { handleReport } from './handlers/report.ts';
+import { handleSensorError } from './handlers/sensor-error.ts';
+import { SensorLink } from './sensor-link.ts';
+import { SeriesWriter } from './series-writer.ts';
+import type { SessionContext } from './session-context.ts';
 
 export type { CommandSink, IngestCounters, SessionContext, SessionLimits, StoredReading } from './session-context.ts';
 
-const KNOWN_TYPES = new Set(['hello', 'reading', 'batch', 'report', 'ping', 'bye', 'error']);
-
-interface CachedSeries {
-  unit: string;
-  seriesId: number;
-  channel: Channel;
-}
+/** Before hello, one of these other than hello or ping is a 401; a type not among them is the decoder's 400. */
+const KNOWN_TYPES: ReadonlySet<string> = new Set<SensorMessageType>(['hello', 'reading', 'batch', 'report', 'ping', 'bye', 'error']);
 
 type State = 'greeting' | 'active' | 'closing' | 'closed';
+
+/** Who a hello admitted (handlers/hello.ts). */
+export interface Admission {
+  sensor: string;
+  room: string;
+  /** the sensor token of the hello (null on a hub that asks for none) */
+  tokenId: string | null;
+  /** by metric: the unit the hello declared, or its default */
+  declaredUnits: ReadonlyMap<string, string>;
+}
 
 export class SensorSession implements AckTarget {
   private state: State = 'greeting';
@@ -34,15 +47,13 @@ export class SensorSession implements AckTarget {
   private room = DEFAULT_ROOM;
   private record: SensorRecord | null = null;
   private connectionId = 0;
-  private declaredUnits = new Map<string, string>();
-  /** by metric: the series this connection's readings of it go to */
-  private readonly seriesCache = new Map<string, CachedSeries>();
+  private writer: SeriesWriter | null = null;
   private lastSeq = -1;
   /** the highest seq an ack may cover: its message and every one before it is stored or was answered */
   private committedSeq = -1;
   private ackedSeq = -1;
   /** a connection must say hello soon: a slot is not held for a peer that never does */
-  private helloTimer: NodeJS.Timeout | null = null;
+  private readonly helloTimer: NodeJS.Timeout;
   private errorWindowStart = 0;
   private errorsInWindow = 0;
   private readonly link: SensorLink;
@@ -51,7 +62,7 @@ export class SensorSession implements AckTarget {
 
   constructor(
     socket: Socket,
-    private readonly ctx: SessionContext,
+    readonly ctx: SessionContext,
   ) {
     this.splitter = new LineSplitter(ctx.limits.maxLineBytes);
     this.link = new SensorLink(
@@ -76,8 +87,25 @@ export class SensorSession implements AckTarget {
     return this.link.remoteHost;
   }
 
+  get isGreeting(): boolean {
+    return this.state === 'greeting';
+  }
+
   get isActive(): boolean {
     return this.state === 'active';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get currentRoom(): string {
+    return this.room;
+  }
+
+  /** Where this connection's readings go. Only handlers of messages that need a hello first ask. */
+  get series(): SeriesWriter {
+    return this.writer!;
   }
 
   pause(): void {
@@ -97,9 +125,51 @@ export class SensorSession implements AckTarget {
     return this.state !== 'closed' && this.link.sendLine(line);
   }
 
-  get currentRoom(): string {
-    return this.room;
+  // ---- greeting -> active ----
+
+  /** The hello was accepted: this connection now speaks for its sensor, and an older one is replaced. */
+  admit(a: Admission, now: number): void {
+    this.tokenId = a.tokenId;
+    this.sensorId = a.sensor;
+    this.room = a.room;
+    // fromEntries defines own properties: a metric named `constructor` is data, not a prototype's member.
+    const declared: Record<string, string> = Object.fromEntries(a.declaredUnits);
+    this.ctx.claim(this);
+    this.record = this.ctx.registry.connect(a.sensor, a.room, this.address, declared, now);
+    this.connectionId = this.record.connectionId;
+    this.writer = new SeriesWriter(this.ctx, a.sensor, a.room, this.record, a.declaredUnits);
+    this.state = 'active';
+    clearTimeout(this.helloTimer);
   }
+
+  // ---- seq rules ----
+
+  /** Checks that seq increases; false (and a 422) if not. */
+  takeSeq(seq: number | undefined, now: number): boolean {
+    if (seq === undefined) return true;
+    if (seq <= this.lastSeq) {
+      this.reject(
+        { code: ErrorCode.InvalidValue, message: `seq ${seq} is not above the previous seq ${this.lastSeq} of this connection`, seq },
+        now,
+      );
+      return false;
+    }
+    this.lastSeq = seq;
+    return true;
+  }
+
+  /** A message with a seq was answered with an error: an ack may cover it once what came before is stored. */
+  noteSeq(seq: number): void {
+    if (seq > this.lastSeq) this.lastSeq = seq;
+    this.ctx.commits.endMessage(this, seq);
+  }
+
+  /** The rows added since the last message are this one's; with a seq, an ack will cover it once they are stored. */
+  endMessage(seq: number | undefined): void {
+    this.ctx.commits.endMessage(this, seq);
+  }
+
+  // ---- acks (AckTarget) ----
 
   committed(seq: number): void {
     if (seq > this.committedSeq) this.committedSeq = seq;
@@ -123,6 +193,36 @@ export class SensorSession implements AckTarget {
     this.closeWithError(ErrorCode.ShuttingDown, message);
   }
 
+  // ---- errors ----
+
+  /** Answers an error; returns whether to keep reading this connection. */
+  reject(error: WireError, now: number): boolean {
+    this.countRejected(error.code);
+    if (error.code === ErrorCode.VersionNotSupported) {
+      this.closeWithError(error.code, error.message);
+      return false;
+    }
+    this.send({ type: 'error', ...error });
+    if (now - this.errorWindowStart > this.ctx.limits.errorWindowMs) {
+      this.errorWindowStart = now;
+      this.errorsInWindow = 0;
+    }
+    if (++this.errorsInWindow > this.ctx.limits.maxErrors) {
+      this.closeWithError(
+        ErrorCode.TooManyErrors,
+        `more than ${this.ctx.limits.maxErrors} errors in ${this.ctx.limits.errorWindowMs} ms; closing`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  /** A hello turned away (401, 403): counted like any refusal, answered, and the connection closed. */
+  deny(code: ErrorCode, message: string): void {
+    this.countRejected(code);
+    this.closeWithError(code, message);
+  }
+
   /** Its token was revoked, or the hub now asks for one: it may no longer speak for its sensor. */
   unauthorized(message: string): void {
     this.closeWithError(ErrorCode.Unauthorized, message);
@@ -138,12 +238,37 @@ export class SensorSession implements AckTarget {
     this.closeWithError(ErrorCode.Replaced, 'replaced by a newer connection');
   }
 
+  // ---- closing ----
+
+  /** The sensor said bye: what it sent is committed, acked, and then our side ends. */
+  endAfterCommit(): void {
+    this.state = 'closing';
+    this.ctx.commits.afterNextCommit(() => {
+      this.flushAck();
+      this.link.end();
+    });
+  }
+
   /** Hub shutdown, after the last commit: the last ack (of what is stored, and only that), 503, close. */
   shutdown(): void {
     if (this.state === 'closed') return;
     this.flushAck();
     this.closeWithError(ErrorCode.ShuttingDown, 'shutting down; reconnect later');
   }
+
+  /** Answers a last error and closes; nothing the peer sends after it is read. */
+  closeWithError(code: ErrorCode, message: string): void {
+    if (this.state === 'closed') return;
+    this.send({ type: 'error', code, message });
+    this.state = 'closing';
+    this.link.endAndCut();
+  }
+
+  destroy(): void {
+    this.link.destroy();
+  }
+
+  // ---- lines in ----
 
   private onData(chunk: Buffer): void {
     const result = this.splitter.push(chunk, (line) => this.onLine(line));
@@ -152,6 +277,7 @@ export class SensorSession implements AckTarget {
     }
   }
 
+  /** Returns whether to keep reading this chunk's lines. */
   private onLine(line: string): boolean {
     if (this.state === 'closed' || this.state === 'closing') return false;
     const now = this.ctx.now();
@@ -174,178 +300,31 @@ export class SensorSession implements AckTarget {
   private handle(m: SensorMessage, now: number): boolean {
     switch (m.type) {
       case 'hello':
-        return this.hello(m, now);
-      case 'reading': {
-        if (!this.takeSeq(m.seq, now)) return this.state !== 'closed';
-        this.ingest(m, now);
-        this.ctx.commits.endMessage(this, m.seq);
-        return true;
-      }
-      case 'batch': {
-        if (!this.takeSeq(m.seq, now)) return this.state !== 'closed';
-        for (const r of m.readings) this.ingest(r, now);
-        this.ctx.commits.endMessage(this, m.seq);
-        return true;
-      }
-      case 'report': {
-        if (!this.ctx.commands.isKnown(m.id)) {
-          if (m.seq !== undefined) this.noteSeq(m.seq);
-          return this.reject(
-            {
-              code: ErrorCode.UnknownCommand,
-              message: `no command with id "${m.id}" was sent`,
-              id: m.id,
-              ...(m.seq !== undefined ? { seq: m.seq } : {}),
-            },
-            now,
-          );
-        }
-        if (!this.takeSeq(m.seq, now)) return this.state !== 'closed';
-        const stored: StoredReading[] = [];
-        for (const r of m.readings) stored.push({ metric: r.metric, value: r.value, unit: this.ingest(r, now), ts: r.ts ?? now });
-        this.ctx.commands.onReport(m.id, this.sensorId!, this.room, stored);
-        this.ctx.commits.endMessage(this, m.seq);
-        return true;
-      }
+        return handleHello(this, m, now);
+      case 'reading':
+        return handleReading(this, m, now);
+      case 'batch':
+        return handleBatch(this, m, now);
+      case 'report':
+        return handleReport(this, m, now);
       case 'ping':
-        this.send(m.id !== undefined ? { type: 'pong', time: now, id: m.id } : { type: 'pong', time: now });
-        return true;
+        return handlePing(this, m, now);
       case 'bye':
-        this.state = 'closing';
-        this.ctx.commits.afterNextCommit(() => {
-          this.flushAck();
-          this.link.end();
-        });
-        return false;
+        return handleBye(this);
       case 'error':
-        if (this.sensorId) this.ctx.commands.onSensorError(this.sensorId, m);
-        return true;
+        return handleSensorError(this, m);
     }
   }
 
-  private hello(m: Extract<SensorMessage, { type: 'hello' }>, now: number): boolean {
-    if (this.state !== 'greeting') {
-      return this.reject({ code: ErrorCode.BadMessage, message: 'hello was already received on this connection' }, now);
-    }
-    const storeProblem = this.ctx.storeUnavailable();
-    if (storeProblem !== null) {
-      // Nothing could be stored or acknowledged: the sensor keeps its readings and comes back later.
-      this.closeWithError(ErrorCode.ShuttingDown, `the store is unavailable (${storeProblem}); reconnect later`);
-      return false;
-    }
-    const room = m.room ?? DEFAULT_ROOM;
-    const verdict = this.ctx.checkHello(m.token, m.sensor, room);
-    this.ctx.recordActivity({
-      actor: m.sensor,
-      address: this.address,
-      action: 'sensor.connect',
-      target: room,
-      outcome: verdict.ok ? 'ok' : 'denied',
-      code: verdict.ok ? 200 : verdict.code,
-      detail: verdict.ok ? (verdict.tokenId ? `token ${verdict.tokenId}` : 'no token needed') : verdict.message,
-    });
-    if (!verdict.ok) {
-      const counters = this.ctx.counters;
-      counters.rejected.set(verdict.code, (counters.rejected.get(verdict.code) ?? 0) + 1);
-      this.closeWithError(verdict.code, verdict.message);
-      return false;
-    }
-    this.tokenId = verdict.tokenId;
-    this.sensorId = m.sensor;
-    this.room = room;
-    this.declaredUnits = new Map((m.metrics ?? []).map((d) => [d.metric, d.unit ?? defaultUnit(d.metric)]));
-    // fromEntries defines own properties: a metric named `constructor` is data, not a prototype's member.
-    const declared: Record<string, string> = Object.fromEntries(this.declaredUnits);
-    this.ctx.claim(this);
-    this.record = this.ctx.registry.connect(m.sensor, this.room, this.address, declared, now);
-    this.connectionId = this.record.connectionId;
-    this.state = 'active';
-    if (this.helloTimer) clearTimeout(this.helloTimer);
-    this.send({ type: 'welcome', v: 1, sensor: m.sensor, time: now });
-    return true;
-  }
-
-  /** Queues one valid reading; returns the unit it is stored with. */
-  private ingest(r: ReadingInput, now: number): string {
-    const metric = r.metric;
-    const unit = r.unit ?? defaultUnit(metric, this.declaredUnits);
-    let cached = this.seriesCache.get(metric);
-    if (cached === undefined || cached.unit !== unit) {
-      const seriesId = this.ctx.catalog.seriesId(this.sensorId!, this.room, metric, unit);
-      cached = { unit, seriesId, channel: this.ctx.catalog.channel(seriesId) };
-      this.seriesCache.set(metric, cached);
-      this.ctx.registry.noteMetric(this.record!, metric);
-    }
-    const ts = r.ts ?? now;
-    const ch = cached.channel;
-    if (ts > ch.lastTs) {
-      ch.lastTs = ts;
-      this.ctx.commits.addFresh(cached.seriesId, ts, r.value);
-    } else {
-      this.ctx.commits.addMaybeDuplicate(cached.seriesId, ts, r.value);
-    }
-    this.ctx.counters.readingsReceived++;
-    return unit;
-  }
-
-  /** Checks that seq increases; false (and a 422) if not. */
-  private takeSeq(seq: number | undefined, now: number): boolean {
-    if (seq === undefined) return true;
-    if (seq <= this.lastSeq) {
-      this.reject(
-        { code: ErrorCode.InvalidValue, message: `seq ${seq} is not above the previous seq ${this.lastSeq} of this connection`, seq },
-        now,
-      );
-      return false;
-    }
-    this.lastSeq = seq;
-    return true;
-  }
-
-  /** A message with a seq was answered with an error: an ack may cover it once what came before is stored. */
-  private noteSeq(seq: number): void {
-    if (seq > this.lastSeq) this.lastSeq = seq;
-    this.ctx.commits.endMessage(this, seq);
-  }
-
-  /** Answers an error; returns whether to keep reading this connection. */
-  private reject(error: WireError, now: number): boolean {
-    const counters = this.ctx.counters;
-    counters.rejected.set(error.code, (counters.rejected.get(error.code) ?? 0) + 1);
-    if (error.code === ErrorCode.VersionNotSupported) {
-      this.closeWithError(error.code, error.message);
-      return false;
-    }
-    this.send({ type: 'error', ...error });
-    if (now - this.errorWindowStart > this.ctx.limits.errorWindowMs) {
-      this.errorWindowStart = now;
-      this.errorsInWindow = 0;
-    }
-    if (++this.errorsInWindow > this.ctx.limits.maxErrors) {
-      this.closeWithError(
-        ErrorCode.TooManyErrors,
-        `more than ${this.ctx.limits.maxErrors} errors in ${this.ctx.limits.errorWindowMs} ms; closing`,
-      );
-      return false;
-    }
-    return true;
-  }
-
-  private closeWithError(code: ErrorCode, message: string): void {
-    if (this.state === 'closed') return;
-    this.send({ type: 'error', code, message });
-    this.state = 'closing';
-    this.link.endAndCut();
-  }
-
-  destroy(): void {
-    this.link.destroy();
+  private countRejected(code: number): void {
+    const rejected = this.ctx.counters.rejected;
+    rejected.set(code, (rejected.get(code) ?? 0) + 1);
   }
 
   private onClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    if (this.helloTimer) clearTimeout(this.helloTimer);
+    clearTimeout(this.helloTimer);
     if (this.record) this.ctx.registry.disconnect(this.record, this.connectionId, this.ctx.now());
     this.ctx.release(this);
   }
