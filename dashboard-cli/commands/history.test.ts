@@ -171,12 +171,11 @@ test('a time without a zone is a usage error (exit 2) and no request is made [§
   assert.is(hub.requests.length, 0);
 });
 
-test('bad --every, --time, an empty range and --json are usage errors before any request', async () => {
+test('bad --every, --time and an empty range are usage errors before any request', async () => {
   const cases = [
     ['--every', '5 minutes'],
     ['--time', 'unix'],
     ['--from', '-1h', '--to', '-2h'],
-    ['--json'],
   ];
   for (const extra of cases) {
     const result = await runCliProcess(['history', '--hub', hub.url, ...extra]);
@@ -206,15 +205,100 @@ test('on a terminal, stderr shows progress and then a summary of rows, size, fil
   const result = await runCliInProcess(['history', '--hub', hub.url, '--out', out], { stderrTTY: true });
   assert.is(result.code, 0, result.stderr);
   assert.match(result.stderr, /^\rhistory: \d+ rows?, \d+ B, /);
-  assert.match(result.stderr, new RegExp(`\\rwrote 3 rows \\(${served.length} B\\) to ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} in \\d+\\.\\d s\\n$`));
+  assert.match(
+    result.stderr,
+    new RegExp(`\\rwrote 3 rows \\(${served.length} B\\) to ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} in \\d+\\.\\d s\\n$`),
+  );
   assert.ok((await readFile(out)).equals(served));
 });
 
-test('on a terminal, CSV going to that same terminal gets no progress over it', async () => {
+test('on a terminal, stdout gets a table, not CSV, and no progress over it', async () => {
   const result = await runCliInProcess(['history', '--hub', hub.url], { stdoutTTY: true, stderrTTY: true });
   assert.is(result.code, 0, result.stderr);
-  assert.is(result.stdout, served.toString('utf8'));
+  assert.is(
+    result.stdout,
+    [
+      'ts                        sensor  room     metric       value  unit',
+      '2025-11-21T08:00:00.000Z  a-temp  kitchen  temperature   21.5  °C',
+      '2025-11-21T08:00:01.000Z  b-air   hall     pm25             3  µg/m³',
+      '2025-11-21T08:00:02.000Z  a-temp  kitchen  temperature  21.25  °C',
+      '',
+    ].join('\n'),
+  );
   assert.is(result.stderr, '');
+});
+
+/** A hub whose export is `csv`, for one test. */
+async function withHistory(csv: string, run: (url: string) => Promise<void>): Promise<void> {
+  const other = await startFakeHub({ history: { chunks: [csv] } });
+  try {
+    await run(other.url);
+  } finally {
+    await other.close();
+  }
+}
+
+const BUCKETS =
+  'ts,sensor,room,metric,unit,count,min,max,mean\n' +
+  '2025-11-21T08:00:00.000Z,a-temp,kitchen,temperature,C,3,5.9,5.92,5.910000000000001\n' +
+  '2025-11-21T08:05:00.000Z,a-temp,kitchen,temperature,C,1,-2.5,-2.5,-2.5\n';
+
+test('on a terminal, bucket means read without binary noise (5.910000000000001 shows as 5.91)', async () => {
+  await withHistory(BUCKETS, async (url) => {
+    const result = await runCliInProcess(['history', '--every', '5m', '--hub', url], { stdoutTTY: true });
+    assert.is(result.code, 0, result.stderr);
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.equal(lines[0]?.split(/\s+/), ['ts', 'sensor', 'room', 'metric', 'unit', 'count', 'min', 'max', 'mean']);
+    assert.equal(lines[1]?.split(/\s+/), ['2025-11-21T08:00:00.000Z', 'a-temp', 'kitchen', 'temperature', 'C', '3', '5.9', '5.92', '5.91']);
+    assert.not.match(result.stdout, '5.910000000000001');
+  });
+});
+
+test('--json prints one JSON object per row, numbers as numbers, to stdout or to --out', async () => {
+  await withHistory(BUCKETS, async (url) => {
+    const result = await runCliProcess(['history', '--every', '5m', '--json', '--hub', url]);
+    assert.is(result.code, 0, result.stderr);
+    const rows = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    assert.equal(rows[1], {
+      ts: '2025-11-21T08:05:00.000Z',
+      sensor: 'a-temp',
+      room: 'kitchen',
+      metric: 'temperature',
+      unit: 'C',
+      count: 1,
+      min: -2.5,
+      max: -2.5,
+      mean: -2.5,
+    });
+    const out = join(dir, 'history.jsonl');
+    const toFile = await runCliProcess(['history', '--json', '--out', out, '--time', 'ms', '--hub', url]);
+    assert.is(toFile.code, 0, toFile.stderr);
+    assert.is(toFile.stdout, '');
+    assert.is((await readFile(out, 'utf8')).split('\n').length - 1, 2, 'a line per row, no header');
+  });
+});
+
+test('--json with ts as ms gives ts as a number; a terminal shows no table for an empty export but says so', async () => {
+  await withHistory('ts,sensor,room,metric,value,unit\n1763712000000,a,hall,temperature,1,C\n', async (url) => {
+    const result = await runCliProcess(['history', '--json', '--time', 'ms', '--hub', url]);
+    assert.equal(JSON.parse(result.stdout), { ts: 1763712000000, sensor: 'a', room: 'hall', metric: 'temperature', value: 1, unit: 'C' });
+  });
+  await withHistory('ts,sensor,room,metric,value,unit\n', async (url) => {
+    const result = await runCliInProcess(['history', '--hub', url], { stdoutTTY: true });
+    assert.is(result.code, 0, result.stderr);
+    assert.is(result.stdout, 'no readings match\n');
+  });
+});
+
+test('an export that is not valid CSV, shown as a table, exits 1 saying so', async () => {
+  await withHistory('ts,sensor,room,metric,value,unit\n2025-11-21T08:00:00.000Z,a,"hall\n', async (url) => {
+    const result = await runCliInProcess(['history', '--hub', url], { stdoutTTY: true });
+    assert.is(result.code, 1, result.stderr);
+    assert.match(result.stderr, "the hub's history export is not valid CSV");
+  });
 });
 
 test.run();

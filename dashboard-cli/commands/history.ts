@@ -1,9 +1,10 @@
 /**
- * `history`: the stored readings as CSV, from `GET /api/v1/history.csv` (PROTOCOL.md §2
- * "History export"), to a file (`--out`) or to stdout. The hub's bytes are streamed through
- * unchanged, with backpressure, so an export of any size runs in constant memory. A file is
- * written under a temporary name beside the target and renamed when complete: a failed or
- * interrupted download never leaves a half file under the name asked for.
+ * `history`: the stored readings from `GET /api/v1/history.csv` (PROTOCOL.md §2 "History
+ * export"), to a file (`--out`) or to stdout: the hub's CSV bytes unchanged when piped or to a
+ * file, a table on a terminal, JSON lines with `--json` (history-view.ts). Everything is streamed
+ * with backpressure, so an export of any size runs in constant memory. A file is written under a
+ * temporary name beside the target and renamed when complete: a failed or interrupted download
+ * never leaves a half file under the name asked for.
  */
 import { randomUUID } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
@@ -19,6 +20,8 @@ import type { Query } from '../hub-client.ts';
 import { ProgressLine, formatBytes, formatCount, formatRate, formatSeconds } from '../progress.ts';
 import { parseDuration, parseTimeOption } from '../time-options.ts';
 import { filterQuery } from './filter-query.ts';
+import { explainViewError, historyViewStages } from './history-view.ts';
+import type { HistoryView } from './history-view.ts';
 
 export const HISTORY_PATH = '/api/v1/history.csv';
 
@@ -155,9 +158,11 @@ function stdoutDestination(stdout: Writable): Destination {
 
 export const historyCommand: CommandSpec = {
   name: 'history',
-  summary: 'stored readings as CSV, to a file or stdout',
+  summary: 'stored readings: CSV to a file or a pipe, a table on a terminal, JSON lines with --json',
   details: [
     'Columns: ts,sensor,room,metric,value,unit; with --every: ts,sensor,room,metric,unit,count,min,max,mean.',
+    "Piped or with --out: the hub's CSV, byte for byte. On a terminal: a table (values to 12 significant",
+    'digits). --json: one JSON object per row, numbers as numbers (to stdout, or to --out).',
     'A time is ISO 8601 with a zone (2025-11-21T08:00:00Z, 2025-11-21T09:00+01:00), integer ms,',
     '"now", or relative to now (-1h, -30m, -2d, -90s); the CLI sends it as ms. A time without a zone',
     'is refused. With --out the file appears only once complete; on a terminal, stderr shows progress.',
@@ -170,19 +175,20 @@ export const historyCommand: CommandSpec = {
     out: { type: 'string', valueName: 'FILE', help: 'write to FILE (else stdout); it is replaced only when complete' },
   },
   async run(ctx) {
-    if (ctx.json) throw new UsageError('history writes CSV; --json does not apply to it');
     const query = historyQuery(ctx);
     const out = typeof ctx.options.out === 'string' && ctx.options.out !== '-' ? ctx.options.out : undefined;
     if (out === '') throw new UsageError('--out needs a file name');
     // The file first: a destination that cannot be written should fail before the hub is asked.
     const destination = out === undefined ? stdoutDestination(ctx.streams.stdout) : await fileDestination(out);
+    // CSV is for files and programs; a person at a terminal reads a table.
+    const view: HistoryView | null = ctx.json ? 'json' : out === undefined && ctx.stdout.isTTY ? 'table' : null;
     // Progress only where a person watches stderr, and never over CSV going to the same terminal.
     const showProgress = ctx.stderr.isTTY && (out !== undefined || !ctx.stdout.isTTY);
     const progress = new ProgressLine({ write: (text) => ctx.stderr.write(text), isTTY: showProgress });
     let done = false;
     try {
       const started = performance.now();
-      const counted = await download(ctx, query, destination, progress, started);
+      const counted = await download(ctx, query, destination, progress, started, view);
       await destination.commit();
       done = true;
       if (counted) {
@@ -207,6 +213,7 @@ async function download(
   destination: Destination,
   progress: ProgressLine,
   started: number,
+  view: HistoryView | null,
 ): Promise<{ rows: number; bytes: number } | null> {
   const answer = await ctx.hub.stream({ method: 'GET', path: HISTORY_PATH, query, headers: { accept: 'text/csv' } });
   const type = answer.headers['content-type'] ?? '';
@@ -215,10 +222,13 @@ async function download(
     throw new HubBadAnswer(ctx.hub.displayUrl, `the hub's answer to GET ${HISTORY_PATH} is not CSV (Content-Type: ${type || 'none'})`);
   }
   const counter = new TransferCounter((c) =>
-    progress.update(() => `history: ${plural(c.rows, 'row', 'rows')}, ${formatBytes(c.bytes)}, ${formatRate(c.bytes, performance.now() - started)}`),
+    progress.update(
+      () => `history: ${plural(c.rows, 'row', 'rows')}, ${formatBytes(c.bytes)}, ${formatRate(c.bytes, performance.now() - started)}`,
+    ),
   );
+  const stages = view === null ? [] : historyViewStages(view, ctx.color);
   try {
-    await pipeline(answer.body, counter, destination.stream, { end: !destination.toStdout });
+    await pipeline([answer.body, counter, ...stages, destination.stream], { end: !destination.toStdout });
   } catch (error) {
     const failure = destination.failure();
     if (failure) {
@@ -226,7 +236,7 @@ async function download(
       if (destination.toStdout && failure.code === 'EPIPE') return null;
       throw new LocalFileError(`cannot write ${destination.toStdout ? 'to stdout' : `"${destination.name}"`}: ${describeFsError(failure)}`);
     }
-    throw answer.explain(error);
+    throw answer.explain(explainViewError(error, ctx.hub.displayUrl));
   }
   return { rows: counter.rows, bytes: counter.bytes };
 }
