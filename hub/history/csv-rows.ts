@@ -48,5 +48,20 @@ export class IsoClock {
   }
 }
 
+/**
+ * A bucket's mean as the export writes it: to 12 significant digits, then kept within the
+ * bucket's [min, max]. DuckDB's avg() sums binary doubles, and the sum's rounding shows in the
+ * last digits (5.910000000000001 for readings of 5.91): measured at 1e-16 to 1e-14 of the value
+ * for buckets of 60 to a million readings, so 12 digits drop it with room to spare. Fewer digits
+ * (6, say) would cut what sensors do measure (101325.25 Pa, a counter at 1234567.5), and the
+ * values' own precision is not known here (a bucket's min and max do not tell it). The clamp
+ * keeps a rounded mean from leaving the range its readings span (equal readings of 15 digits).
+ * Min and max are readings, written exactly as stored.
+ */
+export function formatMean(mean: number, min: number, max: number): string {
+  const rounded = Number(mean.toPrecision(12));
+  return String(Math.min(max, Math.max(min, rounded)));
+}
+
 export const RAW_HEADER = headerRow(RAW_COLUMNS);
 export const BUCKET_HEADER = headerRow(BUCKET_COLUMNS);

@@ -4,7 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
-import { BUCKET_HEADER, IsoClock, RAW_HEADER, seriesFields } from '../history/csv-rows.ts';
+import { BUCKET_HEADER, IsoClock, RAW_HEADER, formatMean, seriesFields } from '../history/csv-rows.ts';
 import { bucketSql, extentSql, rawSql, windows, type HistoryQuery } from '../history/history-query.ts';
 import { bigIntsAsNumbers } from '../store/column-chunks.ts';
 import { loadSeries } from '../store/read-queries.ts';
@@ -53,7 +53,7 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
       state.credits--;
       const data = Buffer.from(text);
       text = '';
-      port.postMessage({ stream: reqId, data }, [data.buffer as ArrayBuffer]);
+      port.postMessage({ stream: reqId, data }, [data.buffer]);
     };
     // The next window is queried (and sorted, in DuckDB's threads) on a second connection while
     // this one is formatted, so the sort and the formatting overlap.
@@ -93,7 +93,7 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
           const mean = (chunk.getColumnVector(5) as unknown as { items: Float64Array }).items;
           for (let i = 0; i < n; i++) {
             const f = fields[sid[i]!]!;
-            text += `${iso ? clock.format(ts[i]!) : ts[i]},${f.names},${f.unit},${count[i]},${lo[i]},${hi[i]},${mean[i]}\n`;
+            text += `${iso ? clock.format(ts[i]!) : ts[i]},${f.names},${f.unit},${count[i]},${lo[i]},${hi[i]},${formatMean(mean[i]!, lo[i]!, hi[i]!)}\n`;
           }
         }
         rows += n;
