@@ -33,8 +33,8 @@ test.after.each(async () => {
 });
 
 const credentialsFile = (): string => join(configDir, 'credentials.json');
-const stored = (): { hubs: Record<string, { user: string; token: string; expires_at: number }> } =>
-  JSON.parse(readFileSync(credentialsFile(), 'utf8'));
+type StoredLogins = { hubs: Record<string, { user: string; token: string; expires_at: number }> };
+const stored = (): StoredLogins => JSON.parse(readFileSync(credentialsFile(), 'utf8')) as StoredLogins;
 
 async function login(extra: string[] = []) {
   return runCliProcess(['login', 'alex', '--password-stdin', '--hub', hub.url, ...extra], { env, stdin: `${alex.password}\n` });
@@ -66,7 +66,7 @@ test('login says who, with role, rooms and expiry in local time, and never print
 test("login --json prints the hub's answer, token included, for programs", async () => {
   const result = await login(['--json']);
   assert.is(result.code, 0, result.stderr);
-  const answer = JSON.parse(result.stdout);
+  const answer = JSON.parse(result.stdout) as { token: string; role: string };
   assert.is(answer.token, stored().hubs[hub.url]?.token);
   assert.is(answer.role, 'viewer');
 });
@@ -168,15 +168,15 @@ test("a wrong password exits 1 with the hub's message, and keeps nothing", async
 });
 
 test('login without a user or a terminal, or with no password on stdin, is a usage error before any request', async () => {
-  const noUser = await runCliProcess(['login', '--password-stdin', '--hub', hub.url], { env, stdin: 'x\n' });
+  const noUser = await runCliInProcess(['login', '--password-stdin', '--hub', hub.url], { env, stdin: 'x\n' });
   assert.is(noUser.code, 2);
   assert.match(noUser.stderr, 'login needs USER');
-  const noTerminal = await runCliProcess(['login', 'alex', '--hub', hub.url], { env, stdin: 'x\n' });
+  const noTerminal = await runCliInProcess(['login', 'alex', '--hub', hub.url], { env, stdin: 'x\n' });
   assert.is(noTerminal.code, 2);
   assert.match(noTerminal.stderr, '--password-stdin');
-  const empty = await runCliProcess(['login', 'alex', '--password-stdin', '--hub', hub.url], { env, stdin: '\n' });
+  const empty = await runCliInProcess(['login', 'alex', '--password-stdin', '--hub', hub.url], { env, stdin: '\n' });
   assert.is(empty.code, 2);
-  const twoUsers = await runCliProcess(['login', 'alex', '--user', 'sue', '--password-stdin', '--hub', hub.url], { env, stdin: 'x\n' });
+  const twoUsers = await runCliInProcess(['login', 'alex', '--user', 'sue', '--password-stdin', '--hub', hub.url], { env, stdin: 'x\n' });
   assert.is(twoUsers.code, 2);
   assert.is(hub.requests.length, 0);
 });

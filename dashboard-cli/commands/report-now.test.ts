@@ -7,6 +7,7 @@ import type { CommandContext } from '../command.ts';
 import { ExitCode } from '../errors.ts';
 import type { HubClient } from '../hub-client.ts';
 import { closedPort, startFakeHub } from '../testing/fake-hub.ts';
+import { runCliInProcess } from '../testing/run-cli-in-process.ts';
 import { runCliProcess } from '../testing/run-cli-process.ts';
 import { sessionStub } from '../testing/session-stub.ts';
 import { renderReportNow, reportNowCommand } from './report-now.ts';
@@ -106,7 +107,7 @@ test('--timeout-ms outside 0..30000 is a usage error (exit 2) and nothing is sen
   const hub = await startFakeHub({ reportNow: { body: answer } });
   try {
     for (const value of ['99999', '-1', '2s', '30001']) {
-      const result = await runCliProcess(['report-now', '--hub', hub.url, `--timeout-ms=${value}`]);
+      const result = await runCliInProcess(['report-now', '--hub', hub.url, `--timeout-ms=${value}`]);
       assert.is(result.code, 2, `${value}: ${result.stderr}`);
       assert.match(result.stderr, '--timeout-ms must be a whole number from 0 to 30000');
     }

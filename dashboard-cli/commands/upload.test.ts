@@ -112,18 +112,18 @@ test('a 400 (a required column missing) exits 1 with its message [§2]', async (
 
 test('a missing or unreadable FILE is a usage error (exit 2) and nothing is sent', async () => {
   for (const name of [join(dir, 'no-such.csv'), dir]) {
-    const result = await runCliProcess(['upload', name, '--hub', hub.url]);
+    const result = await runCliInProcess(['upload', name, '--hub', hub.url]);
     assert.is(result.code, 2, result.stderr);
     assert.match(result.stderr, `cannot read "${name}"`);
   }
-  const none = await runCliProcess(['upload', '--hub', hub.url]);
+  const none = await runCliInProcess(['upload', '--hub', hub.url]);
   assert.is(none.code, 2);
   assert.match(none.stderr, 'upload needs FILE');
   assert.is(hub.requests.length, 0);
 });
 
 test('filters do not apply to an upload: exit 2 rather than a silent whole-file upload', async () => {
-  const result = await runCliProcess(['upload', file, '--room', 'hall', '--hub', hub.url]);
+  const result = await runCliInProcess(['upload', file, '--room', 'hall', '--hub', hub.url]);
   assert.is(result.code, 2);
   assert.match(result.stderr, 'do not apply');
   assert.is(hub.requests.length, 0);

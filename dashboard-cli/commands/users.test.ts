@@ -33,6 +33,8 @@ test.after.each(async () => {
 });
 
 const cli = (args: string[], options: { stdin?: string } = {}) => runCliProcess([...args, '--hub', hub.url], { env, ...options });
+/** For usage errors, which need no process: the CLI in this one (main.test.ts proves the process passes the exit code on). */
+const cliHere = (args: string[], options: { stdin?: string } = {}) => runCliInProcess([...args, '--hub', hub.url], { env, ...options });
 const routes = (): string[] => hub.requests.map((r) => `${r.method} ${r.url}`);
 const bodyOf = (i: number): unknown => JSON.parse(hub.requests[i]?.body.toString('utf8') ?? 'null');
 
@@ -55,7 +57,7 @@ test('users list prints user, role and rooms sorted by name, with the bearer tok
   assert.is(hub.requests[0]?.authorization, 'Bearer admin-token');
   const json = await cli(['users', 'list', '--json']);
   assert.equal(
-    JSON.parse(json.stdout).users.map((u: UserInfo) => u.user),
+    (JSON.parse(json.stdout) as { users: UserInfo[] }).users.map((u) => u.user),
     ['alex', 'sue'],
   );
 });
@@ -93,11 +95,11 @@ test('users add refuses, before any request, a short password, a missing or bad 
     [['bad name', '--role', 'viewer', '--room', 'hall'], 'long enough\n', /invalid user name "bad name"/],
   ];
   for (const [args, stdin, message] of cases) {
-    const result = await cli(['users', 'add', ...args, '--password-stdin'], { stdin });
+    const result = await cliHere(['users', 'add', ...args, '--password-stdin'], { stdin });
     assert.is(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, message);
   }
-  const noTerminal = await cli(['users', 'add', 'sandy', '--role', 'viewer', '--room', 'hall']);
+  const noTerminal = await cliHere(['users', 'add', 'sandy', '--role', 'viewer', '--room', 'hall']);
   assert.is(noTerminal.code, 2);
   assert.match(noTerminal.stderr, '--password-stdin');
   assert.equal(routes(), []);
@@ -195,7 +197,7 @@ test('a bad import file is a usage error (exit 2) listing every problem by place
       'kim',
     ]),
   );
-  const result = await cli(['users', 'import', file]);
+  const result = await cliHere(['users', 'import', file]);
   assert.is(result.code, 2, result.stderr);
   for (const problem of [
     'users[1].password must have at least 8 characters',
@@ -214,28 +216,28 @@ test('a bad import file is a usage error (exit 2) listing every problem by place
 
   for (const text of ['{"users": 3}', 'not json', '[]']) {
     writeFileSync(file, text);
-    const bad = await cli(['users', 'import', file]);
+    const bad = await cliHere(['users', 'import', file]);
     assert.is(bad.code, 2, text);
   }
-  const missing = await cli(['users', 'import', join(dir, 'nope.json')]);
+  const missing = await cliHere(['users', 'import', join(dir, 'nope.json')]);
   assert.is(missing.code, 2);
   assert.match(missing.stderr, 'no such file or directory');
   assert.equal(routes(), []);
 });
 
 test('subcommands are checked: none, an unknown one, and an option of another are usage errors', async () => {
-  const none = await cli(['users']);
+  const none = await cliHere(['users']);
   assert.is(none.code, 2);
   assert.match(none.stderr, 'users needs a subcommand: list, add, set, remove, import');
-  const unknown = await cli(['users', 'delete', 'alex']);
+  const unknown = await cliHere(['users', 'delete', 'alex']);
   assert.is(unknown.code, 2);
   assert.match(unknown.stderr, 'unknown subcommand "delete" of users');
-  const stray = await cli(['users', 'list', '--role', 'admin']);
+  const stray = await cliHere(['users', 'list', '--role', 'admin']);
   assert.is(stray.code, 2);
   assert.match(stray.stderr, 'option --role does not apply to users list');
-  const filter = await cli(['users', 'list', '--sensor', 'x']);
+  const filter = await cliHere(['users', 'list', '--sensor', 'x']);
   assert.is(filter.code, 2);
-  const missing = await cli(['users', 'remove']);
+  const missing = await cliHere(['users', 'remove']);
   assert.is(missing.code, 2);
   assert.match(missing.stderr, 'users remove needs NAME');
   assert.equal(routes(), []);

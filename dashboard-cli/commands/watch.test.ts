@@ -6,6 +6,7 @@ import type { Reading } from '../api-types.ts';
 import { closedPort, startFakeHub } from '../testing/fake-hub.ts';
 import type { StreamStep } from '../testing/fake-hub.ts';
 import { ROOMS_ADVICE } from '../refusal-advice.ts';
+import { runCliInProcess } from '../testing/run-cli-in-process.ts';
 import { runCliProcess } from '../testing/run-cli-process.ts';
 import { ReadingLines } from './watch.ts';
 
@@ -194,7 +195,7 @@ test('--replay above 1000 and a --count of 0 are usage errors before connecting'
       ['--count', '0'],
       ['--replay', 'all'],
     ]) {
-      const result = await runCliProcess(['watch', '--hub', hub.url, ...extra]);
+      const result = await runCliInProcess(['watch', '--hub', hub.url, ...extra]);
       assert.is(result.code, 2, `${extra.join(' ')}: ${result.stderr}`);
     }
     assert.is(hub.requests.length, 0);
