@@ -7,7 +7,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { API_ERRORS, type ApiErrorCode } from '../../protocol/api-errors.ts';
-import { HubError, type HubErrorExtra } from '../hub-error.ts';
+import type { HubError, HubErrorExtra } from '../hub-error.ts';
 
 /** The contract's error body. `rows` only for `invalid_csv`. */
 export interface ErrorBody {
@@ -43,15 +43,4 @@ export function errorBody(code: ApiErrorCode, message: string, rows?: HubErrorEx
 export function sendHubError(reply: FastifyReply, err: HubError): FastifyReply {
   if (err.extra.retryAfterS !== undefined) void reply.header('retry-after', String(err.extra.retryAfterS));
   return reply.status(statusOf(err)).send(errorBody(err.code, err.message, err.extra.rows));
-}
-
-/**
- * @deprecated For code not yet converted: throw `HubError`, whose status comes from the
- * registry. Kept only while hub/access/access-control.ts still throws it; the status given
- * is answered as given, so nothing changes for those callers.
- */
-export class ApiError extends HubError {
-  constructor(status: number, code: ApiErrorCode, message: string, extra?: Pick<HubErrorExtra, 'rows'>) {
-    super(...([code, message, { ...extra, status }] as unknown as ConstructorParameters<typeof HubError>));
-  }
 }
