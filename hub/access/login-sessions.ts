@@ -1,0 +1,165 @@
+/**
+ * Logins (docs/ADMIN.md "Logging in"): a user logs in with a password and gets a bearer token
+ * that opens a session until it expires or the user logs out. Every request, and every
+ * long-lived connection again later, is admitted through its session, with the user's role and
+ * rooms as they are now. Failed logins are throttled by address (login-throttle.ts).
+ */
+import { HubError } from '../hub-error.ts';
+import type { AccessContext } from './access-context.ts';
+import type { SessionRow, UserRow } from './access-records.ts';
+import { userView, type UserView } from './access-views.ts';
+import { LoginThrottle } from './login-throttle.ts';
+import { DUMMY_HASH, verifyPassword } from './passwords.ts';
+import type { Principal } from './principal.ts';
+import { roomScope } from './room-scope.ts';
+import { newSecret, sha256 } from './secrets.ts';
+
+export type AuthFailure = { status: 401; code: 'unauthorized' | 'bad_token' | 'token_expired'; message: string };
+
+export type LoginOutcome =
+  | { ok: true; token: string; user: UserView; expiresAt: number }
+  | { ok: false; status: 401 | 429; code: 'bad_credentials' | 'too_many_attempts'; message: string; retryAfterMs?: number };
+
+export interface LoginOptions {
+  sessionTtlMs: number;
+  /** listening beyond loopback without --allow-anyone-on-the-network: a login always required */
+  exposed: boolean;
+  /** a wrong login is answered no sooner than this after it arrived */
+  failedLoginFloorMs: number;
+}
+
+const LOGIN_HELP = 'log in (POST /api/v1/login) and send the token as Authorization: Bearer <token>';
+
+export class LoginSessions {
+  /** by the SHA-256 of the session's secret */
+  private readonly sessions = new Map<string, SessionRow>();
+  private readonly throttle = new LoginThrottle();
+
+  constructor(
+    private readonly ctx: AccessContext,
+    /** by name: the users as they are now (users.ts changes them) */
+    private readonly users: ReadonlyMap<string, UserRow>,
+    private readonly o: LoginOptions,
+  ) {}
+
+  load(rows: readonly SessionRow[]): void {
+    for (const s of rows) this.sessions.set(s.secretSha256, s);
+  }
+
+  /** The API asks for a login as soon as one user exists (and always when exposed). */
+  get required(): boolean {
+    return this.users.size > 0 || this.o.exposed;
+  }
+
+  /** The Authorization header's bearer token, checked. */
+  authenticate(header: string | undefined): Principal | AuthFailure {
+    if (header === undefined || header.trim() === '') {
+      return { status: 401, code: 'unauthorized', message: `this hub requires a login: ${LOGIN_HELP}` };
+    }
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) return { status: 401, code: 'bad_token', message: `the Authorization header must be "Bearer <token>"; ${LOGIN_HELP}` };
+    return this.sessionPrincipal(sha256(m[1]!));
+  }
+
+  /**
+   * A principal admitted earlier, as it is now: its session still open and unexpired, its user
+   * still there, with the user's current role and rooms. Anonymous stays anonymous only while
+   * the hub asks for no login.
+   */
+  recheck(p: Principal): Principal | AuthFailure {
+    if (p.kind === 'anonymous') {
+      return this.required ? { status: 401, code: 'unauthorized', message: `this hub now requires a login: ${LOGIN_HELP}` } : p;
+    }
+    return this.sessionPrincipal(p.sessionSha256);
+  }
+
+  async login(name: unknown, password: unknown, address: string): Promise<LoginOutcome> {
+    const started = this.ctx.now();
+    if (typeof name !== 'string' || typeof password !== 'string' || name.length > 64 || password.length > 1024) {
+      throw new HubError('bad_request', 'the body must be {"user": "<name>", "password": "<password>"}');
+    }
+    // Counted now, before the asynchronous check: parallel guesses meet the limit together.
+    const verdict = this.throttle.begin(name, address, started);
+    if (!verdict.ok) {
+      return {
+        ok: false,
+        status: 429,
+        code: 'too_many_attempts',
+        message: `too many failed logins from this address; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`,
+        retryAfterMs: verdict.retryAfterMs,
+      };
+    }
+    const attempt = verdict.attempt;
+    let checked: UserRow | undefined;
+    let good = false;
+    try {
+      // An account under attack answers slower (never not at all): docs/ADMIN.md "Logging in".
+      if (attempt.delayMs > 0) await new Promise((r) => setTimeout(r, attempt.delayMs));
+      checked = this.users.get(name);
+      // An unknown user costs the same hash as a known one: the answer's timing tells nothing.
+      good = (await verifyPassword(password, checked?.passwordHash ?? DUMMY_HASH)) && checked !== undefined;
+    } finally {
+      this.throttle.end(attempt, good, this.ctx.now());
+    }
+    // Looked up again: a user deleted, or whose password changed, during the check gets no session.
+    const user = this.users.get(name);
+    if (!user || !good || user.passwordHash !== checked!.passwordHash) {
+      const wait = started + this.o.failedLoginFloorMs - this.ctx.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      return { ok: false, status: 401, code: 'bad_credentials', message: 'wrong user name or password' };
+    }
+    const token = newSecret('session');
+    const now = this.ctx.now();
+    const session: SessionRow = { secretSha256: sha256(token), user: user.name, createdAt: now, expiresAt: now + this.o.sessionTtlMs };
+    await this.ctx.persist([{ kind: 'put-session', session }]);
+    this.sessions.set(session.secretSha256, session);
+    return { ok: true, token, user: userView(user), expiresAt: session.expiresAt };
+  }
+
+  async logout(p: Principal): Promise<void> {
+    if (p.kind !== 'user') return;
+    this.sessions.delete(p.sessionSha256);
+    this.ctx.events.principalChanged(p.name, 'logout', p.sessionSha256);
+    await this.ctx.persist([{ kind: 'delete-sessions', secretSha256: [p.sessionSha256] }]);
+  }
+
+  /** The sessions of these users: a change of their password ends them (users.ts persists that). */
+  sessionsOf(users: ReadonlySet<string>): SessionRow[] {
+    return [...this.sessions.values()].filter((s) => users.has(s.user));
+  }
+
+  /** Forgets sessions whose end is persisted. */
+  forget(ended: readonly SessionRow[]): void {
+    for (const s of ended) this.sessions.delete(s.secretSha256);
+  }
+
+  /** Forgets every session of a user whose deletion is persisted (the store deletes them with it). */
+  forgetUser(name: string): void {
+    for (const [sha, s] of this.sessions) if (s.user === name) this.sessions.delete(sha);
+  }
+
+  private sessionPrincipal(sha: string): Principal | AuthFailure {
+    const session = this.sessions.get(sha);
+    const user = session && this.users.get(session.user);
+    if (!session || !user) {
+      return { status: 401, code: 'bad_token', message: `the hub does not know this token (logged out, or never issued): ${LOGIN_HELP}` };
+    }
+    // Kept (until the next start) so that the token keeps saying "expired", not "unknown".
+    if (session.expiresAt <= this.ctx.now()) {
+      return {
+        status: 401,
+        code: 'token_expired',
+        message: `this login expired at ${new Date(session.expiresAt).toISOString()}: ${LOGIN_HELP}`,
+      };
+    }
+    // Role and rooms come from the user as they are now: a change applies to the next request.
+    return {
+      kind: 'user',
+      name: user.name,
+      role: user.role,
+      scope: roomScope(user.rooms),
+      sessionSha256: sha,
+      expiresAt: session.expiresAt,
+    };
+  }
+}
