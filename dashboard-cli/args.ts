@@ -4,7 +4,7 @@
  * the contract's name rules, so a bad one is a usage error (exit 2) before any request is sent.
  */
 import { parseArgs } from 'node:util';
-import { METRIC_PATTERN, ROOM_PATTERN, SENSOR_ID_PATTERN, isMetric, isRoom, isSensorId } from '../protocol/names.ts';
+import { FILTER_NAMES, parseFilterValues, parseList } from '../protocol/filters.ts';
 import type { ArgSpec, CommandSpec, OptionSpec } from './command.ts';
 import { UsageError } from './errors.ts';
 
@@ -22,7 +22,7 @@ export interface Filters {
   metric: string[];
 }
 
-export const FILTER_NAMES = ['sensor', 'room', 'metric'] as const satisfies readonly (keyof Filters)[];
+export { FILTER_NAMES };
 
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   hub: { type: 'string', valueName: 'URL', help: `the hub's HTTP address (else $ROOMWATCH_HUB, else ${DEFAULT_HUB_URL})` },
@@ -65,12 +65,6 @@ export interface CommandLine {
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
-
-const nameRules = {
-  sensor: { check: isSensorId, what: 'a sensor id', pattern: SENSOR_ID_PATTERN },
-  room: { check: isRoom, what: 'a room', pattern: ROOM_PATTERN },
-  metric: { check: isMetric, what: 'a metric', pattern: METRIC_PATTERN },
-} as const;
 
 interface KnownOption {
   spec: OptionSpec;
@@ -227,29 +221,21 @@ function checkArgCount(what: string, declared: readonly ArgSpec[], args: readonl
 }
 
 /**
- * Values of one list flag, each flag a value or a comma-separated list; duplicates dropped,
- * order kept. Spaces around commas are forgiven (`--room "hall, kitchen"`); empty items are not.
+ * Values of one list flag, each flag a value or a comma-separated list, by the API's list rule
+ * (protocol/filters.ts): spaces around commas forgiven (`--room "hall, kitchen"`), empty items
+ * refused, duplicates dropped, order kept.
  */
 export function splitList(flag: string, values: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const value of values) {
-    for (const raw of value.split(',')) {
-      const item = raw.trim();
-      if (item === '') throw new UsageError(`${flag} has an empty item in "${value}"`);
-      if (!out.includes(item)) out.push(item);
-    }
-  }
-  return out;
+  const list = parseList(flag, values);
+  if (!list.ok) throw new UsageError(list.problem);
+  return list.items;
 }
 
-/** A filter flag's values (see splitList), each checked against the contract's name rules. */
+/** A filter flag's values, each checked against the contract's name rules, as the hub checks them. */
 export function parseNameList(name: keyof Filters, values: readonly string[]): string[] {
-  const rule = nameRules[name];
-  const out = splitList(`--${name}`, values);
-  for (const item of out) {
-    if (!rule.check(item)) throw new UsageError(`invalid --${name} value "${item}": ${rule.what} must match ${rule.pattern.source}`);
-  }
-  return out;
+  const list = parseFilterValues(name, values, `--${name}`);
+  if (!list.ok) throw new UsageError(list.problem);
+  return list.items;
 }
 
 /**

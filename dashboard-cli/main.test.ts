@@ -199,7 +199,7 @@ test('an unknown option exits 2 with a usage hint [§3]', async () => {
 test('an invalid --sensor value exits 2 before anything is sent [§1 Names and values]', async () => {
   const result = await runCliInProcess(['latest', '--hub', hub.url, '--sensor', 'ok-one,not valid']);
   assert.is(result.code, 2);
-  assert.match(result.stderr, /invalid --sensor value "not valid"/);
+  assert.match(result.stderr, /--sensor "not valid" is not a valid sensor name \(\^/);
   assert.is(hub.requests.length, 0);
 });
 

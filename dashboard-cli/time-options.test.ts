@@ -33,12 +33,13 @@ test('integer ms pass as they are, and now is the local clock', () => {
   assert.is(parseTimeOption('--to', 'now', NOW_MS), NOW_MS);
 });
 
-test('relative times count back from now: -1h, -30m, -2d, -90s, -500ms', () => {
+test('relative times count back from now: -1h, -30m, -2d, -90s, -500ms, -1w', () => {
   assert.is(parseTimeOption('--from', '-1h', NOW_MS), NOW_MS - 3_600_000);
   assert.is(parseTimeOption('--from', '-30m', NOW_MS), NOW_MS - 1_800_000);
   assert.is(parseTimeOption('--from', '-2d', NOW_MS), NOW_MS - 172_800_000);
   assert.is(parseTimeOption('--from', '-90s', NOW_MS), NOW_MS - 90_000);
   assert.is(parseTimeOption('--from', '-500ms', NOW_MS), NOW_MS - 500);
+  assert.is(parseTimeOption('--from', '-1w', NOW_MS), NOW_MS - 604_800_000, 'the units of --every (protocol/duration.ts)');
 });
 
 test('a time without a zone, or a bare date, is a usage error that suggests adding one', () => {
@@ -63,7 +64,9 @@ test('impossible dates, bad offsets and other text are usage errors', () => {
     '2025-11-21T24:00Z',
     '2025-11-21T08:00+25:00',
     'yesterday',
-    '-1w',
+    '-1y',
+    '-5M',
+    '-0s',
     '1h',
     '-1.5h',
     '',
@@ -87,13 +90,18 @@ test('ISO times follow the hub’s grammar (protocol/time.ts): offsets within ±
   );
 });
 
-test('a bucket is a positive whole number with a unit ms, s, m, h or d', () => {
+test('a bucket is a positive whole number with a unit ms, s, m, h, d or w, as the hub takes every=1w', () => {
   assert.is(parseDuration('--every', '10s'), 10_000);
   assert.is(parseDuration('--every', '5m'), 300_000);
   assert.is(parseDuration('--every', '1h'), 3_600_000);
   assert.is(parseDuration('--every', '1d'), 86_400_000);
   assert.is(parseDuration('--every', '250ms'), 250);
-  for (const text of ['0s', '5', '5 m', '1.5h', '1w', 'm', '-5m']) usageError(() => parseDuration('--every', text));
+  assert.is(parseDuration('--every', '1w'), 604_800_000);
+  for (const text of ['0s', '5', '5 m', '1.5h', '1y', 'm', '-5m']) usageError(() => parseDuration('--every', text));
+  assert.match(
+    usageError(() => parseDuration('--every', '5M')),
+    /^--every: "5M" is not a duration: units are lower case/,
+  );
 });
 
 test.run();

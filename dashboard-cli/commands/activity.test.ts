@@ -18,8 +18,8 @@ const events: ActivityEvent[] = [
     action: 'sensor.connect',
     target: 'server-room',
     outcome: 'ok',
-    code: null,
-    detail: null,
+    code: 200,
+    detail: '',
   },
   {
     id: 2,
@@ -27,7 +27,7 @@ const events: ActivityEvent[] = [
     actor: 'alex',
     address: '10.0.0.9',
     action: 'login',
-    target: null,
+    target: 'alex',
     outcome: 'denied',
     code: 401,
     detail: 'bad password',
@@ -41,7 +41,7 @@ const events: ActivityEvent[] = [
     target: 'sandy',
     outcome: 'ok',
     code: 201,
-    detail: null,
+    detail: '',
   },
 ];
 const later: Omit<ActivityEvent, 'id'> = {
@@ -80,8 +80,8 @@ test('activity prints time, actor, address, action, target, outcome with code, a
       .map((l) => l.split(/\s{2,}/)),
     [
       ['time', 'actor', 'address', 'action', 'target', 'outcome', 'detail'],
-      ['2025-11-21 08:00:00', 'rack-01', '10.0.0.7', 'sensor.connect', 'server-room', 'ok'],
-      ['2025-11-21 08:00:05', 'alex', '10.0.0.9', 'login', '-', 'denied 401', 'bad password'],
+      ['2025-11-21 08:00:00', 'rack-01', '10.0.0.7', 'sensor.connect', 'server-room', 'ok 200'],
+      ['2025-11-21 08:00:05', 'alex', '10.0.0.9', 'login', 'alex', 'denied 401', 'bad password'],
       ['2025-11-21 08:00:09', 'sue', '127.0.0.1', 'user.put', 'sandy', 'ok 201'],
     ],
   );
@@ -164,7 +164,7 @@ test('--follow --json prints one event per line (NDJSON), the later ones include
     result.stdout
       .trimEnd()
       .split('\n')
-      .map((l) => JSON.parse(l)),
+      .map((l) => JSON.parse(l) as unknown),
     [events[1], { ...later, id: 5 }],
   );
   assert.ok(hub.requests.slice(1).every((_, i) => query(i + 1).get('action') === 'token.create,login'));

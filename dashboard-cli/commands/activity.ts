@@ -17,6 +17,7 @@ import { renderTable } from '../table.ts';
 import { bold } from '../terminal.ts';
 import { SENSOR_ID_PATTERN, isSensorId } from '../../protocol/names.ts';
 import { ACTIVITY_ACTIONS } from '../../protocol/api.ts';
+import { MAX_ACTIVITY_LIMIT } from '../../protocol/schemas/activity.ts';
 
 export const ACTIVITY_PATH = '/api/v1/activity';
 
@@ -25,7 +26,7 @@ const ACTIONS = ACTIVITY_ACTIONS;
 export const activityDefaults = {
   limit: 50,
   /** The hub's own cap on `limit`. */
-  maxLimit: 1000,
+  maxLimit: MAX_ACTIVITY_LIMIT,
   /** How often --follow asks for new events. */
   pollMs: 1000,
 } as const;
@@ -104,7 +105,10 @@ export const activityCommand: CommandSpec = {
 
 /** The query of the first request, every value checked: `limit`, and `action` and `actor` when given. */
 export function activityQuery(ctx: Pick<CommandContext, 'options'>): { limit: string; action?: string[]; actor?: string[] } {
-  const text = (name: string): string | undefined => (typeof ctx.options[name] === 'string' ? (ctx.options[name] as string) : undefined);
+  const text = (name: string): string | undefined => {
+    const value = ctx.options[name];
+    return typeof value === 'string' ? value : undefined;
+  };
   const limitText = text('limit');
   const limit = limitText === undefined ? activityDefaults.limit : parseIntegerOption('--limit', limitText, 1, activityDefaults.maxLimit);
   const actionText = text('action');
@@ -115,10 +119,9 @@ export function activityQuery(ctx: Pick<CommandContext, 'options'>): { limit: st
       throw new UsageError(`unknown --action "${action}"; the actions are ${ACTIONS.join(', ')}`);
   }
   const actors = actorText === undefined ? undefined : splitList('--actor', [actorText]);
-  for (const actor of actors ?? []) {
-    if (!isSensorId(actor))
-      throw new UsageError(`invalid --actor "${actor}": a user name or sensor id matches ${SENSOR_ID_PATTERN.source}`);
-  }
+  const badActor = actors?.find((actor): boolean => !isSensorId(actor));
+  if (badActor !== undefined)
+    throw new UsageError(`invalid --actor "${badActor}": a user name or sensor id matches ${SENSOR_ID_PATTERN.source}`);
   return { limit: String(limit), ...(actions ? { action: actions } : {}), ...(actors ? { actor: actors } : {}) };
 }
 

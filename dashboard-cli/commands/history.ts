@@ -19,6 +19,7 @@ import { ExitCode, HubBadAnswer, LocalFileError, UsageError } from '../errors.ts
 import type { Query } from '../hub-client.ts';
 import { ProgressLine, formatBytes, formatCount, formatRate, formatSeconds } from '../progress.ts';
 import { parseDuration, parseTimeOption } from '../time-options.ts';
+import { BUCKET_COLUMNS, RAW_COLUMNS } from '../../protocol/columns.ts';
 import { filterQuery } from './filter-query.ts';
 import { explainViewError, historyViewStages } from './history-view.ts';
 import type { HistoryView } from './history-view.ts';
@@ -160,17 +161,17 @@ export const historyCommand: CommandSpec = {
   name: 'history',
   summary: 'stored readings: CSV to a file or a pipe, a table on a terminal, JSON lines with --json',
   details: [
-    'Columns: ts,sensor,room,metric,value,unit; with --every: ts,sensor,room,metric,unit,count,min,max,mean.',
+    `Columns: ${RAW_COLUMNS.join(',')}; with --every: ${BUCKET_COLUMNS.join(',')}.`,
     "Piped or with --out: the hub's CSV, byte for byte. On a terminal: a table (values to 12 significant",
     'digits). --json: one JSON object per row, numbers as numbers (to stdout, or to --out).',
     'A time is ISO 8601 with a zone (2025-11-21T08:00:00Z, 2025-11-21T09:00+01:00), integer ms,',
-    '"now", or relative to now (-1h, -30m, -2d, -90s); the CLI sends it as ms. A time without a zone',
+    '"now", or relative to now (-1h, -30m, -2d, -1w); the CLI sends it as ms. A time without a zone',
     'is refused. With --out the file appears only once complete; on a terminal, stderr shows progress.',
   ],
   options: {
     from: { type: 'string', valueName: 'TIME', help: 'readings at or after TIME' },
     to: { type: 'string', valueName: 'TIME', help: 'readings before TIME' },
-    every: { type: 'string', valueName: 'BUCKET', help: 'one row per bucket (10s, 5m, 1h, 1d) with count, min, max, mean' },
+    every: { type: 'string', valueName: 'BUCKET', help: 'one row per bucket (10s, 5m, 1h, 1d, 1w) with count, min, max, mean' },
     time: { type: 'string', valueName: 'iso|ms', help: 'write ts as ISO 8601 UTC (default) or as ms' },
     out: { type: 'string', valueName: 'FILE', help: 'write to FILE (else stdout); it is replaced only when complete' },
   },

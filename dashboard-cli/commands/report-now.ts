@@ -14,18 +14,21 @@ import { printable } from '../format.ts';
 import { oneLine } from '../json-output.ts';
 import { renderTable } from '../table.ts';
 import { readingsTable } from './latest.ts';
+import { FILTER_NAMES } from '../../protocol/filters.ts';
+import { DEFAULT_REPORT_TIMEOUT_MS, MAX_REPORT_TIMEOUT_MS } from '../../protocol/schemas/report-now.ts';
+import type { ReportNowRequest } from '../../protocol/api.ts';
 
 export const REPORT_NOW_PATH = '/api/v1/report-now';
 
-/** §2: `timeout_ms` is 0 to 30000, default 2000. */
-export const REPORT_TIMEOUT = { defaultMs: 2000, minMs: 0, maxMs: 30_000 } as const;
+/** §2: `timeout_ms` is 0 to 30000, default 2000 (protocol/schemas/report-now.ts). */
+export const REPORT_TIMEOUT = { defaultMs: DEFAULT_REPORT_TIMEOUT_MS, minMs: 0, maxMs: MAX_REPORT_TIMEOUT_MS } as const;
 /** Time left for the hub to send its answer after its wait, on top of `timeout_ms`. */
 const ANSWER_MARGIN_MS = 5000;
 
 /** The JSON body: only the filters given (an empty list would match nothing), and the wait. */
-export function reportNowRequest(filters: Filters, timeoutMs: number): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
-  for (const name of ['sensor', 'room', 'metric'] as const) if (filters[name].length > 0) body[name] = filters[name];
+export function reportNowRequest(filters: Filters, timeoutMs: number): ReportNowRequest {
+  const body: ReportNowRequest = {};
+  for (const name of FILTER_NAMES) if (filters[name].length > 0) body[name] = filters[name];
   body.timeout_ms = timeoutMs;
   return body;
 }

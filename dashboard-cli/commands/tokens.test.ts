@@ -11,7 +11,7 @@ import { runCliProcess } from '../testing/run-cli-process.ts';
 const T0 = Date.UTC(2025, 10, 21, 8, 0, 0);
 const existing: TokenInfo[] = [
   { id: 't-6f3a9c2e', sensor: 'rack*', rooms: ['server-room'], note: 'rack sensors', created_at: T0, created_by: 'sue', revoked_at: null },
-  { id: 't-0b1c2d3e', sensor: '*', rooms: ['*'], note: null, created_at: T0 + 60_000, created_by: 'sue', revoked_at: T0 + 120_000 },
+  { id: 't-0b1c2d3e', sensor: '*', rooms: ['*'], note: '', created_at: T0 + 60_000, created_by: 'sue', revoked_at: T0 + 120_000 },
 ];
 
 let hub: FakeHub;

@@ -3,23 +3,39 @@
  * and sensor tokens (admins); the activity log (admins). Every change and every login is
  * recorded in the activity log.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AccessControl, UserInput } from '../access/access-control.ts';
+import type { AccessControl } from '../access/access-control.ts';
 import { ANY_ROOM, type Action, type Outcome } from '../access/access-records.ts';
 import type { ActivityLog } from '../access/activity-log.ts';
 import { actorName } from '../access/principal.ts';
 import { isSensorId } from '../../protocol/names.ts';
+import { parseList } from '../../protocol/filters.ts';
+import type {
+  ActivityBody,
+  CreatedTokenBody,
+  ImportBody,
+  LoginBody,
+  RevokedTokenBody,
+  TokensBody,
+  UserInfo,
+  UsersBody,
+  WhoamiBody,
+} from '../../protocol/api.ts';
+import { ActivityQuery, DEFAULT_ACTIVITY_LIMIT, MAX_ACTIVITY_LIMIT } from '../../protocol/schemas/activity.ts';
+import { LoginRequest } from '../../protocol/schemas/login.ts';
+import { TokenCreateRequest, TokenParams } from '../../protocol/schemas/tokens.ts';
+import { UserParams, UserPutRequest, UsersImportRequest } from '../../protocol/schemas/users.ts';
 import { HubError } from '../hub-error.ts';
 import { statusOf } from './api-error.ts';
 import { requireRole } from './auth.ts';
-import { rejectUnknownParameters } from './filters.ts';
 
 export interface AccessRouteDeps {
   access: AccessControl;
   activity: ActivityLog;
 }
 
-export const MAX_ACTIVITY_LIMIT = 1000;
+export { MAX_ACTIVITY_LIMIT };
 
 function outcomeOf(status: number): Outcome {
   return status < 400 ? 'ok' : status === 401 || status === 403 || status === 429 ? 'denied' : 'failed';
@@ -35,12 +51,6 @@ export function recordRequest(
   actor = actorName(request.principal),
 ): void {
   activity.record({ actor, address: request.ip, action, target, outcome: outcomeOf(status), code: status, detail });
-}
-
-function bodyObject(request: FastifyRequest): Record<string, unknown> {
-  const b = request.body ?? {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw new HubError('bad_request', 'the body must be a JSON object');
-  return b as Record<string, unknown>;
 }
 
 /** Runs an admin change and records it, refused or done. */
@@ -94,13 +104,13 @@ export function registerActivityHooks(app: FastifyInstance, activity: ActivityLo
   });
 }
 
-export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps): void {
+export function registerAccessRoutes(scope: FastifyInstance, deps: AccessRouteDeps): void {
   const { access, activity } = deps;
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post('/api/v1/login', async (request, reply) => {
-    const b = bodyObject(request);
-    const name = typeof b.user === 'string' ? b.user.slice(0, 64) : '?';
-    const result = await access.login(b.user, b.password, request.ip);
+  app.post('/api/v1/login', { schema: { body: LoginRequest } }, async (request, reply): Promise<LoginBody> => {
+    const { user: name, password } = request.body;
+    const result = await access.login(name, password, request.ip);
     if (!result.ok) {
       recordRequest(activity, request, 'login', name, result.status, result.message, name);
       if (result.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
@@ -113,12 +123,12 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
   app.post('/api/v1/logout', async (request) => {
     await access.logout(request.principal);
     recordRequest(activity, request, 'logout', actorName(request.principal), 200, '');
-    return { ok: true };
+    return { ok: true } as const;
   });
 
-  app.get('/api/v1/whoami', async (request) => {
+  app.get('/api/v1/whoami', async (request): Promise<WhoamiBody> => {
     const p = request.principal;
-    if (p.kind === 'anonymous') return { auth: 'open', user: null, role: 'admin', rooms: ['*'] };
+    if (p.kind === 'anonymous') return { auth: 'open', user: null, role: 'admin', rooms: [ANY_ROOM] };
     return {
       auth: 'required',
       user: p.name,
@@ -130,19 +140,19 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
   });
 
   // ---- users ----
-  app.get('/api/v1/users', async (request) => {
+  app.get('/api/v1/users', async (request): Promise<UsersBody> => {
     requireRole(request, 'admin', 'list users');
     return { users: access.listUsers() };
   });
 
-  app.put<{ Params: { name: string } }>('/api/v1/users/:name', async (request, reply) => {
+  app.put('/api/v1/users/:name', { schema: { params: UserParams, body: UserPutRequest } }, async (request, reply) => {
     requireRole(request, 'admin', 'change users');
     const name = request.params.name;
     const r = await recorded(deps, request, 'user.put', name, async () => {
-      const [done] = await access.putUsers([{ name, input: bodyObject(request) as UserInput }]);
+      const [done] = await access.putUsers([{ name, input: request.body }]);
       return {
         status: done!.created ? 201 : 200,
-        body: done!.user,
+        body: done!.user satisfies UserInfo,
         detail: `${done!.created ? 'created' : 'changed'}: ${done!.user.role}; rooms ${done!.user.rooms.join(', ')}`,
       };
     });
@@ -150,17 +160,10 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
   });
 
   // All or nothing: the first users of a hub (an admin among them) arrive in one request.
-  app.post('/api/v1/users/import', async (request) => {
+  app.post('/api/v1/users/import', { schema: { body: UsersImportRequest } }, async (request): Promise<ImportBody> => {
     requireRole(request, 'admin', 'import users');
-    const b = bodyObject(request);
-    if (!Array.isArray(b.users) || b.users.length === 0 || b.users.length > 10_000)
-      throw new HubError('bad_request', 'the body must be {"users": [{"user","password","role","rooms"}, ...]} with 1 to 10,000 users');
-    const inputs = (b.users as unknown[]).map((u, i) => {
-      if (typeof u !== 'object' || u === null || Array.isArray(u)) throw new HubError('bad_user', `users[${i}] must be an object`);
-      const { user, ...input } = u as Record<string, unknown>;
-      return { name: user, input: input as UserInput };
-    });
-    const names = inputs.map((i) => String(i.name)).join(', ');
+    const inputs = request.body.users.map(({ user, ...input }) => ({ name: user, input }));
+    const names = inputs.map((i) => i.name).join(', ');
     const r = await recorded(deps, request, 'user.put', names.slice(0, 200), async () => {
       const done = await access.putUsers(inputs);
       return {
@@ -175,7 +178,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     return r.body;
   });
 
-  app.delete<{ Params: { name: string } }>('/api/v1/users/:name', async (request) => {
+  app.delete('/api/v1/users/:name', { schema: { params: UserParams } }, async (request) => {
     requireRole(request, 'admin', 'delete users');
     const name = request.params.name;
     const r = await recorded(deps, request, 'user.delete', name, async () => {
@@ -186,57 +189,64 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
   });
 
   // ---- sensor tokens ----
-  app.get('/api/v1/tokens', async (request) => {
+  app.get('/api/v1/tokens', async (request): Promise<TokensBody> => {
     requireRole(request, 'admin', 'list sensor tokens');
     return { tokens: access.listTokens() };
   });
 
-  app.post('/api/v1/tokens', async (request, reply) => {
+  app.post('/api/v1/tokens', { schema: { body: TokenCreateRequest } }, async (request, reply) => {
     requireRole(request, 'admin', 'create sensor tokens');
     const r = await recorded(deps, request, 'token.create', '', async () => {
-      const { token, view } = await access.createToken(bodyObject(request), actorName(request.principal));
-      return { status: 201, body: { ...view, token }, target: view.id, detail: `sensors ${view.sensor} in ${view.rooms.join(', ')}` };
+      const { token, view } = await access.createToken(request.body, actorName(request.principal));
+      const body: CreatedTokenBody = { ...view, token };
+      return { status: 201, body, target: view.id, detail: `sensors ${view.sensor} in ${view.rooms.join(', ')}` };
     });
     return reply.status(201).send(r.body);
   });
 
-  app.delete<{ Params: { id: string } }>('/api/v1/tokens/:id', async (request) => {
+  app.delete('/api/v1/tokens/:id', { schema: { params: TokenParams } }, async (request): Promise<RevokedTokenBody> => {
     requireRole(request, 'admin', 'revoke sensor tokens');
     const id = request.params.id;
     const r = await recorded(deps, request, 'token.revoke', id, async () => {
       const view = await access.revokeToken(id);
-      return { status: 200, body: { id: view.id, revoked_at: view.revoked_at }, detail: 'revoked; its sensors disconnected' };
+      return { status: 200, body: { id: view.id, revoked_at: view.revoked_at! }, detail: 'revoked; its sensors disconnected' };
     });
     return r.body;
   });
 
   // ---- activity ----
-  app.get('/api/v1/activity', async (request) => {
+  app.get('/api/v1/activity', { schema: { querystring: ActivityQuery } }, async (request): Promise<ActivityBody> => {
     requireRole(request, 'admin', 'read the activity log');
-    const q = request.query as Record<string, unknown>;
-    rejectUnknownParameters(q, ['after', 'limit', 'action', 'actor']);
-    const int = (name: string, v: unknown, min: number, max: number): number => {
-      const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
-      if (!Number.isSafeInteger(n) || n < min || n > max)
-        throw new HubError('bad_parameter', `${name} must be a whole number from ${min} to ${max}`);
-      return n;
-    };
-    const list = (name: string, v: unknown): string[] | null => {
-      if (v === undefined) return null;
-      const parts = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((x) => x.trim());
-      if (parts.some((x) => x.length === 0 || x.length > 64))
-        throw new HubError('bad_parameter', `${name} must be a comma-separated list of names`);
-      return parts;
-    };
-    const actors = list('actor', q.actor);
-    if (actors?.some((a) => !isSensorId(a))) throw new HubError('bad_parameter', 'actor must be user names or sensor ids');
+    const q = request.query;
     const events = await activity.query({
-      after: q.after === undefined ? null : int('after', q.after, 0, Number.MAX_SAFE_INTEGER),
-      limit: q.limit === undefined ? 100 : int('limit', q.limit, 1, MAX_ACTIVITY_LIMIT),
-      actions: list('action', q.action),
-      actors,
+      after: q.after === undefined ? null : wholeNumber('after', q.after, 0, Number.MAX_SAFE_INTEGER),
+      limit: q.limit === undefined ? DEFAULT_ACTIVITY_LIMIT : wholeNumber('limit', q.limit, 1, MAX_ACTIVITY_LIMIT),
+      actions: names('action', q.action),
+      actors: names('actor', q.actor, isSensorId, 'user names or sensor ids'),
     });
     const lastId = events.length > 0 ? events[events.length - 1]!.id : q.after === undefined ? 0 : Number(q.after);
     return { events, last_id: lastId };
   });
+}
+
+/** A query value the schema found to be digits, within [min, max]. */
+function wholeNumber(name: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new HubError('bad_parameter', `${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** A list parameter (protocol/filters.ts parseList); each name at most 64 characters, and `check`ed when given. */
+function names(
+  name: string,
+  raw: string | string[] | undefined,
+  check: (item: string) => boolean = () => true,
+  what = 'a comma-separated list of names',
+): string[] | null {
+  if (raw === undefined) return null;
+  const list = parseList(name, raw);
+  if (!list.ok) throw new HubError('bad_parameter', list.problem);
+  if (list.items.some((item) => item.length > 64 || !check(item))) throw new HubError('bad_parameter', `${name} must be ${what}`);
+  return list.items;
 }

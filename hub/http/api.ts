@@ -46,8 +46,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return !('status' in who) && scopeOf(who).all;
   }
 
+  // Typed as fastify's logger, so the app (and the routes' types) are FastifyInstance's default.
+  const loggerInstance: FastifyBaseLogger = deps.log;
   const app = Fastify({
-    loggerInstance: deps.log as FastifyBaseLogger,
+    loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: false,
     // Requests refused before any route: answered with the contract's error body too.

@@ -9,7 +9,9 @@
  * away) is cut off too, and a store that fails before the first row answers 503, not a broken 200.
  */
 import { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HistoryQuery } from '../../protocol/schemas/history.ts';
 import { ExportSlots, type ExportLimits } from '../history/export-slots.ts';
 import { historyFileName, parseHistoryParams } from '../history/history-params.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
@@ -69,8 +71,9 @@ export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDep
       }
     }
   });
-  app.get('/api/v1/history.csv', async (request, reply) => {
-    const query = parseHistoryParams(request.query as Record<string, unknown>, (f) => scopeFilters(request.principal, f));
+  const routes = app.withTypeProvider<TypeBoxTypeProvider>();
+  routes.get('/api/v1/history.csv', { schema: { querystring: HistoryQuery } }, async (request, reply) => {
+    const query = parseHistoryParams(request.query, (f) => scopeFilters(request.principal, f));
     // Read now: once a client is gone, its socket no longer knows its address, and the activity
     // log records an abandoned export after that.
     const address = request.ip ?? '-';

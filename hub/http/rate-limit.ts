@@ -10,7 +10,8 @@ import { HubError } from '../hub-error.ts';
 export function registerRateLimit(app: FastifyInstance, perMinute: number): void {
   if (perMinute <= 0) return;
   void app.register(rateLimit, {
-    hook: 'preHandler',
+    // Before the schemas check the request (request-validation.ts), so a refused one counts too.
+    hook: 'preValidation',
     max: perMinute,
     timeWindow: 60_000,
     keyGenerator: (request) => (request.principal.kind === 'user' ? `user:${request.principal.name}` : `address:${request.ip}`),

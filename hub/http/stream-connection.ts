@@ -21,9 +21,13 @@ import { HubError } from '../hub-error.ts';
 import { statusOf } from './api-error.ts';
 import { scopeFilters } from './auth.ts';
 import { parseFilters, type Filters } from './filters.ts';
+import { refusal } from './request-validation.ts';
+import { SchemaCheck } from '../../protocol/schema-check.ts';
+import { DEFAULT_REPLAY, MAX_REPLAY, SubscribeMessage } from '../../protocol/schemas/stream.ts';
 
-export const DEFAULT_REPLAY = 10;
-export const MAX_REPLAY = 1000;
+export { DEFAULT_REPLAY, MAX_REPLAY };
+
+const subscribeCheck = new SchemaCheck(SubscribeMessage);
 
 export interface StreamConnectionLimits {
   /** messages a client may send per windowMs; a subscribe needs one, a well-behaved client a few */
@@ -138,11 +142,17 @@ export class StreamConnection {
     }
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg) || (msg as { type?: unknown }).type !== 'subscribe')
       return this.fail('bad_request', 'the only message is {"type":"subscribe", ...}');
-    const fields = msg as Record<string, unknown>;
     // The login may have ended, or the rooms changed, since the socket opened.
     const fresh = this.d.access.recheck(this.principal);
     if ('status' in fresh) return this.refuse(fresh, fresh.code);
     this.principal = fresh;
+    // A field it does not take (`"sensors"`, a typo) is refused: it would widen the subscription.
+    const checked = subscribeCheck.check(msg);
+    if (!checked.ok) {
+      const refused = refusal(checked.problem, 'message');
+      return this.fail(refused.code, refused.message);
+    }
+    const fields = checked.value;
     let requested: Filters;
     let filters: Filters;
     try {
@@ -154,16 +164,15 @@ export class StreamConnection {
       if (err instanceof HubError && statusOf(err) === 403) this.close(POLICY, 'forbidden_room');
       return;
     }
-    const replayRaw = fields.replay ?? DEFAULT_REPLAY;
-    if (typeof replayRaw !== 'number' || !Number.isInteger(replayRaw) || replayRaw < 0)
-      return this.fail('bad_parameter', 'replay must be a whole number of readings');
+    // Absent or null: the default; more than MAX_REPLAY is taken as MAX_REPLAY, not refused.
+    const replay = fields.replay ?? DEFAULT_REPLAY;
     if (this.replayTurn) {
       return this.fail(
         'replay_in_progress',
         'the replay of your previous subscribe is still being read: wait for its "subscribed", then subscribe again',
       );
     }
-    this.subscribe(requested, filters, Math.min(replayRaw, MAX_REPLAY));
+    this.subscribe(requested, filters, Math.min(replay, MAX_REPLAY));
   }
 
   private subscribe(requested: Filters, filters: Filters, replay: number): void {
