@@ -2,7 +2,7 @@
  * What a sensor session (sensor-session.ts) works with: its limits, and the parts of the hub it
  * hands readings, reports, connections and hello checks to.
  */
-import type { HelloVerdict } from '../access/access-control.ts';
+import type { HelloVerdict } from '../access/sensor-tokens.ts';
 import type { ActivityEvent } from '../access/activity-log.ts';
 import type { SensorRegistry } from '../sensor-registry.ts';
 import type { GroupCommit } from './group-commit.ts';
@@ -48,7 +48,7 @@ export interface SessionContext {
   readonly registry: SensorRegistry;
   readonly commands: CommandSink;
   readonly counters: IngestCounters;
-  /** the token rules for a hello (hub/access/access-control.ts) */
+  /** the token rules for a hello (hub/access/sensor-tokens.ts) */
   checkHello(token: string | undefined, sensor: string, room: string): HelloVerdict;
   recordActivity(event: ActivityEvent): void;
   /** why the store cannot take readings now (hellos are turned away with 503), or null */
