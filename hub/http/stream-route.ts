@@ -6,7 +6,7 @@
  * size of what a client may send, and tells them when a user's rights change.
  */
 import websocket from '@fastify/websocket';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AccessControl } from '../access/access-control.ts';
 import type { LiveStream } from '../live-stream.ts';
@@ -91,7 +91,7 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
   });
   void app.register(async (scope) => {
     // Before the upgrade, so a refusal is the contract's HTTP error.
-    const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const preHandler = async (request: FastifyRequest) => {
       const mine = openBy.get(opener(request)) ?? 0;
       const problem =
         mine >= options.maxStreamsPerUser
@@ -100,8 +100,7 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
             ? `the hub has ${open} streams open, the most it keeps; try again later`
             : null;
       if (problem) {
-        reply.header('retry-after', String(RETRY_AFTER_S));
-        throw new HubError('too_many_streams', problem);
+        throw new HubError('too_many_streams', problem, { retryAfterS: RETRY_AFTER_S });
       }
     };
     scope.get('/api/v1/stream', { websocket: true, preHandler }, (ws: WebSocket, request) => {

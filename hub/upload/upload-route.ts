@@ -63,11 +63,11 @@ export function registerUploadRoute(app: FastifyInstance, deps: UploadRouteDeps)
     if (declared > deps.maxUploadBytes)
       refuseUnread(new HubError('too_large', `the upload is ${declared} bytes; the limit is ${deps.maxUploadBytes}`));
     if (running >= deps.maxConcurrentUploads) {
-      reply.header('retry-after', String(RETRY_AFTER_S));
       refuseUnread(
         new HubError(
           'too_many_uploads',
           `the hub is taking ${running} uploads, the most it takes at once; send the file again in a few seconds`,
+          { retryAfterS: RETRY_AFTER_S },
         ),
       );
     }
