@@ -22,6 +22,7 @@ import { parseDuration } from '../protocol/duration.ts';
 import { DataFolderError } from './data-folder.ts';
 import { buildHub, type Hub } from './hub.ts';
 import type { HubOptions, LogLevel } from './options.ts';
+import { StoreError } from './store/reading-store.ts';
 import type { StoreFaults } from './store/store-faults.ts';
 
 // What the hub creates (database, WAL, logs, spools, DuckDB's temp files, folders) is for its
@@ -211,7 +212,10 @@ try {
 } catch (err) {
   const e = err as NodeJS.ErrnoException;
   const hint = e.code === 'EADDRINUSE' ? ' (the port is taken: is another hub running? pick another with --tcp-port/--http-port)' : '';
-  hub.log.fatal({ err }, `could not start: ${e.message}${hint}`);
+  // A taken port or data folder is the user's to fix, and its message says how: a stack trace
+  // would only bury it. Anything else may be a bug, and keeps its stack for the log.
+  const known = err instanceof StoreError || typeof e.code === 'string';
+  hub.log.fatal(known ? { code: e.code } : { err }, `could not start: ${e.message}${hint}`);
   process.stderr.write(`roomwatch hub: could not start: ${e.message}${hint}\n`);
   process.exit(1);
 }

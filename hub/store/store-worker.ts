@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { runExport, steerExport } from '../history/export-worker.ts';
 import { appendColumns, appendIncoming, groupBySeries } from './column-chunks.ts';
@@ -84,10 +85,28 @@ async function reopen(): Promise<void> {
   needsReopen = false;
 }
 
+/**
+ * DuckDB lets one process at a time open a database file for writing, and says so in its own
+ * words ("Could not set lock on file ...: Conflicting lock is held in /usr/bin/node (PID 6869)").
+ * Said for people: which folder, who holds it, and what to do.
+ */
+function explainOpenFailure(err: unknown, databasePath: string): unknown {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!/Could not set lock on file|Conflicting lock/i.test(message)) return err;
+  const holder = /Conflicting lock is held in (.+?) \(PID (\d+)\)/.exec(message);
+  const who = holder ? `process ${holder[2]} (${holder[1]})` : 'another process';
+  return new Error(
+    `the data folder ${dirname(databasePath)} is in use by ${who}, most likely another hub: ` +
+      'stop that hub first, or start this one on a folder of its own with --data DIR',
+  );
+}
+
 async function open(config: StoreConfig): Promise<LoadedState> {
   openedWith = config;
   faults = config.faults ? new FaultInjector(config.faults) : null;
-  const db = await connect(config);
+  const db = await connect(config).catch((err: unknown) => {
+    throw explainOpenFailure(err, config.path);
+  });
   for (const sql of DDL) await db.run(sql);
   await db.run(`INSERT OR IGNORE INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
   await prepare(db);
