@@ -36,6 +36,8 @@ export const ACTIVITY_FIELD_CHARS = { actor: 64, address: 64, action: 32, target
 function text(v: unknown, max: number, empty = ''): string {
   let s: string;
   try {
+    // Any value a client sent is kept as text; an object's "[object Object]" says enough in a log.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     s = typeof v === 'string' ? v : v === undefined || v === null ? empty : String(v);
   } catch {
     s = '[unprintable]'; // an object without toString
