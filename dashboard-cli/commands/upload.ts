@@ -15,6 +15,7 @@ import { ExitCode, HubBadAnswer, LocalFileError, UsageError } from '../errors.ts
 import { readText } from '../hub-stream.ts';
 import { oneLine } from '../json-output.ts';
 import { ProgressLine, formatBytes, formatSeconds } from '../progress.ts';
+import { UPLOAD_COLUMNS_TEXT } from '../../protocol/columns.ts';
 
 export const READINGS_PATH = '/api/v1/readings';
 
@@ -58,7 +59,7 @@ export const uploadCommand: CommandSpec = {
   summary: 'store the readings of a CSV file (as history exports them)',
   args: [{ name: 'FILE', required: true }],
   details: [
-    'FILE is CSV with a header row: ts, sensor, metric, value required; room, unit optional; any order.',
+    `FILE is CSV with a header row, columns in any order ${UPLOAD_COLUMNS_TEXT}.`,
     'It is sent as it is ("-" reads stdin); the hub stores all rows or, if any is invalid, none, and',
     'then every bad line is listed. Rows already stored count as duplicates, so uploading again is safe.',
     'On a terminal, stderr shows the bytes sent. --json prints the hub\'s answer.',
@@ -98,7 +99,9 @@ export const uploadCommand: CommandSpec = {
         body: Readable.from(chunks()),
         ...(source.size !== undefined ? { contentLength: source.size } : {}),
       });
-      const text = await readText(answer.body, MAX_ANSWER_BYTES).catch((error: unknown) => Promise.reject(answer.explain(error)));
+      const text = await readText(answer.body, MAX_ANSWER_BYTES).catch((error: unknown) => {
+        throw answer.explain(error);
+      });
       const value = parseAnswer(ctx.hub.displayUrl, text);
       progress.finish(`uploaded ${source.name} (${formatBytes(sent)}) in ${formatSeconds(performance.now() - started)}`);
       ctx.stdout.write(ctx.json ? oneLine({ value, text }) + '\n' : `accepted ${value.accepted}, duplicates ${value.duplicates}\n`);

@@ -19,6 +19,8 @@ import { formatLocalIso, formatValue, printable } from '../format.ts';
 import { connectionFailure, refusal } from '../hub-failures.ts';
 import { readText } from '../hub-stream.ts';
 import { bold } from '../terminal.ts';
+import { FILTER_NAMES } from '../../protocol/filters.ts';
+import type { SubscribeMessage } from '../../protocol/api.ts';
 
 export const STREAM_PATH = '/api/v1/stream';
 
@@ -61,9 +63,9 @@ export class ReadingLines {
 }
 
 /** The subscribe message: only the filters given (an empty list would match nothing), and the replay. */
-export function subscribeMessage(ctx: Pick<CommandContext, 'filters'>, replay: number): Record<string, unknown> {
-  const message: Record<string, unknown> = { type: 'subscribe' };
-  for (const name of ['sensor', 'room', 'metric'] as const) if (ctx.filters[name].length > 0) message[name] = ctx.filters[name];
+export function subscribeMessage(ctx: Pick<CommandContext, 'filters'>, replay: number): SubscribeMessage {
+  const message: SubscribeMessage = { type: 'subscribe' };
+  for (const name of FILTER_NAMES) if (ctx.filters[name].length > 0) message[name] = ctx.filters[name];
   message.replay = replay;
   return message;
 }
