@@ -80,11 +80,8 @@ export function tsProblem(ts: number, nowMs: number): string | null {
 
 /** The unit a reading gets when it names none: declared in hello, else well-known, else empty. */
 export function defaultUnit(metric: string, declared?: ReadonlyMap<string, string> | Readonly<Record<string, string>>): string {
-  const own =
-    declared instanceof Map
-      ? declared.get(metric)
-      : declared && Object.hasOwn(declared, metric)
-        ? (declared as Record<string, string>)[metric]
-        : undefined;
+  let own: string | undefined;
+  if (declared instanceof Map) own = (declared as ReadonlyMap<string, string>).get(metric);
+  else if (declared && Object.hasOwn(declared, metric)) own = (declared as Readonly<Record<string, string>>)[metric];
   return own ?? WELL_KNOWN_UNITS.get(metric) ?? '';
 }

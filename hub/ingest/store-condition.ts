@@ -66,13 +66,12 @@ export class RetryDelay {
     if (this.abandoned) return Promise.resolve();
     const ms = Math.min(this.maxMs, this.firstMs * 2 ** Math.min(attempt, 16));
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        self.wake = null;
+        this.wake = null;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
   }
