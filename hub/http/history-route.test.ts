@@ -9,6 +9,7 @@ import type { ExportHandle, ReadingStore } from '../store/reading-store.ts';
 import type { ErrorBody } from './api-error.ts';
 import { answerError } from './error-answers.ts';
 import { registerHistoryRoute } from './history-route.ts';
+import { registerRequestValidation } from './request-validation.ts';
 
 /** A store whose every export fails as the store would (e.g. out of memory) before any CSV. */
 function failingStore(message: string): ReadingStore {
@@ -26,6 +27,7 @@ function app(store: ReadingStore) {
     request.principal = ANONYMOUS;
   });
   a.setErrorHandler(answerError);
+  registerRequestValidation(a); // the route's query schema takes the API's validator
   const slots = registerHistoryRoute(a, { store, limits: { maxExports: 1, maxExportsPerUser: 1, stallTimeoutMs: 60_000 } });
   return { a, slots };
 }
