@@ -1,5 +1,6 @@
 // The simulator as a process: `npm run sensors -- ...` (PROTOCOL.md §3 "Running it").
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -93,6 +94,19 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.match(stdout, /fleet stopped: 3 sensors, .* unacked 0, dropped 0/);
   });
 }
+
+test('with no hub listening, it says why and where (connection refused), and exits 1 having stored nothing', async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  const { code, stdout, stderr } = await runSensors(['--count', '2', '--port', String(port), '--interval', '100', '--duration', '1'])
+    .exited;
+  assert.is(code, 1, stderr);
+  assert.match(stderr, `sensors: cannot connect to the hub at 127.0.0.1:${port}: connection refused`);
+  assert.match(stderr, /sensors: [\d,]+ readings were not stored: [\d,]+ not acknowledged by the hub/);
+  assert.match(stdout, /fleet stopped: 2 sensors, sent 0 readings, acked 0, unacked [1-9]/);
+});
 
 // §1 "Session rules": a bad token is final; a fleet the hub refuses entirely has nothing left to do.
 test('when the hub refuses every sensor (401), it exits 1 and says why on stderr', async () => {
