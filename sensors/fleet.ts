@@ -3,7 +3,7 @@
  * waves and start their readings at random offsets within the interval, so neither the hub
  * nor this process sees 10,000 sensors act in the same millisecond.
  */
-import { isRoom, isSensorId } from '../protocol/names.ts';
+import { ROOM_PATTERN, SENSOR_ID_PATTERN, isRoom, isSensorId } from '../protocol/names.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { deriveSeed, seededRandom } from './random.ts';
 import { SimulatedSensor, type SensorEvent } from './sensor-client.ts';
@@ -58,6 +58,24 @@ export interface FleetStats {
   lastError: string | null;
 }
 
+/** Stats with every count at zero, to add sensors' stats to. */
+export function emptyFleetStats(sensors: number, started: number): FleetStats {
+  return {
+    sensors,
+    started,
+    connected: 0,
+    sentReadings: 0,
+    resentReadings: 0,
+    ackedReadings: 0,
+    bufferedReadings: 0,
+    droppedReadings: 0,
+    rejectedReadings: 0,
+    reconnects: 0,
+    stoppedByCode: {},
+    lastError: null,
+  };
+}
+
 /** `${prefix}-001` ... : zero-padded to the width of the count, at least three digits, so ids sort in order. */
 export function fleetSensorIds(count: number, prefix: string): string[] {
   const width = Math.max(3, String(count).length);
@@ -77,13 +95,20 @@ export class SensorFleet {
   constructor(options: FleetOptions) {
     const o = { ...fleetDefaults, ...options };
     if (!Number.isInteger(o.count) || o.count < 1) throw new RangeError(`count must be an integer of at least 1, got ${o.count}`);
-    if (!Number.isInteger(o.waveSize) || o.waveSize < 1) throw new RangeError(`waveSize must be an integer of at least 1, got ${o.waveSize}`);
-    if (!Number.isFinite(o.waveIntervalMs) || o.waveIntervalMs < 0) throw new RangeError(`waveIntervalMs must be 0 or more, got ${o.waveIntervalMs}`);
+    if (!Number.isInteger(o.waveSize) || o.waveSize < 1)
+      throw new RangeError(`waveSize must be an integer of at least 1, got ${o.waveSize}`);
+    if (!Number.isFinite(o.waveIntervalMs) || o.waveIntervalMs < 0)
+      throw new RangeError(`waveIntervalMs must be 0 or more, got ${o.waveIntervalMs}`);
     if (o.rooms.length === 0) throw new RangeError('rooms must name at least one room');
-    for (const room of o.rooms) if (!isRoom(room)) throw new RangeError(`room "${room}" must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`);
+    const badRoom = o.rooms.find((room): boolean => !isRoom(room));
+    if (badRoom !== undefined) throw new RangeError(`room "${badRoom}" must match ${ROOM_PATTERN.source}`);
     const ids = fleetSensorIds(o.count, o.idPrefix);
-    const longest = ids[ids.length - 1]!;
-    if (!isSensorId(longest)) throw new RangeError(`idPrefix "${o.idPrefix}" makes sensor ids like "${longest}", which must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`);
+    const longest: string = ids[ids.length - 1]!;
+    if (!isSensorId(longest)) {
+      throw new RangeError(
+        `idPrefix "${o.idPrefix}" makes sensor ids like "${ids[ids.length - 1]}", which must match ${SENSOR_ID_PATTERN.source}`,
+      );
+    }
     this.waveSize = o.waveSize;
     this.waveIntervalMs = o.waveIntervalMs;
 
@@ -132,20 +157,7 @@ export class SensorFleet {
   }
 
   get stats(): FleetStats {
-    const total: FleetStats = {
-      sensors: this.sensors.length,
-      started: this.started,
-      connected: 0,
-      sentReadings: 0,
-      resentReadings: 0,
-      ackedReadings: 0,
-      bufferedReadings: 0,
-      droppedReadings: 0,
-      rejectedReadings: 0,
-      reconnects: 0,
-      stoppedByCode: {},
-      lastError: null,
-    };
+    const total = emptyFleetStats(this.sensors.length, this.started);
     for (const sensor of this.sensors) {
       const s = sensor.stats;
       if (s.connected) total.connected++;

@@ -2,24 +2,10 @@
 // no connection at all, is a failure (1) that says why; a run that stored everything is 0.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { FleetStats } from './fleet.ts';
+import { emptyFleetStats, type FleetStats } from './fleet.ts';
 import { connectFailure, lostReadings, runVerdict } from './run-outcome.ts';
 
-const stats = (over: Partial<FleetStats> = {}): FleetStats => ({
-  sensors: 2,
-  started: 2,
-  connected: 0,
-  sentReadings: 10,
-  resentReadings: 0,
-  ackedReadings: 10,
-  bufferedReadings: 0,
-  droppedReadings: 0,
-  rejectedReadings: 0,
-  reconnects: 0,
-  stoppedByCode: {},
-  lastError: null,
-  ...over,
-});
+const stats = (over: Partial<FleetStats> = {}): FleetStats => ({ ...emptyFleetStats(2, 2), sentReadings: 10, ackedReadings: 10, ...over });
 const facts = { everConnected: true, limited: true, reasonSaid: false, host: '127.0.0.1', port: 7777 };
 
 test('a socket error becomes a reason people know, with the address', () => {
