@@ -4,7 +4,18 @@
 // The requests are checked by the API's schemas (protocol/schemas/) before any route runs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { errorBody, request, type RawResponse } from '../support/api-client.ts';
+import type { TSchema } from '@sinclair/typebox';
+import { SchemaCheck } from '../../protocol/schema-check.ts';
+import { ActivityAnswer } from '../../protocol/schemas/activity.ts';
+import { ErrorBody } from '../../protocol/schemas/errors.ts';
+import { HealthAnswer } from '../../protocol/schemas/health.ts';
+import { LoginAnswer, LogoutAnswer, WhoamiAnswer } from '../../protocol/schemas/login.ts';
+import { LatestAnswer, SensorsAnswer } from '../../protocol/schemas/readings.ts';
+import { ReportNowAnswer } from '../../protocol/schemas/report-now.ts';
+import { CreatedTokenAnswer, RevokedTokenAnswer, TokensAnswer } from '../../protocol/schemas/tokens.ts';
+import { UploadAnswer } from '../../protocol/schemas/upload.ts';
+import { UserDeletedAnswer, UsersAnswer, UsersImportAnswer, UserView } from '../../protocol/schemas/users.ts';
+import { errorBody, request, upload, type RawResponse } from '../support/api-client.ts';
 import { sharedHub, stopSharedHubs } from '../support/shared-hub.ts';
 import { openStream } from '../support/stream-client.ts';
 import { exitWhenDone, perTest } from '../support/teardown.ts';
@@ -186,6 +197,66 @@ test('a subscribe with an unknown field gets an error naming it, and the subscri
   assert.is((await stream.subscribeReply({ replay: null })).type, 'subscribed');
   assert.is((await stream.subscribeReply({ replay: 5000 })).type, 'subscribed');
   assert.is(stream.closeCode, null, 'a refused subscribe leaves the stream open');
+});
+
+/** The answer, checked against its schema: what the CLI will check it with. */
+function conforms(res: RawResponse, status: number, schema: TSchema, what: string): Record<string, unknown> {
+  assert.is(res.status, status, `${what}: ${res.text.slice(0, 300)}`);
+  const body = JSON.parse(res.text) as unknown;
+  const checked = new SchemaCheck(schema, 'the answer').check(body);
+  assert.ok(checked.ok, `${what}: ${checked.ok ? '' : checked.problem.message} in ${res.text.slice(0, 300)}`);
+  return body as Record<string, unknown>;
+}
+
+// Last in this file: it creates users, and from then on the shared hub asks for a login.
+test('the hub’s own answers on every route are as its answer schemas say', async () => {
+  conforms(await send('GET', '/api/v1/health'), 200, HealthAnswer, 'health');
+  conforms(
+    await upload((await hub()).httpPort, `ts,sensor,room,metric,value,unit\n${Date.now() - 1000},rs-shape,lab,temperature,21.5,C\n`),
+    200,
+    UploadAnswer,
+    'upload',
+  );
+  conforms(await send('GET', '/api/v1/latest'), 200, LatestAnswer, 'latest');
+  conforms(await send('GET', '/api/v1/latest?room=lab'), 200, LatestAnswer, 'latest filtered');
+  conforms(await send('GET', '/api/v1/sensors'), 200, SensorsAnswer, 'sensors');
+  conforms(await send('POST', '/api/v1/report-now', { timeout_ms: 0 }), 200, ReportNowAnswer, 'report-now');
+  conforms(await send('GET', '/api/v1/whoami'), 200, WhoamiAnswer, 'whoami, open hub');
+  conforms(await send('GET', '/api/v1/latest?sensor=bad%20id'), 400, ErrorBody, 'a refusal');
+  const users = [
+    { user: 'rs-root', password: 'password1', role: 'admin', rooms: ['*'] },
+    { user: 'rs-sue', password: 'password1', role: 'viewer', rooms: ['lab'] },
+  ];
+  conforms(await send('POST', '/api/v1/users/import', { users }), 200, UsersImportAnswer, 'users import');
+  const { httpPort } = await hub();
+  const login = conforms(await send('POST', '/api/v1/login', { user: 'rs-root', password: 'password1' }), 200, LoginAnswer, 'login');
+  const as = (method: string, path: string, body?: unknown) =>
+    request(httpPort, path, {
+      method,
+      headers: { authorization: `Bearer ${String(login.token)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  conforms(await as('GET', '/api/v1/whoami'), 200, WhoamiAnswer, 'whoami, logged in');
+  conforms(await as('GET', '/api/v1/users'), 200, UsersAnswer, 'users');
+  conforms(
+    await as('PUT', '/api/v1/users/rs-new', { role: 'viewer', rooms: ['lab'], password: 'password1' }),
+    201,
+    UserView,
+    'user created',
+  );
+  conforms(await as('DELETE', '/api/v1/users/rs-new'), 200, UserDeletedAnswer, 'user deleted');
+  const created = conforms(
+    await as('POST', '/api/v1/tokens', { sensor: 'rs-*', rooms: ['lab'] }),
+    201,
+    CreatedTokenAnswer,
+    'token created',
+  );
+  conforms(await as('GET', '/api/v1/tokens'), 200, TokensAnswer, 'tokens');
+  conforms(await as('DELETE', `/api/v1/tokens/${String(created.id)}`), 200, RevokedTokenAnswer, 'token revoked');
+  conforms(await as('GET', '/api/v1/activity'), 200, ActivityAnswer, 'activity');
+  conforms(await as('GET', '/api/v1/activity?after=999999'), 200, ActivityAnswer, 'activity, nothing after');
+  conforms(await as('POST', '/api/v1/logout'), 200, LogoutAnswer, 'logout');
+  conforms(await as('GET', '/api/v1/whoami'), 401, ErrorBody, 'whoami after logout');
 });
 
 test.run();
