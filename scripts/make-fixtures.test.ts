@@ -64,7 +64,7 @@ test('every CSV file it makes is one the test knows, and reads back to its expec
     Object.keys(expectedRows).sort(),
   );
   for (const [file, rows] of Object.entries(expectedRows)) {
-    const records = parse(readFileSync(join(first, file), 'utf8'), { columns: true }) as Record<string, string>[];
+    const records = parse<Record<string, string>>(readFileSync(join(first, file), 'utf8'), { columns: true });
     assert.is(records.length, rows, file);
   }
 });
@@ -81,7 +81,7 @@ test('every CSV file uses \\n line ends and ends with one (so line N of a 422 is
 test('the valid file has the export columns and is ordered by ts, then sensor, then metric (§2 history export)', () => {
   const text = readFileSync(join(first, 'readings-valid.csv'), 'utf8');
   assert.ok(text.startsWith('ts,sensor,room,metric,value,unit\n'));
-  const rows = parse(text, { columns: true }) as Record<string, string>[];
+  const rows = parse<Record<string, string>>(text, { columns: true });
   const key = (r: Record<string, string>) => [Date.parse(r.ts!), r.sensor!, r.metric!] as const;
   for (let i = 1; i < rows.length; i++) {
     const [ta, sa, ma] = key(rows[i - 1]!);

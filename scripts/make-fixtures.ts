@@ -14,14 +14,25 @@ import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
-import { isMetric, isRoom, isSensorId, isUnit, MAX_UNIT_CHARS, MIN_TS_MS, tsProblem, WELL_KNOWN_UNITS } from '../protocol/names.ts';
+import {
+  defaultUnit,
+  isMetric,
+  isRoom,
+  isSensorId,
+  isUnit,
+  MAX_UNIT_CHARS,
+  MIN_TS_MS,
+  tsProblem,
+  WELL_KNOWN_UNITS,
+} from '../protocol/names.ts';
+import { missingUploadColumns, RAW_COLUMNS } from '../protocol/columns.ts';
 import { seededRandom } from '../sensors/random.ts';
 
 /** 2025-11-21T08:00:00.000Z: every fixture's readings are taken around this time. */
 export const BASE_TS_MS = 1_763_712_000_000;
 /** The longest sensor id the pattern in names.ts allows (one lead character plus 63). */
 const MAX_SENSOR_ID_CHARS = 64;
-const EXPORT_COLUMNS = ['ts', 'sensor', 'room', 'metric', 'value', 'unit'];
+const EXPORT_COLUMNS: string[] = [...RAW_COLUMNS];
 const MINUTE_MS = 60_000;
 
 type Cell = string | number;
@@ -99,7 +110,7 @@ function sensorValues(rand: () => number, start: Record<string, number>): (metri
 }
 
 const METRICS = [...WELL_KNOWN_UNITS.keys()].sort();
-const unitOf = (metric: string): string => WELL_KNOWN_UNITS.get(metric) ?? '';
+const unitOf = (metric: string): string => defaultUnit(metric);
 
 /** The order of the history export: ts, then sensor, then metric. */
 function byExportOrder(a: Cell[], b: Cell[]): number {
@@ -401,10 +412,10 @@ function check(f: Fixture, text: string): void {
     throw new Error(`fixtures/${f.file}: ${why}`);
   };
   if (!text.endsWith('\n') || text.includes('\r')) fail('must use \\n line ends and end with one');
-  const records = parse(text, { columns: true }) as Record<string, string>[];
+  const records = parse<Record<string, string>>(text, { columns: true });
   if (records.length !== f.rows.length) fail(`reads back as ${records.length} rows, not ${f.rows.length}`);
   if (text.split('\n').length - 1 !== f.rows.length + 1) fail('a field spans lines, so line numbers would not be row numbers');
-  if (!['ts', 'sensor', 'metric', 'value'].every((c) => f.header.includes(c))) return; // refused as a whole
+  if (missingUploadColumns(f.header).length > 0) return; // refused as a whole
   const seen = new Set<string>();
   let duplicates = 0;
   const bad: BadLine[] = [];

@@ -31,7 +31,7 @@ const dir = mkdtempSync(join(tmpdir(), 'roomwatch-measure-upload-'));
 try {
   const file = join(dir, 'upload.csv');
   await writeCsv(file, rows, sensorCount);
-  const hub = await startHub(join(dir, 'data'), ['--memory-limit', values['memory-limit']!, '--log-level', 'warn']);
+  const hub = await startHub(join(dir, 'data'), ['--memory-limit', values['memory-limit'], '--log-level', 'warn']);
   const pid = hub.child.pid!;
   const acks = await liveSensor(hub.tcpPort);
   await acks.settle();
@@ -87,7 +87,11 @@ async function liveSensor(port: number) {
       pending = pending.slice(nl + 1);
       if (m.type !== 'ack') continue;
       const now = performance.now();
-      for (const [seq, t] of sentAt) if (seq <= m.seq!) (waits.push(now - t), sentAt.delete(seq));
+      for (const [seq, t] of sentAt) {
+        if (seq > m.seq!) continue;
+        waits.push(now - t);
+        sentAt.delete(seq);
+      }
       acked = m.seq!;
     }
   });

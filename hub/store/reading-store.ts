@@ -83,7 +83,7 @@ export class ReadingStore {
         this.streams.get(reply.stream)?.(Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength));
         return;
       }
-      const r = reply as Reply;
+      const r: Reply = reply;
       const p = this.pending.get(r.reqId);
       if (!p) return;
       this.pending.delete(r.reqId);
@@ -170,7 +170,7 @@ export class ReadingStore {
     return new Promise((resolve, reject) => {
       this.pending.set(reqId, { resolve, reject });
       try {
-        this.worker!.postMessage({ ...req, reqId } as ToStore, transfer);
+        this.worker!.postMessage({ ...req, reqId } satisfies ToStore, transfer);
       } catch (err) {
         // Could not be sent (a value that cannot be cloned): nothing was transferred, nothing will answer.
         this.pending.delete(reqId);

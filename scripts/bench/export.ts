@@ -34,7 +34,7 @@ export async function runExport(httpPort: number, pid: number, file: string | nu
     },
   });
   const sink = file ? createWriteStream(file) : new (await import('node:stream')).Writable({ write: (_c, _e, cb) => cb() });
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), counter, sink);
+  await pipeline(Readable.fromWeb(res.body), counter, sink);
   const elapsedMs = performance.now() - started;
   clearInterval(sampler);
   peak = Math.max(peak, rssBytes(pid));

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { hubProcessArgs } from '../../test/support/hub-command.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -20,24 +21,15 @@ export async function startHub(dataDir: string, extraArgs: string[] = []): Promi
     process.execPath,
     [
       ...(process.env.ROOMWATCH_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      '--import',
-      'tsx',
-      'hub/main.ts',
-      '--host',
-      '127.0.0.1',
-      '--tcp-port',
-      '0',
-      '--http-port',
-      '0',
-      '--data',
-      dataDir,
-      // The benchmarks measure the hub's work, from one address: the request limit and the
-      // per-address cap (docs/ADMIN.md "Limits") would measure those limits instead.
-      '--rate-limit',
-      '0',
-      '--max-connections-per-address',
-      '100000',
-      ...extraArgs,
+      ...hubProcessArgs(dataDir, [
+        // The benchmarks measure the hub's work, from one address: the request limit and the
+        // per-address cap (docs/ADMIN.md "Limits") would measure those limits instead.
+        '--rate-limit',
+        '0',
+        '--max-connections-per-address',
+        '100000',
+        ...extraArgs,
+      ]),
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -46,7 +38,7 @@ export async function startHub(dataDir: string, extraArgs: string[] = []): Promi
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
   child.once('exit', () => process.off('exit', reap));
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const ports = await new Promise<{ tcpPort: number; httpPort: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('hub did not start within 60 s')), 60_000);
     lines.on('line', (line) => {

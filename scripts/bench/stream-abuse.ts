@@ -14,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { wsText } from '../../test/support/ws-text.ts';
 import { startHub, rssBytes, peakRssBytes } from './hub-process.ts';
 
 const mode = process.argv[2] ?? 'slow';
@@ -33,7 +34,7 @@ sock.on('data', (d) => {
   buf += d.toString();
   let i;
   while ((i = buf.indexOf('\n')) >= 0) {
-    const m = JSON.parse(buf.slice(0, i));
+    const m = JSON.parse(buf.slice(0, i)) as { type: string; seq: number };
     buf = buf.slice(i + 1);
     if (m.type === 'ack') {
       lastAck = m.seq;
@@ -65,7 +66,7 @@ function openWs(): Promise<WebSocket> {
     // From several loopback addresses: the hub allows 100 streams per address.
     const ws = new WebSocket(`ws://127.0.0.1:${hub.httpPort}/api/v1/stream`, {
       localAddress: `127.0.0.${2 + (opened++ % 8)}`,
-    } as WebSocket.ClientOptions);
+    });
     ws.on('open', () => resolve(ws));
     ws.on('error', reject);
   });
@@ -79,7 +80,9 @@ const sampler = setInterval(() => {
     const r = rssBytes(pid);
     peakSampled = Math.max(peakSampled, r);
     if (++tick % 20 === 0) timeline.push(Math.round(r / 1048576));
-  } catch {}
+  } catch {
+    // The hub process may be gone between two samples; the last sample stands.
+  }
 }, 50);
 process.on('exit', () => console.log('rss timeline (MB, every 1 s):', timeline.join(' ')));
 
@@ -94,7 +97,7 @@ if (mode === 'flood-many') {
   for (const ws of sockets) {
     ws.on('error', () => {});
     ws.on('message', (d) => {
-      const t = String(d);
+      const t = wsText(d);
       if (t.startsWith('{"type":"subscribed"')) subscribed++;
       else if (t.startsWith('{"type":"error"')) errors++;
       else replayed++;
@@ -129,7 +132,7 @@ if (mode === 'flood-many') {
     errors = 0;
   let closed: number | null = null;
   ws.on('message', (d) => {
-    const t = String(d);
+    const t = wsText(d);
     if (t.startsWith('{"type":"subscribed"')) subscribed++;
     else if (t.startsWith('{"type":"error"')) errors++;
   });
@@ -178,7 +181,7 @@ if (mode === 'flood-many') {
     lastTs = 0;
   const lags: number[] = [];
   normal.on('message', (d) => {
-    const m = JSON.parse(String(d));
+    const m = JSON.parse(wsText(d)) as { type: string; ts: number; count: number };
     if (m.type === 'reading') {
       got++;
       lastTs = m.ts;

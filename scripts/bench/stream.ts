@@ -1,5 +1,6 @@
 /** Stream subscribers during ingest: how much does each subscriber slow ingest? */
 import WebSocket from 'ws';
+import { wsText } from '../../test/support/ws-text.ts';
 
 export interface Subscribers {
   received(): number;
@@ -19,7 +20,7 @@ export async function subscribe(httpPort: number, count: number, room: string | 
           sockets.push(ws);
           ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', replay: 0, ...(room ? { room } : {}) })));
           ws.on('message', (data) => {
-            const text = String(data);
+            const text = wsText(data);
             if (text.startsWith('{"type":"subscribed"')) resolve();
             else received++;
           });

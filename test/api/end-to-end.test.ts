@@ -21,7 +21,17 @@ test('a 50-sensor fleet fills latest with 150 series, the CLI reads them, both s
   // §3 Running it: hub, sensors and CLI as processes; SIGTERM: "store and acknowledge what was received, close the store, exit 0"
   const dataDir = (await tempDataDir()).path;
   const hub = await startHubProcess({ dataDir });
-  const fleet = spawnNode(['sensors/main.ts', '--count', String(SENSORS), '--host', '127.0.0.1', '--port', String(hub.tcpPort), '--interval', '200']);
+  const fleet = spawnNode([
+    'sensors/main.ts',
+    '--count',
+    String(SENSORS),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(hub.tcpPort),
+    '--interval',
+    '200',
+  ]);
 
   const filled = await waitFor(
     `${SERIES} series in latest`,
@@ -48,7 +58,13 @@ test('a 50-sensor fleet fills latest with 150 series, the CLI reads them, both s
   assert.is(cliSensors.code, 0, `cli sensors: ${cliSensors.stderr}`);
   const listed = (JSON.parse(cliSensors.stdout) as { sensors: { sensor: string; connected: boolean }[] }).sensors;
   assert.is(listed.length, SENSORS);
-  assert.ok(listed.every((s) => s.connected), `all connected: ${listed.filter((s) => !s.connected).map((s) => s.sensor).join(', ')}`);
+  assert.ok(
+    listed.every((s) => s.connected),
+    `all connected: ${listed
+      .filter((s) => !s.connected)
+      .map((s) => s.sensor)
+      .join(', ')}`,
+  );
 
   fleet.kill('SIGTERM');
   const fleetExit = await withTimeout(fleet.exited, 30_000, 'the fleet after SIGTERM');
@@ -67,7 +83,10 @@ test('a 50-sensor fleet fills latest with 150 series, the CLI reads them, both s
   assert.equal((await latest(again.httpPort)).map(key), before);
   const known = await sensors(again.httpPort);
   assert.is(known.length, SENSORS);
-  assert.ok(known.every((s) => !s.connected && s.metrics.length === 3), 'known, not connected, with their metrics');
+  assert.ok(
+    known.every((s) => !s.connected && s.metrics.length === 3),
+    'known, not connected, with their metrics',
+  );
   again.kill('SIGTERM');
   assert.is((await withTimeout(again.exited, 30_000, 'the restarted hub after SIGTERM')).code, 0);
 });

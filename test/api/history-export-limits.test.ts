@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { request, waitFor } from '../support/api-client.ts';
+import { errorBody, request, waitFor } from '../support/api-client.ts';
 import { activity, asUser, bearer, expectRefused, login, putUser, startAccessHub } from '../support/access-setup.ts';
 import { withTimeout, type InProcessHub } from '../support/hub-process.ts';
 import { parseExposition, value } from '../support/prometheus.ts';
@@ -94,12 +94,12 @@ test('beyond 2 exports per user or 3 in all, an export is refused with 429 too_m
   await stalledExport(port, w.ann);
   const third = await small(w, w.ann);
   expectRefused(third, 429, 'too_many_exports', 'ann’s third');
-  assert.match(JSON.parse(third.text).error.message, /one user may run at once/);
+  assert.match(errorBody(third).message, /one user may run at once/);
   assert.is((await small(w, w.bob)).status, 200, 'bob may still export: the hub runs 2 of 3');
   await stalledExport(port, w.bob);
   const full = await small(w, w.bob);
   expectRefused(full, 429, 'too_many_exports', 'the hub’s fourth');
-  assert.match(JSON.parse(full.text).error.message, /the most it runs at once/);
+  assert.match(errorBody(full).message, /the most it runs at once/);
   assert.is(await exportsRunning(port, w.root), 3);
 
   ann1.end();

@@ -54,8 +54,23 @@ function buckets(text: string): Bucket[] {
   assert.equal(header, BUCKET_HEADER.split(','));
   return rows.map((r) => {
     assert.is(r.length, 9, `a bucket row has 9 fields: ${r.join(',')}`);
-    const [ts, sensor, room, metric, unit, count, min, max, mean] = r as [string, string, string, string, string, string, string, string, string];
-    for (const [name, v] of [['count', count], ['min', min], ['max', max], ['mean', mean]] as const)
+    const [ts, sensor, room, metric, unit, count, min, max, mean] = r as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    for (const [name, v] of [
+      ['count', count],
+      ['min', min],
+      ['max', max],
+      ['mean', mean],
+    ] as const)
       assert.ok(v !== '' && Number.isFinite(Number(v)), `${name} is a number: "${v}"`);
     assert.ok(/^\d+$/.test(count), `count is an integer: "${count}"`);
     return { ts, sensor, room, metric, unit, count: Number(count), min: Number(min), max: Number(max), mean: Number(mean) };
@@ -72,7 +87,13 @@ test('a raw export has the header ts,sensor,room,metric,value,unit and each row 
   // §2 History export: "Raw columns: ts,sensor,room,metric,value,unit"
   const { httpPort } = await hub();
   // Uploaded in another column order: the export's order must not follow the upload's.
-  await uploadOk(httpPort, csv('unit,metric,value,room,sensor,ts', ['C,temperature,21.5,hx-cols-room,hx-cols,2025-11-21T08:00:00.000Z', '%,humidity,40,hx-cols-room,hx-cols,2025-11-21T08:00:01.000Z']));
+  await uploadOk(
+    httpPort,
+    csv('unit,metric,value,room,sensor,ts', [
+      'C,temperature,21.5,hx-cols-room,hx-cols,2025-11-21T08:00:00.000Z',
+      '%,humidity,40,hx-cols-room,hx-cols,2025-11-21T08:00:01.000Z',
+    ]),
+  );
   const text = await history(httpPort, { sensor: 'hx-cols' });
   assert.is(
     text,
@@ -85,11 +106,20 @@ test('a raw export has the header ts,sensor,room,metric,value,unit and each row 
 test('an export with every has the header ts,sensor,room,metric,unit,count,min,max,mean and rows in that order', async () => {
   // §2 History export: "With every: ts,sensor,room,metric,unit,count,min,max,mean, ts the bucket's start"
   const { httpPort } = await hub();
-  await uploadOk(httpPort, csv(RAW_HEADER, ['2025-11-21T08:10:00.000Z,hx-bcols,hx-bcols-room,temperature,20,C', '2025-11-21T08:50:00.000Z,hx-bcols,hx-bcols-room,temperature,22,C']));
+  await uploadOk(
+    httpPort,
+    csv(RAW_HEADER, [
+      '2025-11-21T08:10:00.000Z,hx-bcols,hx-bcols-room,temperature,20,C',
+      '2025-11-21T08:50:00.000Z,hx-bcols,hx-bcols-room,temperature,22,C',
+    ]),
+  );
   const text = await history(httpPort, { sensor: 'hx-bcols', every: '1h' });
   const [header, ...rows] = text.split('\n');
   assert.is(header, BUCKET_HEADER);
-  assert.equal(rows.filter((r) => r !== ''), ['2025-11-21T08:00:00.000Z,hx-bcols,hx-bcols-room,temperature,C,2,20,22,21']);
+  assert.equal(
+    rows.filter((r) => r !== ''),
+    ['2025-11-21T08:00:00.000Z,hx-bcols,hx-bcols-room,temperature,C,2,20,22,21'],
+  );
 });
 
 test('units with a comma, a quote, a space, none and 16 characters export RFC 4180 quoted, byte for byte as uploaded', async () => {
@@ -129,7 +159,13 @@ test('from is inclusive and to is exclusive, given as ISO with Z, ISO with an of
   const { httpPort } = await hub();
   const t1 = T0 + 3_600_000;
   const times = [T0 - 1, T0, T0 + 1, t1 - 1, t1, t1 + 1];
-  await uploadOk(httpPort, csv(RAW_HEADER, times.map((t) => `${t},hx-bounds,hx-bounds-room,temperature,${t - T0},C`)));
+  await uploadOk(
+    httpPort,
+    csv(
+      RAW_HEADER,
+      times.map((t) => `${t},hx-bounds,hx-bounds-room,temperature,${t - T0},C`),
+    ),
+  );
   const inside = [iso(T0), iso(T0 + 1), iso(t1 - 1)];
   const forms: [string, string][] = [
     ['2025-11-21T08:00:00.000Z', '2025-11-21T09:00:00.000Z'],
@@ -141,22 +177,44 @@ test('from is inclusive and to is exclusive, given as ISO with Z, ISO with an of
   ];
   for (const [from, to] of forms) {
     const text = await history(httpPort, { sensor: 'hx-bounds', from, to });
-    assert.equal(csvRecords(text).map((r) => r.ts), inside, `from=${from} to=${to}`);
+    assert.equal(
+      csvRecords(text).map((r) => r.ts),
+      inside,
+      `from=${from} to=${to}`,
+    );
   }
   // Each bound alone.
-  assert.equal(csvRecords(await history(httpPort, { sensor: 'hx-bounds', from: String(t1) })).map((r) => r.ts), [iso(t1), iso(t1 + 1)]);
-  assert.equal(csvRecords(await history(httpPort, { sensor: 'hx-bounds', to: '2025-11-21T08:00:00Z' })).map((r) => r.ts), [iso(T0 - 1)]);
+  assert.equal(
+    csvRecords(await history(httpPort, { sensor: 'hx-bounds', from: String(t1) })).map((r) => r.ts),
+    [iso(t1), iso(t1 + 1)],
+  );
+  assert.equal(
+    csvRecords(await history(httpPort, { sensor: 'hx-bounds', to: '2025-11-21T08:00:00Z' })).map((r) => r.ts),
+    [iso(T0 - 1)],
+  );
 });
 
 test('time=ms writes ts as integer milliseconds, in raw rows and bucket starts', async () => {
   // §2 History export: "time (iso, the default, or ms)"
   const { httpPort } = await hub();
   const times = [T0 + 123, T0 + 60_000 + 7];
-  await uploadOk(httpPort, csv(RAW_HEADER, times.map((t, i) => `${iso(t)},hx-ms,hx-ms-room,temperature,${i},C`)));
+  await uploadOk(
+    httpPort,
+    csv(
+      RAW_HEADER,
+      times.map((t, i) => `${iso(t)},hx-ms,hx-ms-room,temperature,${i},C`),
+    ),
+  );
   const raw = csvRecords(await history(httpPort, { sensor: 'hx-ms', time: 'ms' }));
-  assert.equal(raw.map((r) => r.ts), times.map(String));
+  assert.equal(
+    raw.map((r) => r.ts),
+    times.map(String),
+  );
   const bucketed = buckets(await history(httpPort, { sensor: 'hx-ms', time: 'ms', every: '1m' }));
-  assert.equal(bucketed.map((b) => b.ts), [String(T0), String(T0 + 60_000)]);
+  assert.equal(
+    bucketed.map((b) => b.ts),
+    [String(T0), String(T0 + 60_000)],
+  );
 });
 
 test('ISO times are UTC with milliseconds, whatever zone the reading came in with', async () => {
@@ -171,8 +229,14 @@ test('ISO times are UTC with milliseconds, whatever zone the reading came in wit
     ]),
   );
   const expected = ['2025-11-21T08:30:00.000Z', '2025-11-21T08:30:00.123Z', '2025-11-21T08:30:01.500Z'];
-  assert.equal(csvRecords(await history(httpPort, { sensor: 'hx-iso' })).map((r) => r.ts), expected);
-  assert.equal(csvRecords(await history(httpPort, { sensor: 'hx-iso', time: 'iso' })).map((r) => r.ts), expected);
+  assert.equal(
+    csvRecords(await history(httpPort, { sensor: 'hx-iso' })).map((r) => r.ts),
+    expected,
+  );
+  assert.equal(
+    csvRecords(await history(httpPort, { sensor: 'hx-iso', time: 'iso' })).map((r) => r.ts),
+    expected,
+  );
   const bucketTs = buckets(await history(httpPort, { sensor: 'hx-iso', every: '1s' })).map((b) => b.ts);
   assert.equal(bucketTs, ['2025-11-21T08:30:00.000Z', '2025-11-21T08:30:01.000Z']);
 });
@@ -189,7 +253,13 @@ test('buckets give count, min, max and mean of their readings, start at whole mu
     ['2025-11-21T08:00:59.999Z', 24],
     ['2025-11-21T08:03:00.000Z', 10],
   ];
-  await uploadOk(httpPort, csv(RAW_HEADER, data.map(([t, v]) => `${t},hx-bucket,hx-bucket-room,temperature,${v},C`)));
+  await uploadOk(
+    httpPort,
+    csv(
+      RAW_HEADER,
+      data.map(([t, v]) => `${t},hx-bucket,hx-bucket-room,temperature,${v},C`),
+    ),
+  );
   const q = (every: string) => history(httpPort, { sensor: 'hx-bucket', every });
 
   assert.equal(stats(buckets(await q('10s'))), [
@@ -205,9 +275,7 @@ test('buckets give count, min, max and mean of their readings, start at whole mu
   assert.equal(stats(buckets(await q('5m'))), [['2025-11-21T08:00:00.000Z', 5, 10, 30, 21.2]]);
   // 7 minutes: 1763712000000 / 420000 is not whole; the bucket starts at 07:58, not at the
   // first reading (08:00) or the hour.
-  assert.equal(stats(buckets(await q('7m'))), [
-    ['2025-11-21T07:58:00.000Z', 5, 10, 30, 21.2],
-  ]);
+  assert.equal(stats(buckets(await q('7m'))), [['2025-11-21T07:58:00.000Z', 5, 10, 30, 21.2]]);
   const all = buckets(await q('10s'));
   assert.ok(all.every((b) => b.sensor === 'hx-bucket' && b.room === 'hx-bucket-room' && b.metric === 'temperature' && b.unit === 'C'));
 });
@@ -258,7 +326,11 @@ test('sensor, room and metric filters, each one value or a comma list, must all 
   // §2 Filters: "sensor, room, metric, each one value or a comma-separated list ... all given filters must match"
   const { httpPort } = await hub();
   const rows: string[] = [];
-  for (const [s, room] of [['hx-f-a', 'hx-f-room1'], ['hx-f-b', 'hx-f-room2'], ['hx-f-c', 'hx-f-room1']])
+  for (const [s, room] of [
+    ['hx-f-a', 'hx-f-room1'],
+    ['hx-f-b', 'hx-f-room2'],
+    ['hx-f-c', 'hx-f-room1'],
+  ])
     for (const m of ['temperature', 'humidity', 'cpu_load']) rows.push(`2025-11-21T08:00:00.000Z,${s},${room},${m},1,`);
   await uploadOk(httpPort, csv(RAW_HEADER, rows));
   const pick = async (params: Record<string, string>): Promise<string[]> =>
@@ -268,12 +340,24 @@ test('sensor, room and metric filters, each one value or a comma list, must all 
 
   assert.equal(await pick({ sensor: 'hx-f-a' }), ['hx-f-a/cpu_load', 'hx-f-a/humidity', 'hx-f-a/temperature']);
   assert.equal(await pick({ sensor: 'hx-f-a,hx-f-b', metric: 'humidity' }), ['hx-f-a/humidity', 'hx-f-b/humidity']);
-  assert.equal(await pick({ room: 'hx-f-room1', metric: 'temperature,cpu_load' }), ['hx-f-a/cpu_load', 'hx-f-a/temperature', 'hx-f-c/cpu_load', 'hx-f-c/temperature']);
-  assert.equal(await pick({ room: 'hx-f-room2,hx-f-room1', metric: 'humidity' }), ['hx-f-a/humidity', 'hx-f-b/humidity', 'hx-f-c/humidity']);
+  assert.equal(await pick({ room: 'hx-f-room1', metric: 'temperature,cpu_load' }), [
+    'hx-f-a/cpu_load',
+    'hx-f-a/temperature',
+    'hx-f-c/cpu_load',
+    'hx-f-c/temperature',
+  ]);
+  assert.equal(await pick({ room: 'hx-f-room2,hx-f-room1', metric: 'humidity' }), [
+    'hx-f-a/humidity',
+    'hx-f-b/humidity',
+    'hx-f-c/humidity',
+  ]);
   assert.equal(await pick({ room: 'hx-f-room1', sensor: 'hx-f-b' }), [], 'no row matches both');
   assert.equal(await pick({ sensor: 'hx-f-b,hx-f-nobody' }), ['hx-f-b/cpu_load', 'hx-f-b/humidity', 'hx-f-b/temperature']);
   // Filters also apply to buckets.
-  assert.equal(buckets(await history(httpPort, { room: 'hx-f-room2', metric: 'cpu_load', every: '1h' })).map((b) => `${b.sensor}/${b.metric}`), ['hx-f-b/cpu_load']);
+  assert.equal(
+    buckets(await history(httpPort, { room: 'hx-f-room2', metric: 'cpu_load', every: '1h' })).map((b) => `${b.sensor}/${b.metric}`),
+    ['hx-f-b/cpu_load'],
+  );
   // A filter that matches nothing is a header alone.
   assert.is(await history(httpPort, { sensor: 'hx-f-nobody' }), RAW_HEADER + '\n');
 });
@@ -293,10 +377,14 @@ test('the room filter matches the room a reading was taken in, not the room its 
   await after.send({ type: 'reading', metric: 'temperature', value: 23, ts: ts2, seq: 1 });
   await after.ackCovering(1);
 
-  const rows = (params: Record<string, string>) => history(httpPort, { ...params, time: 'ms' }).then((t) => csvRecords(t).map((r) => [r.ts, r.room, r.value]));
+  const rows = (params: Record<string, string>) =>
+    history(httpPort, { ...params, time: 'ms' }).then((t) => csvRecords(t).map((r) => [r.ts, r.room, r.value]));
   assert.equal(await rows({ room: 'hx-mover-before' }), [[String(ts1), 'hx-mover-before', '18']]);
   assert.equal(await rows({ room: 'hx-mover-after' }), [[String(ts2), 'hx-mover-after', '23']]);
-  assert.equal(await rows({ sensor: 'hx-mover' }), [[String(ts1), 'hx-mover-before', '18'], [String(ts2), 'hx-mover-after', '23']]);
+  assert.equal(await rows({ sensor: 'hx-mover' }), [
+    [String(ts1), 'hx-mover-before', '18'],
+    [String(ts2), 'hx-mover-after', '23'],
+  ]);
   assert.equal(await rows({ sensor: 'hx-mover', room: 'hx-mover-before' }), [[String(ts1), 'hx-mover-before', '18']]);
   // §2 Rooms: "sensors shows each sensor's current room"
   assert.is((await sensors(httpPort)).find((s) => s.sensor === 'hx-mover')?.room, 'hx-mover-after');
@@ -370,7 +458,11 @@ test('an impossible date or offset in from/to is a 400 naming the parameter, not
     assert.is(e.code, 'bad_parameter');
     assert.match(e.message, why);
   }
-  assert.is((await historyRequest(httpPort, { from: '2024-02-29T00:00:00Z', to: '2024-03-01T00:00:00+14:00' })).status, 200, 'a leap day and the widest offset');
+  assert.is(
+    (await historyRequest(httpPort, { from: '2024-02-29T00:00:00Z', to: '2024-03-01T00:00:00+14:00' })).status,
+    200,
+    'a leap day and the widest offset',
+  );
 });
 
 // ---------------------------------------------------------------- streaming
@@ -391,7 +483,8 @@ function withBigDataset(port: number): Promise<void> {
     for (let i = 0; i < BIG_TIMES; i++) {
       let chunk = '';
       const ts = BIG_FROM + i * 1000;
-      for (const s of BIG_SENSORS) chunk += `${ts},${s},hx-big-room,temperature,${20 + (i % 7)},C\n${ts},${s},hx-big-room,humidity,${40 + (i % 11)},%\n${ts},${s},hx-big-room,cpu_load,${i % 100},%\n`;
+      for (const s of BIG_SENSORS)
+        chunk += `${ts},${s},hx-big-room,temperature,${20 + (i % 7)},C\n${ts},${s},hx-big-room,humidity,${40 + (i % 11)},%\n${ts},${s},hx-big-room,cpu_load,${i % 100},%\n`;
       if (!out.write(chunk)) await once(out, 'drain');
     }
     out.end();
@@ -427,7 +520,17 @@ function timedExport(port: number, path: string): Promise<Timed> {
         for (let i = c.indexOf(10); i >= 0; i = c.indexOf(10, i + 1)) lines++;
         tail = (tail + c.toString('latin1')).slice(-200);
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, firstChunkMs, totalMs: performance.now() - started, bytes, lines, last: tail }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          firstChunkMs,
+          totalMs: performance.now() - started,
+          bytes,
+          lines,
+          last: tail,
+        }),
+      );
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer within 120 s`)));
@@ -445,7 +548,10 @@ test('a large export is streamed: its first bytes arrive long before its end', a
   assert.ok(r.last.endsWith(`,hx-big-09,hx-big-room,temperature,${20 + ((BIG_TIMES - 1) % 7)},C\n`), `the last row: ${r.last}`);
   // A body whose length is announced up front was built before it was sent.
   assert.is(r.headers['content-length'], undefined, 'no content-length: the body is sent as it is made');
-  assert.ok(r.firstChunkMs < r.totalMs / 2, `first bytes after ${r.firstChunkMs.toFixed(0)} ms of ${r.totalMs.toFixed(0)} ms (${r.bytes} bytes)`);
+  assert.ok(
+    r.firstChunkMs < r.totalMs / 2,
+    `first bytes after ${r.firstChunkMs.toFixed(0)} ms of ${r.totalMs.toFixed(0)} ms (${r.bytes} bytes)`,
+  );
 });
 
 test('a client that disconnects in the middle of an export leaves the hub healthy, and the next export is complete', async () => {
@@ -475,7 +581,10 @@ test('a client that disconnects in the middle of an export leaves the hub health
   const r = await timedExport(httpPort, '/api/v1/history.csv?room=hx-big-room&time=ms');
   assert.is(r.status, 200);
   assert.is(r.lines, BIG_ROWS + 1);
-  assert.ok(r.last.endsWith(`${BIG_FROM + (BIG_TIMES - 1) * 1000},hx-big-09,hx-big-room,temperature,${20 + ((BIG_TIMES - 1) % 7)},C\n`), `the last row: ${r.last}`);
+  assert.ok(
+    r.last.endsWith(`${BIG_FROM + (BIG_TIMES - 1) * 1000},hx-big-09,hx-big-room,temperature,${20 + ((BIG_TIMES - 1) % 7)},C\n`),
+    `the last row: ${r.last}`,
+  );
   // The rest of the API still answers too.
   assert.is((await history(httpPort, { sensor: 'hx-cols' })).split('\n')[0], RAW_HEADER);
 });

@@ -98,7 +98,7 @@ test('a malformed request after a good one on a kept-alive connection gets its o
   assert.is(a.status, 200, 'the first request is answered');
   const second = a.text.slice(a.text.indexOf('HTTP/1.1', 1));
   assert.match(second, /^HTTP\/1\.1 400 /);
-  assert.is(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4)).error.code, 'bad_request');
+  assert.is((JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4)) as { error: { code: string } }).error.code, 'bad_request');
 });
 
 test('an Expect header other than 100-continue gets 417 with the contract’s error body', async () => {

@@ -235,8 +235,8 @@ test('a sensor that answers with error 501 is missing and in errors with code 50
   assert.is(answer.responded, 1);
   assert.equal(answer.missing, ['rn-501-refuser']);
   assert.ok(Array.isArray(answer.errors), `errors in ${JSON.stringify(answer)}`);
-  assert.is(answer.errors!.length, 1);
-  const e = answer.errors![0]!;
+  assert.is(answer.errors.length, 1);
+  const e = answer.errors[0]!;
   assert.is(e.sensor, 'rn-501-refuser');
   assert.is(e.code, 501);
   assert.type(e.message, 'string');

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { postJson, uploadOk } from '../support/api-client.ts';
 import { startHub } from '../support/hub-process.ts';
 import { sharedHub, stopSharedHubs } from '../support/shared-hub.ts';
-import { openStream, type StreamClient, type StreamMessage, type StreamReading } from '../support/stream-client.ts';
+import { openStream, type StreamClient, type StreamReading } from '../support/stream-client.ts';
 import { connect, type TcpSensor } from '../support/tcp-sensor.ts';
 import { exitWhenDone, perTest } from '../support/teardown.ts';
 import { line, tsSequence } from '../support/wire.ts';
@@ -40,7 +40,11 @@ async function stream(): Promise<StreamClient> {
 async function storeSeries(s: TcpSensor, t0: number, n: number, seq: number, metric = 'temperature'): Promise<void> {
   for (let done = 0; done < n; done += 1000) {
     const k = Math.min(1000, n - done);
-    await s.send({ type: 'batch', seq: seq + done / 1000, readings: Array.from({ length: k }, (_, i) => ({ metric, value: done + i, ts: t0 + done + i })) });
+    await s.send({
+      type: 'batch',
+      seq: seq + done / 1000,
+      readings: Array.from({ length: k }, (_, i) => ({ metric, value: done + i, ts: t0 + done + i })),
+    });
   }
   await s.ackCovering(seq + Math.ceil(n / 1000) - 1, 20_000);
 }
@@ -55,18 +59,36 @@ test('subscribe answers subscribed with replayed K, then the K newest stored rea
   const s = await sensor('st-replay', 'st-replay-room');
   const t0 = nextTs();
   // Stored out of order: the replay is by ts, not by arrival.
-  await s.send({ type: 'batch', seq: 1, readings: Array.from({ length: 15 }, (_, i) => ({ metric: 'temperature', value: 14 - i, ts: t0 + 14 - i })) });
+  await s.send({
+    type: 'batch',
+    seq: 1,
+    readings: Array.from({ length: 15 }, (_, i) => ({ metric: 'temperature', value: 14 - i, ts: t0 + 14 - i })),
+  });
   await s.ackCovering(1);
   const c = await stream();
   assert.equal(await c.subscribe({ sensor: 'st-replay', replay: 5 }), { replayed: 5 });
   const replay = await c.readings(5);
-  assert.equal(replay.map((r) => r.ts), [10, 11, 12, 13, 14].map((i) => t0 + i));
-  assert.equal(replay[0], { type: 'reading', sensor: 'st-replay', room: 'st-replay-room', metric: 'temperature', value: 10, unit: 'C', ts: t0 + 10 });
+  assert.equal(
+    replay.map((r) => r.ts),
+    [10, 11, 12, 13, 14].map((i) => t0 + i),
+  );
+  assert.equal(replay[0], {
+    type: 'reading',
+    sensor: 'st-replay',
+    room: 'st-replay-room',
+    metric: 'temperature',
+    value: 10,
+    unit: 'C',
+    ts: t0 + 10,
+  });
   assert.is(c.received[0]?.type, 'subscribed', 'subscribed comes before the replay');
 
   for (let i = 0; i < 5; i++) await s.send({ type: 'reading', metric: 'temperature', value: 100 + i, ts: t0 + 100 + i, seq: 2 + i });
   const live = await c.readings(5);
-  assert.equal(live.map((r) => [r.value, r.ts]), [0, 1, 2, 3, 4].map((i) => [100 + i, t0 + 100 + i]));
+  assert.equal(
+    live.map((r) => [r.value, r.ts]),
+    [0, 1, 2, 3, 4].map((i) => [100 + i, t0 + 100 + i]),
+  );
   for (const r of [...replay, ...live]) assert.equal(Object.keys(r).sort(), ['metric', 'room', 'sensor', 'ts', 'type', 'unit', 'value']);
 });
 
@@ -77,13 +99,23 @@ test('without replay the last 10 are replayed, with replay 0 none', async () => 
   await storeSeries(s, t0, 15, 1);
   const c = await stream();
   assert.equal(await c.subscribe({ sensor: 'st-default' }), { replayed: 10 });
-  assert.equal((await c.readings(10)).map((r) => r.ts), Array.from({ length: 10 }, (_, i) => t0 + 5 + i));
+  assert.equal(
+    (await c.readings(10)).map((r) => r.ts),
+    Array.from({ length: 10 }, (_, i) => t0 + 5 + i),
+  );
 
   const none = await stream();
   assert.equal(await none.subscribe({ sensor: 'st-default', replay: 0 }), { replayed: 0 });
   await s.send({ type: 'reading', metric: 'temperature', value: 99, ts: t0 + 1000, seq: 9 });
-  assert.equal((await none.readings(1)).map((r) => r.ts), [t0 + 1000], 'the first reading is the live one');
-  assert.equal((await c.readings(1)).map((r) => r.ts), [t0 + 1000]);
+  assert.equal(
+    (await none.readings(1)).map((r) => r.ts),
+    [t0 + 1000],
+    'the first reading is the live one',
+  );
+  assert.equal(
+    (await c.readings(1)).map((r) => r.ts),
+    [t0 + 1000],
+  );
 });
 
 test('a replay of more than 1000 is taken as 1000: the 1000 newest, oldest first', async () => {
@@ -96,9 +128,16 @@ test('a replay of more than 1000 is taken as 1000: the 1000 newest, oldest first
   assert.ok(replayed <= 1000, `replayed ${replayed}`);
   assert.is(replayed, 1000, 'more than 1000 are stored, so 1000 are replayed');
   const replay = await c.readings(1000, 30_000);
-  assert.equal(replay.map((r) => r.ts), Array.from({ length: 1000 }, (_, i) => t0 + 200 + i));
+  assert.equal(
+    replay.map((r) => r.ts),
+    Array.from({ length: 1000 }, (_, i) => t0 + 200 + i),
+  );
   await s.send({ type: 'reading', metric: 'temperature', value: -1, ts: t0 + 5_000, seq: 100 });
-  assert.equal((await c.readings(1)).map((r) => r.ts), [t0 + 5_000], 'then live, with nothing replayed twice');
+  assert.equal(
+    (await c.readings(1)).map((r) => r.ts),
+    [t0 + 5_000],
+    'then live, with nothing replayed twice',
+  );
 });
 
 test('filters apply to the replay and to live readings', async () => {
@@ -106,8 +145,22 @@ test('filters apply to the replay and to live readings', async () => {
   const a = await sensor('st-filt-a', 'st-filt-r1');
   const b = await sensor('st-filt-b', 'st-filt-r2');
   const t0 = nextTs();
-  await a.send({ type: 'batch', seq: 1, readings: [{ metric: 'temperature', value: 1, ts: t0 }, { metric: 'humidity', value: 2, ts: t0 }] });
-  await b.send({ type: 'batch', seq: 1, readings: [{ metric: 'temperature', value: 3, ts: t0 }, { metric: 'humidity', value: 4, ts: t0 }] });
+  await a.send({
+    type: 'batch',
+    seq: 1,
+    readings: [
+      { metric: 'temperature', value: 1, ts: t0 },
+      { metric: 'humidity', value: 2, ts: t0 },
+    ],
+  });
+  await b.send({
+    type: 'batch',
+    seq: 1,
+    readings: [
+      { metric: 'temperature', value: 3, ts: t0 },
+      { metric: 'humidity', value: 4, ts: t0 },
+    ],
+  });
   await a.ackCovering(1);
   await b.ackCovering(1);
 
@@ -123,15 +176,32 @@ test('filters apply to the replay and to live readings', async () => {
   assert.equal((await byList.readings(2)).map(brief).sort(), [`st-filt-b/humidity@${t0}=4`, `st-filt-b/temperature@${t0}=3`]);
 
   // Live: b first (acked), then a; each client's first live reading is the first that matches it.
-  await b.send({ type: 'batch', seq: 2, readings: [{ metric: 'temperature', value: 5, ts: t0 + 1 }, { metric: 'humidity', value: 6, ts: t0 + 1 }] });
+  await b.send({
+    type: 'batch',
+    seq: 2,
+    readings: [
+      { metric: 'temperature', value: 5, ts: t0 + 1 },
+      { metric: 'humidity', value: 6, ts: t0 + 1 },
+    ],
+  });
   await b.ackCovering(2);
-  await a.send({ type: 'batch', seq: 2, readings: [{ metric: 'temperature', value: 7, ts: t0 + 1 }, { metric: 'humidity', value: 8, ts: t0 + 1 }] });
+  await a.send({
+    type: 'batch',
+    seq: 2,
+    readings: [
+      { metric: 'temperature', value: 7, ts: t0 + 1 },
+      { metric: 'humidity', value: 8, ts: t0 + 1 },
+    ],
+  });
   await a.ackCovering(2);
   assert.equal((await byRoomMetric.readings(1)).map(brief), [`st-filt-a/humidity@${t0 + 1}=8`]);
   assert.equal((await byArray.readings(2)).map(brief), [`st-filt-b/temperature@${t0 + 1}=5`, `st-filt-a/temperature@${t0 + 1}=7`]);
   assert.equal((await byList.readings(2)).map(brief).sort(), [`st-filt-b/humidity@${t0 + 1}=6`, `st-filt-b/temperature@${t0 + 1}=5`]);
   // Nothing else reached them (the a readings came after every b reading).
-  assert.equal(readingsOf(byRoomMetric).map((r) => r.sensor + '/' + r.metric), ['st-filt-a/humidity', 'st-filt-a/humidity']);
+  assert.equal(
+    readingsOf(byRoomMetric).map((r) => r.sensor + '/' + r.metric),
+    ['st-filt-a/humidity', 'st-filt-a/humidity'],
+  );
   assert.is(readingsOf(byArray).length, 4);
   await b.send({ type: 'reading', metric: 'humidity', value: 9, ts: t0 + 2, seq: 3 });
   assert.equal((await byList.readings(1)).map(brief), [`st-filt-b/humidity@${t0 + 2}=9`]);
@@ -149,7 +219,15 @@ test('duplicates are never streamed: the same identity sent twice is one stream 
   await s.send({ type: 'reading', metric: 'temperature', value: 1, ts: t, seq: 1 });
   await s.ackCovering(1);
   await s.send({ type: 'reading', metric: 'temperature', value: 2, ts: t, seq: 2 });
-  await s.send({ type: 'batch', seq: 3, readings: [{ metric: 'temperature', value: 3, ts: t }, { metric: 'temperature', value: 4, ts: t + 1 }, { metric: 'temperature', value: 5, ts: t + 1 }] });
+  await s.send({
+    type: 'batch',
+    seq: 3,
+    readings: [
+      { metric: 'temperature', value: 3, ts: t },
+      { metric: 'temperature', value: 4, ts: t + 1 },
+      { metric: 'temperature', value: 5, ts: t + 1 },
+    ],
+  });
   await s.ackCovering(3);
   // A resend on a new connection is a duplicate too.
   await s.close();
@@ -158,7 +236,14 @@ test('duplicates are never streamed: the same identity sent twice is one stream 
   await again.send({ type: 'reading', metric: 'temperature', value: 7, ts: t + 2, seq: 2 });
   await again.ackCovering(2);
   const got = await c.readings(3);
-  assert.equal(got.map((r) => [r.ts, r.value]), [[t, 1], [t + 1, 4], [t + 2, 7]]);
+  assert.equal(
+    got.map((r) => [r.ts, r.value]),
+    [
+      [t, 1],
+      [t + 1, 4],
+      [t + 2, 7],
+    ],
+  );
   assert.is(readingsOf(c).length, 3);
 });
 
@@ -169,12 +254,31 @@ test('the new rows of an upload are streamed, its duplicates are not', async () 
   await uploadOk(httpPort, csv([`${t},st-up,st-up-room,temperature,1,C`]));
   const c = await stream();
   await c.subscribe({ sensor: 'st-up', replay: 0 });
-  assert.equal(await uploadOk(httpPort, csv([`${t},st-up,st-up-room,temperature,9,C`, `${t + 1},st-up,st-up-room,temperature,2,C`, `${t + 2},st-up,st-up-room,humidity,3,%`, `${t + 1},st-up,st-up-room,temperature,8,C`, `${t},st-up-other,st-up-room,temperature,4,C`])), { accepted: 3, duplicates: 2 });
+  assert.equal(
+    await uploadOk(
+      httpPort,
+      csv([
+        `${t},st-up,st-up-room,temperature,9,C`,
+        `${t + 1},st-up,st-up-room,temperature,2,C`,
+        `${t + 2},st-up,st-up-room,humidity,3,%`,
+        `${t + 1},st-up,st-up-room,temperature,8,C`,
+        `${t},st-up-other,st-up-room,temperature,4,C`,
+      ]),
+    ),
+    { accepted: 3, duplicates: 2 },
+  );
   const got = await c.readings(2);
   assert.equal(got.map(brief).sort(), [`st-up/humidity@${t + 2}=3`, `st-up/temperature@${t + 1}=2`]);
-  assert.equal(got.find((r) => r.metric === 'humidity'), { type: 'reading', sensor: 'st-up', room: 'st-up-room', metric: 'humidity', value: 3, unit: '%', ts: t + 2 });
+  assert.equal(
+    got.find((r) => r.metric === 'humidity'),
+    { type: 'reading', sensor: 'st-up', room: 'st-up-room', metric: 'humidity', value: 3, unit: '%', ts: t + 2 },
+  );
   await uploadOk(httpPort, csv([`${t + 10},st-up,st-up-room,temperature,10,C`]));
-  assert.equal((await c.readings(1)).map((r) => r.ts), [t + 10], 'the sentinel: nothing came between');
+  assert.equal(
+    (await c.readings(1)).map((r) => r.ts),
+    [t + 10],
+    'the sentinel: nothing came between',
+  );
 });
 
 test('every new matching row of a large upload is streamed, also when the upload has many newer rows of other sensors', async () => {
@@ -191,7 +295,11 @@ test('every new matching row of a large upload is streamed, also when the upload
   await c.next({ type: 'reading', ts: t + 100_000 }, 30_000);
   assert.equal(
     c.received.filter((m) => m.type !== 'subscribed').map((m) => (m.type === 'reading' ? [m.ts, m.value] : m)),
-    [[t, 1], [t + 1, 2], [t + 100_000, 3]],
+    [
+      [t, 1],
+      [t + 1, 2],
+      [t + 100_000, 3],
+    ],
   );
 });
 
@@ -209,7 +317,9 @@ test('readings from a report-now answer are streamed', async () => {
   const res = await postJson(httpPort, '/api/v1/report-now', { sensor: 'st-report', timeout_ms: 10_000 });
   assert.is(res.status, 200);
   await answering;
-  assert.equal(await c.readings(1), [{ type: 'reading', sensor: 'st-report', room: 'st-report-room', metric: 'humidity', value: 44.5, unit: '%', ts }]);
+  assert.equal(await c.readings(1), [
+    { type: 'reading', sensor: 'st-report', room: 'st-report-room', metric: 'humidity', value: 44.5, unit: '%', ts },
+  ]);
 });
 
 // ---------------------------------------------------------------- slow subscribers
@@ -244,8 +354,15 @@ test('a stalled subscriber slows neither ingest nor a fast subscriber, and on re
     assert.is(got[0]!.ts, t0 + k * perBatch, `batch ${k}: first`);
     assert.is(got[perBatch - 1]!.ts, t0 + (k + 1) * perBatch - 1, `batch ${k}: last`);
   }
-  assert.equal(fast.received.filter((m) => m.type !== 'reading' && m.type !== 'subscribed'), [], 'the fast subscriber lost nothing');
-  assert.equal(readingsOf(fast).map((r) => r.ts), Array.from({ length: total }, (_, i) => t0 + i));
+  assert.equal(
+    fast.received.filter((m) => m.type !== 'reading' && m.type !== 'subscribed'),
+    [],
+    'the fast subscriber lost nothing',
+  );
+  assert.equal(
+    readingsOf(fast).map((r) => r.ts),
+    Array.from({ length: total }, (_, i) => t0 + i),
+  );
   assert.ok(worstAckMs < 5_000, `acks kept coming: the slowest took ${worstAckMs.toFixed(0)} ms`);
   assert.ok(readingsOf(slow).length < total, 'the slow subscriber really was stalled');
 
@@ -273,7 +390,7 @@ test('a stalled subscriber slows neither ingest nor a fast subscriber, and on re
   // What came plus what was dropped is everything; each dropped marker stands for the gap it is in.
   const messages = slow.received.filter((m) => m.type === 'reading' || m.type === 'dropped');
   let expectedTs = t0;
-  for (const m of messages as StreamMessage[]) {
+  for (const m of messages) {
     if (m.type === 'dropped') expectedTs += m.count as number;
     else {
       assert.is(m.ts, expectedTs, 'readings in order, and gaps only where a dropped marker says');

@@ -26,7 +26,7 @@ function refused(res: RawResponse, status: number, code: string): { message: str
   assert.is(res.status, status, `status of ${res.text.slice(0, 300)}`);
   const e = errorBody(res);
   assert.is(e.code, code, res.text.slice(0, 300));
-  return e as { message: string; rows?: { line: number; message: string }[] };
+  return e;
 }
 
 async function nothingStored(port: number, sensor: string): Promise<void> {

@@ -84,7 +84,10 @@ test('readings-bad-rows-3-and-7.csv is refused with lines 3 and 7, and nothing o
   // §2 Bulk upload: "Atomic: if any row is invalid, nothing is stored and the answer is 422 ... every bad row in line order"
   const { httpPort } = await hub();
   const rows = invalidCsv(await upload(httpPort, await fixture('readings-bad-rows-3-and-7.csv')));
-  assert.equal(rows.map((r) => r.line), [3, 7]);
+  assert.equal(
+    rows.map((r) => r.line),
+    [3, 7],
+  );
   assert.match(rows[0]!.message, /\bmetric\b/i);
   assert.match(rows[1]!.message, /\bts\b/i);
   await nothingStoredFor(httpPort, ['badrows-living', 'badrows-rack1']);
@@ -93,9 +96,15 @@ test('readings-bad-rows-3-and-7.csv is refused with lines 3 and 7, and nothing o
 test('readings-every-rule-broken.csv lists exactly the lines of its expected.json, in order, each with a message about its rule', async () => {
   // §2 Bulk upload: "line counted from 1 for the header: every bad row in line order"; rows checked by §1 "Names and values"
   const { httpPort } = await hub();
-  const expected = JSON.parse((await fixture('readings-every-rule-broken.expected.json')).toString('utf8')) as { line: number; rule: string }[];
+  const expected = JSON.parse((await fixture('readings-every-rule-broken.expected.json')).toString('utf8')) as {
+    line: number;
+    rule: string;
+  }[];
   const rows = invalidCsv(await upload(httpPort, await fixture('readings-every-rule-broken.csv')));
-  assert.equal(rows.map((r) => r.line), expected.map((e) => e.line));
+  assert.equal(
+    rows.map((r) => r.line),
+    expected.map((e) => e.line),
+  );
   // The wording is the hub's; a message must at least name the field whose rule the row broke.
   const field = (rule: string): string => (rule.startsWith('sensor id') ? 'sensor' : rule.split(' ')[0]!);
   rows.forEach((r, i) => {
@@ -109,10 +118,16 @@ test('a file with more than 100 bad rows lists the first 100 of them, in line or
   // §2 Bulk upload: "every bad row in line order, up to the first 100"
   const { httpPort } = await hub();
   const rows: string[] = [];
-  for (let i = 0; i < 300; i++) rows.push(i % 2 === 0 ? `${1763712000000 + i},up-many-bad,lab,temperature,${i},C` : `${1763712000000 + i},up-many-bad,lab,temperature,NaN,C`);
+  for (let i = 0; i < 300; i++)
+    rows.push(
+      i % 2 === 0 ? `${1763712000000 + i},up-many-bad,lab,temperature,${i},C` : `${1763712000000 + i},up-many-bad,lab,temperature,NaN,C`,
+    );
   const listed = invalidCsv(await upload(httpPort, csv(RAW_HEADER, rows)));
   // Row i is on line i + 2; the odd rows are bad.
-  assert.equal(listed.map((r) => r.line), Array.from({ length: 100 }, (_, k) => 2 * k + 1 + 2));
+  assert.equal(
+    listed.map((r) => r.line),
+    Array.from({ length: 100 }, (_, k) => 2 * k + 1 + 2),
+  );
   await nothingStoredFor(httpPort, ['up-many-bad']);
 });
 
@@ -125,7 +140,9 @@ test('a missing required column is a 400 and stores nothing', async () => {
   await nothingStoredFor(httpPort, ['novalue-living', 'novalue-rack1']);
   for (const header of ['sensor,metric,value,room', 'ts,metric,value', 'ts,sensor,value', 'ts,sensor,metric,values']) {
     const cols = header.split(',');
-    const row = cols.map((c) => ({ ts: '1763712000000', sensor: 'up-nocol', metric: 'temperature', value: '1', values: '1', room: 'lab' })[c] ?? '');
+    const row = cols.map(
+      (c) => ({ ts: '1763712000000', sensor: 'up-nocol', metric: 'temperature', value: '1', values: '1', room: 'lab' })[c] ?? '',
+    );
     const r = await upload(httpPort, csv(header, [row.join(',')]));
     assert.is(r.status, 400, `header ${header}: ${r.text.slice(0, 200)}`);
     errorBody(r);
@@ -136,9 +153,14 @@ test('a missing required column is a 400 and stores nothing', async () => {
 test('columns are found by name in any order, and unknown columns are ignored', async () => {
   // §2 Bulk upload: "Columns by name, any order ... others ignored"
   const { httpPort } = await hub();
-  const body = csv('comment,value,unit,metric,sensor,ts,room,extra', ['"a, note",21.5,C,temperature,up-order,2025-11-21T08:00:00.000Z,up-order-room,x']);
+  const body = csv('comment,value,unit,metric,sensor,ts,room,extra', [
+    '"a, note",21.5,C,temperature,up-order,2025-11-21T08:00:00.000Z,up-order-room,x',
+  ]);
   assert.equal(await uploadOk(httpPort, body), { accepted: 1, duplicates: 0 });
-  assert.is(await history(httpPort, { sensor: 'up-order' }), RAW_HEADER + '\n2025-11-21T08:00:00.000Z,up-order,up-order-room,temperature,21.5,C\n');
+  assert.is(
+    await history(httpPort, { sensor: 'up-order' }),
+    RAW_HEADER + '\n2025-11-21T08:00:00.000Z,up-order,up-order-room,temperature,21.5,C\n',
+  );
 });
 
 test('ts given as ISO with Z, ISO with an offset, or ms is stored as the UTC time the note column says', async () => {
@@ -186,7 +208,10 @@ test('repeats within the file are counted as duplicates and the first value of e
 test('a row repeating a stored identity with another value, unit or room is a duplicate and changes nothing', async () => {
   // §1 Identity: (sensor, metric, ts); "a repeat is a duplicate ... does not change what is stored"
   const { httpPort } = await hub();
-  assert.equal(await uploadOk(httpPort, csv(RAW_HEADER, ['2025-11-21T08:00:00.000Z,up-dupstore,up-dupstore-a,temperature,20,C'])), { accepted: 1, duplicates: 0 });
+  assert.equal(await uploadOk(httpPort, csv(RAW_HEADER, ['2025-11-21T08:00:00.000Z,up-dupstore,up-dupstore-a,temperature,20,C'])), {
+    accepted: 1,
+    duplicates: 0,
+  });
   const second = csv(RAW_HEADER, [
     '1763712000000,up-dupstore,up-dupstore-b,temperature,99,F',
     '2025-11-21T09:00:00+01:00,up-dupstore,up-dupstore-a,temperature,98,C',
@@ -195,7 +220,10 @@ test('a row repeating a stored identity with another value, unit or room is a du
   assert.equal(await uploadOk(httpPort, second), { accepted: 1, duplicates: 2 });
   assert.is(
     await history(httpPort, { sensor: 'up-dupstore' }),
-    csv(RAW_HEADER, ['2025-11-21T08:00:00.000Z,up-dupstore,up-dupstore-a,humidity,50,%', '2025-11-21T08:00:00.000Z,up-dupstore,up-dupstore-a,temperature,20,C']),
+    csv(RAW_HEADER, [
+      '2025-11-21T08:00:00.000Z,up-dupstore,up-dupstore-a,humidity,50,%',
+      '2025-11-21T08:00:00.000Z,up-dupstore,up-dupstore-a,temperature,20,C',
+    ]),
   );
 });
 
@@ -245,19 +273,34 @@ test('an export of readings with awkward values and units uploads into another h
   assert.equal(await uploadOk(b.httpPort, await history(b.httpPort, { sensor: 'up-awkward', time: 'ms' })), { accepted: 0, duplicates: 6 });
   // The values came through exactly, not just their text.
   const values = csvRecords(exported).map((r) => Number(r.value));
-  assert.equal(values.sort((x, y) => x - y), [-1.7976931348623157e308, -1013.25, 5e-324, 1e-7, 0.30000000000000004, 1.2345678901234568e21].sort((x, y) => x - y));
+  assert.equal(
+    values.sort((x, y) => x - y),
+    [-1.7976931348623157e308, -1013.25, 5e-324, 1e-7, 0.30000000000000004, 1.2345678901234568e21].sort((x, y) => x - y),
+  );
 });
 
 test('a file with CRLF line ends, a byte order mark, or Content-Type with a charset uploads like any other', async () => {
   // §2 Bulk upload: "CSV with a header row (Content-Type: text/csv)"; RFC 4180 lines end with CRLF
   const { httpPort } = await hub();
-  const crlf = 'ts,sensor,room,metric,value,unit\r\n2025-11-21T08:00:00.000Z,up-crlf,lab,temperature,1,C\r\n2025-11-21T08:00:01.000Z,up-crlf,lab,temperature,2,"C"\r\n';
+  const crlf =
+    'ts,sensor,room,metric,value,unit\r\n2025-11-21T08:00:00.000Z,up-crlf,lab,temperature,1,C\r\n2025-11-21T08:00:01.000Z,up-crlf,lab,temperature,2,"C"\r\n';
   assert.equal(await uploadOk(httpPort, crlf), { accepted: 2, duplicates: 0 });
-  assert.is(await history(httpPort, { sensor: 'up-crlf' }), csv(RAW_HEADER, ['2025-11-21T08:00:00.000Z,up-crlf,lab,temperature,1,C', '2025-11-21T08:00:01.000Z,up-crlf,lab,temperature,2,C']));
-  assert.equal(await uploadOk(httpPort, '\ufeff' + csv(RAW_HEADER, ['2025-11-21T08:00:00.000Z,up-bom,lab,temperature,1,C'])), { accepted: 1, duplicates: 0 });
-  const charset = await upload(httpPort, csv(RAW_HEADER, ['2025-11-21T08:00:00.000Z,up-charset,lab,temperature,1,C']), { 'content-type': 'text/csv; charset=utf-8' });
+  assert.is(
+    await history(httpPort, { sensor: 'up-crlf' }),
+    csv(RAW_HEADER, ['2025-11-21T08:00:00.000Z,up-crlf,lab,temperature,1,C', '2025-11-21T08:00:01.000Z,up-crlf,lab,temperature,2,C']),
+  );
+  assert.equal(await uploadOk(httpPort, '\ufeff' + csv(RAW_HEADER, ['2025-11-21T08:00:00.000Z,up-bom,lab,temperature,1,C'])), {
+    accepted: 1,
+    duplicates: 0,
+  });
+  const charset = await upload(httpPort, csv(RAW_HEADER, ['2025-11-21T08:00:00.000Z,up-charset,lab,temperature,1,C']), {
+    'content-type': 'text/csv; charset=utf-8',
+  });
   assert.is(charset.status, 200, charset.text);
-  assert.equal((await latest(httpPort, { sensor: 'up-crlf,up-bom,up-charset' })).map((r) => r.sensor), ['up-bom', 'up-charset', 'up-crlf']);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'up-crlf,up-bom,up-charset' })).map((r) => r.sensor),
+    ['up-bom', 'up-charset', 'up-crlf'],
+  );
 });
 
 // ---------------------------------------------------------------- size limit
@@ -294,7 +337,10 @@ test('latest only moves forward: a backfill older than the latest leaves it, a n
   assert.equal(await show('up-latest'), [['temperature', 10, t]]);
   await uploadOk(httpPort, csv(RAW_HEADER, [`${t - 3_600_000},up-latest,lab,temperature,5,C`, `${t - 1},up-latest,lab,temperature,6,C`]));
   assert.equal(await show('up-latest'), [['temperature', 10, t]], 'a backfill leaves latest alone');
-  await uploadOk(httpPort, csv(RAW_HEADER, [`${t + 60_000},up-latest,lab,temperature,12,C`, `${t + 30_000},up-latest,lab,temperature,11,C`]));
+  await uploadOk(
+    httpPort,
+    csv(RAW_HEADER, [`${t + 60_000},up-latest,lab,temperature,12,C`, `${t + 30_000},up-latest,lab,temperature,11,C`]),
+  );
   assert.equal(await show('up-latest'), [['temperature', 12, t + 60_000]], 'a newer upload moves it, to its largest ts');
 
   // The same for a sensor whose latest came over TCP.
@@ -314,7 +360,10 @@ test('an uploaded sensor shows in GET /api/v1/sensors with its room and metrics,
   const { httpPort } = await hub();
   await uploadOk(
     httpPort,
-    csv(RAW_HEADER, ['2025-11-21T08:00:00.000Z,up-listed,up-listed-room,temperature,20,C', '2025-11-21T08:00:00.000Z,up-listed,up-listed-room,humidity,40,%']),
+    csv(RAW_HEADER, [
+      '2025-11-21T08:00:00.000Z,up-listed,up-listed-room,temperature,20,C',
+      '2025-11-21T08:00:00.000Z,up-listed,up-listed-room,humidity,40,%',
+    ]),
   );
   const all = await sensors(httpPort);
   const s = all.find((x) => x.sensor === 'up-listed');
@@ -323,7 +372,11 @@ test('an uploaded sensor shows in GET /api/v1/sensors with its room and metrics,
   assert.is(s.connected, false);
   assert.equal([...s.metrics].sort(), ['humidity', 'temperature']);
   const ids = all.map((x) => x.sensor);
-  assert.equal(ids, [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), 'sorted by sensor');
+  assert.equal(
+    ids,
+    [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    'sorted by sensor',
+  );
 });
 
 test('an uploaded row without a room takes the sensor’s known room, else default', async () => {
@@ -333,9 +386,19 @@ test('an uploaded row without a room takes the sensor’s known room, else defau
   await s.hello('up-known-room', 'up-known-room-lab');
   await s.send({ type: 'reading', metric: 'temperature', value: 20, ts: nextTs(), seq: 1 });
   await s.ackCovering(1);
-  await uploadOk(httpPort, csv('ts,sensor,metric,value', ['2025-11-21T08:00:00.000Z,up-known-room,humidity,40', '2025-11-21T08:00:00.000Z,up-no-room,humidity,41']));
+  await uploadOk(
+    httpPort,
+    csv('ts,sensor,metric,value', [
+      '2025-11-21T08:00:00.000Z,up-known-room,humidity,40',
+      '2025-11-21T08:00:00.000Z,up-no-room,humidity,41',
+    ]),
+  );
   await uploadOk(httpPort, csv(RAW_HEADER, ['2025-11-21T08:01:00.000Z,up-known-room,,humidity,42,%']));
-  const rows = csvRecords(await history(httpPort, { sensor: 'up-known-room,up-no-room', metric: 'humidity' })).map((r) => [r.sensor, r.room, r.value]);
+  const rows = csvRecords(await history(httpPort, { sensor: 'up-known-room,up-no-room', metric: 'humidity' })).map((r) => [
+    r.sensor,
+    r.room,
+    r.value,
+  ]);
   assert.equal(rows, [
     ['up-known-room', 'up-known-room-lab', '40'],
     ['up-no-room', 'default', '41'],
@@ -347,9 +410,20 @@ test('an uploaded row without a room takes the sensor’s known room, else defau
 test('an uploaded row without a unit takes the well-known unit of its metric', async () => {
   // §1 Names and values, unit absent: "the well-known unit, else empty"; §2 "Rows are checked by the same rules as sensor readings"
   const { httpPort } = await hub();
-  await uploadOk(httpPort, csv('ts,sensor,room,metric,value', ['2025-11-21T08:00:00.000Z,up-unitless,lab,temperature,20', '2025-11-21T08:00:00.000Z,up-unitless,lab,humidity,40', '2025-11-21T08:00:00.000Z,up-unitless,lab,lux,300']));
+  await uploadOk(
+    httpPort,
+    csv('ts,sensor,room,metric,value', [
+      '2025-11-21T08:00:00.000Z,up-unitless,lab,temperature,20',
+      '2025-11-21T08:00:00.000Z,up-unitless,lab,humidity,40',
+      '2025-11-21T08:00:00.000Z,up-unitless,lab,lux,300',
+    ]),
+  );
   const units = csvRecords(await history(httpPort, { sensor: 'up-unitless' })).map((r) => [r.metric, r.unit]);
-  assert.equal(units, [['humidity', '%'], ['lux', ''], ['temperature', 'C']]);
+  assert.equal(units, [
+    ['humidity', '%'],
+    ['lux', ''],
+    ['temperature', 'C'],
+  ]);
 });
 
 test('live readings that repeat an uploaded identity are duplicates: acknowledged, stored once, the uploaded value kept', async () => {
@@ -360,12 +434,29 @@ test('live readings that repeat an uploaded identity are duplicates: acknowledge
   const s = await connect(tcpPort);
   await s.hello('up-then-live', 'lab');
   await s.send({ type: 'reading', metric: 'temperature', value: 91, ts: t, seq: 1 });
-  await s.send({ type: 'batch', readings: [{ metric: 'temperature', value: 92, ts: t + 1000 }, { metric: 'temperature', value: 3, ts: t + 2000 }], seq: 2 });
+  await s.send({
+    type: 'batch',
+    readings: [
+      { metric: 'temperature', value: 92, ts: t + 1000 },
+      { metric: 'temperature', value: 3, ts: t + 2000 },
+    ],
+    seq: 2,
+  });
   await s.ackCovering(2);
-  assert.equal(s.received.filter((m) => m.type === 'error'), []);
+  assert.equal(
+    s.received.filter((m) => m.type === 'error'),
+    [],
+  );
   const rows = csvRecords(await history(httpPort, { sensor: 'up-then-live', time: 'ms' })).map((r) => [Number(r.ts), r.value]);
-  assert.equal(rows, [[t, '1'], [t + 1000, '2'], [t + 2000, '3']]);
-  assert.equal((await latest(httpPort, { sensor: 'up-then-live' })).map((r) => [r.value, r.ts]), [[3, t + 2000]]);
+  assert.equal(rows, [
+    [t, '1'],
+    [t + 1000, '2'],
+    [t + 2000, '3'],
+  ]);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'up-then-live' })).map((r) => [r.value, r.ts]),
+    [[3, t + 2000]],
+  );
 });
 
 test('a header with no rows is accepted with nothing stored, and an empty body is refused', async () => {

@@ -32,7 +32,9 @@ test('an acknowledged reading is in the store after the hub stops', async () => 
   assert.is((await s.next({ type: 'ack' })).seq, 1);
   await s.close();
   await stop();
-  assert.equal(await readStoredReadings(dataDir), [{ sensor: 'ack-durable', room: 'lab', metric: 'temperature', unit: 'C', ts, value: 21.25 }]);
+  assert.equal(await readStoredReadings(dataDir), [
+    { sensor: 'ack-durable', room: 'lab', metric: 'temperature', unit: 'C', ts, value: 21.25 },
+  ]);
 });
 
 test('an ack arrives within 1 s of the message', async () => {
@@ -62,9 +64,18 @@ test('acks are coalesced: many messages end with an ack of the highest seq, and 
   await s.sync();
   const seen = acks(s.received);
   assert.ok(seen.length >= 1 && seen.length <= 50, `${seen.length} acks`);
-  assert.ok(seen.every((seq, i) => i === 0 || seq > (seen[i - 1] as number)), `acks strictly increasing: ${seen.join(',')}`);
-  assert.ok(seen.every((seq) => seq >= 1 && seq <= 50), 'no ack of a seq that was never sent');
-  assert.equal((await latest(httpPort, { sensor: 'ack-coalesce' })).map((r) => [r.value, r.ts]), [[50, ts + 50]]);
+  assert.ok(
+    seen.every((seq, i) => i === 0 || seq > (seen[i - 1] as number)),
+    `acks strictly increasing: ${seen.join(',')}`,
+  );
+  assert.ok(
+    seen.every((seq) => seq >= 1 && seq <= 50),
+    'no ack of a seq that was never sent',
+  );
+  assert.equal(
+    (await latest(httpPort, { sensor: 'ack-coalesce' })).map((r) => [r.value, r.ts]),
+    [[50, ts + 50]],
+  );
 });
 
 test('an ack covers a message that was answered with an error', async () => {
@@ -83,8 +94,14 @@ test('an ack covers a message that was answered with an error', async () => {
   assert.is(e.seq, 2);
   await s.ackCovering(3);
   const order = s.received.map((m) => (m.type === 'error' ? 'error 2' : m.type === 'ack' ? `ack ${m.seq}` : m.type));
-  assert.ok(order.indexOf('error 2') < order.findIndex((x) => x === 'ack 3'), `the error comes before the ack that covers it: ${order.join(', ')}`);
-  assert.equal((await latest(httpPort, { sensor: 'ack-covers-error' })).map((r) => r.metric), ['humidity', 'temperature']);
+  assert.ok(
+    order.indexOf('error 2') < order.findIndex((x) => x === 'ack 3'),
+    `the error comes before the ack that covers it: ${order.join(', ')}`,
+  );
+  assert.equal(
+    (await latest(httpPort, { sensor: 'ack-covers-error' })).map((r) => r.metric),
+    ['humidity', 'temperature'],
+  );
 });
 
 test('each connection is acknowledged with its own seq numbers', async () => {
@@ -118,7 +135,10 @@ test('messages without seq are stored but never acknowledged', async () => {
   await s.closed();
   assert.equal(acks(s.received), []);
   assert.equal(errors(s.received), []);
-  assert.equal((await latest(httpPort, { sensor: 'ack-none' })).map((r) => r.metric), ['humidity', 'temperature']);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'ack-none' })).map((r) => r.metric),
+    ['humidity', 'temperature'],
+  );
 });
 
 test('a message without seq between seq’d ones does not disturb their acks', async () => {
@@ -150,7 +170,10 @@ test('the same (sensor, metric, ts) sent twice is stored once, with the first va
   await s.close();
   await stop();
   const rows = await readStoredReadings(dataDir);
-  assert.equal(rows.map((r) => [r.sensor, r.metric, r.ts, r.value, r.unit]), [['dup-same', 'temperature', ts, 20, 'C']]);
+  assert.equal(
+    rows.map((r) => [r.sensor, r.metric, r.ts, r.value, r.unit]),
+    [['dup-same', 'temperature', ts, 20, 'C']],
+  );
 });
 
 test('a repeated identity inside one batch is stored once', async () => {
@@ -173,7 +196,13 @@ test('a repeated identity inside one batch is stored once', async () => {
   await s.close();
   await stop();
   const rows = await readStoredReadings(dataDir);
-  assert.equal(rows.map((r) => [r.metric, r.ts]), [['humidity', ts], ['temperature', ts]]);
+  assert.equal(
+    rows.map((r) => [r.metric, r.ts]),
+    [
+      ['humidity', ts],
+      ['temperature', ts],
+    ],
+  );
 });
 
 test('readings that share ts but differ in sensor or metric are all stored', async () => {
@@ -183,13 +212,23 @@ test('readings that share ts but differ in sensor or metric are all stored', asy
   for (const id of ['id-a', 'id-b']) {
     const s = await connect(tcpPort);
     await s.hello(id);
-    await s.send({ type: 'batch', seq: 1, readings: [{ metric: 'temperature', value: 1, ts }, { metric: 'humidity', value: 1, ts }] });
+    await s.send({
+      type: 'batch',
+      seq: 1,
+      readings: [
+        { metric: 'temperature', value: 1, ts },
+        { metric: 'humidity', value: 1, ts },
+      ],
+    });
     await s.next({ type: 'ack', seq: 1 });
     await s.close();
   }
   await stop();
   const rows = await readStoredReadings(dataDir);
-  assert.equal(rows.map((r) => `${r.sensor}/${r.metric}`), ['id-a/humidity', 'id-a/temperature', 'id-b/humidity', 'id-b/temperature']);
+  assert.equal(
+    rows.map((r) => `${r.sensor}/${r.metric}`),
+    ['id-a/humidity', 'id-a/temperature', 'id-b/humidity', 'id-b/temperature'],
+  );
 });
 
 test('resending unacknowledged readings after a reconnect stores each reading exactly once', async () => {
@@ -216,14 +255,21 @@ test('resending unacknowledged readings after a reconnect stores each reading ex
   await stop();
 
   const rows = await readStoredReadings(dataDir);
-  assert.equal(rows.map((r) => [r.ts, r.value]), Array.from({ length: 21 }, (_, i) => [t0 + i, i]));
+  assert.equal(
+    rows.map((r) => [r.ts, r.value]),
+    Array.from({ length: 21 }, (_, i) => [t0 + i, i]),
+  );
 });
 
 test('resending acknowledged readings after a reconnect changes nothing and is acknowledged', async () => {
   // §1 Identity: a repeat is a duplicate, is acknowledged like any other, and changes nothing stored
   const { tcpPort, stop, dataDir } = await startHub();
   const t0 = nextTs();
-  const batch = (values: number[]): object => ({ type: 'batch', seq: 1, readings: values.map((value, i) => ({ metric: 'humidity', value, ts: t0 + i })) });
+  const batch = (values: number[]): object => ({
+    type: 'batch',
+    seq: 1,
+    readings: values.map((value, i) => ({ metric: 'humidity', value, ts: t0 + i })),
+  });
   const a = await connect(tcpPort);
   await a.hello('resend-acked');
   await a.send(batch([40, 41, 42]));
@@ -236,7 +282,10 @@ test('resending acknowledged readings after a reconnect changes nothing and is a
   assert.equal(errors(b.received), []);
   await b.close();
   await stop();
-  assert.equal((await readStoredReadings(dataDir)).map((r) => r.value), [40, 41, 42]);
+  assert.equal(
+    (await readStoredReadings(dataDir)).map((r) => r.value),
+    [40, 41, 42],
+  );
 });
 
 test('an older reading that arrives later is stored but does not move latest backwards', async () => {
@@ -249,10 +298,19 @@ test('an older reading that arrives later is stored but does not move latest bac
   await s.next({ type: 'ack', seq: 1 });
   await s.send({ type: 'reading', metric: 'temperature', value: 15, ts: ts - 60_000, seq: 2 });
   await s.next({ type: 'ack', seq: 2 });
-  assert.equal((await latest(httpPort, { sensor: 'out-of-order' })).map((r) => [r.value, r.ts]), [[25, ts]]);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'out-of-order' })).map((r) => [r.value, r.ts]),
+    [[25, ts]],
+  );
   await s.close();
   await stop();
-  assert.equal((await readStoredReadings(dataDir)).map((r) => [r.ts, r.value]), [[ts - 60_000, 15], [ts, 25]]);
+  assert.equal(
+    (await readStoredReadings(dataDir)).map((r) => [r.ts, r.value]),
+    [
+      [ts - 60_000, 15],
+      [ts, 25],
+    ],
+  );
 });
 
 test('an older reading inside a batch does not move latest backwards either', async () => {
@@ -261,9 +319,19 @@ test('an older reading inside a batch does not move latest backwards either', as
   const s = await connect(tcpPort);
   await s.hello('out-of-order-batch');
   const ts = nextTs();
-  await s.send({ type: 'batch', seq: 1, readings: [{ metric: 'humidity', value: 2, ts: ts + 10 }, { metric: 'humidity', value: 1, ts }] });
+  await s.send({
+    type: 'batch',
+    seq: 1,
+    readings: [
+      { metric: 'humidity', value: 2, ts: ts + 10 },
+      { metric: 'humidity', value: 1, ts },
+    ],
+  });
   await s.next({ type: 'ack', seq: 1 });
-  assert.equal((await latest(httpPort, { sensor: 'out-of-order-batch' })).map((r) => [r.value, r.ts]), [[2, ts + 10]]);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'out-of-order-batch' })).map((r) => [r.value, r.ts]),
+    [[2, ts + 10]],
+  );
 });
 
 test('a duplicate with another value does not change what latest shows', async () => {
@@ -277,7 +345,10 @@ test('a duplicate with another value does not change what latest shows', async (
   await s.send({ type: 'reading', metric: 'temperature', value: 99, ts, seq: 2 });
   await s.send({ type: 'batch', seq: 3, readings: [{ metric: 'temperature', value: 98, unit: 'K', ts }] });
   await s.next({ type: 'ack', seq: 3 });
-  assert.equal((await latest(httpPort, { sensor: 'dup-latest' })).map((r) => [r.value, r.unit, r.ts]), [[20, 'C', ts]]);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'dup-latest' })).map((r) => [r.value, r.unit, r.ts]),
+    [[20, 'C', ts]],
+  );
 });
 
 test('a reading resent after the sensor moved to another room is still a duplicate and stored once', async () => {

@@ -28,7 +28,10 @@ test('a message written one byte at a time, split inside a UTF-8 character, is r
   await s.sendByteByByte(line({ type: 'reading', metric: 'temperature', value: 21.5, unit: '°C', ts, seq: 1 }));
   await s.ackCovering(1);
   const rows = await latest(httpPort, { sensor: 'frame-bytes' });
-  assert.equal(rows.map((r) => [r.metric, r.value, r.unit, r.ts]), [['temperature', 21.5, '°C', ts]]);
+  assert.equal(
+    rows.map((r) => [r.metric, r.value, r.unit, r.ts]),
+    [['temperature', 21.5, '°C', ts]],
+  );
   assert.equal(errors(s.received), []);
 });
 
@@ -39,11 +42,18 @@ test('two messages in one chunk are both handled', async () => {
   await s.hello('frame-two');
   const ts = nextTs();
   await s.sendRaw(
-    line({ type: 'reading', metric: 'temperature', value: 20, ts, seq: 1 }) + line({ type: 'reading', metric: 'humidity', value: 40, ts, seq: 2 }),
+    line({ type: 'reading', metric: 'temperature', value: 20, ts, seq: 1 }) +
+      line({ type: 'reading', metric: 'humidity', value: 40, ts, seq: 2 }),
   );
   await s.ackCovering(2);
   const rows = await latest(httpPort, { sensor: 'frame-two' });
-  assert.equal(rows.map((r) => [r.metric, r.value]), [['humidity', 40], ['temperature', 20]]);
+  assert.equal(
+    rows.map((r) => [r.metric, r.value]),
+    [
+      ['humidity', 40],
+      ['temperature', 20],
+    ],
+  );
 });
 
 test('hello, reading and ping in one chunk are answered in order', async () => {
@@ -70,7 +80,10 @@ test('a line ended by \\r\\n is accepted like one ended by \\n', async () => {
   const ts = nextTs();
   await s.sendRaw(JSON.stringify({ type: 'reading', metric: 'humidity', value: 55, ts, seq: 1 }) + '\r\n');
   await s.ackCovering(1);
-  assert.equal((await latest(httpPort, { sensor: 'frame-crlf' })).map((r) => r.ts), [ts]);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'frame-crlf' })).map((r) => r.ts),
+    [ts],
+  );
   assert.equal(errors(s.received), []);
 });
 
@@ -147,7 +160,10 @@ test('a bad line followed by a good one gets one error 400 and the good reading 
   await s.sendRaw('this is not json\n' + line({ type: 'reading', metric: 'temperature', value: 19.5, ts, seq: 1 }));
   assert.is((await s.next({ type: 'error' })).code, 400);
   await s.ackCovering(1);
-  assert.equal((await latest(httpPort, { sensor: 'frame-badgood' })).map((r) => [r.value, r.ts]), [[19.5, ts]]);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'frame-badgood' })).map((r) => [r.value, r.ts]),
+    [[19.5, ts]],
+  );
   assert.is(errors(s.received).length, 1);
 });
 
@@ -226,7 +242,10 @@ test('a connection with exactly maxErrors bad lines gets that many 400s and stay
   await s.hello('frame-at-limit');
   await s.sendRaw('bad\n'.repeat(5));
   await s.sync();
-  assert.equal(errors(s.received).map((e) => e.code), [400, 400, 400, 400, 400]);
+  assert.equal(
+    errors(s.received).map((e) => e.code),
+    [400, 400, 400, 400, 400],
+  );
   assert.not.ok(s.isClosed);
 });
 
@@ -257,7 +276,10 @@ test('bad lines spread over more than errorWindowMs do not add up to 429', async
   await s.sendRaw('bad\n'.repeat(5));
   await s.sync();
   assert.not.ok(s.isClosed, 'ten errors, but never more than five within the window');
-  assert.equal(errors(s.received).map((e) => e.code), Array(10).fill(400));
+  assert.equal(
+    errors(s.received).map((e) => e.code),
+    Array(10).fill(400),
+  );
   await s.sendRaw('bad\n');
   await s.next({ type: 'error', code: 429 });
   await s.closed();

@@ -67,7 +67,10 @@ test('a sensor that names no room is in room "default", and its readings too', a
   const { httpPort } = await hub();
   const info = (await sensors(httpPort)).find((x) => x.sensor === 'room-none');
   assert.is(info?.room, 'default');
-  assert.equal((await latest(httpPort, { sensor: 'room-none' })).map((r) => r.room), ['default']);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'room-none' })).map((r) => r.room),
+    ['default'],
+  );
 });
 
 test('readings are stored in the room named in hello', async () => {
@@ -75,7 +78,10 @@ test('readings are stored in the room named in hello', async () => {
   const s = await welcomed('room-named', 'server-room');
   await s.send({ type: 'reading', metric: 'temperature', value: 24.5, ts: nextTs(), seq: 1 });
   await s.ackCovering(1);
-  assert.equal((await stored('room-named')).map((r) => r.room), ['server-room']);
+  assert.equal(
+    (await stored('room-named')).map((r) => r.room),
+    ['server-room'],
+  );
 });
 
 // ---------------------------------------------------------------- metric
@@ -90,14 +96,21 @@ test('a metric of 64 characters is stored and one of 65 gets 422', async () => {
   await s.ackCovering(1);
   await expectRefused(s, 422, [{ type: 'reading', metric: m64 + 'b', value: 1, ts: nextTs(), seq: 2 }]);
   await barrier(s, 3);
-  assert.equal((await stored('metric-64')).map((r) => r.metric), [m64]);
+  assert.equal(
+    (await stored('metric-64')).map((r) => r.metric),
+    [m64],
+  );
 });
 
 test('a metric that breaks the pattern gets 422 and is not stored', async () => {
   // §1 Names: metric pattern (lower case, starts with a letter, letters digits underscores)
   const s = await welcomed('metric-bad');
   const bad = ['Temperature', 'TEMP', '1st', '_x', 'cpu-load', 'cpu load', 'cpu.load', '', 'température'];
-  await expectRefused(s, 422, bad.map((metric, i) => ({ type: 'reading', metric, value: 1, ts: nextTs(), seq: i + 1 })));
+  await expectRefused(
+    s,
+    422,
+    bad.map((metric, i) => ({ type: 'reading', metric, value: 1, ts: nextTs(), seq: i + 1 })),
+  );
   await barrier(s, 100);
   assert.equal(await stored('metric-bad'), []);
 });
@@ -140,7 +153,10 @@ test('negative, zero, fractional and very large finite values are stored exactly
   const values = [-273.15, 0, 0.1, 1.7976931348623157e308, -5e-324];
   for (const [i, value] of values.entries()) await s.send({ type: 'reading', metric: `m${i}`, value, ts: nextTs(), seq: i + 1 });
   await s.ackCovering(values.length);
-  assert.equal((await stored('value-finite')).map((r) => r.value), values);
+  assert.equal(
+    (await stored('value-finite')).map((r) => r.value),
+    values,
+  );
 });
 
 // ---------------------------------------------------------------- unit
@@ -152,7 +168,10 @@ test('a unit of 16 characters is stored and one of 17 gets 422', async () => {
   await s.ackCovering(1);
   await expectRefused(s, 422, [{ type: 'reading', metric: 'b', value: 1, unit: 'u'.repeat(17), ts: nextTs(), seq: 2 }]);
   await barrier(s, 3);
-  assert.equal((await stored('unit-16')).map((r) => [r.metric, r.unit]), [['a', 'u'.repeat(16)]]);
+  assert.equal(
+    (await stored('unit-16')).map((r) => [r.metric, r.unit]),
+    [['a', 'u'.repeat(16)]],
+  );
 });
 
 test('a unit is counted in characters, not bytes: 16 × "µ" is accepted', async () => {
@@ -160,7 +179,10 @@ test('a unit is counted in characters, not bytes: 16 × "µ" is accepted', async
   const s = await welcomed('unit-chars');
   await s.send({ type: 'reading', metric: 'dose', value: 1, unit: 'µ'.repeat(16), ts: nextTs(), seq: 1 });
   await s.ackCovering(1);
-  assert.equal((await stored('unit-chars')).map((r) => r.unit), ['µ'.repeat(16)]);
+  assert.equal(
+    (await stored('unit-chars')).map((r) => r.unit),
+    ['µ'.repeat(16)],
+  );
 });
 
 test('an empty unit is stored as empty, even for a well-known metric', async () => {
@@ -168,7 +190,10 @@ test('an empty unit is stored as empty, even for a well-known metric', async () 
   const s = await welcomed('unit-empty');
   await s.send({ type: 'reading', metric: 'temperature', value: 1, unit: '', ts: nextTs(), seq: 1 });
   await s.ackCovering(1);
-  assert.equal((await stored('unit-empty')).map((r) => r.unit), ['']);
+  assert.equal(
+    (await stored('unit-empty')).map((r) => r.unit),
+    [''],
+  );
 });
 
 test('a reading without a unit gets the unit declared in hello, else the well-known one, else empty', async () => {
@@ -185,7 +210,13 @@ test('a reading without a unit gets the unit declared in hello, else the well-kn
   await s.ackCovering(metrics.length);
   assert.equal(
     (await stored('unit-defaults')).map((r) => [r.metric, r.unit]),
-    [['cpu_load', '%'], ['humidity', '%'], ['noise', ''], ['pressure', 'hPa'], ['temperature', 'F']],
+    [
+      ['cpu_load', '%'],
+      ['humidity', '%'],
+      ['noise', ''],
+      ['pressure', 'hPa'],
+      ['temperature', 'F'],
+    ],
   );
 });
 
@@ -195,7 +226,14 @@ test('well-known metrics get their units C, % and % when nothing is declared', a
   const ts = nextTs();
   await s.send({ type: 'batch', seq: 1, readings: ['temperature', 'humidity', 'cpu_load'].map((metric) => ({ metric, value: 1, ts })) });
   await s.ackCovering(1);
-  assert.equal((await stored('unit-wellknown')).map((r) => [r.metric, r.unit]), [['cpu_load', '%'], ['humidity', '%'], ['temperature', 'C']]);
+  assert.equal(
+    (await stored('unit-wellknown')).map((r) => [r.metric, r.unit]),
+    [
+      ['cpu_load', '%'],
+      ['humidity', '%'],
+      ['temperature', 'C'],
+    ],
+  );
 });
 
 test('a unit given on the reading wins over the declared and the well-known one', async () => {
@@ -203,7 +241,10 @@ test('a unit given on the reading wins over the declared and the well-known one'
   const s = await welcomed('unit-explicit', undefined, { metrics: [{ metric: 'temperature', unit: 'F' }] });
   await s.send({ type: 'reading', metric: 'temperature', value: 300, unit: 'K', ts: nextTs(), seq: 1 });
   await s.ackCovering(1);
-  assert.equal((await stored('unit-explicit')).map((r) => r.unit), ['K']);
+  assert.equal(
+    (await stored('unit-explicit')).map((r) => r.unit),
+    ['K'],
+  );
 });
 
 test('a hello declaring a metric with a bad name or a unit over 16 characters gets 422', async () => {
@@ -228,7 +269,10 @@ test('ts exactly at 2000-01-01 is stored and one millisecond earlier gets 422', 
     { type: 'reading', metric: 'humidity', value: 1, ts: Math.floor(Date.now() / 1000), seq: 5 },
   ]);
   await barrier(s, 6);
-  assert.equal((await stored('ts-2000')).map((r) => [r.metric, r.ts]), [['temperature', YEAR_2000_MS]]);
+  assert.equal(
+    (await stored('ts-2000')).map((r) => [r.metric, r.ts]),
+    [['temperature', YEAR_2000_MS]],
+  );
 });
 
 test('ts exactly 24 h ahead of the hub clock is stored and one millisecond more gets 422', async () => {
@@ -242,7 +286,10 @@ test('ts exactly 24 h ahead of the hub clock is stored and one millisecond more 
   await expectRefused(s, 422, [{ type: 'reading', metric: 'humidity', value: 1, ts: hubNow + DAY_MS + 1, seq: 2 }]);
   await s.send({ type: 'reading', metric: 'sentinel', value: 0, ts: hubNow, seq: 3 });
   await s.ackCovering(3);
-  assert.equal((await stored('ts-future', httpPort)).map((r) => [r.metric, r.ts]), [['temperature', hubNow + DAY_MS]]);
+  assert.equal(
+    (await stored('ts-future', httpPort)).map((r) => [r.metric, r.ts]),
+    [['temperature', hubNow + DAY_MS]],
+  );
 });
 
 test('a ts that is not an integer is refused and not stored', async () => {
@@ -265,7 +312,13 @@ test('a reading without ts is stamped with the hub time it was received', async 
   await s.send({ type: 'reading', metric: 'temperature', value: 1, seq: 1 });
   await s.send({ type: 'batch', seq: 2, readings: [{ metric: 'humidity', value: 2 }] });
   await s.ackCovering(2);
-  assert.equal((await latest(httpPort, { sensor: 'ts-stamped' })).map((r) => [r.metric, r.ts]), [['humidity', hubNow], ['temperature', hubNow]]);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'ts-stamped' })).map((r) => [r.metric, r.ts]),
+    [
+      ['humidity', hubNow],
+      ['temperature', hubNow],
+    ],
+  );
 });
 
 test('a reading without ts on a hub with the real clock is stamped between send and ack', async () => {

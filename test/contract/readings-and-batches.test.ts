@@ -30,7 +30,10 @@ test('seq 0 and seq 2^53-1 are accepted and acknowledged', async () => {
   assert.is((await s.next({ type: 'ack' })).seq, 0);
   await s.send({ type: 'reading', metric: 'b', value: 1, ts: nextTs(), seq: MAX_SEQ });
   assert.is((await s.next({ type: 'ack' })).seq, MAX_SEQ);
-  assert.equal((await stored('seq-range')).map((r) => r.metric), ['a', 'b']);
+  assert.equal(
+    (await stored('seq-range')).map((r) => r.metric),
+    ['a', 'b'],
+  );
 });
 
 test('a seq below 0, above 2^53-1 or with a fraction gets 422 and the reading is not stored', async () => {
@@ -62,7 +65,10 @@ test('a seq that does not increase gets 422 with that seq and the message is not
   assert.is(lower.code, 422);
   assert.is(lower.seq, 4);
   await barrier(s, 6);
-  assert.equal((await stored('seq-order')).map((r) => r.metric), ['a']);
+  assert.equal(
+    (await stored('seq-order')).map((r) => r.metric),
+    ['a'],
+  );
 });
 
 test('seq may skip numbers', async () => {
@@ -71,7 +77,10 @@ test('seq may skip numbers', async () => {
   await s.send({ type: 'reading', metric: 'a', value: 1, ts: nextTs(), seq: 1 });
   await s.send({ type: 'reading', metric: 'b', value: 1, ts: nextTs(), seq: 1000 });
   await s.ackCovering(1000);
-  assert.equal(s.received.filter((m) => m.type === 'error'), []);
+  assert.equal(
+    s.received.filter((m) => m.type === 'error'),
+    [],
+  );
 });
 
 test('seq starts afresh on a new connection', async () => {
@@ -83,7 +92,10 @@ test('seq starts afresh on a new connection', async () => {
   const b = await welcomed('seq-fresh');
   await b.send({ type: 'reading', metric: 'b', value: 1, ts: nextTs(), seq: 1 });
   await b.ackCovering(1);
-  assert.equal((await stored('seq-fresh')).map((r) => r.metric), ['a', 'b']);
+  assert.equal(
+    (await stored('seq-fresh')).map((r) => r.metric),
+    ['a', 'b'],
+  );
 });
 
 test('an error for a message that carried a valid seq includes that seq', async () => {
@@ -121,7 +133,11 @@ test('a batch is stored whole and acknowledged', async () => {
   await s.ackCovering(1);
   assert.equal(
     (await stored('batch-ok')).map((r) => [r.metric, r.value, r.unit, r.room, r.ts]),
-    [['cpu_load', 12, '%', 'lab', ts + 1], ['humidity', 45, 'percent', 'lab', ts], ['temperature', 20.5, 'C', 'lab', ts]],
+    [
+      ['cpu_load', 12, '%', 'lab', ts + 1],
+      ['humidity', 45, 'percent', 'lab', ts],
+      ['temperature', 20.5, 'C', 'lab', ts],
+    ],
   );
 });
 
@@ -186,7 +202,15 @@ test('a report with an invalid reading gets 422 with its index and nothing is st
   answer.catch(() => {}); // awaited below; handled now so a failing test cannot crash the file
   const command = await s.next({ type: 'command' });
   const ts = nextTs();
-  await s.send({ type: 'report', id: command.id, seq: 1, readings: [{ metric: 'temperature', value: 1, ts }, { metric: 'x-y', value: 2, ts }] });
+  await s.send({
+    type: 'report',
+    id: command.id,
+    seq: 1,
+    readings: [
+      { metric: 'temperature', value: 1, ts },
+      { metric: 'x-y', value: 2, ts },
+    ],
+  });
   const e = await s.next({ type: 'error' });
   assert.is(e.code, 422);
   assert.is(e.index, 1);
@@ -226,8 +250,14 @@ test('a standalone reading may carry the seq of a batch sent before it on the sa
       line({ type: 'reading', metric: 'c', value: 3, ts, seq: 3 }),
   );
   await s.ackCovering(3);
-  assert.equal((await stored('seq-mixed')).map((r) => r.metric), ['a', 'b', 'c']);
-  assert.equal(s.received.filter((m) => m.type === 'error'), []);
+  assert.equal(
+    (await stored('seq-mixed')).map((r) => r.metric),
+    ['a', 'b', 'c'],
+  );
+  assert.equal(
+    s.received.filter((m) => m.type === 'error'),
+    [],
+  );
 });
 
 test.run();

@@ -29,7 +29,10 @@ test('a good hello is answered with welcome carrying v 1, the sensor id and the 
   assert.is(welcome.v, 1);
   assert.is(welcome.sensor, 'session-welcome');
   assert.ok(Number.isInteger(welcome.time), 'time is integer ms');
-  assert.ok((welcome.time as number) >= before - 1000 && (welcome.time as number) <= after + 1000, `time ${welcome.time} is now (${before}..${after})`);
+  assert.ok(
+    (welcome.time as number) >= before - 1000 && (welcome.time as number) <= after + 1000,
+    `time ${welcome.time} is now (${before}..${after})`,
+  );
 });
 
 test('the welcome time is the hub clock, not the sensor machine clock', async () => {
@@ -53,7 +56,12 @@ test('a hello that declares metrics and units is welcomed', async () => {
   // §1 Sensor to hub: metrics? (array of {"metric","unit"})
   const { tcpPort } = await hub();
   const s = await connect(tcpPort);
-  await s.hello('session-declares', 'lab', { metrics: [{ metric: 'temperature', unit: 'C' }, { metric: 'pressure', unit: 'hPa' }] });
+  await s.hello('session-declares', 'lab', {
+    metrics: [
+      { metric: 'temperature', unit: 'C' },
+      { metric: 'pressure', unit: 'hPa' },
+    ],
+  });
 });
 
 test('a hello with a token is welcomed by a hub that requires no tokens, and a token that is not a string gets 400', async () => {
@@ -76,7 +84,10 @@ test('a reading before hello gets error 401 and is not stored', async () => {
   const ts = nextTs();
   await s.send({ type: 'reading', metric: 'humidity', value: 50, ts, seq: 2 });
   await s.ackCovering(2);
-  assert.equal((await latest(httpPort, { sensor: 'session-early' })).map((r) => [r.metric, r.ts]), [['humidity', ts]]);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'session-early' })).map((r) => [r.metric, r.ts]),
+    [['humidity', ts]],
+  );
 });
 
 test('a batch, a report and a bye before hello each get error 401 and the connection stays open', async () => {
@@ -180,7 +191,10 @@ test('a second hello on a welcomed connection gets 400 and the session goes on a
   const ts = nextTs();
   await s.send({ type: 'reading', metric: 'temperature', value: 22, ts, seq: 1 });
   await s.ackCovering(1);
-  assert.equal((await latest(httpPort, { sensor: 'session-first' })).map((r) => r.ts), [ts]);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'session-first' })).map((r) => r.ts),
+    [ts],
+  );
   assert.equal(await latest(httpPort, { sensor: 'session-second' }), []);
 });
 
@@ -232,7 +246,10 @@ test('bye makes the hub store what it has, send the last ack and close', async (
   await s.ackCovering(2, 5_000);
   await s.closed();
   assert.equal(errors(s.received), []);
-  assert.equal((await latest(httpPort, { sensor: 'session-bye' })).map((r) => r.metric), ['humidity', 'temperature']);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'session-bye' })).map((r) => r.metric),
+    ['humidity', 'temperature'],
+  );
 });
 
 test('bye with nothing to acknowledge closes without an ack or an error', async () => {
@@ -242,7 +259,10 @@ test('bye with nothing to acknowledge closes without an ack or an error', async 
   await s.hello('session-bye-empty');
   await s.send({ type: 'bye' });
   await s.closed();
-  assert.equal(s.received.map((m) => m.type), ['welcome']);
+  assert.equal(
+    s.received.map((m) => m.type),
+    ['welcome'],
+  );
 });
 
 test('an error message from the sensor that answers no command is taken without a reply', async () => {
@@ -298,18 +318,32 @@ test('report-now sends a command, and the report answering it is stored like a b
   assert.is(command.command, 'report-now');
   assert.type(command.id, 'string');
   const ts = nextTs();
-  await s.send({ type: 'report', id: command.id, seq: 1, readings: [{ metric: 'temperature', value: 18.25, ts }, { metric: 'humidity', value: 61, ts }] });
+  await s.send({
+    type: 'report',
+    id: command.id,
+    seq: 1,
+    readings: [
+      { metric: 'temperature', value: 18.25, ts },
+      { metric: 'humidity', value: 61, ts },
+    ],
+  });
   await s.ackCovering(1);
   const res = await answer;
   assert.is(res.status, 200);
   assert.is(res.body.requested, 1);
   assert.is(res.body.responded, 1);
-  assert.equal(
-    res.body.readings.map((r) => [r.sensor, r.metric, r.value]).sort(),
-    [['session-report', 'humidity', 61], ['session-report', 'temperature', 18.25]],
-  );
+  assert.equal(res.body.readings.map((r) => [r.sensor, r.metric, r.value]).sort(), [
+    ['session-report', 'humidity', 61],
+    ['session-report', 'temperature', 18.25],
+  ]);
   const rows = await latest(httpPort, { sensor: 'session-report' });
-  assert.equal(rows.map((r) => [r.metric, r.value, r.unit, r.room, r.ts]), [['humidity', 61, '%', 'attic', ts], ['temperature', 18.25, 'C', 'attic', ts]]);
+  assert.equal(
+    rows.map((r) => [r.metric, r.value, r.unit, r.room, r.ts]),
+    [
+      ['humidity', 61, '%', 'attic', ts],
+      ['temperature', 18.25, 'C', 'attic', ts],
+    ],
+  );
   assert.equal(errors(s.received), []);
 });
 
@@ -325,7 +359,10 @@ test('a report whose id the hub never issued gets 404 with that id, and nothing 
   const ts = nextTs();
   await s.send({ type: 'reading', metric: 'humidity', value: 3, ts, seq: 2 });
   await s.ackCovering(2);
-  assert.equal((await latest(httpPort, { sensor: 'session-report-404' })).map((r) => r.metric), ['humidity']);
+  assert.equal(
+    (await latest(httpPort, { sensor: 'session-report-404' })).map((r) => r.metric),
+    ['humidity'],
+  );
 });
 
 test('a sensor that answers report-now with error 501 stays connected', async () => {
@@ -333,10 +370,15 @@ test('a sensor that answers report-now with error 501 stays connected', async ()
   const { tcpPort, httpPort } = await hub();
   const s = await connect(tcpPort);
   await s.hello('session-501');
-  const answer = requestJson<{ responded: number; missing: string[]; errors?: { sensor: string; code: number }[] }>(httpPort, 'POST', '/api/v1/report-now', {
-    sensor: 'session-501',
-    timeout_ms: 10_000,
-  });
+  const answer = requestJson<{ responded: number; missing: string[]; errors?: { sensor: string; code: number }[] }>(
+    httpPort,
+    'POST',
+    '/api/v1/report-now',
+    {
+      sensor: 'session-501',
+      timeout_ms: 10_000,
+    },
+  );
   answer.catch(() => {}); // awaited below; handled now so a failing test cannot crash the file
   const command = await s.next({ type: 'command' });
   await s.send({ type: 'error', code: 501, message: 'report-now is not supported', id: command.id });
@@ -344,7 +386,10 @@ test('a sensor that answers report-now with error 501 stays connected', async ()
   assert.is(res.status, 200);
   assert.is(res.body.responded, 0);
   assert.equal(res.body.missing, ['session-501']);
-  assert.equal(res.body.errors?.map((e) => [e.sensor, e.code]), [['session-501', 501]]);
+  assert.equal(
+    res.body.errors?.map((e) => [e.sensor, e.code]),
+    [['session-501', 501]],
+  );
   await s.sync();
   assert.equal(errors(s.received), []);
 });
@@ -363,7 +408,9 @@ test('the example session of the contract works as written', async () => {
   answer.catch(() => {}); // awaited below; handled now so a failing test cannot crash the file
   const command = await s.next({ type: 'command' });
   assert.is(command.command, 'report-now');
-  await s.sendRaw(`{"type":"report","id":${JSON.stringify(command.id)},"readings":[{"metric":"temperature","value":24.6,"unit":"C","ts":1763712001000}]}\n`);
+  await s.sendRaw(
+    `{"type":"report","id":${JSON.stringify(command.id)},"readings":[{"metric":"temperature","value":24.6,"unit":"C","ts":1763712001000}]}\n`,
+  );
   assert.is((await answer).body.responded, 1);
   // The report has no seq, so no ack tells when it is stored; bye makes the hub commit it.
   await s.send({ type: 'bye' });

@@ -63,8 +63,17 @@ test('a second connection with the same sensor id takes over: the older gets 409
   await newer.ackCovering(1);
   await newer.sync();
   assert.not.ok(newer.isClosed);
-  assert.equal(newer.received.filter((m) => m.type === 'error'), []);
-  assert.equal((await latest(httpPort, { sensor: 'takeover' })).map((r) => [r.metric, r.value]), [['humidity', 2], ['temperature', 1]]);
+  assert.equal(
+    newer.received.filter((m) => m.type === 'error'),
+    [],
+  );
+  assert.equal(
+    (await latest(httpPort, { sensor: 'takeover' })).map((r) => [r.metric, r.value]),
+    [
+      ['humidity', 2],
+      ['temperature', 1],
+    ],
+  );
 });
 
 test('a takeover leaves other sensors alone', async () => {
@@ -79,7 +88,10 @@ test('a takeover leaves other sensors alone', async () => {
   assert.is((await a.next({ type: 'error' })).code, 409);
   await a.closed();
   await other.sync();
-  assert.equal(other.received.filter((m) => m.type === 'error'), []);
+  assert.equal(
+    other.received.filter((m) => m.type === 'error'),
+    [],
+  );
 });
 
 test('the sensor replaced three times over ends with only the newest connection open', async () => {
@@ -114,7 +126,10 @@ test('on hub.stop() a connected sensor gets its last ack, then error 503, then t
   const stopError = await stopping;
   assert.ok(stopError === null, `hub.stop(): ${stopError?.message}`);
   assertLastAckThen503(s, 3);
-  assert.equal((await readStoredReadings(dataDir)).map((r) => r.value), [1, 2, 3]);
+  assert.equal(
+    (await readStoredReadings(dataDir)).map((r) => r.value),
+    [1, 2, 3],
+  );
 });
 
 test('on hub.stop() a sensor with nothing to acknowledge gets error 503 and the close, and no ack', async () => {
@@ -149,7 +164,10 @@ test('on hub.stop() every connected sensor gets its own last ack before its 503'
   const stopError = await stopping;
   assert.ok(stopError === null, `hub.stop(): ${stopError?.message}`);
   sensors.forEach((s, i) => assertLastAckThen503(s, 10 * (i + 1)));
-  assert.equal((await readStoredReadings(dataDir)).map((r) => r.sensor), ['shutdown-a', 'shutdown-b', 'shutdown-c']);
+  assert.equal(
+    (await readStoredReadings(dataDir)).map((r) => r.sensor),
+    ['shutdown-a', 'shutdown-b', 'shutdown-c'],
+  );
 });
 
 test('a stopped hub accepts no new connections', async () => {
@@ -177,7 +195,9 @@ test('on SIGTERM the hub process sends the last ack, then 503, closes, stores ev
   const s = await connect(p.tcpPort);
   await s.hello('sigterm', 'lab');
   const ts = nextTs();
-  await s.sendRaw(Array.from({ length: 20 }, (_, i) => line({ type: 'reading', metric: 'temperature', value: i, ts: ts + i, seq: i + 1 })).join(''));
+  await s.sendRaw(
+    Array.from({ length: 20 }, (_, i) => line({ type: 'reading', metric: 'temperature', value: i, ts: ts + i, seq: i + 1 })).join(''),
+  );
   await s.sync();
   p.kill('SIGTERM');
   await s.closed(15_000);
@@ -212,7 +232,11 @@ test('after kill -9 right after an ack, a restarted hub has every acknowledged r
   const batches = 30;
   const perBatch = 100;
   const batchLine = (k: number): string =>
-    line({ type: 'batch', seq: k, readings: Array.from({ length: perBatch }, (_, i) => ({ metric: 'temperature', value: k * 1000 + i, ts: t0 + k * perBatch + i })) });
+    line({
+      type: 'batch',
+      seq: k,
+      readings: Array.from({ length: perBatch }, (_, i) => ({ metric: 'temperature', value: k * 1000 + i, ts: t0 + k * perBatch + i })),
+    });
   const all = Array.from({ length: batches }, (_, k) => batchLine(k + 1)).join('');
 
   const s = await connect(first.tcpPort);
@@ -235,7 +259,10 @@ test('after kill -9 right after an ack, a restarted hub has every acknowledged r
   await again.hello('crash');
   await again.sendRaw(all);
   await again.next({ type: 'ack', seq: batches }, 30_000);
-  assert.equal(again.received.filter((m) => m.type === 'error'), []);
+  assert.equal(
+    again.received.filter((m) => m.type === 'error'),
+    [],
+  );
   await again.close();
   second.kill('SIGTERM');
   assert.equal(await second.exited, { code: 0, signal: null }, `exit status; output:\n${second.output()}`);
@@ -252,7 +279,9 @@ test('after kill -9 right after an ack, the acknowledged readings are in the sto
   const s = await connect(p.tcpPort);
   await s.hello('crash-file');
   const t0 = nextTs();
-  void s.sendRaw(Array.from({ length: 200 }, (_, i) => line({ type: 'reading', metric: 'humidity', value: i, ts: t0 + i, seq: i + 1 })).join(''));
+  void s.sendRaw(
+    Array.from({ length: 200 }, (_, i) => line({ type: 'reading', metric: 'humidity', value: i, ts: t0 + i, seq: i + 1 })).join(''),
+  );
   const ack = await s.next({ type: 'ack' }, 15_000);
   p.kill('SIGKILL');
   const ackedSeq = ack.seq as number;

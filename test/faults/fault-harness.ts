@@ -77,7 +77,7 @@ export function pollHealth(port: () => number, intervalMs = 100): { samples: Hea
       const at = Date.now();
       const req = http.get({ host: '127.0.0.1', port: port(), path: '/api/v1/health', agent: false, timeout: 2000 }, (res) => {
         let text = '';
-        res.on('data', (d: Buffer) => (text += d));
+        res.on('data', (d: Buffer) => (text += d.toString()));
         res.on('end', () => {
           let body: HealthSample['body'] = null;
           try {

@@ -80,9 +80,12 @@ test('every message agrees with an independent reading of the contract: valid wh
         assert.ok(d.ok, `valid by the contract but refused: ${line.slice(0, 300)} -> ${JSON.stringify(d.ok ? null : d.error)}`);
         return;
       }
-      assert.not.ok(d.ok, `invalid by the contract (codes ${[...allowed]}) but accepted: ${line.slice(0, 300)}`);
+      assert.not.ok(d.ok, `invalid by the contract (codes ${[...allowed].join(', ')}) but accepted: ${line.slice(0, 300)}`);
       if (d.ok) return;
-      assert.ok(allowed.has(d.error.code), `code ${d.error.code} for ${line.slice(0, 300)}; the contract calls for one of ${[...allowed]}`);
+      assert.ok(
+        allowed.has(d.error.code),
+        `code ${d.error.code} for ${line.slice(0, 300)}; the contract calls for one of ${[...allowed].join(', ')}`,
+      );
       // An error names the seq only when that seq is itself valid, so a sensor can match it.
       if (d.error.seq !== undefined) assert.is(seqCodes(parsed.seq).size, 0, `error carries seq ${d.error.seq}, which is invalid`);
       // The index of a batch error is the first bad reading.

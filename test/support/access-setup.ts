@@ -27,7 +27,7 @@ export type AccessHubOptions = Partial<HubOptions> & AccessOptions;
 
 /** `startHub` with the access options (typed here so the tests compile whatever the hub declares). */
 export function startAccessHub(overrides: AccessHubOptions = {}, scope: Teardown = perTest): Promise<InProcessHub> {
-  return startHub(overrides as Partial<HubOptions>, scope);
+  return startHub(overrides, scope);
 }
 
 /** A hub clock that a test moves forward: `now: clock.now`, then `clock.advance(ms)`. */

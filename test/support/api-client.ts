@@ -92,17 +92,22 @@ export async function history(port: number, params: Record<string, string | numb
 
 /** CSV text as rows of strings (the header is the first row). */
 export function csvRows(text: string): string[][] {
-  return parse(text, { relax_column_count: false }) as string[][];
+  return parse(text, { relax_column_count: false });
 }
 
 /** The data rows of an export as objects keyed by the header's column names. */
 export function csvRecords(text: string): Record<string, string>[] {
-  return parse(text, { columns: true }) as Record<string, string>[];
+  return parse<Record<string, string>>(text, { columns: true });
 }
 
 /** `POST /api/v1/readings` with a CSV body (`Content-Type: text/csv`). */
 export function upload(port: number, csv: string | Buffer | { file: string }, headers: Record<string, string> = {}): Promise<RawResponse> {
-  return request(port, '/api/v1/readings', { method: 'POST', headers: { 'content-type': 'text/csv', ...headers }, body: csv, timeoutMs: 120_000 });
+  return request(port, '/api/v1/readings', {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv', ...headers },
+    body: csv,
+    timeoutMs: 120_000,
+  });
 }
 
 /** Uploads and expects 200; returns the answer `{accepted, duplicates}`. */
@@ -135,7 +140,12 @@ export function errorBody(res: RawResponse): { code: string; message: string; [k
  * Polls `probe` every `intervalMs` until it returns something other than undefined or false,
  * and returns that; throws after `timeoutMs` with `what` and the last value seen.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, intervalMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

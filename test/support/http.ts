@@ -10,7 +10,13 @@ export interface JsonResponse<T = unknown> {
   body: T;
 }
 
-export function requestJson<T = unknown>(port: number, method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<JsonResponse<T>> {
+export function requestJson<T = unknown>(
+  port: number,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 10_000,
+): Promise<JsonResponse<T>> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = http.request(

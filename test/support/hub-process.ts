@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHub } from '../../hub/hub.ts';
+import { hubProcessArgs } from './hub-command.ts';
 import { perTest, type Teardown } from './teardown.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -49,8 +50,8 @@ export interface InProcessHub {
   tcpPort: number;
   httpPort: number;
   dataDir: string;
-  /** Stops the hub (once; later calls wait for the same stop). */
-  stop(): Promise<void>;
+  /** Stops the hub (once; later calls wait for the same stop). A closure, so `const { stop } = ...` is safe. */
+  readonly stop: () => Promise<void>;
 }
 
 /**
@@ -59,7 +60,7 @@ export interface InProcessHub {
  */
 export async function startHub(overrides: Partial<HubOptions> = {}, scope: Teardown = perTest): Promise<InProcessHub> {
   const dataDir = overrides.dataDir ?? (await tempDataDir(scope)).path;
-  const hub = buildHub({ host: '127.0.0.1', tcpPort: 0, httpPort: 0, logLevel: 'silent', ...overrides, dataDir } as HubOptions);
+  const hub = buildHub({ host: '127.0.0.1', tcpPort: 0, httpPort: 0, logLevel: 'silent', ...overrides, dataDir });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= withTimeout(Promise.resolve(hub.stop()), STOP_TIMEOUT_MS, 'hub.stop()'));
   scope.add('in-process hub', stop);
@@ -89,11 +90,11 @@ export async function startHubProcess(
   options: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv },
   scope: Teardown = perTest,
 ): Promise<HubProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'hub/main.ts', '--host', '127.0.0.1', '--tcp-port', '0', '--http-port', '0', '--data', options.dataDir, ...(options.args ?? [])],
-    { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, hubProcessArgs(options.dataDir, options.args), {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -129,7 +130,9 @@ export async function startHubProcess(
         }
       }
     });
-    void exited.then(({ code, signal }) => reject(new Error(`the hub process exited (code ${code}, signal ${signal}) before "hub listening"; output:\n${output}`)));
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`the hub process exited (code ${code}, signal ${signal}) before "hub listening"; output:\n${output}`)),
+    );
   });
 
   const ports = await withTimeout(listening, START_TIMEOUT_MS, 'waiting for "hub listening"').catch((err: Error) => {

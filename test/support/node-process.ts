@@ -47,7 +47,11 @@ export function spawnNode(args: string[], options: { env?: NodeJS.ProcessEnv } =
 }
 
 /** Runs to the end (at most `timeoutMs`) and returns its exit code and output. */
-export async function runNode(args: string[], timeoutMs = 60_000, options: { env?: NodeJS.ProcessEnv } = {}): Promise<ExitInfo & { stdout: string; stderr: string }> {
+export async function runNode(
+  args: string[],
+  timeoutMs = 60_000,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<ExitInfo & { stdout: string; stderr: string }> {
   const p = spawnNode(args, options);
   const info = await withTimeout(p.exited, timeoutMs, `node ${args.join(' ')}`).catch((e: Error) => {
     throw new Error(`${e.message}\nstdout: ${p.stdout().slice(-2000)}\nstderr: ${p.stderr().slice(-2000)}`);

@@ -7,6 +7,7 @@
 import type net from 'node:net';
 import WebSocket from 'ws';
 import { perTest, type Teardown } from './teardown.ts';
+import { wsText } from './ws-text.ts';
 import type { Reading } from '../../protocol/api.ts';
 
 export interface StreamMessage {
@@ -85,11 +86,12 @@ export function openStream(
       // a close follows; tests look at the close code
     });
     ws.on('message', (data) => {
+      const text = wsText(data);
       let m: StreamMessage;
       try {
-        m = JSON.parse(String(data)) as StreamMessage;
+        m = JSON.parse(text) as StreamMessage;
       } catch {
-        m = { type: '<not JSON>', text: String(data).slice(0, 200) };
+        m = { type: '<not JSON>', text: text.slice(0, 200) };
       }
       received.push(m);
       const i = waiters.findIndex((w) => matches(m, w.match));

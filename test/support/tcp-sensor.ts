@@ -90,7 +90,12 @@ function summary(received: readonly HubReply[]): string {
  * Opens a TCP connection to the hub, or a TLS one with `options.tls` (resolving once the hub's
  * certificate is verified). Registered with `scope` so the test's teardown destroys it.
  */
-export function connect(port: number, host = '127.0.0.1', scope: Teardown = perTest, options: { tls?: tls.ConnectionOptions } = {}): Promise<TcpSensor> {
+export function connect(
+  port: number,
+  host = '127.0.0.1',
+  scope: Teardown = perTest,
+  options: { tls?: tls.ConnectionOptions } = {},
+): Promise<TcpSensor> {
   return new Promise((resolve, reject) => {
     const socket: net.Socket = options.tls ? tls.connect({ port, host, ...options.tls }) : net.connect({ port, host });
     socket.setNoDelay(true);
@@ -131,7 +136,8 @@ export function connect(port: number, host = '127.0.0.1', scope: Teardown = perT
     });
     socket.on('close', () => {
       isClosed = true;
-      for (const w of waiters.splice(0)) w.reject(new Error(`the hub closed the connection; it had sent ${summary(received)}${junkNote()}`));
+      for (const w of waiters.splice(0))
+        w.reject(new Error(`the hub closed the connection; it had sent ${summary(received)}${junkNote()}`));
       for (const w of closeWaiters.splice(0)) w();
     });
 
@@ -177,7 +183,11 @@ export function connect(port: number, host = '127.0.0.1', scope: Teardown = perT
         const i = queue.findIndex((m) => matches(m, match));
         if (i >= 0) return Promise.resolve(queue.splice(i, 1)[0] as HubReply);
         if (isClosed) {
-          return Promise.reject(new Error(`waiting for ${describeMatch(match)}, but the connection is closed; the hub had sent ${summary(received)}${junkNote()}`));
+          return Promise.reject(
+            new Error(
+              `waiting for ${describeMatch(match)}, but the connection is closed; the hub had sent ${summary(received)}${junkNote()}`,
+            ),
+          );
         }
         return new Promise((res, rej) => {
           const waiter = {

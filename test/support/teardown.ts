@@ -5,7 +5,8 @@
  * so one broken hub cannot stop the rest of the file from running or the process from exiting.
  */
 
-type Cleanup = () => unknown | Promise<unknown>;
+/** May return a promise, which is awaited. */
+type Cleanup = () => unknown;
 
 const CLEANUP_TIMEOUT_MS = 20_000;
 
