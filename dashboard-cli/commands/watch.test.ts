@@ -25,6 +25,14 @@ const live: StreamStep[] = [{ reading: firstLive }, { reading: reading('server-r
 // UTC, so the local times the CLI prints are the same on every machine.
 const env = { TZ: 'UTC' };
 
+/** --json output: one message per line. */
+function jsonLines(stdout: string): unknown[] {
+  return stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as unknown);
+}
+
 function columns(stdout: string): string[][] {
   return stdout
     .trimEnd()
@@ -65,22 +73,17 @@ test('the subscribe message carries the filters as arrays and the replay count [
   }
 });
 
-test('--json prints every message as received, one per line', async () => {
+test('--json prints every message as received, one per line, and marks the end of the replay', async () => {
   const hub = await startFakeHub({ stream: { stored, live } });
   try {
     const result = await runCliProcess(['watch', '--json', '--hub', hub.url, '--replay', '1', '--count', '2'], { env });
     assert.is(result.code, 0, result.stderr);
-    assert.equal(
-      result.stdout
-        .trimEnd()
-        .split('\n')
-        .map((line) => JSON.parse(line) as unknown),
-      [
-        { type: 'subscribed', replayed: 1 },
-        { type: 'reading', ...stored[2] },
-        { type: 'reading', ...firstLive },
-      ],
-    );
+    assert.equal(jsonLines(result.stdout), [
+      { type: 'subscribed', replayed: 1 },
+      { type: 'reading', ...stored[2] },
+      { type: 'replay_end', replayed: 1 },
+      { type: 'reading', ...firstLive },
+    ]);
   } finally {
     await hub.close();
   }
@@ -110,12 +113,58 @@ test('the hub closing with 1013 exits 1 with the reason on stderr [§2]', async 
   }
 });
 
-test('the hub going away (1001) exits 3, as a lost connection', async () => {
-  const hub = await startFakeHub({ stream: { live: [{ close: 1001, reason: 'shutting down' }] } });
+test('on a terminal, a line marks where the replayed readings end and live ones begin', async () => {
+  const hub = await startFakeHub({ stream: { stored, live } });
   try {
-    const result = await runCliProcess(['watch', '--hub', hub.url], { env });
-    assert.is(result.code, 3);
-    assert.match(result.stderr, '(1001): the hub is going away: shutting down');
+    const result = await runCliInProcess(['watch', '--hub', hub.url, '--replay', '2', '--count', '3'], { env, stdoutTTY: true });
+    assert.is(result.code, 0, result.stderr);
+    const lines = result.stdout.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^watching http:\/\/127\.0\.0\.1:\d+: 2 stored readings, then live ones \(Ctrl-C to stop\)$/);
+    assert.is(lines[3], '-- 2 stored readings above, live ones below --');
+    assert.match(lines[4] ?? '', /a-temp +temperature +19\.75 C$/);
+  } finally {
+    await hub.close();
+  }
+});
+
+test('the hub going away (1001) once watching: it reconnects, says so, and the new replay shows only what it had not [§2]', async () => {
+  // The same object serves each connection: changed after the first, as a hub's store is after a restart.
+  const script: { stored: Reading[]; live: StreamStep[] } = {
+    stored: stored.slice(0, 2),
+    live: [{ reading: firstLive }, { close: 1001, reason: 'the hub is stopping' }],
+  };
+  const hub = await startFakeHub({ stream: script });
+  const whileAway = reading('c-new', 7, 3_500, 'hall', 'humidity');
+  const afterwards = reading('a-temp', 20, 5_000);
+  // The close is seen by the hub before the CLI's first retry (at least 250 ms later).
+  void hub.nextStreamClose().then(() => {
+    script.stored = [...stored.slice(0, 2), firstLive, whileAway];
+    script.live = [{ reading: afterwards }];
+  });
+  try {
+    const result = await runCliProcess(['watch', '--json', '--hub', hub.url, '--replay', '2', '--count', '5'], { env });
+    assert.is(result.code, 0, result.stderr);
+    assert.equal(jsonLines(result.stdout), [
+      { type: 'subscribed', replayed: 2 },
+      { type: 'reading', ...stored[0] },
+      { type: 'reading', ...stored[1] },
+      { type: 'replay_end', replayed: 2 },
+      { type: 'reading', ...firstLive },
+      { type: 'subscribed', replayed: 4 },
+      { type: 'reading', ...whileAway },
+      { type: 'replay_end', replayed: 1 },
+      { type: 'reading', ...afterwards },
+    ]);
+    assert.match(
+      result.stderr,
+      /^roomwatch: lost the stream from http:\/\/127\.0\.0\.1:\d+ \(the hub closed the stream \(1001\): the hub is going away: the hub is stopping\); reconnecting in \d+\.\d s \(Ctrl-C to stop\)\n/,
+    );
+    assert.match(result.stderr, /roomwatch: reconnected to http:\/\/127\.0\.0\.1:\d+\n$/);
+    assert.equal(
+      hub.streamMessages.map((m) => (m as { replay: number }).replay),
+      [2, 1000],
+      'the second subscription asks for all the hub replays',
+    );
   } finally {
     await hub.close();
   }
