@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { request } from '../test/support/api-client.ts';
+import { request, waitFor } from '../test/support/api-client.ts';
 import { REPO_ROOT, startHubProcess, tempDataDir, withTimeout } from '../test/support/hub-process.ts';
 import { exitWhenDone, perTest } from '../test/support/teardown.ts';
 
@@ -41,6 +41,45 @@ test('a second hub on a data folder in use exits 1: another hub holds it, stop i
   assert.not.match(output, 'Conflicting lock', "DuckDB's own words are replaced");
   const health = await request(first.httpPort, '/api/v1/health');
   assert.is(health.status, 200, 'the first hub is still running');
+});
+
+test('SIGINT (Ctrl-C) stops the hub process cleanly: it logs "hub stopped" and exits 0', async () => {
+  const hub = await startHubProcess({ dataDir: (await tempDataDir()).path, args: ['--log-file', 'none'] });
+  hub.kill('SIGINT');
+  assert.equal(await withTimeout(hub.exited, EXIT_WAIT_MS, 'the hub after SIGINT'), { code: 0, signal: null });
+  assert.match(hub.output(), '"msg":"hub stopped"');
+});
+
+test('Ctrl-C under npm start: the hub still stops cleanly; npm itself ends by SIGINT where sh is dash (README "Hub")', async () => {
+  const dir = (await tempDataDir()).path;
+  // Its own process group, as a terminal's foreground job: Ctrl-C signals every process in it.
+  const npm = spawn('npm', ['start', '--', '--tcp-port', '0', '--http-port', '0', '--data', dir, '--log-file', 'none'], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  npm.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  npm.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    npm.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  let closed = false;
+  void exited.then(() => (closed = true));
+  perTest.add(`npm start ${npm.pid}`, async () => {
+    // Until every process of the group has let go of the pipes (the hub outlives npm here).
+    if (!closed) process.kill(-npm.pid!, 'SIGKILL');
+    await exited;
+  });
+  await waitFor('"hub listening"', () => output.includes('"msg":"hub listening"'), EXIT_WAIT_MS);
+  process.kill(-npm.pid!, 'SIGINT');
+  const npmExit = await withTimeout(exited, EXIT_WAIT_MS, 'npm start after Ctrl-C');
+  // npm's shell (sh -c) dies of the Ctrl-C itself where it is dash, and npm then ends by SIGINT
+  // (a shell shows 130); a shell that waits for its child (bash) passes on the hub's 0.
+  assert.ok(npmExit.signal === 'SIGINT' || npmExit.code === 0, `npm: ${JSON.stringify(npmExit)}`);
+  await waitFor("the hub's own clean stop", () => output.includes('"msg":"hub stopped"'), EXIT_WAIT_MS).catch((e: Error) => {
+    throw new Error(`${e.message}\n${output}`);
+  });
 });
 
 test.run();
