@@ -1,7 +1,8 @@
 /**
  * A progress line on stderr, for long transfers (history, upload): redrawn in place with `\r`,
- * at most a few times a second, and only on a terminal; piped or redirected it writes nothing
- * (STYLE.md point 20). Plain text and spaces, no escape codes, so it also works with TERM=dumb.
+ * at most a few times a second, and only on a terminal; piped or redirected it writes nothing,
+ * so a log or a script never holds progress. Plain text and spaces, no escape codes, so it also
+ * works with TERM=dumb.
  */
 import type { Output } from './terminal.ts';
 

@@ -1,6 +1,6 @@
 /**
  * Where the CLI writes, and what a terminal may be sent: colour only on a TTY and never with
- * NO_COLOR (https://no-color.org), screen redraws only on a TTY (STYLE.md point 20).
+ * NO_COLOR (https://no-color.org), screen redraws only on a TTY.
  */
 
 export interface Output {

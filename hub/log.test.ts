@@ -1,4 +1,4 @@
-// The hub's logger (hub/log.ts; issue 4 point 7): secrets are redacted by path and scrubbed from
+// The hub's logger (hub/log.ts; docs/ADMIN.md "Logs"): secrets are redacted by path and scrubbed from
 // text, the "hub listening" line survives a high level, and a hub that made its own logger
 // writes every line to its file before stop() returns and leaves no worker behind.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
-// Options fail at start, naming the option. Issue 4 point 1 (a networked hub needs an admin, or
-// the loudly named option) is decided once the store is open: test/access/network-default.test.ts.
+// Options fail at start, naming the option. Whether a networked hub may start (it needs an admin,
+// or the loudly named option; docs/ADMIN.md "Access control") is decided once the store is open:
+// test/access/network-default.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isLoopback, resolveHubOptions } from './options.ts';

@@ -1,4 +1,4 @@
-// Issue 2 point 4: the sensor registry (room, metrics, last seen, address) and each sensor's
+// The sensor registry (room, metrics, last seen, address) and each sensor's
 // connection history are persisted, and survive a restart.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,4 +1,4 @@
-// Tests for scripts/make-fixtures.ts: the fixtures are deterministic, current, and readable (STYLE.md 16).
+// Tests for scripts/make-fixtures.ts: the fixtures are deterministic, current, and readable (fixtures/README.md).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';

@@ -97,7 +97,7 @@ test('environment variables fill in flags that are not given', () => {
   );
 });
 
-test('TLS: --tls or ROOMWATCH_TLS turns it on; a CA (--ca, else ROOMWATCH_CA) implies it [issue 4.5]', () => {
+test('TLS: --tls or ROOMWATCH_TLS turns it on; a CA (--ca, else ROOMWATCH_CA) implies it [ADMIN.md TLS]', () => {
   assert.equal(pickTls(['--tls']), { tls: true, caFile: null });
   assert.equal(pickTls([], { ROOMWATCH_TLS: '1' }), { tls: true, caFile: null });
   assert.equal(pickTls([], { ROOMWATCH_TLS: 'yes' }), { tls: true, caFile: null });

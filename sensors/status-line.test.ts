@@ -1,4 +1,4 @@
-// Progress on a terminal only; quiet when piped; NO_COLOR honoured (STYLE.md §20).
+// Progress on a terminal only; quiet when piped; NO_COLOR honoured (https://no-color.org).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { FleetStats } from './fleet.ts';

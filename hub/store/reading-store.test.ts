@@ -1,4 +1,4 @@
-// Issue 2 point 2: the identity rule (one reading per sensor, metric, ts) holds across
+// The identity rule (one reading per sensor, metric, ts) holds across
 // restarts, also when a sensor comes back in another room or with another unit, which
 // makes a new series in the same (sensor, metric) channel.
 import { test } from 'uvu';

@@ -1,5 +1,5 @@
 /**
- * The hub process under stream abuse (issue findings: subscribe floods, slow subscribers), with
+ * The hub process under stream abuse (subscribe floods, slow subscribers), with
  * its RSS read from /proc, not a timed test:
  *
  *   npx tsx scripts/bench/stream-abuse.ts flood   # one socket: 2,000 subscribes with replay 1000, a sensor's ack times meanwhile

@@ -1,4 +1,4 @@
-// Issue 4 point 7, with real hub processes (hub/main.ts): JSON lines to a file under <data>/logs/
+// docs/ADMIN.md "Logs", with real hub processes (hub/main.ts): JSON lines to a file under <data>/logs/
 // and to stdout when piped; --log-file none and --log-level warn; and no secret (a sensor
 // hello's token, contract §1; a bearer token, §2; a password) in either, at info or at trace.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Issue 4 point 5, TLS for the user CLI: an https:// hub URL is verified against --ca (or
+// docs/ADMIN.md "TLS" for the user CLI: an https:// hub URL is verified against --ca (or
 // ROOMWATCH_CA) for every request, streamed ones and the wss: stream included; a certificate it
 // cannot trust is "no connection" (exit 3, PROTOCOL.md §3) with a message saying what to do.
 import { writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Issue 4 point 5, the hub's side of TLS at start: a certificate and key go together, must be
+// docs/ADMIN.md "TLS", the hub's side at start: a certificate and key go together, must be
 // readable, and must be a pair; any fault stops the start with a message naming the option,
 // so a hub meant to serve TLS never comes up as a plain one.
 import { writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Issue 4 point 5 as people run it (PROTOCOL.md §3): `npm start -- --tls-cert F --tls-key K`
+// docs/ADMIN.md "TLS" as people run it (PROTOCOL.md §3): `npm start -- --tls-cert F --tls-key K`
 // (or ROOMWATCH_TLS_CERT / ROOMWATCH_TLS_KEY), `npm run sensors -- --tls --ca F`, as processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,4 +1,4 @@
-// Issue 4 point 5, TLS on the sensor port: with a certificate and key the hub speaks the same
+// docs/ADMIN.md "TLS" on the sensor port: with a certificate and key the hub speaks the same
 // sensor protocol (PROTOCOL.md §1) inside TLS, and only inside TLS. Certificates are made with
 // openssl for this run (test/support/certs.ts); real sockets on 127.0.0.1, port 0.
 import type { TLSSocket } from 'node:tls';
