@@ -5,6 +5,7 @@
  * `requireLogin`, every route but login asks for a known, unexpired bearer token, with the
  * documented 401 codes. Roles are not enforced: what the CLI sends is what these tests check.
  */
+import type { ApiErrorCode } from '../../protocol/api-errors.ts';
 import type { ActivityEvent, TokenInfo, UserInfo } from '../access-types.ts';
 
 export interface FakeAccount {
@@ -47,7 +48,7 @@ export interface FakeReply {
 
 const DEFAULT_TTL_MS = 12 * 3600_000;
 
-function error(status: number, code: string, message: string, headers?: Record<string, string>): FakeReply {
+function error(status: number, code: ApiErrorCode, message: string, headers?: Record<string, string>): FakeReply {
   return { status, body: { error: { code, message } }, ...(headers ? { headers } : {}) };
 }
 
@@ -117,7 +118,7 @@ export class FakeAccess {
     if (route === 'GET /api/v1/whoami') {
       const session = this.sessionOf(authorization);
       if (typeof session === 'object') return { status: 200, body: { auth: 'required', ...session } };
-      return { status: 200, body: { auth: 'open' } };
+      return { status: 200, body: { auth: 'open', user: null, role: 'admin', rooms: ['*'] } };
     }
     if (route === 'GET /api/v1/users') {
       return { status: 200, body: { users: [...this.users.values()].sort((a, b) => (a.user < b.user ? -1 : 1)) } };
@@ -132,7 +133,7 @@ export class FakeAccess {
         id,
         sensor: String(json.sensor),
         rooms: json.rooms as string[],
-        note: typeof json.note === 'string' ? json.note : null,
+        note: typeof json.note === 'string' ? json.note : '',
         created_at: Date.now(),
         created_by: 'admin',
         revoked_at: null,
@@ -164,7 +165,7 @@ export class FakeAccess {
     const now = Date.now();
     const user: UserInfo = {
       user: name,
-      role: String(json.role),
+      role: json.role as UserInfo['role'],
       rooms: json.rooms as string[],
       created_at: existing?.created_at ?? now,
       updated_at: now,
@@ -192,7 +193,7 @@ export class FakeAccess {
   }
 
   /** §"Activity log": `after` gives only later events, else the newest `limit`; `action` and `actor` are lists. */
-  private activity(params: URLSearchParams): { events: ActivityEvent[]; last_id: number | string | null } {
+  private activity(params: URLSearchParams): { events: ActivityEvent[]; last_id: number } {
     const list = (name: string): string[] | undefined => params.get(name)?.split(',');
     const actions = list('action');
     const actors = list('actor');
@@ -201,6 +202,6 @@ export class FakeAccess {
     let events = this.events.filter((e) => (!actions || actions.includes(e.action)) && (!actors || actors.includes(e.actor)));
     if (after !== null) events = events.filter((e) => Number(e.id) > Number(after)).slice(0, limit);
     else events = events.slice(-limit);
-    return { events, last_id: events.at(-1)?.id ?? (after !== null ? Number(after) : null) };
+    return { events, last_id: events.at(-1)?.id ?? (after !== null ? Number(after) : 0) };
   }
 }

@@ -6,10 +6,9 @@
  */
 import { open } from 'node:fs/promises';
 import { parse as parseSync } from 'csv-parse/sync';
-import { ApiError } from '../http/api-error.ts';
-import { MAX_COLUMNS, MAX_RECORD_BYTES, REQUIRED_COLUMNS } from './csv-row-rules.ts';
-
-const REQUIRED_TEXT = '(required: ts, sensor, metric, value; optional: room, unit)';
+import { HubError } from '../hub-error.ts';
+import { MAX_COLUMNS, MAX_RECORD_BYTES } from './csv-row-rules.ts';
+import { headerRow, missingUploadColumns, RAW_COLUMNS, REQUIRED_UPLOAD_COLUMNS, UPLOAD_COLUMNS_TEXT } from '../../protocol/columns.ts';
 
 /** Reads the header row: the column names, or a 400 that says what is wrong. */
 export async function readHeader(path: string): Promise<string[]> {
@@ -25,25 +24,24 @@ export async function readHeader(path: string): Promise<string[]> {
   notText(head);
   const text = head.toString('utf8');
   if (text.trim() === '')
-    throw new ApiError(400, 'missing_header', 'the file is empty: it needs a header row such as ts,sensor,room,metric,value,unit');
+    throw new HubError('missing_header', `the file is empty: it needs a header row such as ${headerRow(RAW_COLUMNS).trim()}`);
   const end = text.indexOf('\n');
   if (end < 0 && head.length > MAX_RECORD_BYTES)
-    throw new ApiError(
-      400,
+    throw new HubError(
       'missing_header',
       `the header row is longer than ${MAX_RECORD_BYTES} bytes; is this a CSV file with one row per line?`,
     );
   const firstLine = end < 0 ? text : text.slice(0, end);
-  const [header] = parseSync(firstLine, { bom: true, to_line: 1, relax_quotes: true }) as string[][];
+  const records: string[][] = parseSync(firstLine, { bom: true, to_line: 1, relax_quotes: true });
+  const [header] = records;
   const columns = (header ?? []).map((c) => c.trim());
   if (columns.length > MAX_COLUMNS)
-    throw new ApiError(400, 'too_many_columns', `the header has ${columns.length} columns; at most ${MAX_COLUMNS} ${REQUIRED_TEXT}`);
-  const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
+    throw new HubError('too_many_columns', `the header has ${columns.length} columns; at most ${MAX_COLUMNS} ${UPLOAD_COLUMNS_TEXT}`);
+  const missing = missingUploadColumns(columns);
   if (missing.length > 0) {
-    throw new ApiError(
-      400,
+    throw new HubError(
       'missing_column',
-      `the header lacks the required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${REQUIRED_TEXT}${separatorHint(firstLine)}`,
+      `the header lacks the required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${UPLOAD_COLUMNS_TEXT}${separatorHint(firstLine)}`,
     );
   }
   return columns;
@@ -56,7 +54,8 @@ export async function readHeader(path: string): Promise<string[]> {
  */
 function notText(head: Buffer): void {
   const refuse = (what: string) =>
-    new ApiError(400, 'invalid_csv', `the body is not a CSV file: ${what}; send the readings as UTF-8 text with a header row`, {
+    new HubError('invalid_csv', `the body is not a CSV file: ${what}; send the readings as UTF-8 text with a header row`, {
+      status: 400,
       rows: [],
     });
   if (head[0] === 0x1f && head[1] === 0x8b) throw refuse('it is gzip data (send it uncompressed)');
@@ -83,7 +82,7 @@ function separatorHint(line: string): string {
     ['|', 'vertical bars (|)'],
   ] as const) {
     const names = line.split(sep).map((c) => c.trim().replace(/^"|"$/g, ''));
-    if (names.length > 1 && REQUIRED_COLUMNS.some((c) => names.includes(c)))
+    if (names.length > 1 && REQUIRED_UPLOAD_COLUMNS.some((c) => names.includes(c)))
       return `; the header seems to separate columns with ${name}: the hub reads comma-separated values (RFC 4180), so save or export the file with commas`;
   }
   return '';
