@@ -19,9 +19,9 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../protocol/duration.ts';
-import { DataFolderError } from './data-folder.ts';
+import { DataFolderError } from './setup/data-folder.ts';
 import { buildHub, type Hub } from './hub.ts';
-import type { HubOptions, LogLevel } from './options.ts';
+import type { HubOptions, LogLevel } from './setup/options.ts';
 import { StoreError } from './store/reading-store.ts';
 import type { StoreFaults } from './store/store-faults.ts';
 

@@ -5,8 +5,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { LatestView } from '../latest-view.ts';
-import type { SensorRegistry } from '../sensor-registry.ts';
+import type { LatestView } from '../sensors/latest-view.ts';
+import type { SensorRegistry } from '../sensors/sensor-registry.ts';
 import { HubError } from '../hub-error.ts';
 import type { HealthBody } from '../../protocol/api.ts';
 import { HealthQuery } from '../../protocol/schemas/health.ts';

@@ -2,10 +2,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DEFAULT_REPORT_TIMEOUT_MS, MAX_REPORT_TIMEOUT_MS, ReportNowRequest } from '../../protocol/schemas/report-now.ts';
-import type { ReportNow } from '../report-now.ts';
+import type { ReportNow } from '../sensors/report-now.ts';
 import { parseFilters } from './filters.ts';
 import { requireRole, scopeFilters } from './auth.ts';
-import type { ReportNowAnswer } from '../report-now.ts';
+import type { ReportNowAnswer } from '../sensors/report-now.ts';
 
 export { DEFAULT_REPORT_TIMEOUT_MS, MAX_REPORT_TIMEOUT_MS };
 

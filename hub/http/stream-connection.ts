@@ -13,8 +13,8 @@
 import type { RawData, WebSocket } from 'ws';
 import type { AccessControl, AuthFailure, PrincipalChange } from '../access/access-control.ts';
 import type { Principal } from '../access/principal.ts';
-import { Subscriber, type LiveStream } from '../live-stream.ts';
-import type { ReplayGate, ReplayTurn } from '../replay-gate.ts';
+import { Subscriber, type LiveStream } from '../stream/live-stream.ts';
+import type { ReplayGate, ReplayTurn } from '../stream/replay-gate.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
 import type { ApiErrorCode } from '../../protocol/api-errors.ts';
 import { HubError } from '../hub-error.ts';

@@ -14,7 +14,7 @@
 import type { ReadingStore } from '../store/reading-store.ts';
 import { StoreError } from '../store/reading-store.ts';
 import type { Columns, CommitResult } from '../store/store-messages.ts';
-import type { SensorRegistry } from '../sensor-registry.ts';
+import type { SensorRegistry } from '../sensors/sensor-registry.ts';
 import { ColumnBuffer } from './column-buffer.ts';
 import { MessageSpans, splitCommit, type AckTarget, type SealedCommit } from './sealed-commit.ts';
 import { RetryDelay, StoreCondition, type StoreProblem } from './store-condition.ts';

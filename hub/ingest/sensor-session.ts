@@ -11,7 +11,7 @@ import { checkSensorMessage, parseJsonObject, type WireError } from '../../proto
 import { LineSplitter } from '../../protocol/line-splitter.ts';
 import { encodeLine, type HubMessage, type SensorMessage, type SensorMessageType } from '../../protocol/messages.ts';
 import { DEFAULT_ROOM } from '../../protocol/names.ts';
-import type { SensorRecord } from '../sensor-registry.ts';
+import type { SensorRecord } from '../sensors/sensor-registry.ts';
 import type { AckTarget } from './group-commit.ts';
 import { handleBye } from './handlers/bye.ts';
 import { handleHello } from './handlers/hello.ts';

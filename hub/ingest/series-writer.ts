@@ -5,7 +5,7 @@
  */
 import type { ReadingInput } from '../../protocol/messages.ts';
 import { defaultUnit } from '../../protocol/names.ts';
-import type { SensorRecord } from '../sensor-registry.ts';
+import type { SensorRecord } from '../sensors/sensor-registry.ts';
 import type { Channel } from './series-catalog.ts';
 import type { SessionContext } from './session-context.ts';
 

@@ -4,7 +4,7 @@
  */
 import type { HelloVerdict } from '../access/sensor-tokens.ts';
 import type { ActivityEvent } from '../access/activity-log.ts';
-import type { SensorRegistry } from '../sensor-registry.ts';
+import type { SensorRegistry } from '../sensors/sensor-registry.ts';
 import type { GroupCommit } from './group-commit.ts';
 import type { LinkLimits } from './sensor-link.ts';
 import type { SeriesCatalog } from './series-catalog.ts';

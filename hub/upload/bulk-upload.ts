@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { HubError } from '../hub-error.ts';
 import type { SeriesCatalog } from '../ingest/series-catalog.ts';
-import type { SensorRegistry } from '../sensor-registry.ts';
+import type { SensorRegistry } from '../sensors/sensor-registry.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
 import { MAX_RECORD_BYTES, checkRow, namesProblem } from './csv-row-rules.ts';
 import { MAX_UPLOAD_SERIES, type UploadCommitResult, type UploadFile, type UploadMapping } from './upload-sql.ts';

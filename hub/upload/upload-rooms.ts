@@ -14,7 +14,7 @@
  */
 import { HubError } from '../hub-error.ts';
 import { describeScope, inScope, type RoomScope } from '../access/room-scope.ts';
-import type { SensorRegistry } from '../sensor-registry.ts';
+import type { SensorRegistry } from '../sensors/sensor-registry.ts';
 import { DEFAULT_ROOM } from '../../protocol/names.ts';
 
 /** The room a series of the file is stored in. */

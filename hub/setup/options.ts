@@ -4,8 +4,8 @@
  */
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MAX_LINE_BYTES } from '../protocol/names.ts';
-import { storeFaultsProblem, type StoreFaults } from './store/store-faults.ts';
+import { DEFAULT_MAX_LINE_BYTES } from '../../protocol/names.ts';
+import { storeFaultsProblem, type StoreFaults } from '../store/store-faults.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 

@@ -4,8 +4,8 @@
  * hundred dashboards watching the same rooms cost one table, not a hundred, however many
  * series the hub has.
  */
-import { matches, type Filters } from '../protocol/filters.ts';
-import type { SeriesCatalog } from './ingest/series-catalog.ts';
+import { matches, type Filters } from '../../protocol/filters.ts';
+import type { SeriesCatalog } from '../ingest/series-catalog.ts';
 
 export class SeriesMatcher {
   /** by series id: matches (1) or not (2); 0 not known yet */

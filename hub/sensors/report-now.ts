@@ -6,10 +6,10 @@
  * Overlapping rounds each have their own id, so each gets only its own answers.
  */
 import { randomBytes } from 'node:crypto';
-import type { ReportNowBody } from '../protocol/api.ts';
-import { encodeLine } from '../protocol/messages.ts';
-import { matches, type Filters } from '../protocol/filters.ts';
-import type { CommandSink, SensorSession, StoredReading } from './ingest/sensor-session.ts';
+import type { ReportNowBody } from '../../protocol/api.ts';
+import { encodeLine } from '../../protocol/messages.ts';
+import { matches, type Filters } from '../../protocol/filters.ts';
+import type { CommandSink, SensorSession, StoredReading } from '../ingest/sensor-session.ts';
 import type { SensorRegistry } from './sensor-registry.ts';
 import type { LatestReading } from './latest-view.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseFilters as readFilters, type Filters } from '../protocol/filters.ts';
-import { SeriesCatalog } from './ingest/series-catalog.ts';
+import { parseFilters as readFilters, type Filters } from '../../protocol/filters.ts';
+import { SeriesCatalog } from '../ingest/series-catalog.ts';
 import { SeriesMatchers } from './stream-matcher.ts';
 
 function parseFilters(source: Record<string, unknown>): Filters {

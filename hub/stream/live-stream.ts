@@ -11,8 +11,8 @@
  * stallGraceMs they are closed (1013); a subscriber that keeps up is the last to lose anything.
  */
 import type { WebSocket } from 'ws';
-import type { SeriesCatalog } from './ingest/series-catalog.ts';
-import type { Columns } from './store/store-messages.ts';
+import type { SeriesCatalog } from '../ingest/series-catalog.ts';
+import type { Columns } from '../store/store-messages.ts';
 import { SeriesMatchers } from './stream-matcher.ts';
 import { textFrame } from './stream-queue.ts';
 import { Subscriber, WS_OPEN, type Line, type StreamStats, type SubscriberHost, type SubscriberLimits } from './stream-subscriber.ts';

@@ -3,8 +3,8 @@
  * connected and from where, and its connection history. Kept in memory, persisted with
  * the commits (at most once a second for last-seen times, at once for connects).
  */
-import type { SensorInfo } from '../protocol/api.ts';
-import type { ConnectionEvent, LoadedState, SensorRow } from './store/store-messages.ts';
+import type { SensorInfo } from '../../protocol/api.ts';
+import type { ConnectionEvent, LoadedState, SensorRow } from '../store/store-messages.ts';
 
 export interface SensorRecord {
   readonly sensor: string;

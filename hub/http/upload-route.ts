@@ -7,11 +7,11 @@ import { rm } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { HubError } from '../hub-error.ts';
-import { statusOf } from '../http/api-error.ts';
-import { ingestUpload, type UploadDeps } from './bulk-upload.ts';
-import { requireRole } from '../http/auth.ts';
+import { statusOf } from './api-error.ts';
+import { ingestUpload, type UploadDeps } from '../upload/bulk-upload.ts';
+import { requireRole } from './auth.ts';
 import { scopeOf } from '../access/principal.ts';
-import { spoolBody, spoolPath } from './upload-spool.ts';
+import { spoolBody, spoolPath } from '../upload/upload-spool.ts';
 
 export interface UploadRouteDeps extends UploadDeps {
   spoolDir: string;

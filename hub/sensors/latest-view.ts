@@ -2,9 +2,9 @@
  * The newest reading of every (sensor, metric), as `GET /api/v1/latest` answers it,
  * sorted by sensor then metric. The sorted channel list is cached until a channel is added.
  */
-import type { Reading } from '../protocol/api.ts';
-import { matches, NO_FILTERS, type Filters } from '../protocol/filters.ts';
-import type { Channel, SeriesCatalog } from './ingest/series-catalog.ts';
+import type { Reading } from '../../protocol/api.ts';
+import { matches, NO_FILTERS, type Filters } from '../../protocol/filters.ts';
+import type { Channel, SeriesCatalog } from '../ingest/series-catalog.ts';
 
 /** A reading as `latest` shows it. */
 export type LatestReading = Reading;

@@ -3,12 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { startHub, tempDataDir } from '../test/support/hub-process.ts';
-import { connect } from '../test/support/tcp-sensor.ts';
-import { perTest } from '../test/support/teardown.ts';
-import { storePath } from '../test/support/store-inspect.ts';
+import { startHub, tempDataDir } from '../../test/support/hub-process.ts';
+import { connect } from '../../test/support/tcp-sensor.ts';
+import { perTest } from '../../test/support/teardown.ts';
+import { storePath } from '../../test/support/store-inspect.ts';
 import { SensorRegistry } from './sensor-registry.ts';
-import type { LoadedState } from './store/store-messages.ts';
+import type { LoadedState } from '../store/store-messages.ts';
 
 test.after.each(() => perTest.run());
 

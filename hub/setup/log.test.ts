@@ -1,4 +1,4 @@
-// The hub's logger (hub/log.ts; docs/ADMIN.md "Logs"): secrets are redacted by path and scrubbed from
+// The hub's logger (hub/setup/log.ts; docs/ADMIN.md "Logs"): secrets are redacted by path and scrubbed from
 // text, the "hub listening" line survives a high level, and a hub that made its own logger
 // writes every line to its file before stop() returns and leaves no worker behind.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -7,9 +7,9 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { tempDataDir } from '../test/support/hub-process.ts';
-import { exitWhenDone, perTest } from '../test/support/teardown.ts';
-import { buildHub } from './hub.ts';
+import { tempDataDir } from '../../test/support/hub-process.ts';
+import { exitWhenDone, perTest } from '../../test/support/teardown.ts';
+import { buildHub } from '../hub.ts';
 import { announcer, safeLoggerOptions, scrubSecrets } from './log.ts';
 import { resolveHubOptions } from './options.ts';
 

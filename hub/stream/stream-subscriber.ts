@@ -10,7 +10,7 @@
  * with 1013; the hub-wide byte budget (LiveStream) trims or closes the longest stalled first.
  */
 import type { WebSocket } from 'ws';
-import type { Filters } from '../protocol/filters.ts';
+import type { Filters } from '../../protocol/filters.ts';
 import type { SeriesMatcher, SeriesMatchers } from './stream-matcher.ts';
 import { ReadingQueue, textFrame, type Line } from './stream-queue.ts';
 
