@@ -98,12 +98,31 @@ function problem(link: Link): string | null {
   return anchorsOf(target).has(anchor.toLowerCase()) ? null : `${link.target}: no heading with the anchor #${anchor}`;
 }
 
+/**
+ * Paths the prose names in code spans (`hub/main.ts`, `test/support/certs.ts`): a file moved or
+ * renamed leaves them behind as surely as a link. Only what looks like a repository path: a
+ * slash, a file extension of the repository's, no glob or placeholder.
+ */
+function namedPaths(file: string): Link[] {
+  const out: Link[] = [];
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((text, i) => {
+      for (const m of text.matchAll(/`([A-Za-z0-9_.][^`\s*<>]*\/[^`\s*<>]*\.(?:ts|md|json|csv|txt|py|sh))`/g)) {
+        out.push({ file, line: i + 1, target: m[1]! });
+      }
+    });
+  return out;
+}
+
 const files = markdownFiles(REPO_ROOT);
 
 test('the documents checked include README.md and docs/*.md', () => {
   const names = files.map((f) => relative(REPO_ROOT, f).split(sep).join('/'));
   assert.ok(names.includes('README.md'), names.join(', '));
   assert.ok(names.includes('docs/PROTOCOL.md'), names.join(', '));
+  const named = namedPaths(join(REPO_ROOT, 'README.md')).map((p) => p.target);
+  assert.ok(named.includes('test/support/certs.ts'), `paths named in README.md: ${named.join(', ')}`);
 });
 
 test('slugs are as GitHub makes them', () => {
@@ -120,6 +139,14 @@ test('every relative link in the Markdown resolves inside the repository, anchor
     .filter(([, p]) => p !== null)
     .map(([link, p]) => `${relative(REPO_ROOT, link.file)}:${link.line}: ${p}`);
   assert.equal(broken, [], `broken links:\n${broken.join('\n')}`);
+});
+
+test('every repository path the Markdown names in code spans exists (from the root or from the document)', () => {
+  const missing = files
+    .flatMap(namedPaths)
+    .filter((p) => !existsSync(join(REPO_ROOT, p.target)) && !existsSync(resolve(dirname(p.file), p.target)))
+    .map((p) => `${relative(REPO_ROOT, p.file)}:${p.line}: ${p.target}`);
+  assert.equal(missing, [], `paths that do not exist:\n${missing.join('\n')}`);
 });
 
 test.run();
