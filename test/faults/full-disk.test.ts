@@ -14,10 +14,14 @@ import { waitFor } from '../support/api-client.ts';
 import { startHubProcess, withTimeout, type HubProcess } from '../support/hub-process.ts';
 import { getJson } from '../support/http.ts';
 import { exitWhenDone, perTest } from '../support/teardown.ts';
+import { testTimeout } from '../support/test-timeouts.ts';
 import { deriveSeed, seededRandom } from '../../sensors/random.ts';
 import { describeHealth, pollHealth, queryStore } from './fault-harness.ts';
 import { ResendingSensor, type FaultMessage } from './resending-sensor.ts';
 
+// Filling the disk, watching the hub fail, remounting and checking the store took 35 s on a busy
+// 2-core machine: twice that is the budget, not the default 60 s.
+testTimeout(120_000);
 test.after.each(() => perTest.run());
 test.after(() => exitWhenDone());
 
