@@ -7,13 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../protocol/codes.ts';
 import { buildApi, type HubStatus } from './http/api.ts';
-import { registerHistoryRoute } from './http/history-route.ts';
-import { registerReportNowRoute } from './http/report-now-route.ts';
-import { registerStreamRoute } from './http/stream-route.ts';
-import { registerMetricsRoute } from './http/metrics-route.ts';
+import { hubRoutes, type HubParts } from './http/hub-routes.ts';
+import { ExportSlots } from './history/export-slots.ts';
+import { HubError } from './hub-error.ts';
 import { LiveStream } from './stream/live-stream.ts';
 import { ReportNow } from './sensors/report-now.ts';
-import { registerUploadRoute } from './http/upload-route.ts';
 import { removeLeftovers } from './upload/upload-spool.ts';
 import { GroupCommit } from './ingest/group-commit.ts';
 import { SeriesCatalog } from './ingest/series-catalog.ts';
@@ -25,7 +23,6 @@ import { prepareDataFolder } from './setup/data-folder.ts';
 import { isLoopback, resolveHubOptions, type HubOptions } from './setup/options.ts';
 import { AccessControl } from './access/access-control.ts';
 import { ActivityLog } from './access/activity-log.ts';
-import { recordRequest, registerAccessRoutes, registerActivityHooks } from './http/access-routes.ts';
 import { SensorRegistry } from './sensors/sensor-registry.ts';
 import { loadTlsCredentials, type TlsCredentials } from './setup/tls-credentials.ts';
 import { ReadingStore } from './store/reading-store.ts';
@@ -46,6 +43,19 @@ export interface Hub {
 const VERSION = '0.1.0';
 /** how long commits must have been failing before health answers 503 */
 const STORE_FAILING_HEALTH_MS = 1_000;
+
+/** Resolves once what was received is committed; a store that cannot commit within `ms` is a 503. */
+async function committedWithin(commits: GroupCommit, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HubError('store_unavailable', 'the store is unavailable; the reports were not stored')), ms);
+  });
+  try {
+    await Promise.race([commits.committed(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hub {
   const options = resolveHubOptions(partial);
@@ -93,49 +103,24 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     maxQueuedBytes: options.streamMaxQueuedBytes,
     stallGraceMs: 1_000,
   });
-  let exportsRunning = () => 0;
   let storedAtStart = 0;
   const uploads = { rowsStored: 0, duplicates: 0 };
   const uploadSpoolDir = join(options.storeTempDir!, 'uploads');
+  const exportSlots = new ExportSlots({ maxExports: options.maxConcurrentExports, maxExportsPerUser: options.maxExportsPerUser });
 
-  // eslint-disable-next-line prefer-const
-  let sensors: SensorServer;
-  const commits = new GroupCommit(
-    store,
-    catalog,
-    registry,
-    {
-      flushIntervalMs: options.flushIntervalMs,
-      maxRowsPerFlush: options.maxRowsPerFlush,
-      maxBufferedRows: options.maxBufferedRows,
-      storeUnavailableAfterMs: options.storeUnavailableAfterMs,
-      giveUpAfterMs: Math.min(10_000, 2 * options.storeUnavailableAfterMs),
-      now,
-    },
-    {
-      onSaturated: () => sensors.pauseAll(),
-      onDrained: () => sensors.resumeAll(),
-      onStoreFailing: (reason) => log.error({ reason }, 'commit failed; retrying, no ack is sent until it is stored'),
-      onStoreUnavailable: (reason) => {
-        log.error({ reason }, 'the store is unavailable; sensors get 503 and resend after reconnecting');
-        // Nothing after their last ack is stored: 503 tells them to reconnect later and resend.
-        for (const s of [...sensors.activeSessions()]) s.storeUnavailable(`the store is unavailable (${reason}); reconnect later`);
-      },
-      onStoreRecovered: () => log.warn('the store commits again'),
-      onRefused: (messages, reason) =>
-        log.error(
-          { messages, reason },
-          messages > 0 ? 'the store refused a message; answered 500' : 'the store refused registry changes; dropped',
-        ),
-      onCommitted: ({ fresh, maybeDuplicate, result }) => {
-        liveStream.publish(fresh, result.freshStoredMask ?? undefined);
-        if (maybeDuplicate.n > 0) liveStream.publish(maybeDuplicate, result.storedMask);
-        log.debug({ gen: result.gen, fresh: fresh.n, maybeDuplicate: maybeDuplicate.n, flushMs: Math.round(result.flushMs) }, 'committed');
-      },
-    },
-  );
+  const commits = new GroupCommit(store, catalog, registry, {
+    flushIntervalMs: options.flushIntervalMs,
+    maxRowsPerFlush: options.maxRowsPerFlush,
+    maxBufferedRows: options.maxBufferedRows,
+    storeUnavailableAfterMs: options.storeUnavailableAfterMs,
+    giveUpAfterMs: Math.min(10_000, 2 * options.storeUnavailableAfterMs),
+    now,
+  });
 
-  sensors = new SensorServer(
+  // The answer promises its readings are stored; a store that cannot commit must not hold the request for ever.
+  const reportNow = new ReportNow(registry, now, () => committedWithin(commits, options.storeUnavailableAfterMs));
+
+  const sensors = new SensorServer(
     (server) => ({
       limits: {
         maxLineBytes: options.maxLineBytes,
@@ -172,33 +157,53 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     tls && { cert: tls.cert, key: tls.key, handshakeTimeoutMs: options.idleTimeoutMs },
   );
 
-  const reportNow = new ReportNow(
-    () => sensors.activeSessions(),
-    registry,
-    now,
-    // The answer promises its readings are stored; a store that cannot commit must not hold the request for ever.
-    () => committedWithin(options.storeUnavailableAfterMs),
-  );
-  async function committedWithin(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(Object.assign(new Error('the store is unavailable; the reports were not stored'), { statusCode: 503 })),
-        ms,
-      );
-    });
-    try {
-      await Promise.race([commits.committed(), late]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  // Wired once every part exists: what the sensor server and report-now hear of each other and of commits.
+  reportNow.attach(() => sensors.activeSessions());
+  commits.listen({
+    onSaturated: () => sensors.pauseAll(),
+    onDrained: () => sensors.resumeAll(),
+    onStoreFailing: (reason) => log.error({ reason }, 'commit failed; retrying, no ack is sent until it is stored'),
+    onStoreUnavailable: (reason) => {
+      log.error({ reason }, 'the store is unavailable; sensors get 503 and resend after reconnecting');
+      // Nothing after their last ack is stored: 503 tells them to reconnect later and resend.
+      for (const s of [...sensors.activeSessions()]) s.storeUnavailable(`the store is unavailable (${reason}); reconnect later`);
+    },
+    onStoreRecovered: () => log.warn('the store commits again'),
+    onRefused: (messages, reason) =>
+      log.error(
+        { messages, reason },
+        messages > 0 ? 'the store refused a message; answered 500' : 'the store refused registry changes; dropped',
+      ),
+    onCommitted: ({ fresh, maybeDuplicate, result }) => {
+      liveStream.publish(fresh, result.freshStoredMask ?? undefined);
+      if (maybeDuplicate.n > 0) liveStream.publish(maybeDuplicate, result.storedMask);
+      log.debug({ gen: result.gen, fresh: fresh.n, maybeDuplicate: maybeDuplicate.n, flushMs: Math.round(result.flushMs) }, 'committed');
+    },
+  });
   access.onSensorRulesChanged(() => {
     for (const s of [...sensors.greetedSessions()]) {
       const verdict = access.stillAdmitted(s.tokenId);
       if (!verdict.ok) s.unauthorized(verdict.message);
     }
   });
+  const parts: HubParts = {
+    options,
+    now,
+    store,
+    catalog,
+    registry,
+    latest,
+    access,
+    activity,
+    liveStream,
+    commits,
+    reportNow,
+    sensors,
+    counters,
+    uploads,
+    exportSlots,
+    uploadSpoolDir,
+  };
   let api: FastifyInstance | null = null;
   /**
    * While commits fail, health says why: a probe or load balancer must not see "ok". One failed
@@ -227,81 +232,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
         registry,
         access,
         rateLimitPerMinute: options.rateLimitPerMinute,
-        routes: [
-          (app) => registerActivityHooks(app, activity),
-          (app) => registerAccessRoutes(app, { access, activity }),
-          (app) => {
-            const exports = registerHistoryRoute(app, {
-              store,
-              access,
-              limits: {
-                maxExports: options.maxConcurrentExports,
-                maxExportsPerUser: options.maxExportsPerUser,
-                stallTimeoutMs: options.exportStallTimeoutMs,
-              },
-              onExport: (info, request) => {
-                if (!info.cancelled) request.activityDetail = info.detail;
-                // An abandoned export never completes its response: record it here.
-                else recordRequest(activity, request, 'export', request.url.split('?')[1] ?? '', info.code, info.detail);
-              },
-            });
-            exportsRunning = () => exports.active;
-          },
-          (app) =>
-            registerReportNowRoute(app, reportNow, (answer, request) => {
-              request.activityDetail = `requested ${answer.requested}, responded ${answer.responded}, missing ${answer.missing.length}`;
-            }),
-          (app) =>
-            registerStreamRoute(app, {
-              stream: liveStream,
-              store,
-              access,
-              now,
-              options: {
-                maxStreams: options.streamMaxConnections,
-                maxStreamsPerUser: options.streamMaxConnectionsPerUser,
-                heartbeatMs: options.streamHeartbeatMs,
-              },
-            }),
-          (app) =>
-            registerMetricsRoute(app, {
-              commits: commits.stats,
-              uploads,
-              ingest: counters,
-              reportNow: reportNow.stats,
-              stream: liveStream.stats,
-              streamHeldBytes: () => liveStream.heldBytes,
-              exportsRunning: () => exportsRunning(),
-              activityEventsDropped: () => activity.dropped,
-              registry,
-              latest,
-              connections: () => sensors.connectionCount,
-              connectionsAccepted: () => sensors.acceptedCount,
-              tlsHandshakeFailures: () => sensors.tlsFailedCount,
-              bufferedRows: () => commits.bufferedRows,
-            }),
-          (app) =>
-            registerUploadRoute(app, {
-              store,
-              catalog,
-              registry,
-              now,
-              hasSubscribers: () => liveStream.hasSubscribers,
-              onStored: (r) => {
-                uploads.rowsStored += r.accepted;
-                uploads.duplicates += r.duplicates;
-                if (r.published) liveStream.publish(r.published);
-              },
-              spoolDir: uploadSpoolDir,
-              maxUploadBytes: options.maxUploadBytes,
-              uploadBodyTimeoutMs: options.uploadBodyTimeoutMs,
-              uploadIdleTimeoutMs: options.uploadIdleTimeoutMs,
-              maxConcurrentUploads: options.maxConcurrentUploads,
-              onUpload: (info, request) => {
-                if (!info.error) request.activityDetail = `accepted ${info.accepted}, duplicates ${info.duplicates}, ${info.bytes} bytes`;
-              },
-            }),
-        ],
+        routes: hubRoutes(parts),
         health: () => ({
           version: VERSION,
           uptime_ms: now() - startedAt,

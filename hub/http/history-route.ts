@@ -34,6 +34,8 @@ export interface ExportInfo {
 
 export interface HistoryRouteDeps {
   store: ReadingStore;
+  /** the places of running exports, when the hub counts them elsewhere too (its metrics); else made from limits */
+  slots?: ExportSlots;
   limits: ExportLimits & {
     /** an export whose client reads nothing for this long is cancelled */
     stallTimeoutMs: number;
@@ -57,7 +59,7 @@ const RETRY_AFTER_S = 5;
 const BODY_HIGH_WATER_BYTES = 1024 * 1024;
 
 export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDeps): ExportSlots {
-  const slots = new ExportSlots(deps.limits);
+  const slots = deps.slots ?? new ExportSlots(deps.limits);
   const running = new Set<RunningExport>();
   // Rights are those of a new request at every moment: an export a new request could not make stops.
   deps.access?.onPrincipalChanged((user) => {

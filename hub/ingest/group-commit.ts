@@ -97,9 +97,14 @@ export class GroupCommit {
     private readonly catalog: SeriesCatalog,
     private readonly registry: SensorRegistry,
     private readonly options: GroupCommitOptions,
-    private readonly hooks: GroupCommitHooks = {},
+    private hooks: GroupCommitHooks = {},
   ) {
     this.condition = new StoreCondition(options.storeUnavailableAfterMs);
+  }
+
+  /** Sets who hears about commits, once the parts that react to them (the sensor server) exist. */
+  listen(hooks: GroupCommitHooks): void {
+    this.hooks = hooks;
   }
 
   /** A reading whose ts is above every accepted ts of its channel. */

@@ -43,13 +43,20 @@ export class ReportNow implements CommandSink {
   private readonly issued = new Map<string, number>();
   readonly stats: ReportNowStats = { rounds: 0, commandsSent: 0, reports: 0 };
 
+  /** the connected sessions to ask: none until the sensor server is attached */
+  private sessions: () => Iterable<SensorSession> = () => [];
+
   constructor(
-    private readonly sessions: () => Iterable<SensorSession>,
     private readonly registry: SensorRegistry,
     private readonly now: () => number,
     /** resolves once what was received so far is committed */
     private readonly committed: () => Promise<void>,
   ) {}
+
+  /** The sensor server takes reports from its sessions, and report-now asks them: attached once both exist. */
+  attach(sessions: () => Iterable<SensorSession>): void {
+    this.sessions = sessions;
+  }
 
   async run(filters: Filters, timeoutMs: number): Promise<ReportNowAnswer> {
     this.forgetOld();

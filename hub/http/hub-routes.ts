@@ -1,0 +1,123 @@
+/**
+ * The API's feature routes, each given exactly what it needs of the hub's parts. hub.ts makes
+ * the parts in dependency order and hands them here; no route reaches for a variable of hub.ts.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AccessControl } from '../access/access-control.ts';
+import type { ActivityLog } from '../access/activity-log.ts';
+import type { ExportSlots } from '../history/export-slots.ts';
+import type { GroupCommit } from '../ingest/group-commit.ts';
+import type { IngestCounters } from '../ingest/sensor-session.ts';
+import type { SeriesCatalog } from '../ingest/series-catalog.ts';
+import type { SensorServer } from '../ingest/tcp-server.ts';
+import type { LatestView } from '../sensors/latest-view.ts';
+import type { ReportNow } from '../sensors/report-now.ts';
+import type { SensorRegistry } from '../sensors/sensor-registry.ts';
+import type { HubOptions } from '../setup/options.ts';
+import type { ReadingStore } from '../store/reading-store.ts';
+import type { LiveStream } from '../stream/live-stream.ts';
+import { recordRequest, registerAccessRoutes, registerActivityHooks } from './access-routes.ts';
+import { registerHistoryRoute } from './history-route.ts';
+import { registerMetricsRoute } from './metrics-route.ts';
+import { registerReportNowRoute } from './report-now-route.ts';
+import { registerStreamRoute } from './stream-route.ts';
+import { registerUploadRoute } from './upload-route.ts';
+
+/** The parts of a hub the routes use, all made before the API is built. */
+export interface HubParts {
+  options: HubOptions;
+  now: () => number;
+  store: ReadingStore;
+  catalog: SeriesCatalog;
+  registry: SensorRegistry;
+  latest: LatestView;
+  access: AccessControl;
+  activity: ActivityLog;
+  liveStream: LiveStream;
+  commits: GroupCommit;
+  reportNow: ReportNow;
+  sensors: SensorServer;
+  counters: IngestCounters;
+  /** rows and duplicates stored by uploads since start */
+  uploads: { rowsStored: number; duplicates: number };
+  exportSlots: ExportSlots;
+  uploadSpoolDir: string;
+}
+
+export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
+  const { options } = p;
+  return [
+    (app) => registerActivityHooks(app, p.activity),
+    (app) => registerAccessRoutes(app, { access: p.access, activity: p.activity }),
+    (app) =>
+      registerHistoryRoute(app, {
+        store: p.store,
+        access: p.access,
+        slots: p.exportSlots,
+        limits: {
+          maxExports: options.maxConcurrentExports,
+          maxExportsPerUser: options.maxExportsPerUser,
+          stallTimeoutMs: options.exportStallTimeoutMs,
+        },
+        onExport: (info, request) => {
+          if (!info.cancelled) request.activityDetail = info.detail;
+          // An abandoned export never completes its response: record it here.
+          else recordRequest(p.activity, request, 'export', request.url.split('?')[1] ?? '', info.code, info.detail);
+        },
+      }),
+    (app) =>
+      registerReportNowRoute(app, p.reportNow, (answer, request) => {
+        request.activityDetail = `requested ${answer.requested}, responded ${answer.responded}, missing ${answer.missing.length}`;
+      }),
+    (app) =>
+      registerStreamRoute(app, {
+        stream: p.liveStream,
+        store: p.store,
+        access: p.access,
+        now: p.now,
+        options: {
+          maxStreams: options.streamMaxConnections,
+          maxStreamsPerUser: options.streamMaxConnectionsPerUser,
+          heartbeatMs: options.streamHeartbeatMs,
+        },
+      }),
+    (app) =>
+      registerMetricsRoute(app, {
+        commits: p.commits.stats,
+        uploads: p.uploads,
+        ingest: p.counters,
+        reportNow: p.reportNow.stats,
+        stream: p.liveStream.stats,
+        streamHeldBytes: () => p.liveStream.heldBytes,
+        exportsRunning: () => p.exportSlots.active,
+        activityEventsDropped: () => p.activity.dropped,
+        registry: p.registry,
+        latest: p.latest,
+        connections: () => p.sensors.connectionCount,
+        connectionsAccepted: () => p.sensors.acceptedCount,
+        tlsHandshakeFailures: () => p.sensors.tlsFailedCount,
+        bufferedRows: () => p.commits.bufferedRows,
+      }),
+    (app) =>
+      registerUploadRoute(app, {
+        store: p.store,
+        catalog: p.catalog,
+        registry: p.registry,
+        now: p.now,
+        hasSubscribers: () => p.liveStream.hasSubscribers,
+        onStored: (r) => {
+          p.uploads.rowsStored += r.accepted;
+          p.uploads.duplicates += r.duplicates;
+          if (r.published) p.liveStream.publish(r.published);
+        },
+        spoolDir: p.uploadSpoolDir,
+        maxUploadBytes: options.maxUploadBytes,
+        uploadBodyTimeoutMs: options.uploadBodyTimeoutMs,
+        uploadIdleTimeoutMs: options.uploadIdleTimeoutMs,
+        maxConcurrentUploads: options.maxConcurrentUploads,
+        onUpload: (info, request) => {
+          if (!info.error) request.activityDetail = `accepted ${info.accepted}, duplicates ${info.duplicates}, ${info.bytes} bytes`;
+        },
+      }),
+  ];
+}
