@@ -77,12 +77,13 @@ test('no file is no logins; save and forget keep the other hubs', () => {
 test('a hub key "__proto__" in the file stays a key: read back, and kept when another hub is saved', () => {
   // Not a key this CLI writes (hub keys start with a scheme), but a file is not to be trusted.
   const file = join(dir, 'credentials.json');
-  writeFileSync(file, JSON.stringify({ hubs: JSON.parse(`{"__proto__":${JSON.stringify(login)}}`) }));
+  writeFileSync(file, JSON.stringify({ hubs: JSON.parse(`{"__proto__":${JSON.stringify(login)}}`) as unknown }));
   const read = readCredentials(file);
   assert.ok(Object.hasOwn(read.hubs, '__proto__'), 'an own key');
   assert.equal(Object.getPrototypeOf(read.hubs), Object.prototype, 'the prototype is untouched');
   new CredentialsStore(file).save('http://h:1', login);
-  assert.equal(Object.keys(JSON.parse(readFileSync(file, 'utf8')).hubs), ['__proto__', 'http://h:1']);
+  const written = JSON.parse(readFileSync(file, 'utf8')) as { hubs: object };
+  assert.equal(Object.keys(written.hubs), ['__proto__', 'http://h:1']);
 });
 
 test('a damaged file is a LocalFileError that names it and says what to do', () => {

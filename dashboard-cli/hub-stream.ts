@@ -20,6 +20,15 @@ import type { Query } from './hub-client.ts';
 /** An error body of §2 is small; 100 bad rows of an upload are a few kB. */
 const MAX_ERROR_BODY_BYTES = 1 << 20;
 
+/**
+ * What the exchange rejects with is an Error, as callers expect: node's streams fail with one, and
+ * so does an abort without a reason of its own. Anything else (an abort with a custom reason) is
+ * wrapped, its text kept.
+ */
+function asError(failure: unknown): Error {
+  return failure instanceof Error ? failure : new Error(String(failure));
+}
+
 export interface StreamRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** An API path, e.g. `/api/v1/history.csv`. */
@@ -117,10 +126,10 @@ export function openStream(target: StreamTarget, url: URL, request: StreamReques
     const sent = request.body ? pipeline(request.body, req) : Promise.resolve(void req.end());
     // Once the hub has answered, a failure to send the rest (it closed after an early 413) is no news.
     sent.catch((error: unknown) => {
-      if (!answered) reject(explain(error));
+      if (!answered) reject(asError(explain(error)));
     });
     req.on('error', (error) => {
-      if (!answered) reject(explain(error));
+      if (!answered) reject(asError(explain(error)));
     });
 
     req.once('response', (res) => {
@@ -142,7 +151,7 @@ export function openStream(target: StreamTarget, url: URL, request: StreamReques
         (error: unknown) => {
           discard();
           // The status alone still says the hub refused.
-          reject(timedOut || target.signal?.aborted ? explain(error) : refusal(status, res.statusMessage ?? '', '', res.headers));
+          reject(timedOut || target.signal?.aborted ? asError(explain(error)) : refusal(status, res.statusMessage ?? '', '', res.headers));
         },
       );
     });

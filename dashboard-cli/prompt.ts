@@ -32,8 +32,8 @@ export class TerminalPrompter {
    */
   private muted = true;
   private readonly typedAhead: string[] = [];
-  private waiter: { resolve: (line: string) => void; reject: (error: unknown) => void } | undefined;
-  private ended: unknown;
+  private waiter: { resolve: (line: string) => void; reject: (error: Error) => void } | undefined;
+  private ended: Error | undefined;
   private readonly rl: Interface;
   private readonly onAbort: () => void;
 
@@ -61,11 +61,12 @@ export class TerminalPrompter {
     // In raw mode Ctrl-C is a key, not SIGINT: readline reports it here.
     this.rl.on('SIGINT', () => this.fail(new PromptCancelled('cancelled')));
     this.rl.on('close', () => this.fail(new PromptCancelled('the input ended before an answer')));
-    this.onAbort = () => this.fail(signal.reason);
+    // abort() without a reason of its own gives an AbortError; any other reason is a cancel too.
+    this.onAbort = () => this.fail(signal.reason instanceof Error ? signal.reason : new PromptCancelled('cancelled'));
     signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  private fail(error: unknown): void {
+  private fail(error: Error): void {
     this.ended ??= error;
     const waiter = this.waiter;
     this.waiter = undefined;

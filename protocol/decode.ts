@@ -138,7 +138,7 @@ export function checkSensorMessage(m: Json & { type: string }, nowMs: number): D
           type: 'error',
           code: m.code,
           message: typeof m.message === 'string' ? m.message : '',
-          ...(m.id !== undefined ? { id: m.id as string } : {}),
+          ...(m.id !== undefined ? { id: m.id } : {}),
         },
       };
     default:

@@ -52,10 +52,10 @@ test('20 sensors all say hello with distinct ids in the given rooms, round-robin
   fleetSensorIds(20, 'sim').forEach((id, i) => {
     const hello = bySensor.get(id);
     assert.ok(hello, `${id} said hello`);
-    assert.is(hello!.room, rooms[i % rooms.length]);
-    assert.is(hello!.v, 1);
+    assert.is(hello.room, rooms[i % rooms.length]);
+    assert.is(hello.v, 1);
     assert.equal(
-      (hello!.metrics as { metric: string }[]).map((m) => m.metric),
+      (hello.metrics as { metric: string }[]).map((m) => m.metric),
       ['temperature', 'humidity', 'cpu_load'],
     );
   });
@@ -115,7 +115,11 @@ test('fleet stats add up the sensors, and stop() ends with everything acknowledg
   assert.is(s.bufferedReadings, 0);
   assert.is(s.droppedReadings, 0);
   assert.is(s.ackedReadings, s.sentReadings, 'the final acks cover everything sent');
-  for (const p of peers) assert.ok(p.messages.some((m) => m.type === 'bye'), 'each sensor said bye');
+  for (const p of peers)
+    assert.ok(
+      p.messages.some((m) => m.type === 'bye'),
+      'each sensor said bye',
+    );
 });
 
 // §1 "Session rules": 409 ends one sensor; the rest carry on.

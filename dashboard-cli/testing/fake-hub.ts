@@ -14,6 +14,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import type { LatestBody, Reading, SensorsBody } from '../api-types.ts';
+import { wsText } from '../../test/support/ws-text.ts';
 import { FakeAccess } from './fake-access.ts';
 import type { FakeAccessOptions, FakeReply } from './fake-access.ts';
 
@@ -179,7 +180,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       for (const wake of closeWaiters.splice(0)) wake();
     });
     ws.on('message', (data) => {
-      const message = JSON.parse(String(data)) as { type?: unknown; replay?: unknown };
+      const message = JSON.parse(wsText(data)) as { type?: unknown; replay?: unknown };
       streamMessages.push(message);
       if (message.type !== 'subscribe') return;
       const stored = script.stored ?? [];

@@ -56,7 +56,8 @@ test('a request whose head never ends gets 408 with the contract’s body once N
     await withTimeout(once(socket, 'close'), 5_000, 'the server closing the slow connection');
     const text = Buffer.concat(chunks).toString('utf8');
     assert.match(text, /^HTTP\/1\.1 408 /);
-    assert.equal(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error.code, 'request_timeout');
+    const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { error: { code: string } };
+    assert.equal(body.error.code, 'request_timeout');
   } finally {
     server.close();
     server.closeAllConnections();

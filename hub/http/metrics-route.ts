@@ -66,13 +66,12 @@ function gauge(registry: Registry, name: string, help: string, read: () => numbe
 export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources): void {
   /** the families about the whole hub, for principals of every room only */
   const registry = new Registry();
-  gauge(registry, 'roomwatch_sensor_connections', 'Sensor TCP connections open now.', src.connections);
-  mirroredCounter(registry, 'roomwatch_sensor_connections_accepted_total', 'Sensor TCP connections accepted.', src.connectionsAccepted);
-  mirroredCounter(
-    registry,
-    'roomwatch_tls_handshake_failures_total',
-    'Sensor connections whose TLS handshake failed.',
-    src.tlsHandshakeFailures,
+  gauge(registry, 'roomwatch_sensor_connections', 'Sensor TCP connections open now.', () => src.connections());
+  mirroredCounter(registry, 'roomwatch_sensor_connections_accepted_total', 'Sensor TCP connections accepted.', () =>
+    src.connectionsAccepted(),
+  );
+  mirroredCounter(registry, 'roomwatch_tls_handshake_failures_total', 'Sensor connections whose TLS handshake failed.', () =>
+    src.tlsHandshakeFailures(),
   );
   mirroredCounter(registry, 'roomwatch_messages_total', 'Valid sensor messages received.', () => src.ingest.messages);
   mirroredCounter(
@@ -99,7 +98,7 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
   mirroredCounter(registry, 'roomwatch_commit_failures_total', 'Group commits that failed.', () => src.commits.failedCommits);
   mirroredCounter(registry, 'roomwatch_commit_seconds_total', 'Time spent in group commits.', () => src.commits.flushMsTotal / 1000);
   gauge(registry, 'roomwatch_last_commit_seconds', 'Duration of the last group commit.', () => src.commits.lastFlushMs / 1000);
-  gauge(registry, 'roomwatch_buffered_readings', 'Readings received and waiting for their commit.', src.bufferedRows);
+  gauge(registry, 'roomwatch_buffered_readings', 'Readings received and waiting for their commit.', () => src.bufferedRows());
   mirroredCounter(registry, 'roomwatch_report_now_rounds_total', 'Report-now requests.', () => src.reportNow.rounds);
   mirroredCounter(
     registry,
@@ -111,19 +110,19 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
   gauge(registry, 'roomwatch_stream_subscribers', 'Live stream subscribers now.', () => src.stream.subscribers);
   mirroredCounter(registry, 'roomwatch_stream_messages_total', 'Readings sent to stream subscribers.', () => src.stream.sent);
   mirroredCounter(registry, 'roomwatch_stream_dropped_total', 'Readings dropped for slow stream subscribers.', () => src.stream.dropped);
-  gauge(registry, 'roomwatch_stream_queued_bytes', 'Bytes held for stream subscribers (queued and unsent).', src.streamHeldBytes);
+  gauge(registry, 'roomwatch_stream_queued_bytes', 'Bytes held for stream subscribers (queued and unsent).', () => src.streamHeldBytes());
   mirroredCounter(
     registry,
     'roomwatch_stream_closed_slow_total',
     'Stream subscribers closed (1013) for reading too slowly.',
     () => src.stream.closedSlow,
   );
-  gauge(registry, 'roomwatch_exports_running', 'History exports running now.', src.exportsRunning);
+  gauge(registry, 'roomwatch_exports_running', 'History exports running now.', () => src.exportsRunning());
   mirroredCounter(
     registry,
     'roomwatch_activity_events_dropped_total',
     'Activity events that could not be stored (each is in the hub log).',
-    src.activityEventsDropped,
+    () => src.activityEventsDropped(),
   );
   new Counter({
     name: 'roomwatch_rejected_total',

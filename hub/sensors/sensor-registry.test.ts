@@ -18,7 +18,7 @@ async function query(dataDir: string, sql: string): Promise<Record<string, unkno
     const c = await instance.connect();
     const rows = (await c.runAndReadAll(sql)).getRowObjectsJS();
     c.closeSync();
-    return rows as Record<string, unknown>[];
+    return rows;
   } finally {
     instance.closeSync();
   }
@@ -43,7 +43,7 @@ test('every connection is recorded with its connect and disconnect time, a takeo
     assert.is(c.sensor, 'reg-a');
     assert.ok(
       c.disconnected_at !== null && Number(c.disconnected_at) >= Number(c.connected_at),
-      `closed after it opened: ${JSON.stringify(c, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))}`,
+      `closed after it opened: ${JSON.stringify(c, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}`,
     );
   }
   const [sensor] = await query(dir, 'SELECT room, address, declared_metrics, last_seen, first_seen FROM sensors');
@@ -113,7 +113,7 @@ test('a stored row whose JSON holds a unit that is not a string loads without it
     firstSeen: 1,
     lastSeen: 2,
     address: null,
-    declaredMetrics: JSON.parse('{"lux":"lx","bad":{"x":1}}'),
+    declaredMetrics: JSON.parse('{"lux":"lx","bad":{"x":1}}') as unknown,
   };
   registry.load({ series: [], newest: [], sensors: [row], maxConnectionId: 0, readingCount: 0 } as unknown as LoadedState);
   assert.equal(registry.view(registry.records.get('s')!).metrics, ['lux']);

@@ -182,7 +182,7 @@ export class SensorRegistry {
  */
 export function declaredTable(source: ReadonlyMap<string, string> | Readonly<Record<string, unknown>>): Readonly<Record<string, string>> {
   const table = Object.create(null) as Record<string, string>;
-  const entries = source instanceof Map ? source.entries() : Object.entries(source);
+  const entries: Iterable<[string, unknown]> = source instanceof Map ? source.entries() : Object.entries(source);
   // With no prototype there is no `__proto__` setter: assigning that key makes an own entry.
   for (const [metric, unit] of entries) if (typeof unit === 'string') table[metric] = unit;
   return table;

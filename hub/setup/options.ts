@@ -143,15 +143,18 @@ export const defaultHubOptions = {
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** The options that hold a number: the ones the port and count checks below may name. */
+type NumberOption = { [K in keyof HubOptions]-?: HubOptions[K] extends number ? K : never }[keyof HubOptions];
+
 export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
   const o: HubOptions = { ...defaultHubOptions, ...stripUndefined(partial) };
   const problems: string[] = [];
-  const port = (name: keyof HubOptions) => {
+  const port = (name: NumberOption) => {
     const v = o[name];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535)
       problems.push(`${name} must be a port number from 0 to 65535, got ${String(v)}`);
   };
-  const positive = (name: keyof HubOptions) => {
+  const positive = (name: NumberOption) => {
     const v = o[name];
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) problems.push(`${name} must be a positive integer, got ${String(v)}`);
   };

@@ -110,11 +110,12 @@ export async function scanUpload(c: DuckDBConnection, f: UploadFile): Promise<Sc
   if (series > MAX_UPLOAD_SERIES) return { kind: 'too-many-series' };
   const combos: UploadCombo[] = [];
   for (const [sensor, room, metric, unit, n, , maxTs, , , , idx, minTs] of rows) {
+    // The key columns are VARCHAR: a name is a string, or NULL where the file has no such column.
     combos.push({
       index: Number(idx),
-      sensor: sensor === null ? '' : String(sensor),
+      sensor: typeof sensor === 'string' ? sensor : '',
       room: room === NONE ? null : String(room),
-      metric: metric === null ? '' : String(metric),
+      metric: typeof metric === 'string' ? metric : '',
       unit: unit === NONE ? null : String(unit),
       rows: Number(n),
       maxTs: Number(maxTs),
