@@ -14,7 +14,7 @@ import { connect } from '../support/tcp-sensor.ts';
 import { exitWhenDone, perTest } from '../support/teardown.ts';
 import { tsSequence } from '../support/wire.ts';
 import { buildHub } from '../../hub/hub.ts';
-import { openHubLog } from '../../hub/log.ts';
+import { openHubLog } from '../../hub/setup/log.ts';
 
 test.after.each(() => perTest.run());
 test.after(() => exitWhenDone());

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildHub } from '../../hub/hub.ts';
-import { resolveHubOptions } from '../../hub/options.ts';
+import { resolveHubOptions } from '../../hub/setup/options.ts';
 import { makeTestPki } from '../support/certs.ts';
 import { tempDataDir } from '../support/hub-process.ts';
 import { Teardown, exitWhenDone, perTest } from '../support/teardown.ts';
