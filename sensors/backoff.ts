@@ -24,6 +24,8 @@ export function backoffDelayMs(attempt: number, backoff: BackoffOptions, random:
 
 export function checkBackoff(backoff: BackoffOptions, name = 'backoff'): void {
   const { initialMs, maxMs } = backoff;
-  if (!Number.isFinite(initialMs) || initialMs < 1) throw new RangeError(`${name}.initialMs must be a number of at least 1, got ${initialMs}`);
-  if (!Number.isFinite(maxMs) || maxMs < initialMs) throw new RangeError(`${name}.maxMs must be a number of at least initialMs (${initialMs}), got ${maxMs}`);
+  if (!Number.isFinite(initialMs) || initialMs < 1)
+    throw new RangeError(`${name}.initialMs must be a number of at least 1, got ${initialMs}`);
+  if (!Number.isFinite(maxMs) || maxMs < initialMs)
+    throw new RangeError(`${name}.maxMs must be a number of at least initialMs (${initialMs}), got ${maxMs}`);
 }

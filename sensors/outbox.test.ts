@@ -25,7 +25,14 @@ test('seq never resets: the next connection gets the unacked messages with their
   const again = drain(outbox);
   assert.equal(seqs(again), [2, 3, 4]);
   assert.equal(again[0], { type: 'batch', seq: 2, readings: reading(2) });
-  assert.equal(outbox.counts, { sentReadings: 4, resentReadings: 2, ackedReadings: 1, bufferedReadings: 3, droppedReadings: 0, rejectedReadings: 0 });
+  assert.equal(outbox.counts, {
+    sentReadings: 4,
+    resentReadings: 2,
+    ackedReadings: 1,
+    bufferedReadings: 3,
+    droppedReadings: 0,
+    rejectedReadings: 0,
+  });
 });
 
 test('an ack covers only what this connection has carried, never messages still waiting to go out', () => {
@@ -59,7 +66,14 @@ test('a full outbox drops the oldest message, even one in flight, and counts its
   assert.equal(outbox.counts.droppedReadings, 1);
   assert.equal(seqs(drain(outbox)), [2, 3]);
   outbox.ack(3);
-  assert.equal(outbox.counts, { sentReadings: 3, resentReadings: 0, ackedReadings: 2, bufferedReadings: 0, droppedReadings: 1, rejectedReadings: 0 });
+  assert.equal(outbox.counts, {
+    sentReadings: 3,
+    resentReadings: 0,
+    ackedReadings: 2,
+    bufferedReadings: 0,
+    droppedReadings: 1,
+    rejectedReadings: 0,
+  });
 });
 
 test('a message the hub refused by its seq is never sent again, and its ack does not count it as stored', () => {
@@ -73,7 +87,14 @@ test('a message the hub refused by its seq is never sent again, and its ack does
   outbox.newConnection();
   assert.equal(seqs(drain(outbox)), [1, 3]);
   outbox.ack(3);
-  assert.equal(outbox.counts, { sentReadings: 3, resentReadings: 2, ackedReadings: 2, bufferedReadings: 0, droppedReadings: 0, rejectedReadings: 1 });
+  assert.equal(outbox.counts, {
+    sentReadings: 3,
+    resentReadings: 2,
+    ackedReadings: 2,
+    bufferedReadings: 0,
+    droppedReadings: 0,
+    rejectedReadings: 1,
+  });
 });
 
 test('a message the hub failed to store (500) goes again under a new seq with the same readings', () => {
@@ -88,7 +109,14 @@ test('a message the hub failed to store (500) goes again under a new seq with th
   assert.is(outbox.counts.bufferedReadings, 1);
   assert.equal(drain(outbox), [{ type: 'batch', seq: 3, readings: reading(1) }]);
   outbox.ack(3);
-  assert.equal(outbox.counts, { sentReadings: 2, resentReadings: 1, ackedReadings: 2, bufferedReadings: 0, droppedReadings: 0, rejectedReadings: 0 });
+  assert.equal(outbox.counts, {
+    sentReadings: 2,
+    resentReadings: 1,
+    ackedReadings: 2,
+    bufferedReadings: 0,
+    droppedReadings: 0,
+    rejectedReadings: 0,
+  });
 });
 
 test.run();

@@ -33,7 +33,14 @@ export interface OutboxCounts {
 }
 
 export class Outbox {
-  readonly counts: OutboxCounts = { sentReadings: 0, resentReadings: 0, ackedReadings: 0, bufferedReadings: 0, droppedReadings: 0, rejectedReadings: 0 };
+  readonly counts: OutboxCounts = {
+    sentReadings: 0,
+    resentReadings: 0,
+    ackedReadings: 0,
+    bufferedReadings: 0,
+    droppedReadings: 0,
+    rejectedReadings: 0,
+  };
   private readonly buffer: UnackedBuffer<Pending>;
   // Never reset: a resent message keeps its seq, so seq keeps rising on every connection.
   private nextSeq = 1;

@@ -200,9 +200,18 @@ test('backoff: the ceiling doubles per failed attempt up to maxMs, and the delay
     Array.from({ length: 10 }, (_, i) => backoffCeilingMs(i, backoff)),
     [250, 500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000],
   );
-  assert.is(backoffDelayMs(3, backoff, () => 0), 0);
-  assert.is(backoffDelayMs(3, backoff, () => 0.5), 1000);
-  assert.is(backoffDelayMs(3, backoff, () => 0.999999), 1999);
+  assert.is(
+    backoffDelayMs(3, backoff, () => 0),
+    0,
+  );
+  assert.is(
+    backoffDelayMs(3, backoff, () => 0.5),
+    1000,
+  );
+  assert.is(
+    backoffDelayMs(3, backoff, () => 0.999999),
+    1999,
+  );
   assert.is(backoffCeilingMs(10_000, backoff), 30_000);
 });
 
@@ -346,7 +355,10 @@ test('503 (shutting down) is followed by a reconnect that resends what was not a
   const second = await hub.nextConnection();
   await second.welcome();
   assert.is((await second.next('batch')).seq, 2);
-  assert.ok(events.items.some((e) => e.type === 'backoff'), 'the reconnect went through backoff');
+  assert.ok(
+    events.items.some((e) => e.type === 'backoff'),
+    'the reconnect went through backoff',
+  );
   assert.is(sensor.stats.stoppedByCode, null);
 });
 
@@ -456,7 +468,8 @@ test('stop() sends bye, waits for the final ack and the close, and leaves no ope
   await hub.close();
   // Handles of earlier tests may still be closing, so nothing may be above the count at the start.
   const after = resourceCounts();
-  for (const [kind, n] of Object.entries(after)) assert.ok(n <= (before[kind] ?? 0), `${n} ${kind} open after stop, ${before[kind] ?? 0} before`);
+  for (const [kind, n] of Object.entries(after))
+    assert.ok(n <= (before[kind] ?? 0), `${n} ${kind} open after stop, ${before[kind] ?? 0} before`);
 });
 
 test('stop() gives up waiting after stopTimeoutMs when the hub never answers bye', async () => {

@@ -65,7 +65,8 @@ export class StatusLine {
     const plain = formatStatus(stats);
     const columns = this.options.stream.columns;
     // A line longer than the terminal wraps, and \r then rewrites only its last row.
-    const text = columns !== undefined && columns > 1 && plain.length >= columns ? plain.slice(0, columns - 1) : formatStatus(stats, this.colour);
+    const text =
+      columns !== undefined && columns > 1 && plain.length >= columns ? plain.slice(0, columns - 1) : formatStatus(stats, this.colour);
     this.options.stream.write(`\r${text}\x1b[K`);
   }
 }

@@ -37,7 +37,7 @@ export function userNameProblem(name: unknown): string | null {
 /** USER/NAME arguments, checked. */
 export function checkUserName(name: string | undefined, what = 'NAME'): string {
   if (name === undefined) throw new UsageError(`${what} is missing`);
-  if (!isSensorId(name)) throw new UsageError(`invalid user name "${name}": it must match ${SENSOR_ID_PATTERN.source}`);
+  if (!isSensorId(name)) throw new UsageError(`invalid user name ${JSON.stringify(name)}: it must match ${SENSOR_ID_PATTERN.source}`);
   return name;
 }
 

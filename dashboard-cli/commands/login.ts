@@ -72,6 +72,7 @@ async function userName(ctx: CommandContext, input: UserInput): Promise<string> 
     if (!input.onTerminal) throw new UsageError('login needs USER (or --user NAME)');
     user = await input.line('user: ');
   }
-  if (!isSensorId(user)) throw new UsageError(`invalid user name "${user}": a user name must match ${SENSOR_ID_PATTERN.source}`);
+  if (!isSensorId(user))
+    throw new UsageError(`invalid user name ${JSON.stringify(user)}: a user name must match ${SENSOR_ID_PATTERN.source}`);
   return user;
 }

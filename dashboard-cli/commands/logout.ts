@@ -33,13 +33,13 @@ export const logoutCommand: CommandSpec = {
       note();
       return ExitCode.Done;
     }
-    let failure: unknown;
+    let failure: Error | undefined;
     // An expired token would only be refused; the session has ended on the hub already.
     if (stored.expires_at > ctx.now()) {
       try {
         await ctx.hub.requestJson('POST', LOGOUT_PATH, checkAnything, { token: stored.token });
       } catch (error) {
-        if (!(error instanceof HubRefused && error.status === 401)) failure = error;
+        if (!(error instanceof HubRefused && error.status === 401)) failure = error instanceof Error ? error : new Error(String(error));
       }
     }
     store.forget(hubKey);

@@ -72,7 +72,9 @@ test('a 422 exits 1 with the message and a line N: message for every listed row 
     { line: 7, message: 'value is not a number' },
     { line: 12, message: 'metric "Temp" does not match ^[a-z][a-z0-9_]{0,63}$' },
   ];
-  const refusing = await startFakeHub({ upload: { status: 422, body: { error: { code: 'invalid_csv', message: '3 invalid rows; nothing was stored', rows } } } });
+  const refusing = await startFakeHub({
+    upload: { status: 422, body: { error: { code: 'invalid_csv', message: '3 invalid rows; nothing was stored', rows } } },
+  });
   try {
     const result = await runCliProcess(['upload', file, '--hub', refusing.url]);
     assert.is(result.code, 1);

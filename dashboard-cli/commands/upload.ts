@@ -62,7 +62,7 @@ export const uploadCommand: CommandSpec = {
     `FILE is CSV with a header row, columns in any order ${UPLOAD_COLUMNS_TEXT}.`,
     'It is sent as it is ("-" reads stdin); the hub stores all rows or, if any is invalid, none, and',
     'then every bad line is listed. Rows already stored count as duplicates, so uploading again is safe.',
-    'On a terminal, stderr shows the bytes sent. --json prints the hub\'s answer.',
+    "On a terminal, stderr shows the bytes sent. --json prints the hub's answer.",
   ],
   async run(ctx) {
     if (hasFilters(ctx.filters)) throw new UsageError('upload sends the whole file; --sensor, --room and --metric do not apply to it');
@@ -121,6 +121,7 @@ function parseAnswer(hubUrl: string, text: string): UploadBody {
     throw new HubBadAnswer(hubUrl, `the hub's answer to POST ${READINGS_PATH} is not JSON`);
   }
   const checked = checkUploadBody(body);
-  if (!checked.ok) throw new HubBadAnswer(hubUrl, `the hub's answer to POST ${READINGS_PATH} is not as the contract says: ${checked.problem}`);
+  if (!checked.ok)
+    throw new HubBadAnswer(hubUrl, `the hub's answer to POST ${READINGS_PATH} is not as the contract says: ${checked.problem}`);
   return checked.value;
 }
