@@ -5,6 +5,11 @@
  *   npm run bench                          # the standard 3M-reading workload
  *   npm run bench -- --sensors 100 --seconds 100   # a quick run
  *   npm run bench -- --only ingest-batch
+ *   npm run bench -- --only ingest-line,ingest-batch,export,peer-ingest,peer-export
+ *
+ * Peers run in the same run, on the same data, next to the Roomwatch row they are measured
+ * against (their --only names: peer-ingest, peer-export, peer-report-now); a peer that is not
+ * installed is skipped with the command that installs it.
  *
  * Prints a Markdown table; docs/BENCHMARKS.md records the results.
  */
@@ -20,6 +25,9 @@ import { subscribe } from './stream.ts';
 import { latestLatencies, percentile, reportNowLatencies, withFleet } from './live.ts';
 import { cpuSeconds, peakRssBytes, startHub, type RunningHub } from './hub-process.ts';
 import { buildPayloads, runIngest, type IngestMode } from './ingest.ts';
+import { startBareNodePeer } from './peer-bare-node.ts';
+import { runDuckDbCopy } from './peer-duckdb-copy.ts';
+import { peerRow, PEER_TABLE_HEAD } from './peer-table.ts';
 
 const { values } = parseArgs({
   options: {
@@ -51,12 +59,16 @@ const progress = (s: string) => {
 };
 
 const extraRows: string[] = [];
+const peerRows: string[] = [];
+/** the Roomwatch export's rows/s and RSS growth, for the export peer's row */
+let roomwatchExport: { rowsPerS: number; rssGrowthBytes: number } | null = null;
 
 async function ingest(
   name: string,
   mode: IngestMode,
   after?: (hub: RunningHub, dataDir: string) => Promise<void>,
   before?: (hub: RunningHub) => Promise<() => string>,
+  peer = false,
 ): Promise<string> {
   progress(`${name}: building payloads`);
   const { payloads, lastSeqs, readings } = buildPayloads(d, mode);
@@ -76,10 +88,29 @@ async function ingest(
   if (after) await after(hub, dataDir);
   await hub.stop();
   const bytes = statSync(join(dataDir, DATABASE_FILE)).size;
+  const rate = (readings / elapsedMs) * 1000;
+  if (peer) {
+    progress(`${name}: the same readings to the bare Node server`);
+    const bare = await startBareNodePeer();
+    const bareCpu0 = cpuSeconds(bare.pid);
+    const b = await runIngest(bare.tcpPort, d, payloads, lastSeqs);
+    const bareCpu = cpuSeconds(bare.pid) - bareCpu0;
+    const barePeak = peakRssBytes(bare.pid);
+    await bare.stop();
+    const bareRate = (readings / b.elapsedMs) * 1000;
+    peerRows.push(
+      peerRow(
+        `${name}, ${fmt(readings)} readings, ${fmt(d.sensors)} connections`,
+        `${fmt(rate)} readings/s (hub CPU ${cpu.toFixed(1)} s, peak RSS ${mb(peak)} MB)`,
+        `bare Node TCP server: ${fmt(bareRate)} readings/s (CPU ${bareCpu.toFixed(1)} s, peak RSS ${mb(barePeak)} MB)`,
+        rate / bareRate,
+      ),
+    );
+  }
   rows.push([
     name,
     fmt(readings),
-    fmt((readings / elapsedMs) * 1000),
+    fmt(rate),
     (elapsedMs / 1000).toFixed(2),
     cpu.toFixed(1),
     genCpu.toFixed(1),
@@ -108,57 +139,81 @@ process.stdout.write(
     `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n\n`,
 );
 const keep: string[] = [];
-if (want('ingest-line')) keep.push(await ingest('ingest, one reading per line', { kind: 'line' }));
+if (want('ingest-line'))
+  keep.push(await ingest('ingest, one reading per line', { kind: 'line' }, undefined, undefined, want('peer-ingest')));
 if (want('ingest-batch')) {
   keep.push(
-    await ingest(`ingest, batches of ${batchSize}`, { kind: 'batch', size: batchSize }, async (hub, dataDir) => {
-      const file = join(dataDir, 'export.csv');
-      if (want('export') || want('upload')) {
-        progress('export: downloading history.csv');
-        const e = await runExport(hub.httpPort, hub.child.pid!, file);
-        extraRows.push(
-          `| history export, all rows, over HTTP | ${fmt(e.rows)} rows, ${mb(e.bytes)} MB | ${fmt((e.rows / e.elapsedMs) * 1000)} rows/s | ` +
-            `first byte after ${e.firstByteMs.toFixed(0)} ms | hub RSS growth ${mb(e.rssGrowthBytes)} MB |`,
-        );
-        progress('');
-      }
-      if (want('latest')) {
-        progress('latest: 2,000 requests');
-        const l = await latestLatencies(hub.httpPort, 2000);
-        extraRows.push(
-          `| GET /api/v1/latest, ${fmt(l.readings)} series, 2,000 requests one after another | ${fmt(l.readings)} readings each | | ` +
-            `p50 ${percentile(l.sortedMs, 50).toFixed(2)} ms, p99 ${percentile(l.sortedMs, 99).toFixed(2)} ms | |`,
-        );
-      }
-      if (want('report-now')) {
-        for (const count of [1000, 10000]) {
-          progress(`report-now: ${count} sensors connecting`);
-          const r = await withFleet(hub.tcpPort, hub.httpPort, count, () => reportNowLatencies(hub.httpPort, 20));
+    await ingest(
+      `ingest, batches of ${batchSize}`,
+      { kind: 'batch', size: batchSize },
+      async (hub, dataDir) => {
+        const file = join(dataDir, 'export.csv');
+        if (want('export') || want('upload')) {
+          progress('export: downloading history.csv');
+          const e = await runExport(hub.httpPort, hub.child.pid!, file);
+          roomwatchExport = { rowsPerS: (e.rows / e.elapsedMs) * 1000, rssGrowthBytes: e.rssGrowthBytes };
           extraRows.push(
-            `| report-now round trip, ${fmt(count)} simulated sensors connected, 20 rounds | ${fmt(r.responded)} of ${fmt(r.requested)} answered | | ` +
-              `p50 ${percentile(r.sortedMs, 50).toFixed(0)} ms, p95 ${percentile(r.sortedMs, 95).toFixed(0)} ms | |`,
+            `| history export, all rows, over HTTP | ${fmt(e.rows)} rows, ${mb(e.bytes)} MB | ${fmt((e.rows / e.elapsedMs) * 1000)} rows/s | ` +
+              `first byte after ${e.firstByteMs.toFixed(0)} ms | hub RSS growth ${mb(e.rssGrowthBytes)} MB |`,
+          );
+          progress('');
+        }
+        if (want('latest')) {
+          progress('latest: 2,000 requests');
+          const l = await latestLatencies(hub.httpPort, 2000);
+          extraRows.push(
+            `| GET /api/v1/latest, ${fmt(l.readings)} series, 2,000 requests one after another | ${fmt(l.readings)} readings each | | ` +
+              `p50 ${percentile(l.sortedMs, 50).toFixed(2)} ms, p99 ${percentile(l.sortedMs, 99).toFixed(2)} ms | |`,
           );
         }
-      }
-      if (!want('upload')) return;
-      progress('upload: posting the export to a fresh hub');
-      const uploadDir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-upload-'));
-      const fresh = await startHub(uploadDir, ['--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'info']);
-      const u = await runUpload(fresh.httpPort, fresh.child.pid!, file);
-      extraRows.push(
-        `| upload of that export as one CSV, into an empty hub | ${fmt(u.accepted)} rows accepted, ${mb(u.bytes)} MB | ${fmt((u.accepted / u.elapsedMs) * 1000)} rows/s | ` +
-          `${(u.elapsedMs / 1000).toFixed(2)} s | hub RSS growth ${mb(u.rssGrowthBytes)} MB |`,
-      );
-      const again = await runUpload(fresh.httpPort, fresh.child.pid!, file);
-      extraRows.push(
-        `| the same upload again (every row a duplicate) | ${fmt(again.duplicates)} duplicates | ${fmt((again.duplicates / again.elapsedMs) * 1000)} rows/s | ` +
-          `${(again.elapsedMs / 1000).toFixed(2)} s | hub RSS growth ${mb(again.rssGrowthBytes)} MB |`,
-      );
-      await fresh.stop();
-      rmSync(uploadDir, { recursive: true, force: true });
-      progress('');
-    }),
+        if (want('report-now')) {
+          for (const count of [1000, 10000]) {
+            progress(`report-now: ${count} sensors connecting`);
+            const r = await withFleet(hub.tcpPort, hub.httpPort, count, () => reportNowLatencies(hub.httpPort, 20));
+            extraRows.push(
+              `| report-now round trip, ${fmt(count)} simulated sensors connected, 20 rounds | ${fmt(r.responded)} of ${fmt(r.requested)} answered | | ` +
+                `p50 ${percentile(r.sortedMs, 50).toFixed(0)} ms, p95 ${percentile(r.sortedMs, 95).toFixed(0)} ms | |`,
+            );
+          }
+        }
+        if (!want('upload')) return;
+        progress('upload: posting the export to a fresh hub');
+        const uploadDir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-upload-'));
+        const fresh = await startHub(uploadDir, ['--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'info']);
+        const u = await runUpload(fresh.httpPort, fresh.child.pid!, file);
+        extraRows.push(
+          `| upload of that export as one CSV, into an empty hub | ${fmt(u.accepted)} rows accepted, ${mb(u.bytes)} MB | ${fmt((u.accepted / u.elapsedMs) * 1000)} rows/s | ` +
+            `${(u.elapsedMs / 1000).toFixed(2)} s | hub RSS growth ${mb(u.rssGrowthBytes)} MB |`,
+        );
+        const again = await runUpload(fresh.httpPort, fresh.child.pid!, file);
+        extraRows.push(
+          `| the same upload again (every row a duplicate) | ${fmt(again.duplicates)} duplicates | ${fmt((again.duplicates / again.elapsedMs) * 1000)} rows/s | ` +
+            `${(again.elapsedMs / 1000).toFixed(2)} s | hub RSS growth ${mb(again.rssGrowthBytes)} MB |`,
+        );
+        await fresh.stop();
+        rmSync(uploadDir, { recursive: true, force: true });
+        progress('');
+      },
+      undefined,
+      want('peer-ingest'),
+    ),
   );
+  if (want('peer-export')) {
+    progress('export peer: DuckDB COPY ... TO CSV of the same rows');
+    const dataDir = keep.at(-1)!;
+    const c = await runDuckDbCopy(join(dataDir, DATABASE_FILE), join(dataDir, 'duckdb-copy.csv'));
+    const copyRate = (c.rows / c.elapsedMs) * 1000;
+    const rw = roomwatchExport as { rowsPerS: number; rssGrowthBytes: number } | null;
+    peerRows.push(
+      peerRow(
+        `history export, all ${fmt(c.rows)} rows as CSV`,
+        rw ? `${fmt(rw.rowsPerS)} rows/s over HTTP, hub RSS growth ${mb(rw.rssGrowthBytes)} MB` : 'not run (add export to --only)',
+        `DuckDB COPY ... TO file: ${fmt(copyRate)} rows/s, RSS growth ${mb(c.rssGrowthBytes)} MB`,
+        rw ? rw.rowsPerS / copyRate : null,
+      ),
+    );
+    progress('');
+  }
 }
 if (want('stream')) {
   for (const [count, room] of [
@@ -187,6 +242,10 @@ for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
 if (extraRows.length > 0) {
   process.stdout.write('\n| workload | size | rate | latency | memory |\n|---|---|---|---|---|\n');
   for (const r of extraRows) process.stdout.write(r + '\n');
+}
+if (peerRows.length > 0) {
+  process.stdout.write(`\nAgainst peers, same run\n\n${PEER_TABLE_HEAD}`);
+  for (const r of peerRows) process.stdout.write(r + '\n');
 }
 const last = keep.at(-1);
 if (last && want('restart')) {

@@ -1,0 +1,58 @@
+/**
+ * The export peer: DuckDB's own `COPY (SELECT ...) TO 'file.csv'` of the rows history.csv
+ * exports (ts,sensor,room,metric,value,unit, ISO times, ordered by ts, sensor, metric), read
+ * from a stopped hub's database file. It is the ceiling of any export built on this store. Runs
+ * in a child process of its own, so its RSS growth is its own.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export interface CopyResult {
+  rows: number;
+  elapsedMs: number;
+  rssGrowthBytes: number;
+}
+
+const COPY_SQL = (out: string) => `COPY (
+  SELECT strftime(epoch_ms(r.ts), '%Y-%m-%dT%H:%M:%S.%gZ') AS ts, s.sensor, s.room, s.metric, r.value, s.unit
+  FROM readings r JOIN series s ON s.id = r.series_id
+  ORDER BY r.ts, s.sensor, s.metric
+) TO '${out.replaceAll("'", "''")}' (HEADER)`;
+
+function statusKb(field: string): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+async function copyInThisProcess(dbFile: string, outFile: string): Promise<CopyResult> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(dbFile, { access_mode: 'READ_ONLY' });
+  const conn = await instance.connect();
+  const before = statusKb('VmRSS');
+  const started = performance.now();
+  const result = await conn.run(COPY_SQL(outFile));
+  const elapsedMs = performance.now() - started;
+  // VmHWM is the process's peak so far: the COPY's peak, since opening the file came before.
+  return { rows: Number(result.rowsChanged), elapsedMs, rssGrowthBytes: statusKb('VmHWM') - before };
+}
+
+/** Runs the COPY in a child process and returns what it measured. */
+export async function runDuckDbCopy(dbFile: string, outFile: string): Promise<CopyResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), dbFile, outFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ROOMWATCH_DUCKDB_PEER: 'copy' },
+  });
+  let result: CopyResult | null = null;
+  createInterface({ input: child.stdout }).on('line', (line) => (result = JSON.parse(line) as CopyResult));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0 || !result) throw new Error(`the DuckDB COPY peer exited with ${code}; its error is above`);
+  return result;
+}
+
+if (process.env.ROOMWATCH_DUCKDB_PEER === 'copy') {
+  const [dbFile, outFile] = process.argv.slice(2);
+  const r = await copyInThisProcess(dbFile!, outFile!);
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
