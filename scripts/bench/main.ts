@@ -27,6 +27,7 @@ import { cpuSeconds, peakRssBytes, startHub, type RunningHub } from './hub-proce
 import { buildPayloads, runIngest, type IngestMode } from './ingest.ts';
 import { startBareNodePeer } from './peer-bare-node.ts';
 import { runDuckDbCopy } from './peer-duckdb-copy.ts';
+import { MOSQUITTO_INSTALL, mosquittoInstalled, mosquittoReportNow } from './peer-mosquitto.ts';
 import { peerRow, PEER_TABLE_HEAD } from './peer-table.ts';
 
 const { values } = parseArgs({
@@ -174,6 +175,27 @@ if (want('ingest-batch')) {
               `| report-now round trip, ${fmt(count)} simulated sensors connected, 20 rounds | ${fmt(r.responded)} of ${fmt(r.requested)} answered | | ` +
                 `p50 ${percentile(r.sortedMs, 50).toFixed(0)} ms, p95 ${percentile(r.sortedMs, 95).toFixed(0)} ms | |`,
             );
+            if (want('peer-report-now')) {
+              const workload = `report-now to ${fmt(count)} sensors each answering at once, 20 rounds`;
+              const rw = `p50 ${percentile(r.sortedMs, 50).toFixed(0)} ms, p95 ${percentile(r.sortedMs, 95).toFixed(0)} ms (${fmt(r.responded)} of ${fmt(r.requested)} answered)`;
+              if (!mosquittoInstalled()) {
+                process.stderr.write(`bench: Mosquitto skipped, not installed; to install: ${MOSQUITTO_INSTALL}\n`);
+                peerRows.push(peerRow(workload, rw, `Mosquitto not installed (${MOSQUITTO_INSTALL})`, null));
+              } else {
+                progress(`report-now peer: Mosquitto with ${count} MQTT subscribers`);
+                const m = await mosquittoReportNow(count, 20);
+                const mp50 = percentile(m.sortedMs, 50);
+                peerRows.push(
+                  peerRow(
+                    workload,
+                    rw,
+                    `Mosquitto 2, QoS 1: p50 ${mp50.toFixed(0)} ms, p95 ${percentile(m.sortedMs, 95).toFixed(0)} ms (${fmt(m.responded)} of ${fmt(m.requested)} answered)`,
+                    percentile(r.sortedMs, 50) / mp50,
+                    'p50',
+                  ),
+                );
+              }
+            }
           }
         }
         if (!want('upload')) return;
