@@ -116,10 +116,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
     routes.get('/api/v1/latest', { schema: { querystring: LatestQuery } }, async (request, reply) => {
       const filters = scopeFilters(request.principal, parseFilters(request.query));
-      // Dashboards poll the whole set: it is rendered once per change, not once per request.
-      if (filters.sensor === null && filters.room === null && filters.metric === null) {
-        return reply.type('application/json; charset=utf-8').send(deps.latest.allAsJson());
-      }
+      // Dashboards poll everything or their rooms: rendered once per change, not once per request.
+      const json = deps.latest.asJson(filters);
+      if (json) return reply.type('application/json; charset=utf-8').send(json);
       return { readings: deps.latest.readings(filters) };
     });
 

@@ -1,20 +1,24 @@
 /**
  * The newest reading of every (sensor, metric), as `GET /api/v1/latest` answers it,
  * sorted by sensor then metric. The sorted channel list is cached until a channel is added.
+ * The answers dashboards poll (everything, or the rooms of a room-scoped token) are rendered
+ * once per change of latest and then served as bytes, so a poll costs no JSON encoding.
  */
 import type { Reading } from '../../protocol/api.ts';
-import { matches, NO_FILTERS, type Filters } from '../../protocol/filters.ts';
+import { matches, type Filters } from '../../protocol/filters.ts';
 import type { Channel, SeriesCatalog } from '../ingest/series-catalog.ts';
 
 /** A reading as `latest` shows it. */
 export type LatestReading = Reading;
 
+/** Room sets whose rendered answer is kept: beyond the dashboards in use, the oldest goes. */
+const MAX_RENDERED = 64;
+
 export class LatestView {
   private sorted: Channel[] = [];
   private sortedVersion = -1;
-  /** the unfiltered answer, rendered once per change of latest */
-  private allJson: Buffer = Buffer.alloc(0);
-  private allVersion = '';
+  /** by room set (see asJson's key): the answer, rendered once per change of latest */
+  private readonly rendered = new Map<string, { version: string; json: Buffer }>();
 
   constructor(private readonly catalog: SeriesCatalog) {}
 
@@ -29,14 +33,22 @@ export class LatestView {
     return out;
   }
 
-  /** The unfiltered answer as JSON bytes, rendered again only when latest has changed. */
-  allAsJson(): Buffer {
+  /**
+   * The answer for `filters` as JSON bytes when only rooms (or nothing) are filtered, rendered
+   * again only when latest has changed; null for other filters (rendered per request).
+   */
+  asJson(filters: Filters): Buffer | null {
+    if (filters.sensor !== null || filters.metric !== null) return null;
+    // '*' is every room; an empty room set (a scope that leaves none) is '=' and answers nothing.
+    const key = filters.room === null ? '*' : `=${[...filters.room].sort().join('\n')}`;
     const version = `${this.catalog.version}:${this.catalog.latestVersion}`;
-    if (version !== this.allVersion) {
-      this.allJson = Buffer.from(JSON.stringify({ readings: this.readings(NO_FILTERS) }));
-      this.allVersion = version;
-    }
-    return this.allJson;
+    const hit = this.rendered.get(key);
+    if (hit?.version === version) return hit.json;
+    const json = Buffer.from(JSON.stringify({ readings: this.readings(filters) }));
+    // Bounded: a client asking for ever new room sets evicts the oldest, never grows the hub.
+    if (!hit && this.rendered.size >= MAX_RENDERED) this.rendered.delete(this.rendered.keys().next().value!);
+    this.rendered.set(key, { version, json });
+    return json;
   }
 
   private sortedChannels(): Channel[] {
