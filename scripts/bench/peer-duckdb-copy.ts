@@ -28,7 +28,9 @@ function statusKb(field: string): number {
 
 async function copyInThisProcess(dbFile: string, outFile: string): Promise<CopyResult> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
-  const instance = await DuckDBInstance.create(dbFile, { access_mode: 'READ_ONLY' });
+  // The hub's defaults (docs/BENCHMARKS.md): the same memory limit and threads, so the peer is
+  // the ceiling of this store as the hub runs it.
+  const instance = await DuckDBInstance.create(dbFile, { access_mode: 'READ_ONLY', memory_limit: '512MB', threads: '2' });
   const conn = await instance.connect();
   const before = statusKb('VmRSS');
   const started = performance.now();
