@@ -15,11 +15,15 @@ export interface CopyResult {
   rssGrowthBytes: number;
 }
 
+// Only the dataset's sensors (bench-*): the report-now fleets that ran later added readings that
+// the Roomwatch export, taken before them, did not see. The ISO times are written by the CSV
+// writer's TIMESTAMPFORMAT, the fastest way DuckDB has (strftime per row: about 0.8 of it).
 const COPY_SQL = (out: string) => `COPY (
-  SELECT strftime(epoch_ms(r.ts), '%Y-%m-%dT%H:%M:%S.%gZ') AS ts, s.sensor, s.room, s.metric, r.value, s.unit
+  SELECT epoch_ms(r.ts) AS ts, s.sensor, s.room, s.metric, r.value, s.unit
   FROM readings r JOIN series s ON s.id = r.series_id
+  WHERE s.sensor LIKE 'bench-%'
   ORDER BY r.ts, s.sensor, s.metric
-) TO '${out.replaceAll("'", "''")}' (HEADER)`;
+) TO '${out.replaceAll("'", "''")}' (HEADER, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
 function statusKb(field: string): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
