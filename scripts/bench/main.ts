@@ -8,7 +8,7 @@
  *   npm run bench -- --only ingest-line,ingest-batch,export,peer-ingest,peer-export
  *
  * Peers run in the same run, on the same data, next to the Roomwatch row they are measured
- * against (their --only names: peer-ingest, peer-export, peer-report-now); a peer that is not
+ * against (their --only names: peer-ingest, peer-export, peer-report-now, peer-influxdb); a peer that is not
  * installed is skipped with the command that installs it.
  *
  * Prints a Markdown table; docs/BENCHMARKS.md records the results.
@@ -27,6 +27,7 @@ import { cpuSeconds, peakRssBytes, startHub, type RunningHub } from './hub-proce
 import { buildPayloads, runIngest, type IngestMode } from './ingest.ts';
 import { startBareNodePeer } from './peer-bare-node.ts';
 import { runDuckDbCopy } from './peer-duckdb-copy.ts';
+import { INFLUXDB_INSTALL, influxDbInstalled, runInfluxDb } from './peer-influxdb.ts';
 import { MOSQUITTO_INSTALL, mosquittoInstalled, mosquittoReportNow } from './peer-mosquitto.ts';
 import { peerRow, PEER_TABLE_HEAD } from './peer-table.ts';
 
@@ -61,6 +62,8 @@ const progress = (s: string) => {
 
 const extraRows: string[] = [];
 const peerRows: string[] = [];
+/** Roomwatch's ingest readings/s, by workload name */
+const ingestRates = new Map<string, number>();
 /** the Roomwatch export's rows/s and RSS growth, for the export peer's row */
 let roomwatchExport: { rowsPerS: number; rssGrowthBytes: number } | null = null;
 
@@ -90,6 +93,7 @@ async function ingest(
   await hub.stop();
   const bytes = statSync(join(dataDir, DATABASE_FILE)).size;
   const rate = (readings / elapsedMs) * 1000;
+  ingestRates.set(name, rate);
   if (peer) {
     progress(`${name}: the same readings to the bare Node server`);
     const bare = await startBareNodePeer();
@@ -235,6 +239,34 @@ if (want('ingest-batch')) {
       ),
     );
     progress('');
+  }
+  if (want('peer-influxdb')) {
+    const batchRate = ingestRates.get(`ingest, batches of ${batchSize}`);
+    const rw = roomwatchExport as { rowsPerS: number; rssGrowthBytes: number } | null;
+    if (!influxDbInstalled()) {
+      process.stderr.write(`bench: InfluxDB skipped, not installed; to install: ${INFLUXDB_INSTALL}\n`);
+      peerRows.push(peerRow('ingest and export, InfluxDB 1.6.7', '', `InfluxDB not installed (${INFLUXDB_INSTALL})`, null));
+    } else {
+      progress('InfluxDB peer: writing the dataset, 4 writers, batches of 5,000');
+      const f = await runInfluxDb(d, cpuSeconds);
+      const writeRate = (f.points / f.writeMs) * 1000;
+      const exportRate = (f.exportRows / f.exportMs) * 1000;
+      peerRows.push(
+        peerRow(
+          `ingest, ${fmt(f.points)} readings (InfluxDB: HTTP, 4 writers, batches of 5,000)`,
+          batchRate ? `batches of ${batchSize}: ${fmt(batchRate)} readings/s` : 'not run',
+          `InfluxDB 1.6.7: ${fmt(writeRate)} points/s (server CPU ${f.serverCpuS.toFixed(1)} s)`,
+          batchRate ? batchRate / writeRate : null,
+        ),
+        peerRow(
+          `history export, all ${fmt(f.exportRows)} rows as CSV (InfluxDB: its CLI)`,
+          rw ? `${fmt(rw.rowsPerS)} rows/s, hub RSS growth ${mb(rw.rssGrowthBytes)} MB` : 'not run (add export to --only)',
+          `influx -format csv: ${fmt(exportRate)} rows/s, CLI peak RSS ${mb(f.exportPeakRssBytes)} MB`,
+          rw ? rw.rowsPerS / exportRate : null,
+        ),
+      );
+      progress('');
+    }
   }
 }
 if (want('stream')) {
