@@ -233,7 +233,7 @@ export class GroupCommit {
         this.hooks.onDrained?.();
       }
       if (this.retryDelay.abandoned) return;
-      if (this.flushAgain || n >= this.options.maxRowsPerFlush || (waited && this.registry.rowsDeferred)) {
+      if (this.flushAgain || n >= this.options.maxRowsPerFlush || (waited && this.registry.hasChanges)) {
         this.flushAgain = false;
         this.seal(false);
       } else if (n > 0 || this.spans.length > 0 || this.afterNext.length > 0) {

@@ -116,9 +116,7 @@ export class SensorRegistry {
     const connections = this.events;
     this.events = [];
     let sensors: SensorRow[] = [];
-    const byInterval = now - this.lastPersistMs >= this.persistIntervalMs;
-    const due = force || connections.length > 0 || (!soon && byInterval);
-    this.rowsDeferred = this.dirty.size > 0 && !due && byInterval;
+    const due = force || connections.length > 0 || (!soon && now - this.lastPersistMs >= this.persistIntervalMs);
     if (this.dirty.size > 0 && due) {
       sensors = [...this.dirty].map((r) => ({
         sensor: r.sensor,
@@ -133,9 +131,6 @@ export class SensorRegistry {
     }
     return { sensors, connections };
   }
-
-  /** The last takeChanges left sensor rows that were due for the next commit (someone waited). */
-  rowsDeferred = false;
 
   /** Whether anything waits to be persisted. */
   get hasChanges(): boolean {
