@@ -211,11 +211,8 @@ export class GroupCommit {
       this.flushAgain = true;
       return;
     }
-    // Someone waits (report-now, bye): sensor rows only due by the interval go in the next
-    // commit, so the waiter does not pay for them; that commit follows at once.
-    const waited = !force && this.afterNext.length > 0;
     const sealed: SealedCommit = {
-      changes: this.registry.takeChanges(this.options.now(), force, waited),
+      changes: this.registry.takeChanges(this.options.now(), force),
       newSeries: this.catalog.takeUnsaved(),
       fresh: this.fresh.take(),
       maybeDuplicate: this.maybe.take(),
@@ -233,7 +230,7 @@ export class GroupCommit {
         this.hooks.onDrained?.();
       }
       if (this.retryDelay.abandoned) return;
-      if (this.flushAgain || n >= this.options.maxRowsPerFlush || (waited && this.registry.hasChanges)) {
+      if (this.flushAgain || n >= this.options.maxRowsPerFlush) {
         this.flushAgain = false;
         this.seal(false);
       } else if (n > 0 || this.spans.length > 0 || this.afterNext.length > 0) {

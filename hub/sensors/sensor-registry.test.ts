@@ -119,19 +119,4 @@ test('a stored row whose JSON holds a unit that is not a string loads without it
   assert.equal(registry.view(registry.records.get('s')!).metrics, ['lux']);
 });
 
-test('a commit someone waits for leaves sensor rows only due by the interval to the next; connection events and force still take them', () => {
-  const registry = new SensorRegistry(1_000);
-  const rec = registry.connect('s-wait', 'attic', '127.0.0.1:1', new Map(), 1_000);
-  assert.is(registry.takeChanges(1_000, false, true).sensors.length, 1, 'with a connection event the row goes along');
-  registry.touch(rec, 5_000);
-  assert.is(registry.takeChanges(5_000, false, true).sensors.length, 0, 'due by the interval, but someone waits');
-  assert.ok(registry.hasChanges, 'the row still waits to be persisted');
-  assert.equal(
-    registry.takeChanges(5_001, false).sensors.map((s) => [s.sensor, s.lastSeen]),
-    [['s-wait', 5_000]],
-  );
-  registry.touch(rec, 9_000);
-  assert.is(registry.takeChanges(9_000, true, true).sensors.length, 1, 'forced (stopping): taken');
-});
-
 test.run();

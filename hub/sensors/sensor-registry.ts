@@ -107,17 +107,12 @@ export class SensorRegistry {
     rec.metrics.add(metric);
   }
 
-  /**
-   * What to persist now: connection events always, sensor rows at most once per interval unless
-   * forced. `soon`: someone waits for this commit, so rows that are only due by the interval wait
-   * for the next one (10,000 sensor rows cost a commit hundreds of ms).
-   */
-  takeChanges(now: number, force: boolean, soon = false): { sensors: SensorRow[]; connections: ConnectionEvent[] } {
+  /** What to persist now: connection events always, sensor rows at most once per interval unless forced. */
+  takeChanges(now: number, force: boolean): { sensors: SensorRow[]; connections: ConnectionEvent[] } {
     const connections = this.events;
     this.events = [];
     let sensors: SensorRow[] = [];
-    const due = force || connections.length > 0 || (!soon && now - this.lastPersistMs >= this.persistIntervalMs);
-    if (this.dirty.size > 0 && due) {
+    if (this.dirty.size > 0 && (force || connections.length > 0 || now - this.lastPersistMs >= this.persistIntervalMs)) {
       sensors = [...this.dirty].map((r) => ({
         sensor: r.sensor,
         room: r.room,
