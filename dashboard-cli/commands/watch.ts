@@ -13,7 +13,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseIntegerOption } from '../args.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
-import { ExitCode, HubUnreachable } from '../errors.ts';
+import { ExitCode, HubRefused, HubUnreachable } from '../errors.ts';
 import { FILTER_NAMES } from '../../protocol/filters.ts';
 import type { SubscribeMessage } from '../../protocol/api.ts';
 import { WatchOutput } from './watch-output.ts';
@@ -84,11 +84,19 @@ async function watch(ctx: CommandContext, subscribe: SubscribeMessage, count: nu
     const before = output.subscriptions;
     // After an outage, the replay fills the gap: as much as the hub gives, what was shown being skipped.
     const message = before === 0 ? subscribe : { ...subscribe, replay: watchDefaults.maxReplay };
-    const end = await streamSession(ctx, message, (text, control) => output.onText(text, control));
-    if (end.kind === 'ended') return ExitCode.Done;
-    // No stream yet at all: a wrong URL or a hub not started is for the user to fix now (exit 3).
-    if (output.subscriptions === 0) throw end.error;
-    const reason = end.error instanceof HubUnreachable ? end.error.reason : end.error.message;
+    let reason: string;
+    try {
+      const end = await streamSession(ctx, message, (text, control) => output.onText(text, control));
+      if (end.kind === 'ended') return ExitCode.Done;
+      // No stream yet at all: a wrong URL or a hub not started is for the user to fix now (exit 3).
+      if (output.subscriptions === 0) throw end.error;
+      reason = end.error instanceof HubUnreachable ? end.error.reason : end.error.message;
+    } catch (err) {
+      // A restarting hub listens before its store is open and answers 503 "starting" meanwhile:
+      // after a stream has run, that is part of the outage, not a refusal to give up on.
+      if (!(output.subscriptions > 0 && err instanceof HubRefused && err.status === 503)) throw err;
+      reason = err.message;
+    }
     if (output.subscriptions > before) attempt = 0;
     const delayMs = reconnectDelayMs(attempt, Math.random);
     const wait = `${(delayMs / 1000).toFixed(1)} s`;
