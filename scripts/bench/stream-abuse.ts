@@ -60,6 +60,17 @@ async function batch(n: number): Promise<number> {
   return performance.now() - sent;
 }
 
+/** The slowest sensor ack while batches of 10 go in every 100 ms for `ms`: what the abuse costs ingest. */
+async function worstAckOver(ms: number): Promise<number> {
+  let worst = 0;
+  const started = performance.now();
+  while (performance.now() - started < ms) {
+    worst = Math.max(worst, await batch(10));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return worst;
+}
+
 let opened = 0;
 function openWs(): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -105,12 +116,7 @@ if (mode === 'flood-many') {
     const msg = JSON.stringify({ type: 'subscribe', replay: 1000 });
     for (let i = 0; i < 19; i++) ws.send(msg);
   }
-  let worst = 0;
-  const started = performance.now();
-  while (performance.now() - started < 20_000) {
-    worst = Math.max(worst, await batch(10));
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const worst = await worstAckOver(20_000);
   console.log(
     JSON.stringify({
       mode,
@@ -140,12 +146,7 @@ if (mode === 'flood-many') {
   ws.on('error', () => {});
   const msg = JSON.stringify({ type: 'subscribe', replay: 1000 });
   for (let i = 0; i < 2000; i++) if (ws.readyState === WebSocket.OPEN) ws.send(msg);
-  let worst = 0;
-  const started = performance.now();
-  while (performance.now() - started < 20_000) {
-    worst = Math.max(worst, await batch(10));
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const worst = await worstAckOver(20_000);
   console.log(
     JSON.stringify({
       mode,
