@@ -13,6 +13,7 @@ import { HubError } from './hub-error.ts';
 import { LiveStream } from './stream/live-stream.ts';
 import { ReportNow } from './sensors/report-now.ts';
 import { removeLeftovers } from './upload/upload-spool.ts';
+import { BatchIngest } from './ingest/batch-ingest.ts';
 import { GroupCommit } from './ingest/group-commit.ts';
 import { SeriesCatalog } from './ingest/series-catalog.ts';
 import type { IngestCounters } from './ingest/sensor-session.ts';
@@ -117,6 +118,9 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     now,
   });
 
+  // Readings from inputs other than the sensor port (MQTT, InfluxDB line protocol, Prometheus) take the same commit path.
+  const ingest = new BatchIngest({ catalog, registry, commits, now });
+
   // The answer promises its readings are stored; a store that cannot commit must not hold the request for ever.
   const reportNow = new ReportNow(registry, now, () => committedWithin(commits, options.storeUnavailableAfterMs));
 
@@ -197,6 +201,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     activity,
     liveStream,
     commits,
+    ingest,
     reportNow,
     sensors,
     counters,

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AccessControl } from '../access/access-control.ts';
 import type { ActivityLog } from '../access/activity-log.ts';
 import type { ExportSlots } from '../history/export-slots.ts';
+import type { BatchIngest } from '../ingest/batch-ingest.ts';
 import type { GroupCommit } from '../ingest/group-commit.ts';
 import type { IngestCounters } from '../ingest/sensor-session.ts';
 import type { SeriesCatalog } from '../ingest/series-catalog.ts';
@@ -35,6 +36,8 @@ export interface HubParts {
   activity: ActivityLog;
   liveStream: LiveStream;
   commits: GroupCommit;
+  /** readings from inputs other than the sensor port, into the same commit path */
+  ingest: BatchIngest;
   reportNow: ReportNow;
   sensors: SensorServer;
   counters: IngestCounters;

@@ -65,7 +65,8 @@ test('after a restart the registry still knows every sensor, its room and metric
   const body = (await (await fetch(`http://127.0.0.1:${again.httpPort}/api/v1/sensors`)).json()) as { sensors: Record<string, unknown>[] };
   assert.equal(
     body.sensors.map((x) => ({ ...x, last_seen: typeof x.last_seen })),
-    [{ sensor: 'reg-b', room: 'porch', connected: false, last_seen: 'number', metrics: ['humidity', 'lux'] }],
+    // source: a sensor that connected to the sensor port is known to arrive over tcp, even after a restart
+    [{ sensor: 'reg-b', room: 'porch', connected: false, last_seen: 'number', metrics: ['humidity', 'lux'], source: 'tcp' }],
   );
   await again.stop();
   const open = await query(dir, 'SELECT count(*) AS n FROM connections WHERE disconnected_at IS NULL');

@@ -4,7 +4,11 @@
  * the commits (at most once a second for last-seen times, at once for connects).
  */
 import type { SensorInfo } from '../../protocol/api.ts';
+import { DEFAULT_ROOM } from '../../protocol/names.ts';
 import type { ConnectionEvent, LoadedState, SensorRow } from '../store/store-messages.ts';
+
+/** How a sensor's readings arrive: its TCP connection, an upload, or an input (hub/ingest/batch-ingest.ts). */
+export type Source = 'tcp' | 'mqtt' | 'influx' | 'prometheus' | 'upload';
 
 export interface SensorRecord {
   readonly sensor: string;
@@ -21,6 +25,11 @@ export interface SensorRecord {
   readonly metrics: Set<string>;
   connected: boolean;
   connectionId: number;
+  /**
+   * How its readings arrived last. Kept in memory only: after a restart, 'tcp' for a sensor
+   * that has connected to the sensor port (it has an address), else null until it is heard from.
+   */
+  source: Source | null;
 }
 
 export class SensorRegistry {
@@ -42,6 +51,7 @@ export class SensorRegistry {
         metrics: new Set(),
         connected: false,
         connectionId: 0,
+        source: row.address === null ? null : 'tcp',
       });
     }
     // Readings are committed before the registry row of a new sensor may be: never lose the sensor.
@@ -70,6 +80,7 @@ export class SensorRegistry {
     rec.declaredMetrics = declaredTable(declaredMetrics);
     rec.lastSeen = now;
     rec.connected = true;
+    rec.source = 'tcp';
     rec.connectionId = this.nextConnectionId++;
     this.events.push({ kind: 'connect', id: rec.connectionId, sensor, address, at: now });
     this.dirty.add(rec);
@@ -100,6 +111,20 @@ export class SensorRegistry {
       rec.metrics.add(metric);
       this.dirty.add(rec);
     }
+    rec.source = 'upload';
+    return rec;
+  }
+
+  /**
+   * Readings of `sensor` arrived from an input (hub/ingest/batch-ingest.ts): registered if new,
+   * moved to `room` if they name one (as a hello moves it), and seen now.
+   */
+  heardFrom(sensor: string, room: string | undefined, source: Source, now: number): SensorRecord {
+    const rec = this.records.get(sensor) ?? this.create(sensor, room ?? DEFAULT_ROOM, now);
+    if (room !== undefined) rec.room = room;
+    rec.source = source;
+    rec.lastSeen = now;
+    this.dirty.add(rec);
     return rec;
   }
 
@@ -149,6 +174,7 @@ export class SensorRegistry {
       connected: rec.connected,
       last_seen: rec.lastSeen > 0 ? rec.lastSeen : null,
       metrics: [...metrics].sort(),
+      source: rec.source,
     };
   }
 
@@ -169,6 +195,7 @@ export class SensorRegistry {
       metrics: new Set(),
       connected: false,
       connectionId: 0,
+      source: null,
     };
     this.records.set(sensor, rec);
     return rec;

@@ -27,6 +27,17 @@ export const SensorInfo = Type.Object({
   /** ms since the epoch; null for a sensor known only by name */
   last_seen: Type.Union([TimeMs, Type.Null()], { errorMessage: 'must be a time in ms since the epoch, or null' }),
   metrics: Names,
+  /** how its readings arrived last: tcp, mqtt, influx, prometheus or upload; null: not heard from since the hub started */
+  source: Type.Optional(
+    Type.Union([
+      Type.Literal('tcp'),
+      Type.Literal('mqtt'),
+      Type.Literal('influx'),
+      Type.Literal('prometheus'),
+      Type.Literal('upload'),
+      Type.Null(),
+    ]),
+  ),
 });
 
 /** `GET /api/v1/sensors`: every sensor ever seen, sorted by sensor. */
