@@ -67,12 +67,16 @@ export interface CommitStats {
 }
 
 const RETRY_FIRST_MS = 50;
+/** a power of two: while a full commit waits, how often the store's answer is looked for */
+const POLL_EVERY_ROWS = 2_048;
 const RETRY_MAX_MS = 2000;
 
 export class GroupCommit {
   private fresh = new ColumnBuffer();
   private maybe = new ColumnBuffer();
   private spans = new MessageSpans();
+  /** a sealed commit's spans, cleared, for the next one (they grow to the largest commit's messages) */
+  private spareSpans: MessageSpans | null = null;
   private afterNext: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
@@ -180,8 +184,12 @@ export class GroupCommit {
 
   private rowAdded(): void {
     const n = this.fresh.n + this.maybe.n;
-    if (n >= this.options.maxRowsPerFlush) this.flushSoon();
-    else this.schedule();
+    if (n >= this.options.maxRowsPerFlush) {
+      // A full commit waits for the one in flight: look for its answer now and then, rather than
+      // when this turn of the event loop ends (reading every socket can take hundreds of ms).
+      if (this.inFlight && (n & (POLL_EVERY_ROWS - 1)) === 0) this.store.pollCommits();
+      this.flushSoon();
+    } else this.schedule();
     if (!this.saturated && n >= this.options.maxBufferedRows) {
       this.saturated = true;
       this.hooks.onSaturated?.();
@@ -218,7 +226,8 @@ export class GroupCommit {
       maybeDuplicate: this.maybe.take(),
       spans: this.spans,
     };
-    this.spans = new MessageSpans();
+    this.spans = this.spareSpans ?? new MessageSpans();
+    this.spareSpans = null;
     const after = this.afterNext;
     this.afterNext = [];
     this.inFlight = this.run(sealed, true).finally(() => {
@@ -285,7 +294,7 @@ export class GroupCommit {
 
   private tellUnavailable(s: SealedCommit, reason: string): void {
     const message = `the store is unavailable (${reason}); nothing after the last ack is stored: reconnect later`;
-    for (let i = 0; i < s.spans.length; i++) s.spans.targets[i]?.storeUnavailable(message);
+    for (let r = 0; r < s.spans.runs; r++) s.spans.runTarget(r)?.storeUnavailable(message);
   }
 
   /** Nothing of this commit can be stored now (the rows are gone, or the hub is stopping). */
@@ -305,8 +314,8 @@ export class GroupCommit {
       return;
     }
     if (s.spans.length === 1) {
-      const seq = s.spans.seqs[0] ?? -1;
-      const target = s.spans.targets[0] ?? null;
+      const seq = s.spans.seq(0);
+      const target = s.spans.target(0);
       this.stats.refusedMessages++;
       this.hooks.onRefused?.(1, reason);
       if (target && seq >= 0) target.refused(seq, `the hub could not store this message (${reason}); it was not stored`);
@@ -332,11 +341,12 @@ export class GroupCommit {
     this.catalog.applyCommitted(fresh, result.freshStoredMask ?? undefined);
     if (maybeDuplicate.n > 0) this.catalog.applyCommitted(maybeDuplicate, result.storedMask);
     const owed = new Set<AckTarget>();
-    const { targets, seqs } = s.spans;
-    for (let i = 0; i < seqs.length; i++) {
-      const t = targets[i];
-      if (t && seqs[i]! >= 0) {
-        t.committed(seqs[i]!);
+    const spans = s.spans;
+    for (let r = 0; r < spans.runs; r++) {
+      const t = spans.runTarget(r);
+      const seq = spans.runSeq(r);
+      if (t && seq >= 0) {
+        t.committed(seq);
         owed.add(t);
       }
     }
@@ -347,6 +357,8 @@ export class GroupCommit {
     if (recycle) {
       this.fresh.recycle(fresh);
       this.maybe.recycle(maybeDuplicate);
+      spans.clear();
+      this.spareSpans = spans;
     }
   }
 }
