@@ -2,7 +2,7 @@
  * The main thread's handle on the store worker: every call is a request answered in order.
  * If the worker dies, every pending and later call fails, and the hub answers 503.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { join } from 'node:path';
 import { DATABASE_FILE } from './schema.ts';
 import type { StoreFaults } from './store-faults.ts';
@@ -58,6 +58,8 @@ export interface ReadingStoreOptions {
 
 export class ReadingStore {
   private worker: Worker | null = null;
+  /** commit replies come on a port of their own, so a busy ingest turn can take them at once (pollCommits) */
+  private commitReplies: MessagePort | null = null;
   private nextReqId = 1;
   /** by request id */
   private readonly pending = new Map<number, Pending>();
@@ -74,21 +76,23 @@ export class ReadingStore {
   async open(): Promise<LoadedState> {
     const url = new URL('./store-worker.ts', import.meta.url).href;
     // Worker threads do not inherit tsx's loader: register it before importing the worker module.
+    const commitReplies = new MessageChannel();
     this.worker = new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, {
       eval: true,
       name: 'roomwatch-store',
+      workerData: { commitReplies: commitReplies.port2 },
+      transferList: [commitReplies.port2],
     });
+    this.commitReplies = commitReplies.port1;
+    this.commitReplies.on('message', (reply: Reply) => this.settle(reply));
+    this.commitReplies.unref(); // the worker keeps the process alive, not its reply port
+
     this.worker.on('message', (reply: FromStore) => {
       if ('stream' in reply) {
         this.streams.get(reply.stream)?.(Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength));
         return;
       }
-      const r: Reply = reply;
-      const p = this.pending.get(r.reqId);
-      if (!p) return;
-      this.pending.delete(r.reqId);
-      if (r.ok) p.resolve(r.result);
-      else p.reject(new StoreError(r.message, r.retryable, r.columns ?? null));
+      this.settle(reply);
     });
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', (code) => this.failAll(new Error(`store worker exited with code ${code}`)));
@@ -101,6 +105,25 @@ export class ReadingStore {
       faults: this.options.faults ?? null,
     };
     return (await this.request({ op: 'open', config })) as LoadedState;
+  }
+
+  /**
+   * Settles the commits the worker has answered, without waiting for the event loop to get to
+   * their messages: one turn of it can read every sensor socket for hundreds of milliseconds,
+   * and the worker would sit idle meanwhile. Their promises continue after the caller returns.
+   */
+  pollCommits(): void {
+    const port = this.commitReplies;
+    if (!port) return;
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) this.settle(m.message as Reply);
+  }
+
+  private settle(r: Reply): void {
+    const p = this.pending.get(r.reqId);
+    if (!p) return;
+    this.pending.delete(r.reqId);
+    if (r.ok) p.resolve(r.result);
+    else p.reject(new StoreError(r.message, r.retryable, r.columns ?? null));
   }
 
   commit(commit: CommitRequest): Promise<CommitResult> {
@@ -158,6 +181,8 @@ export class ReadingStore {
     } finally {
       const w = this.worker;
       this.worker = null;
+      this.commitReplies?.close();
+      this.commitReplies = null;
       this.failure ??= new Error('store closed');
       await w.terminate();
     }

@@ -3,7 +3,7 @@
  * here, on the second core, while the main thread parses sensor lines. Requests are
  * handled strictly in order, so a commit never overtakes another.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
@@ -33,6 +33,8 @@ import {
 
 const port = parentPort;
 if (!port) throw new Error('store-worker.ts runs only as a worker thread');
+/** commit replies: on a port of their own, which the main thread may poll mid-turn (ReadingStore.pollCommits) */
+const commitReplies: MessagePort = (workerData as { commitReplies?: MessagePort } | null)?.commitReplies ?? port;
 
 let instance: DuckDBInstance | null = null;
 let db: DuckDBConnection | null = null;
@@ -372,7 +374,7 @@ async function reply(msg: ToStore, work: () => Promise<unknown>): Promise<void> 
       transfer = columnBuffers(msg.commit.fresh, msg.commit.maybeDuplicate);
     }
   }
-  port!.postMessage(answer, transfer);
+  (msg.op === 'commit' ? commitReplies : port!).postMessage(answer, transfer);
 }
 
 // Writes and opening/closing go strictly one at a time, in arrival order; reads (exports,
