@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'demo-data/', '.scratch/', 'dist/', 'build/'] },
+  { ignores: ['node_modules/', 'data/', 'demo-data/', '.scratch/', 'dist/', 'build/', '.build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

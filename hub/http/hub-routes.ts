@@ -23,6 +23,7 @@ import { registerMetricsRoute } from './metrics-route.ts';
 import { registerReportNowRoute } from './report-now-route.ts';
 import { registerStreamRoute } from './stream-route.ts';
 import { registerUploadRoute } from './upload-route.ts';
+import { registerWebRoute } from './web-route.ts';
 
 /** The parts of a hub the routes use, all made before the API is built. */
 export interface HubParts {
@@ -122,5 +123,7 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
           if (!info.error) request.activityDetail = `accepted ${info.accepted}, duplicates ${info.duplicates}, ${info.bytes} bytes`;
         },
       }),
+    // the dashboard's page and assets (web/), on the API's port
+    (app) => registerWebRoute(app),
   ];
 }

@@ -1,0 +1,146 @@
+/**
+ * What the page knows of the sensors the user may see: the list (`GET /api/v1/sensors`), the
+ * latest reading of each (sensor, metric) (`GET /api/v1/latest` once, then the live stream), and
+ * each sensor's usual interval, learnt from the gaps between its readings, which says when a
+ * value is stale. Readings are never polled; the sensor list is reloaded every 10 s, since the
+ * stream carries readings only, not connects and disconnects.
+ */
+import { signal } from '@preact/signals';
+import { useEffect, useState } from 'preact/hooks';
+import type { LatestBody, Reading, SensorInfo, SensorsBody } from '../../protocol/api.ts';
+import { getJson } from './api.ts';
+import { live } from './live.ts';
+
+/** A value is stale after this many of its sensor's usual intervals without a reading. */
+export const STALE_INTERVALS = 3;
+/** ... but never sooner than this (a 10 Hz sensor's hiccup is not news) */
+export const MIN_STALE_MS = 5_000;
+/** ... and for a sensor whose interval is not known yet (one reading seen), after this. */
+export const UNKNOWN_INTERVAL_STALE_MS = 60_000;
+const SENSORS_RELOAD_MS = 10_000;
+/** `latest` is loaded apart, and intervals are learnt from the readings that follow it: no replay */
+const REPLAY = 0;
+
+export interface SensorView {
+  info: SensorInfo;
+  /** by metric, sorted by metric */
+  latest: Map<string, Reading>;
+  /** the sensor's usual gap between readings of one metric, ms; null until two have been seen */
+  intervalMs: number | null;
+}
+
+export class Fleet {
+  /** by sensor id */
+  readonly sensors = new Map<string, SensorView>();
+  /** moves on every change (at most once a frame), so views re-render */
+  readonly version = signal(0);
+  readonly error = signal<string | null>(null);
+  readonly loaded = signal(false);
+  private bumpScheduled = false;
+  private stopped = false;
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  private unfollow: (() => void) | null = null;
+
+  start(): void {
+    this.unfollow = live.follow({ replay: REPLAY, onReading: (r) => this.add(r), onGap: () => void this.loadLatest() });
+    void this.load();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.reloadTimer);
+    this.unfollow?.();
+  }
+
+  private async load(): Promise<void> {
+    await Promise.all([this.loadSensors(), this.loadLatest()]);
+    this.loaded.value = true;
+  }
+
+  private async loadSensors(): Promise<void> {
+    try {
+      const { sensors } = await getJson<SensorsBody>('/api/v1/sensors');
+      const seen = new Set<string>();
+      for (const info of sensors) {
+        seen.add(info.sensor);
+        const v = this.sensors.get(info.sensor);
+        if (v) v.info = info;
+        else this.sensors.set(info.sensor, { info, latest: new Map(), intervalMs: null });
+      }
+      for (const id of [...this.sensors.keys()]) if (!seen.has(id)) this.sensors.delete(id);
+      this.error.value = null;
+      this.bump();
+    } catch (err) {
+      this.error.value = `The sensor list did not load: ${(err as Error).message}`;
+    } finally {
+      if (!this.stopped) {
+        clearTimeout(this.reloadTimer);
+        this.reloadTimer = setTimeout(() => void this.loadSensors(), SENSORS_RELOAD_MS);
+      }
+    }
+  }
+
+  private async loadLatest(): Promise<void> {
+    try {
+      const { readings } = await getJson<LatestBody>('/api/v1/latest');
+      for (const r of readings) this.add(r, false);
+    } catch (err) {
+      this.error.value = `The latest readings did not load: ${(err as Error).message}`;
+    }
+  }
+
+  /** A reading from latest or the stream; an older one than shown never moves the value back. */
+  private add(r: Reading, learn = true): void {
+    let v = this.sensors.get(r.sensor);
+    if (!v) {
+      // a sensor new since the list was loaded: shown at once, its details with the next reload
+      v = {
+        info: { sensor: r.sensor, room: r.room, connected: true, last_seen: null, metrics: [r.metric] },
+        latest: new Map(),
+        intervalMs: null,
+      };
+      this.sensors.set(r.sensor, v);
+    }
+    const before = v.latest.get(r.metric);
+    if (before && r.ts <= before.ts) return;
+    if (before && learn) {
+      const gap = r.ts - before.ts;
+      // a smoothed gap: one late reading does not halve the time to "stale"
+      v.intervalMs = v.intervalMs === null ? gap : Math.round(v.intervalMs * 0.8 + gap * 0.2);
+    }
+    v.latest.set(r.metric, r);
+    this.bump();
+  }
+
+  private bump(): void {
+    if (this.bumpScheduled) return;
+    this.bumpScheduled = true;
+    requestAnimationFrame(() => {
+      this.bumpScheduled = false;
+      this.version.value++;
+    });
+  }
+}
+
+/** Whether a reading of this sensor taken at `ts` counts as stale at `now`. */
+export function isStale(view: SensorView, ts: number, now: number): boolean {
+  const limit = view.intervalMs === null ? UNKNOWN_INTERVAL_STALE_MS : Math.max(MIN_STALE_MS, STALE_INTERVALS * view.intervalMs);
+  return now - ts > limit;
+}
+
+/** The rooms to show: those of the sensors, and the user's own rooms even when empty. */
+export function roomsOf(fleet: Fleet, userRooms: readonly string[]): string[] {
+  const rooms = new Set<string>(userRooms.filter((r) => r !== '*'));
+  for (const v of fleet.sensors.values()) rooms.add(v.info.room);
+  return [...rooms].sort();
+}
+
+/** The page's Fleet while the calling view is shown: loaded and followed on mount, let go on unmount. */
+export function useFleet(): Fleet {
+  const [fleet] = useState(() => new Fleet());
+  useEffect(() => {
+    fleet.start();
+    return () => fleet.stop();
+  }, [fleet]);
+  return fleet;
+}

@@ -1,0 +1,131 @@
+/**
+ * A room: one chart per metric (every metric the room has, not only the well-known ones), one
+ * line per sensor, for the range and zoom in the URL. The data is one bucketed history.csv of
+ * the room (at most about two buckets per pixel), then the room's live readings while the range
+ * reaches the present. The page never asks about a room that is not the user's: such a URL shows
+ * a message and makes no request.
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { SensorsBody } from '../../../protocol/api.ts';
+import { getJson } from '../api.ts';
+import { MetricChart } from '../charts/metric-chart.tsx';
+import { seriesColor } from '../charts/colors.ts';
+import { now } from '../clock.ts';
+import { live } from '../live.ts';
+import { navigate, place, withQuery } from '../router.ts';
+import { RangeBar } from '../room/range-bar.tsx';
+import { RoomData } from '../room/room-data.ts';
+import { chooseEvery, rangeOf, rangeParams, windowOf, zoomOf, zoomParam, type Span } from '../room/view-window.ts';
+import { mayActAs, roomAllowed, type Session } from '../session.ts';
+import { DownloadCsv } from './download-csv.tsx';
+import { LoadStatus } from './load-status.tsx';
+import { ReportNow } from './report-now.tsx';
+
+/** the charts' plot width for choosing buckets: the page's width less the axes and margins */
+function plotWidthPx(): number {
+  return Math.max(240, Math.min(window.innerWidth, 1200) - 100);
+}
+
+export function RoomView({ room, session }: { room: string; session: Session }) {
+  if (!roomAllowed(session, room)) {
+    return (
+      <section aria-labelledby="room-title">
+        <h1 id="room-title">Room {room}</h1>
+        <p class="problem" role="alert">
+          {room} is not one of your rooms ({session.rooms.join(', ') || 'none'}). <a href="/">Back to the overview</a>
+        </p>
+      </section>
+    );
+  }
+  return <AllowedRoom room={room} session={session} />;
+}
+
+function AllowedRoom({ room, session }: { room: string; session: Session }) {
+  const [data] = useState(() => new RoomData(room));
+  const [roomSensors, setRoomSensors] = useState<string[]>([]);
+  const drawn = useRef(new Set<string>());
+  const [drawnAt, setDrawnAt] = useState<number | null>(null);
+  const query = place.value.query;
+  const range = rangeOf(query);
+  const zoom = zoomOf(query);
+  const key = `${query.get('range')}|${query.get('from')}|${query.get('to')}|${query.get('zoom')}`;
+  const loadWindow = useMemo(() => windowOf(range, zoom, Date.now()), [key]);
+  const loaded = data.loaded.value;
+  const version = data.version.value;
+  const t = now.value;
+
+  useEffect(() => void performance.mark('roomwatch:room-open'), []);
+
+  useEffect(() => {
+    const stop = live.follow({ room: [room], replay: 0, onReading: (r) => data.add(r), onGap: () => void reloadRef.current() });
+    getJson<SensorsBody>('/api/v1/sensors')
+      .then(({ sensors }) => setRoomSensors(sensors.filter((s) => s.room === room).map((s) => s.sensor)))
+      .catch(() => setRoomSensors([]));
+    return () => {
+      stop();
+      data.cancel();
+    };
+  }, [room]);
+
+  const reload = async (): Promise<void> => {
+    const w = windowOf(range, zoom, Date.now());
+    drawn.current.clear();
+    setDrawnAt(null);
+    await data.load(w, chooseEvery(w.to - w.from, plotWidthPx()), w.live);
+  };
+  const reloadRef = useRef(reload);
+  reloadRef.current = reload;
+  useEffect(() => void reload(), [key]);
+
+  // A live window slides with the clock: the x range moves, and buckets that left it are dropped.
+  const x: Span = loadWindow.live && !loadWindow.zoomed ? { from: t - (loadWindow.to - loadWindow.from), to: t } : loadWindow;
+  useEffect(() => {
+    if (loadWindow.live && !loadWindow.zoomed && loaded) data.dropBefore(x.from - loaded.every.ms);
+  }, [t]);
+
+  const sensorOrder = useMemo(() => {
+    const all = new Set(roomSensors);
+    for (const table of data.tables.values()) for (const s of table.sensors) all.add(s);
+    return [...all].sort();
+  }, [roomSensors, version]);
+  const colorOf = (sensor: string): string => seriesColor(Math.max(0, sensorOrder.indexOf(sensor)));
+  const tables = [...data.tables.values()].sort((a, b) => (a.metric < b.metric ? -1 : 1));
+
+  const onDrawn = (metric: string): void => {
+    if (data.state.value !== 'ready' || drawnAt !== null) return;
+    drawn.current.add(metric);
+    if (drawn.current.size >= data.tables.size) {
+      performance.mark('roomwatch:charts-drawn');
+      setDrawnAt(performance.now());
+    }
+  };
+  const setZoom = (z: Span | null): void => navigate(withQuery(zoomParam(z)), { replace: false });
+
+  return (
+    <section aria-labelledby="room-title" class="room">
+      <h1 id="room-title">Room {room}</h1>
+      <RangeBar key={key} range={range} window={loadWindow} onRange={(r) => navigate(withQuery(rangeParams(r)))} onZoom={setZoom} />
+      <div class="actions">
+        {mayActAs(session, 'operator') && <ReportNow rooms={[room]} label={`asks every sensor in ${room}`} />}
+        {loaded && <DownloadCsv room={room} span={x} every={loaded.every} />}
+      </div>
+      <LoadStatus state={data.state.value} error={data.error.value} loaded={loaded} />
+      <div class="charts" data-state={drawnAt !== null ? 'drawn' : data.state.value}>
+        {data.state.value === 'ready' && tables.length === 0 && <p>No readings in {room} in this range.</p>}
+        {tables.map((table) => (
+          <MetricChart
+            key={`${table.metric}|${loaded?.every.ms}`}
+            table={table}
+            version={version}
+            x={x}
+            colorOf={colorOf}
+            band={(loaded?.every.ms ?? 0) > 1_000}
+            onZoom={setZoom}
+            onResetZoom={() => setZoom(null)}
+            onDrawn={onDrawn}
+          />
+        ))}
+      </div>
+    </section>
+  );
+}
