@@ -1,0 +1,143 @@
+/**
+ * Home Assistant MQTT discovery (https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery):
+ * devices such as ESPHome publish, retained, one config per sensor on
+ * `<prefix>/sensor/[<node>/]<object>/config`, for example (ESPHome, abbreviated keys)
+ * `{"unit_of_meas":"°C","dev_cla":"temperature","stat_cla":"measurement","name":"Garage Temperature",
+ *   "stat_t":"garagedoor1/sensor/garage_temperature/state","uniq_id":"ESPsensorgarage_temperature"}`.
+ *
+ * The index keeps, by state topic, what the hub needs to read that topic's values: the unit
+ * (`unit_of_measurement`; `°C`/`°F` become the contract's `C`/`F`; else the usual unit of the
+ * `device_class`), and the field to read when `value_template` is `{{ value_json.X }}`
+ * (`X` may be a dotted path). Abbreviated keys and the `~` base topic are understood. An empty
+ * config payload removes the entry, as in Home Assistant. Bounded: at most `maxEntries`
+ * configs; beyond, new ones are not kept (and counted).
+ */
+import { isFiniteNumber, jsonObject } from './mapping.ts';
+
+export interface DiscoveredSensor {
+  unit?: string;
+  deviceClass?: string;
+  /** the path inside a JSON state to the value (`value_json.a.b` → ['a', 'b']); absent: the payload is the value */
+  valuePath?: string[];
+}
+
+/** by device_class: the unit Home Assistant expects when the config names none */
+const CLASS_UNITS: ReadonlyMap<string, string> = new Map([
+  ['temperature', 'C'],
+  ['humidity', '%'],
+  ['moisture', '%'],
+  ['battery', '%'],
+  ['pressure', 'hPa'],
+  ['atmospheric_pressure', 'hPa'],
+  ['illuminance', 'lx'],
+  ['voltage', 'V'],
+  ['current', 'A'],
+  ['power', 'W'],
+  ['energy', 'kWh'],
+  ['frequency', 'Hz'],
+  ['carbon_dioxide', 'ppm'],
+  ['carbon_monoxide', 'ppm'],
+  ['pm25', 'µg/m³'],
+  ['pm10', 'µg/m³'],
+  ['signal_strength', 'dBm'],
+]);
+
+const UNIT_SPELLINGS: ReadonlyMap<string, string> = new Map([
+  ['°C', 'C'],
+  ['°F', 'F'],
+  ['ºC', 'C'],
+  ['ºF', 'F'],
+]);
+
+const VALUE_TEMPLATE = /^\{\{\s*value_json((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*\}\}$/;
+
+export class DiscoveryIndex {
+  /** by state topic */
+  private readonly byStateTopic = new Map<string, DiscoveredSensor>();
+  /** by config topic: the state topic its config named, so an empty config can remove it */
+  private readonly stateTopicOf = new Map<string, string>();
+  /** configs not kept because the index was full */
+  dropped = 0;
+
+  constructor(
+    private readonly prefix = 'homeassistant',
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  /** The filters whose messages are configs. */
+  get filters(): string[] {
+    return [`${this.prefix}/sensor/+/config`, `${this.prefix}/sensor/+/+/config`];
+  }
+
+  isConfigTopic(topic: string): boolean {
+    return topic.startsWith(`${this.prefix}/sensor/`) && topic.endsWith('/config');
+  }
+
+  get(stateTopic: string): DiscoveredSensor | undefined {
+    return this.byStateTopic.get(stateTopic);
+  }
+
+  get size(): number {
+    return this.byStateTopic.size;
+  }
+
+  /** Takes one config message; false when it is not a usable sensor config (nothing changes then). */
+  accept(configTopic: string, payload: Buffer): boolean {
+    const previous = this.stateTopicOf.get(configTopic);
+    if (payload.length === 0) {
+      if (previous !== undefined) this.byStateTopic.delete(previous);
+      this.stateTopicOf.delete(configTopic);
+      return true;
+    }
+    const config = jsonObject(payload);
+    if (config === null) return false;
+    const parsed = parseConfig(config);
+    if (parsed === null) return false;
+    if (previous !== undefined && previous !== parsed.stateTopic) this.byStateTopic.delete(previous);
+    if (!this.byStateTopic.has(parsed.stateTopic) && this.byStateTopic.size >= this.maxEntries) {
+      this.dropped++;
+      return false;
+    }
+    this.byStateTopic.set(parsed.stateTopic, parsed.sensor);
+    this.stateTopicOf.set(configTopic, parsed.stateTopic);
+    return true;
+  }
+}
+
+function parseConfig(config: Record<string, unknown>): { stateTopic: string; sensor: DiscoveredSensor } | null {
+  const field = (long: string, short: string): unknown => (Object.hasOwn(config, long) ? config[long] : config[short]);
+  const base = typeof config['~'] === 'string' ? config['~'] : null;
+  let stateTopic = field('state_topic', 'stat_t');
+  if (typeof stateTopic !== 'string' || stateTopic.length === 0) return null;
+  // Home Assistant expands `~` at the start or the end of a topic into the base topic.
+  if (base !== null) stateTopic = stateTopic.replace(/^~/, base).replace(/~$/, base);
+  const sensor: DiscoveredSensor = {};
+  const deviceClass = field('device_class', 'dev_cla');
+  if (typeof deviceClass === 'string') sensor.deviceClass = deviceClass;
+  const unit = field('unit_of_measurement', 'unit_of_meas');
+  if (typeof unit === 'string') sensor.unit = UNIT_SPELLINGS.get(unit) ?? unit;
+  else if (sensor.deviceClass !== undefined && CLASS_UNITS.has(sensor.deviceClass)) sensor.unit = CLASS_UNITS.get(sensor.deviceClass)!;
+  const template = field('value_template', 'val_tpl');
+  const m = typeof template === 'string' ? VALUE_TEMPLATE.exec(template.trim()) : null;
+  if (m) sensor.valuePath = m[1]!.slice(1).split('.');
+  return { stateTopic: stateTopic as string, sensor };
+}
+
+/** The value a state payload holds for `sensor`: the plain number, or the field its template names. */
+export function discoveredValue(payload: Buffer, sensor: DiscoveredSensor | undefined): number | null {
+  if (sensor?.valuePath === undefined) return plainNumber(payload);
+  let v: unknown = jsonObject(payload);
+  for (const key of sensor.valuePath) {
+    if (typeof v !== 'object' || v === null || !Object.hasOwn(v, key)) return null;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return isFiniteNumber(v) ? v : null;
+}
+
+/** `22.5`, ` 22.5\n`: a number and nothing else (`nan`, `22.5 C` and `` are not). */
+export function plainNumber(payload: Buffer): number | null {
+  const text = payload.toString('utf8').trim();
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return null;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : null;
+}
