@@ -19,6 +19,8 @@ import { SeriesCatalog } from './ingest/series-catalog.ts';
 import type { IngestCounters } from './ingest/sensor-session.ts';
 import { SensorServer } from './ingest/tcp-server.ts';
 import { LatestView } from './sensors/latest-view.ts';
+import { MqttBridge, type MqttBridgeConfig } from './mqtt/mqtt-bridge.ts';
+import { mqttBridgeConfig } from './mqtt/mqtt-options.ts';
 import { announcer, openHubLog } from './setup/log.ts';
 import { prepareDataFolder } from './setup/data-folder.ts';
 import { isLoopback, resolveHubOptions, type HubOptions } from './setup/options.ts';
@@ -67,6 +69,13 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     } catch (err) {
       throw new Error(`invalid hub options:\n  ${(err as Error).message}`);
     }
+  }
+  // The MQTT bridge's password, CA and mapping files are read now: a mistake stops the start with its place in the file.
+  let mqttConfig: MqttBridgeConfig | null;
+  try {
+    mqttConfig = mqttBridgeConfig(options);
+  } catch (err) {
+    throw new Error(`invalid hub options:\n  ${(err as Error).message}`);
   }
   // Made once the options (the data folder) are known, and closed by stop(); a logger passed
   // in is the caller's to close.
@@ -120,6 +129,8 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
 
   // Readings from inputs other than the sensor port (MQTT, InfluxDB line protocol, Prometheus) take the same commit path.
   const ingest = new BatchIngest({ catalog, registry, commits, now });
+  // Devices on the user's MQTT broker (docs/INTEGRATIONS.md): acknowledged to the broker only after their commit.
+  const mqtt = mqttConfig && new MqttBridge(mqttConfig, { ingest, catalog, registry, now, log });
 
   // The answer promises its readings are stored; a store that cannot commit must not hold the request for ever.
   const reportNow = new ReportNow(registry, now, () => committedWithin(commits, options.storeUnavailableAfterMs));
@@ -202,6 +213,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     liveStream,
     commits,
     ingest,
+    mqtt,
     reportNow,
     sensors,
     counters,
@@ -282,6 +294,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       registry.load(state);
       storedAtStart = state.readingCount;
       const tcpPort = await sensors.start(options.host, options.tcpPort);
+      mqtt?.start();
       status = 'ok';
       // tools and tests read the ports from this line: written even at --log-level warn
       announcer(log).info(
@@ -303,6 +316,8 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       if (status === 'stopping') return;
       status = 'stopping';
       sensors.stopAccepting();
+      // Before the last commits: the bridge's submits under way are committed and acknowledged to the broker.
+      await mqtt?.stop();
       try {
         await commits.drain();
       } catch (err) {

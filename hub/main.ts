@@ -7,13 +7,17 @@
  *               [--max-sensor-connections N] [--max-connections-per-address N]
  *               [--max-upload-bytes N] [--upload-body-timeout 5m] [--upload-idle-timeout 30s] [--max-concurrent-uploads N]
  *               [--max-concurrent-exports N] [--max-exports-per-user N] [--stream-max-queued-bytes N]
+ *               [--mqtt URL [--mqtt-user U] [--mqtt-password-file F] [--mqtt-ca F] [--mqtt-map F]
+ *                [--mqtt-client-id ID] [--mqtt-connections N]]
  *
  * Each flag also as an environment variable: ROOMWATCH_HOST, ROOMWATCH_TCP_PORT,
  * ROOMWATCH_HTTP_PORT, ROOMWATCH_DATA, ROOMWATCH_LOG_LEVEL, ROOMWATCH_LOG_FILE, ROOMWATCH_MEMORY_LIMIT,
  * ROOMWATCH_STORE_THREADS, ROOMWATCH_MAX_LINE_BYTES, ROOMWATCH_TLS_CERT, ROOMWATCH_TLS_KEY,
  * ROOMWATCH_SESSION_TTL, ROOMWATCH_RATE_LIMIT, ROOMWATCH_MAX_SENSOR_CONNECTIONS, ROOMWATCH_MAX_CONNECTIONS_PER_ADDRESS,
  * ROOMWATCH_MAX_UPLOAD_BYTES, ROOMWATCH_UPLOAD_BODY_TIMEOUT, ROOMWATCH_UPLOAD_IDLE_TIMEOUT, ROOMWATCH_MAX_CONCURRENT_UPLOADS,
- * ROOMWATCH_MAX_CONCURRENT_EXPORTS, ROOMWATCH_MAX_EXPORTS_PER_USER, ROOMWATCH_STREAM_MAX_QUEUED_BYTES.
+ * ROOMWATCH_MAX_CONCURRENT_EXPORTS, ROOMWATCH_MAX_EXPORTS_PER_USER, ROOMWATCH_STREAM_MAX_QUEUED_BYTES,
+ * ROOMWATCH_MQTT, ROOMWATCH_MQTT_USER, ROOMWATCH_MQTT_PASSWORD_FILE, ROOMWATCH_MQTT_CA, ROOMWATCH_MQTT_MAP,
+ * ROOMWATCH_MQTT_CLIENT_ID, ROOMWATCH_MQTT_CONNECTIONS.
  * Port 0 picks a free port; the ports (and whether TLS is on) are logged in the "hub listening" line. SIGINT/SIGTERM stop it cleanly (exit 0).
  */
 import { resolve } from 'node:path';
@@ -69,6 +73,17 @@ const usage = `usage: npm start -- [options]
                         sensor connections in all (ROOMWATCH_MAX_SENSOR_CONNECTIONS, default 20000)
   --max-connections-per-address N
                         sensor connections from one address (ROOMWATCH_MAX_CONNECTIONS_PER_ADDRESS, default 10000)
+  --mqtt URL            store what devices publish on this MQTT broker: mqtt://host:1883 or mqtts://host:8883,
+                        user[:password]@ allowed (ROOMWATCH_MQTT; docs/INTEGRATIONS.md "MQTT")
+  --mqtt-user U         the broker user, instead of the URL's (ROOMWATCH_MQTT_USER)
+  --mqtt-password-file F
+                        a file holding the broker password (ROOMWATCH_MQTT_PASSWORD_FILE)
+  --mqtt-ca F           PEM CA certificate for an mqtts:// broker (ROOMWATCH_MQTT_CA)
+  --mqtt-map F          the MQTT mapping file, JSON: topics, renames, rooms (ROOMWATCH_MQTT_MAP)
+  --mqtt-client-id ID   the bridge's client id prefix and shared-subscription group, one per hub on a broker
+                        (ROOMWATCH_MQTT_CLIENT_ID, default roomwatch)
+  --mqtt-connections N  connections sharing the subscription; 1 for brokers without shared subscriptions
+                        (ROOMWATCH_MQTT_CONNECTIONS, default 4)
   -h, --help            this help`;
 
 function fail(message: string): never {
@@ -108,6 +123,13 @@ function parseCli() {
       'rate-limit': { type: 'string' },
       'max-sensor-connections': { type: 'string' },
       'max-connections-per-address': { type: 'string' },
+      mqtt: { type: 'string' },
+      'mqtt-user': { type: 'string' },
+      'mqtt-password-file': { type: 'string' },
+      'mqtt-ca': { type: 'string' },
+      'mqtt-map': { type: 'string' },
+      'mqtt-client-id': { type: 'string' },
+      'mqtt-connections': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -177,6 +199,13 @@ const options: Partial<HubOptions> = {
     '--max-connections-per-address',
     args['max-connections-per-address'] ?? env.ROOMWATCH_MAX_CONNECTIONS_PER_ADDRESS,
   ),
+  mqttUrl: (args.mqtt ?? env.ROOMWATCH_MQTT) || undefined,
+  mqttUser: (args['mqtt-user'] ?? env.ROOMWATCH_MQTT_USER) || undefined,
+  mqttPasswordFile: (args['mqtt-password-file'] ?? env.ROOMWATCH_MQTT_PASSWORD_FILE) || undefined,
+  mqttCaFile: (args['mqtt-ca'] ?? env.ROOMWATCH_MQTT_CA) || undefined,
+  mqttMapFile: (args['mqtt-map'] ?? env.ROOMWATCH_MQTT_MAP) || undefined,
+  mqttClientId: (args['mqtt-client-id'] ?? env.ROOMWATCH_MQTT_CLIENT_ID) || undefined,
+  mqttConnections: int('--mqtt-connections', args['mqtt-connections'] ?? env.ROOMWATCH_MQTT_CONNECTIONS),
 };
 
 let hub: Hub;

@@ -11,6 +11,7 @@ import type { GroupCommit } from '../ingest/group-commit.ts';
 import type { IngestCounters } from '../ingest/sensor-session.ts';
 import type { SeriesCatalog } from '../ingest/series-catalog.ts';
 import type { SensorServer } from '../ingest/tcp-server.ts';
+import type { MqttBridge } from '../mqtt/mqtt-bridge.ts';
 import type { LatestView } from '../sensors/latest-view.ts';
 import type { ReportNow } from '../sensors/report-now.ts';
 import type { SensorRegistry } from '../sensors/sensor-registry.ts';
@@ -39,6 +40,8 @@ export interface HubParts {
   commits: GroupCommit;
   /** readings from inputs other than the sensor port, into the same commit path */
   ingest: BatchIngest;
+  /** the MQTT bridge, when the hub runs one */
+  mqtt: MqttBridge | null;
   reportNow: ReportNow;
   sensors: SensorServer;
   counters: IngestCounters;
@@ -101,6 +104,7 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
         connectionsAccepted: () => p.sensors.acceptedCount,
         tlsHandshakeFailures: () => p.sensors.tlsFailedCount,
         bufferedRows: () => p.commits.bufferedRows,
+        mqtt: p.mqtt && { stats: p.mqtt.stats, connectedLinks: () => p.mqtt!.connectedLinks },
       }),
     (app) =>
       registerUploadRoute(app, {

@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { CommitStats } from '../ingest/group-commit.ts';
 import type { IngestCounters } from '../ingest/sensor-session.ts';
+import type { MqttStats } from '../mqtt/mqtt-stats.ts';
 import type { LatestView } from '../sensors/latest-view.ts';
 import type { StreamStats } from '../stream/live-stream.ts';
 import type { ReportNowStats } from '../sensors/report-now.ts';
@@ -37,6 +38,8 @@ export interface MetricsSources {
   connectionsAccepted(): number;
   tlsHandshakeFailures(): number;
   bufferedRows(): number;
+  /** the MQTT bridge, when the hub runs one (--mqtt) */
+  mqtt?: { stats: MqttStats; connectedLinks(): number } | null;
 }
 
 /** A counter whose value is read from `read` at scrape time. */
@@ -134,6 +137,7 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
       for (const [code, n] of src.ingest.rejected) this.inc({ code: String(code) }, n);
     },
   });
+  if (src.mqtt) addMqttFamilies(registry, src.mqtt);
   app.get('/metrics', async (request, reply) => {
     const scope = scopeOf(request.principal);
     const rooms = new Registry();
@@ -142,6 +146,28 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
     const hubWide = scope.all ? await registry.metrics() : '';
     return reply.type(registry.contentType).send(hubWide + (await rooms.metrics()));
   });
+}
+
+/** The MQTT bridge's counters (hub/mqtt/mqtt-stats.ts): messages by outcome, refusals by reason. */
+function addMqttFamilies(registry: Registry, mqtt: { stats: MqttStats; connectedLinks(): number }): void {
+  const { stats } = mqtt;
+  gauge(registry, 'roomwatch_mqtt_links_connected', 'MQTT bridge connections to the broker up now.', () => mqtt.connectedLinks());
+  const byLabel = (name: string, help: string, label: string, read: () => Map<string, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [key, n] of read()) this.inc({ [label]: key }, n);
+      },
+    });
+  byLabel('roomwatch_mqtt_messages_total', 'MQTT messages taken, by outcome (stored, retained, ignored, unmapped, refused).', 'outcome', () => stats.messages);
+  byLabel('roomwatch_mqtt_refused_total', 'MQTT messages and readings refused, by reason.', 'reason', () => stats.refused);
+  mirroredCounter(registry, 'roomwatch_mqtt_readings_stored_total', 'Readings from MQTT accepted into a commit.', () => stats.readingsStored);
+  mirroredCounter(registry, 'roomwatch_mqtt_readings_retained_total', 'Readings from retained MQTT messages put into latest only.', () => stats.readingsRetained);
+  mirroredCounter(registry, 'roomwatch_mqtt_submit_retries_total', 'MQTT batches held unacknowledged because the hub was busy or its store failing.', () => stats.submitRetries);
 }
 
 /** The sensor counts, over the sensors whose current room is in `scope` (as `GET /api/v1/sensors` lists them). */

@@ -5,11 +5,13 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MAX_LINE_BYTES } from '../../protocol/names.ts';
+import { defaultMqttOptions, mqttOptionProblems, type MqttOptions } from '../mqtt/mqtt-options.ts';
 import { storeFaultsProblem, type StoreFaults } from '../store/store-faults.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-export interface HubOptions {
+/** With the MQTT bridge's options (hub/mqtt/mqtt-options.ts). */
+export interface HubOptions extends MqttOptions {
   host: string;
   /**
    * Like Mosquitto 2: on an address other machines can reach, the hub starts only with an admin
@@ -139,6 +141,7 @@ export const defaultHubOptions = {
   tlsKeyFile: null,
   storeFaults: null,
   now: Date.now,
+  ...defaultMqttOptions,
 } satisfies HubOptions;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -204,6 +207,7 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
   if (o.logFile !== null && (typeof o.logFile !== 'string' || o.logFile.length === 0))
     problems.push(`logFile must be a file path, or null for no log file, got ${JSON.stringify(o.logFile)}`);
   checkTlsFiles(o, problems);
+  problems.push(...mqttOptionProblems(o));
   if (o.storeFaults !== null) {
     const problem = storeFaultsProblem(o.storeFaults);
     if (problem) problems.push(problem);
