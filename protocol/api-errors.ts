@@ -90,6 +90,10 @@ export const API_ERRORS = {
     status: 403,
     meaning: "The request names or writes a room outside the user's rooms (the message lists them).",
   },
+  csrf_refused: {
+    status: 403,
+    meaning: 'A change or a stream asked by a page of another origin, or a change made with the session cookie without its `X-CSRF-Token`.',
+  },
   // ---- 404, 405, 408 ----
   not_found: {
     status: 404,

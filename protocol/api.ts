@@ -53,6 +53,7 @@ export type ErrorBody = Static<typeof errors.ErrorBody>;
 export type Role = Static<typeof users.Role>;
 export type LoginRequest = Static<typeof login.LoginRequest>;
 export type LoginBody = Static<typeof login.LoginAnswer>;
+export type CookieLoginBody = Static<typeof login.CookieLoginAnswer>;
 export type WhoamiBody = Static<typeof login.WhoamiAnswer>;
 /** A user as the hub shows it; never a password or hash. */
 export type UserInfo = Static<typeof users.UserView>;

@@ -86,6 +86,11 @@ export class AccessControl {
     return this.sessions.authenticate(header);
   }
 
+  /** A session's secret as a browser's cookie carries it (login-sessions.ts). */
+  authenticateSecret(secret: string): Principal | AuthFailure {
+    return this.sessions.authenticateSecret(secret);
+  }
+
   /** A principal admitted earlier, as it is now (login-sessions.ts). */
   recheck(p: Principal): Principal | AuthFailure {
     return this.sessions.recheck(p);

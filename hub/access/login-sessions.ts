@@ -17,7 +17,7 @@ import { newSecret, sha256 } from './secrets.ts';
 export type AuthFailure = { status: 401; code: 'unauthorized' | 'bad_token' | 'token_expired'; message: string };
 
 export type LoginOutcome =
-  | { ok: true; token: string; user: UserView; expiresAt: number }
+  | { ok: true; token: string; user: UserView; issuedAt: number; expiresAt: number }
   | { ok: false; status: 401 | 429; code: 'bad_credentials' | 'too_many_attempts'; message: string; retryAfterMs?: number };
 
 export interface LoginOptions {
@@ -29,6 +29,8 @@ export interface LoginOptions {
 }
 
 const LOGIN_HELP = 'log in (POST /api/v1/login) and send the token as Authorization: Bearer <token>';
+/** a browser's session cookie (docs/API.md "Browser sessions") */
+const COOKIE_HELP = 'log in again (POST /api/v1/login with "cookie": true)';
 
 export class LoginSessions {
   /** by the SHA-256 of the session's secret */
@@ -59,6 +61,11 @@ export class LoginSessions {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) return { status: 401, code: 'bad_token', message: `the Authorization header must be "Bearer <token>"; ${LOGIN_HELP}` };
     return this.sessionPrincipal(sha256(m[1]!));
+  }
+
+  /** A session's secret as a browser's cookie carries it: the same session as its bearer token. */
+  authenticateSecret(secret: string): Principal | AuthFailure {
+    return this.sessionPrincipal(sha256(secret), COOKIE_HELP);
   }
 
   /**
@@ -113,7 +120,7 @@ export class LoginSessions {
     const session: SessionRow = { secretSha256: sha256(token), user: user.name, createdAt: now, expiresAt: now + this.o.sessionTtlMs };
     await this.ctx.persist([{ kind: 'put-session', session }]);
     this.sessions.set(session.secretSha256, session);
-    return { ok: true, token, user: userView(user), expiresAt: session.expiresAt };
+    return { ok: true, token, user: userView(user), issuedAt: now, expiresAt: session.expiresAt };
   }
 
   async logout(p: Principal): Promise<void> {
@@ -138,18 +145,22 @@ export class LoginSessions {
     for (const [sha, s] of this.sessions) if (s.user === name) this.sessions.delete(sha);
   }
 
-  private sessionPrincipal(sha: string): Principal | AuthFailure {
+  private sessionPrincipal(sha: string, help = LOGIN_HELP): Principal | AuthFailure {
     const session = this.sessions.get(sha);
     const user = session && this.users.get(session.user);
     if (!session || !user) {
-      return { status: 401, code: 'bad_token', message: `the hub does not know this token (logged out, or never issued): ${LOGIN_HELP}` };
+      return {
+        status: 401,
+        code: 'bad_token',
+        message: `the hub does not know this ${help === LOGIN_HELP ? 'token' : 'session cookie'} (logged out, or never issued): ${help}`,
+      };
     }
     // Kept (until the next start) so that the token keeps saying "expired", not "unknown".
     if (session.expiresAt <= this.ctx.now()) {
       return {
         status: 401,
         code: 'token_expired',
-        message: `this login expired at ${new Date(session.expiresAt).toISOString()}: ${LOGIN_HELP}`,
+        message: `this login expired at ${new Date(session.expiresAt).toISOString()}: ${help}`,
       };
     }
     // Role and rooms come from the user as they are now: a change applies to the next request.

@@ -13,6 +13,7 @@ import { isSensorId } from '../../protocol/names.ts';
 import { parseList } from '../../protocol/filters.ts';
 import type {
   ActivityBody,
+  CookieLoginBody,
   CreatedTokenBody,
   ImportBody,
   LoginBody,
@@ -29,6 +30,7 @@ import { UserParams, UserPutRequest, UsersImportRequest } from '../../protocol/s
 import { HubError } from '../hub-error.ts';
 import { statusOf } from './api-error.ts';
 import { requireRole } from './auth.ts';
+import { clearSessionCookies, cookieNames, setSessionCookies } from './browser-session.ts';
 
 export interface AccessRouteDeps {
   access: AccessControl;
@@ -108,21 +110,27 @@ export function registerAccessRoutes(scope: FastifyInstance, deps: AccessRouteDe
   const { access, activity } = deps;
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post('/api/v1/login', { schema: { body: LoginRequest } }, async (request, reply): Promise<LoginBody> => {
-    const { user: name, password } = request.body;
+  app.post('/api/v1/login', { schema: { body: LoginRequest } }, async (request, reply): Promise<LoginBody | CookieLoginBody> => {
+    const { user: name, password, cookie } = request.body;
     const result = await access.login(name, password, request.ip);
     if (!result.ok) {
       recordRequest(activity, request, 'login', name, result.status, result.message, name);
       if (result.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
       throw new HubError(result.code, result.message);
     }
-    recordRequest(activity, request, 'login', name, 200, `session until ${new Date(result.expiresAt).toISOString()}`, name);
-    return { token: result.token, expires_at: result.expiresAt, user: result.user.user, role: result.user.role, rooms: result.user.rooms };
+    const until = `session until ${new Date(result.expiresAt).toISOString()}`;
+    recordRequest(activity, request, 'login', name, 200, cookie === true ? `${until}, in a browser cookie` : until, name);
+    const who = { expires_at: result.expiresAt, user: result.user.user, role: result.user.role, rooms: result.user.rooms };
+    if (cookie !== true) return { token: result.token, ...who };
+    // The secret goes only into the HttpOnly cookie: a script on the page never holds it.
+    const names = setSessionCookies(reply, result.token, Math.floor((result.expiresAt - result.issuedAt) / 1000));
+    return { ...who, csrf_cookie: names.csrf };
   });
 
-  app.post('/api/v1/logout', async (request) => {
+  app.post('/api/v1/logout', async (request, reply) => {
     await access.logout(request.principal);
     recordRequest(activity, request, 'logout', actorName(request.principal), 200, '');
+    if (request.authVia === 'cookie') clearSessionCookies(reply);
     return { ok: true } as const;
   });
 
@@ -136,6 +144,7 @@ export function registerAccessRoutes(scope: FastifyInstance, deps: AccessRouteDe
       // the principal carries the user's rooms as they are now: no lookup
       rooms: p.scope.all ? [ANY_ROOM] : [...p.scope.rooms],
       expires_at: p.expiresAt,
+      ...(request.authVia === 'cookie' ? { csrf_cookie: cookieNames(request).csrf } : {}),
     };
   });
 

@@ -2,8 +2,9 @@
  * The user API (PROTOCOL.md §2) on fastify. Every error, including unknown routes and
  * fastify's own validation errors, answers with the contract's error body.
  */
+import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { LatestView } from '../sensors/latest-view.ts';
 import type { SensorRegistry } from '../sensors/sensor-registry.ts';
@@ -17,7 +18,7 @@ import { parseFilters } from './filters.ts';
 import type { AccessControl } from '../access/access-control.ts';
 import { scopeOf } from '../access/principal.ts';
 import { inScope } from '../access/room-scope.ts';
-import { registerAuth, scopeFilters } from './auth.ts';
+import { identify, registerAuth, scopeFilters } from './auth.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import { registerRequestValidation } from './request-validation.ts';
 
@@ -40,9 +41,9 @@ export interface ApiDeps {
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
   /** Hub-wide numbers: on an open hub anyone, else a valid login whose rooms are every room. */
-  function mayReadHubWide(authorization: string | undefined): boolean {
+  function mayReadHubWide(request: FastifyRequest): boolean {
     if (!deps.access.loginRequired) return true;
-    const who = deps.access.authenticate(authorization);
+    const { who } = identify(deps.access, request);
     return !('status' in who) && scopeOf(who).all;
   }
 
@@ -79,6 +80,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     if (request.headers.upgrade !== undefined && reply.statusCode >= 400) request.raw.socket?.end();
   });
 
+  // A browser's session cookie (browser-session.ts): parsed by the login check itself, which runs
+  // before this plugin's own hook would; the plugin still writes Set-Cookie.
+  void app.register(cookie, { hook: false });
   registerAuth(app, deps.access);
   registerRateLimit(app, deps.rateLimitPerMinute);
 
@@ -100,7 +104,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       // A hub whose store cannot commit is not ok: probes and load balancers must see it (503, with the reason).
       const shown = status === 'ok' && health.store_error !== undefined ? 'store_failing' : status;
       // Health is open to probes; the counts and the store's error (paths) are for those who may see every room.
-      if (!mayReadHubWide(request.headers.authorization)) {
+      if (!mayReadHubWide(request)) {
         return reply.status(shown === 'ok' ? 200 : 503).send({ status: shown, auth, version: health.version });
       }
       return reply.status(shown === 'ok' ? 200 : 503).send({ status: shown, auth, ...health });

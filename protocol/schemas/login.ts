@@ -8,6 +8,8 @@ export const LoginRequest = closed(
   {
     user: Type.String({ maxLength: 64 }),
     password: Type.String({ maxLength: 1024 }),
+    /** a browser's login: the session in cookies, no token in the answer (docs/API.md "Browser sessions") */
+    cookie: Type.Optional(Type.Boolean()),
   },
   { errorCode: 'bad_request' },
 );
@@ -19,6 +21,16 @@ export const LoginAnswer = Type.Object({
   user: Type.String(),
   role: Role,
   rooms: Names,
+});
+
+/** `POST /api/v1/login` with `"cookie": true`: the secret is in an HttpOnly cookie, never in the body. */
+export const CookieLoginAnswer = Type.Object({
+  expires_at: TimeMs,
+  user: Type.String(),
+  role: Role,
+  rooms: Names,
+  /** the name of the cookie whose value the page sends as X-CSRF-Token */
+  csrf_cookie: Type.String(),
 });
 
 /** `POST /api/v1/logout`: the session it was sent with has ended. */
@@ -39,6 +51,8 @@ export const WhoamiUser = Type.Object({
   role: Role,
   rooms: Names,
   expires_at: TimeMs,
+  /** the name of this hub's CSRF cookie, for a page that logged in with a cookie (docs/API.md "Browser sessions") */
+  csrf_cookie: Type.Optional(Type.String()),
 });
 
 export const WhoamiAnswer = Type.Union([WhoamiOpen, WhoamiUser]);

@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { parse } from 'csv-parse/sync';
 
 export interface RawResponse {
@@ -22,14 +23,17 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** the local address to send from (127.0.0.2 and up are local on Linux: another client's address) */
   localAddress?: string;
+  /** over HTTPS, trusting this CA (a hub started with --tls-cert) */
+  ca?: Buffer;
 }
 
 export function request(port: number, path: string, options: RequestOptions = {}): Promise<RawResponse> {
-  const { method = 'GET', headers = {}, body, timeoutMs = 60_000, localAddress } = options;
+  const { method = 'GET', headers = {}, body, timeoutMs = 60_000, localAddress, ca } = options;
   return new Promise((resolve, reject) => {
     const payload = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : undefined;
-    const req = http.request(
+    const req = (ca ? https : http).request(
       {
+        ...(ca ? { ca } : {}),
         host: '127.0.0.1',
         port,
         method,

@@ -15,9 +15,14 @@ const WAIT_MS = 10_000;
  * Tries the upgrade with these headers. Resolves with status 101 (and closes the socket at
  * once) if the hub accepted it, else with the hub's HTTP answer as it came.
  */
-export function tryUpgrade(httpPort: number, headers: Record<string, string> = {}, timeoutMs = WAIT_MS): Promise<RawResponse> {
+export function tryUpgrade(
+  httpPort: number,
+  headers: Record<string, string> = {},
+  timeoutMs = WAIT_MS,
+  path = '/api/v1/stream',
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/api/v1/stream`, { headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${httpPort}${path}`, { headers });
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`the stream upgrade got no answer within ${timeoutMs} ms`));

@@ -60,19 +60,22 @@ function summary(received: readonly StreamMessage[]): string {
 
 /**
  * Opens the stream on 127.0.0.1; with `options.ca`, as wss: to a hub that serves TLS, trusting
- * that CA; with `options.token`, the upgrade carries `Authorization: Bearer <token>`. Rejects if
- * the upgrade is refused (tryUpgrade in auth-stream.ts shows how).
+ * that CA; with `options.token`, the upgrade carries `Authorization: Bearer <token>`; with
+ * `options.headers`, those too (a browser's Cookie and Origin); `options.path` opens another
+ * WebSocket route of the API. Rejects if the upgrade is refused (tryUpgrade in auth-stream.ts
+ * shows how).
  */
 export function openStream(
   httpPort: number,
   scope: Teardown = perTest,
-  options: { ca?: Buffer; token?: string } = {},
+  options: { ca?: Buffer; token?: string; headers?: Record<string, string>; path?: string } = {},
 ): Promise<StreamClient> {
   return new Promise((resolve, reject) => {
-    const headers = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
+    const headers = { ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }), ...options.headers };
+    const path = options.path ?? '/api/v1/stream';
     const ws = options.ca
-      ? new WebSocket(`wss://127.0.0.1:${httpPort}/api/v1/stream`, { ca: options.ca, headers })
-      : new WebSocket(`ws://127.0.0.1:${httpPort}/api/v1/stream`, { headers });
+      ? new WebSocket(`wss://127.0.0.1:${httpPort}${path}`, { ca: options.ca, headers })
+      : new WebSocket(`ws://127.0.0.1:${httpPort}${path}`, { headers });
     const received: StreamMessage[] = [];
     const queue: StreamMessage[] = [];
     const waiters: { match: StreamMatch | undefined; resolve: (m: StreamMessage) => void; reject: (e: Error) => void }[] = [];
