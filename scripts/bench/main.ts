@@ -6,6 +6,7 @@
  *   npm run bench -- --sensors 100 --seconds 100   # a quick run
  *   npm run bench -- --only ingest-batch
  *   npm run bench -- --only ingest-line,ingest-batch,export,peer-ingest,peer-export
+ *   npm run bench -- --only dashboard [--dashboard-days 7]   # the dashboard in Chromium (dashboard.ts)
  *
  * Peers run in the same run, on the same data, next to the Roomwatch row they are measured
  * against (their --only names: peer-ingest, peer-export, peer-report-now, peer-influxdb); a peer that is not
@@ -30,6 +31,7 @@ import { runDuckDbCopy } from './peer-duckdb-copy.ts';
 import { INFLUXDB_INSTALL, influxDbInstalled, runInfluxDb } from './peer-influxdb.ts';
 import { MOSQUITTO_INSTALL, mosquittoInstalled, mosquittoReportNow } from './peer-mosquitto.ts';
 import { peerRow, PEER_TABLE_HEAD } from './peer-table.ts';
+import { runDashboardBench } from './dashboard.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '1000' },
     only: { type: 'string' },
     'batch-size': { type: 'string', default: '100' },
+    'dashboard-days': { type: 'string', default: '7' },
   },
 });
 const d: Dataset = { sensors: Number(values.sensors), seconds: Number(values.seconds), startTs: Date.now() - 2 * 86_400_000 };
@@ -289,6 +292,7 @@ if (want('stream')) {
     );
   }
 }
+const dashboardRows = want('dashboard') ? await runDashboardBench({ days: Number(values['dashboard-days']), progress }) : [];
 process.stdout.write(
   '| workload | readings | readings/s | wall s | hub CPU s | load generator CPU s | hub peak RSS MB | bytes/reading |\n|---|---|---|---|---|---|---|---|\n',
 );
@@ -296,6 +300,10 @@ for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
 if (extraRows.length > 0) {
   process.stdout.write('\n| workload | size | rate | latency | memory |\n|---|---|---|---|---|\n');
   for (const r of extraRows) process.stdout.write(r + '\n');
+}
+if (dashboardRows.length > 0) {
+  process.stdout.write('\nDashboard (docs/DASHBOARD.md), in Chromium\n\n| workload | size | result | detail |\n|---|---|---|---|\n');
+  for (const r of dashboardRows) process.stdout.write(r + '\n');
 }
 if (peerRows.length > 0) {
   process.stdout.write(`\nAgainst peers, same run\n\n${PEER_TABLE_HEAD}`);

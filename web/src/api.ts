@@ -12,6 +12,8 @@ export class ApiError extends Error {
     message: string,
     /** an upload's bad rows (422 invalid_csv) */
     readonly rows: BadRow[] = [],
+    /** a 429's or 503's `Retry-After`, in seconds */
+    readonly retryAfterS: number | null = null,
   ) {
     super(message);
   }
@@ -46,7 +48,14 @@ async function errorOf(res: Response): Promise<ApiError> {
     // not the contract's body (a proxy's page): the status says enough
   }
   const e = body.error;
-  return new ApiError(res.status, e?.code ?? `http_${res.status}`, e?.message ?? `${res.status} ${res.statusText}`, e?.rows ?? []);
+  const retry = Number(res.headers.get('retry-after') ?? NaN);
+  return new ApiError(
+    res.status,
+    e?.code ?? `http_${res.status}`,
+    e?.message ?? `${res.status} ${res.statusText}`,
+    e?.rows ?? [],
+    Number.isFinite(retry) ? retry : null,
+  );
 }
 
 export interface RequestOptions {

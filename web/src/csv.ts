@@ -23,6 +23,42 @@ export function eachCsvRecord(text: string, row: (fields: string[]) => void): vo
   }
 }
 
+/**
+ * CSV read as it arrives: each chunk's complete records go to `row` at once, so a large export
+ * is parsed while the rest of it is still on its way. A record is complete at a line break
+ * outside quotes.
+ */
+export class CsvStream {
+  private carry = '';
+
+  constructor(private readonly row: (fields: string[]) => void) {}
+
+  push(chunk: string): void {
+    const text = this.carry + chunk;
+    const cut = completeUpTo(text);
+    if (cut > 0) eachCsvRecord(text.slice(0, cut), this.row);
+    this.carry = text.slice(cut);
+  }
+
+  end(): void {
+    if (this.carry) eachCsvRecord(this.carry, this.row);
+    this.carry = '';
+  }
+}
+
+/** Where the complete records of `text` end: after its last line break outside quotes (0: none yet). */
+function completeUpTo(text: string): number {
+  if (!text.includes('"')) return text.lastIndexOf('\n') + 1;
+  let quoted = false;
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) quoted = !quoted;
+    else if (c === 10 && !quoted) last = i + 1;
+  }
+  return last;
+}
+
 /** One record from `start` that has quotes; returns its fields and where the next record starts. */
 function quotedRecord(text: string, start: number): { fields: string[]; next: number } {
   const fields: string[] = [];

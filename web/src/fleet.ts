@@ -10,6 +10,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { LatestBody, Reading, SensorInfo, SensorsBody } from '../../protocol/api.ts';
 import { getJson } from './api.ts';
 import { live } from './live.ts';
+import { pacedBump } from './redraw.ts';
 
 /** A value is stale after this many of its sensor's usual intervals without a reading. */
 export const STALE_INTERVALS = 3;
@@ -36,7 +37,7 @@ export class Fleet {
   readonly version = signal(0);
   readonly error = signal<string | null>(null);
   readonly loaded = signal(false);
-  private bumpScheduled = false;
+  private readonly bump = pacedBump(this.version);
   private stopped = false;
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private unfollow: (() => void) | null = null;
@@ -110,15 +111,6 @@ export class Fleet {
     }
     v.latest.set(r.metric, r);
     this.bump();
-  }
-
-  private bump(): void {
-    if (this.bumpScheduled) return;
-    this.bumpScheduled = true;
-    requestAnimationFrame(() => {
-      this.bumpScheduled = false;
-      this.version.value++;
-    });
   }
 }
 

@@ -8,10 +8,23 @@
 import { signal } from '@preact/signals';
 import { BUCKET_COLUMNS } from '../../../protocol/columns.ts';
 import type { Reading } from '../../../protocol/api.ts';
-import { query, request } from '../api.ts';
-import { columnIndex, eachCsvRecord } from '../csv.ts';
+import { ApiError, query, request } from '../api.ts';
+import { columnIndex, CsvStream } from '../csv.ts';
+import { pacedBump } from '../redraw.ts';
 import { SeriesTable } from './series-table.ts';
 import { iso, type Every, type Span } from './view-window.ts';
+
+const MAX_EXPORT_ATTEMPTS = 20;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(new DOMException('aborted', 'AbortError'));
+    });
+  });
+}
 
 export interface Loaded {
   span: Span;
@@ -33,6 +46,7 @@ export class RoomData {
   readonly state = signal<'loading' | 'ready' | 'error'>('loading');
   readonly error = signal<string | null>(null);
   readonly loaded = signal<Loaded | null>(null);
+  private readonly bump = pacedBump(this.version);
   /** live readings that came while the export was on its way */
   private pending: Reading[] | null = [];
   private abort: AbortController | null = null;
@@ -46,19 +60,27 @@ export class RoomData {
     const abort = new AbortController();
     this.abort = abort;
     this.state.value = 'loading';
+    this.error.value = null;
     this.pending = [];
     this.liveFrom = live ? span.to : Infinity;
     this.everyMs = every.ms;
     const started = performance.now();
     try {
-      const res = await request(historyUrl(this.room, span, every, 'ms'), { signal: abort.signal });
-      const text = await res.text();
+      const res = await this.fetchHistory(historyUrl(this.room, span, every, 'ms'), abort.signal);
+      const reader = new BucketReader(every.ms);
+      let bytes = 0;
+      const chunks = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      for (let c = await chunks.read(); !c.done; c = await chunks.read()) {
+        bytes += c.value.length;
+        reader.push(c.value);
+      }
+      reader.end();
+      performance.mark('roomwatch:history-parsed');
       if (abort.signal.aborted) return;
-      const { tables, rows } = parseBuckets(text, every.ms);
-      this.tables = tables;
+      this.tables = reader.tables;
       for (const r of this.pending ?? []) this.fold(r);
       this.pending = null;
-      this.loaded.value = { span, every, rows, bytes: text.length, ms: performance.now() - started };
+      this.loaded.value = { span, every, rows: reader.rows, bytes, ms: performance.now() - started };
       this.state.value = 'ready';
       this.error.value = null;
       this.version.value++;
@@ -66,6 +88,23 @@ export class RoomData {
       if (abort.signal.aborted) return;
       this.state.value = 'error';
       this.error.value = (err as Error).message;
+    }
+  }
+
+  /**
+   * The export, asked again while the hub says it runs as many as it may (429 too_many_exports:
+   * two per user, so a third tab of the same user waits its turn rather than showing an error).
+   */
+  private async fetchHistory(url: string, signal: AbortSignal): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request(url, { signal });
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.code !== 'too_many_exports' || attempt >= MAX_EXPORT_ATTEMPTS) throw err;
+        this.error.value = 'waiting for the hub to take one more export…';
+        // sooner than Retry-After (5 s): the exports in the way are short; jittered, so tabs do not retry together
+        await sleep(Math.min((err.retryAfterS ?? 1) * 1000, 250 + Math.random() * 750 * attempt), signal);
+      }
     }
   }
 
@@ -79,7 +118,7 @@ export class RoomData {
     if (this.pending) this.pending.push(r);
     else {
       this.fold(r);
-      this.version.value++;
+      this.bump();
     }
   }
 
@@ -99,25 +138,37 @@ export class RoomData {
   }
 }
 
-/** The export's bucket rows as a table per metric. */
-export function parseBuckets(text: string, everyMs: number): { tables: Map<string, SeriesTable>; rows: number } {
-  const tables = new Map<string, SeriesTable>();
-  let col: Record<(typeof BUCKET_COLUMNS)[number], number> | null = null;
-  let rows = 0;
-  eachCsvRecord(text, (f) => {
+/** The export's bucket rows as a table per metric, taken chunk by chunk as the export arrives. */
+export class BucketReader {
+  readonly tables = new Map<string, SeriesTable>();
+  rows = 0;
+  private col: Record<(typeof BUCKET_COLUMNS)[number], number> | null = null;
+  private readonly csv = new CsvStream((f) => this.record(f));
+
+  constructor(private readonly everyMs: number) {}
+
+  push(chunk: string): void {
+    this.csv.push(chunk);
+  }
+
+  end(): void {
+    this.csv.end();
+  }
+
+  private record(f: string[]): void {
+    const col = this.col;
     if (col === null) {
-      col = columnIndex(f, BUCKET_COLUMNS);
+      this.col = columnIndex(f, BUCKET_COLUMNS);
       return;
     }
     const metric = f[col.metric]!;
-    let table = tables.get(metric);
+    let table = this.tables.get(metric);
     if (!table) {
-      table = new SeriesTable(metric, everyMs);
+      table = new SeriesTable(metric, this.everyMs);
       table.unit = f[col.unit] ?? '';
-      tables.set(metric, table);
+      this.tables.set(metric, table);
     }
     table.addBucket(Number(f[col.ts]), f[col.sensor]!, Number(f[col.count]), Number(f[col.min]), Number(f[col.max]), Number(f[col.mean]));
-    rows++;
-  });
-  return { tables, rows };
+    this.rows++;
+  }
 }

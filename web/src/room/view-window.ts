@@ -4,8 +4,9 @@
  * `zoom=FROM..TO` (the part dragged on a chart). Times are read by the hub's own grammar
  * (protocol/time.ts), so a link the hub would refuse is never made.
  *
- * The bucket length (`every` of history.csv) is chosen so a chart gets at most about two points
- * per pixel of its width, whatever the range and however many readings it holds.
+ * The bucket length (`every` of history.csv) is chosen so a chart gets at most about one bucket
+ * per pixel of its width (the issue's bound is two: one looks the same and halves what travels),
+ * whatever the range and however many readings it holds.
  */
 import { parseTime } from '../../../protocol/time.ts';
 
@@ -120,9 +121,12 @@ export interface Every {
   text: string;
 }
 
-/** The shortest easy bucket that gives at most two buckets per pixel of `widthPx` over `spanMs`. */
+/** Buckets per pixel at most: a line of more says nothing more, and costs the hub, the wire and the page. */
+export const BUCKETS_PER_PIXEL = 1;
+
+/** The shortest easy bucket that gives at most BUCKETS_PER_PIXEL buckets per pixel of `widthPx` over `spanMs`. */
 export function chooseEvery(spanMs: number, widthPx: number): Every {
-  const wanted = spanMs / (2 * Math.max(1, widthPx));
+  const wanted = spanMs / (BUCKETS_PER_PIXEL * Math.max(1, widthPx));
   const step = STEPS.find(([ms]) => ms >= wanted) ?? STEPS.at(-1)!;
   return { ms: step[0], text: step[1] };
 }

@@ -5,7 +5,7 @@ import type { Loaded } from '../room/room-data.ts';
 export function LoadStatus({ state, error, loaded }: { state: string; error: string | null; loaded: Loaded | null }) {
   return (
     <p class="load-status" aria-live="polite">
-      {state === 'loading' && 'Loading…'}
+      {state === 'loading' && `Loading…${error ? ` (${error})` : ''}`}
       {state === 'error' && <span class="problem">The history did not load: {error}</span>}
       {state === 'ready' &&
         loaded &&

@@ -99,6 +99,13 @@ function AllowedRoom({ room, session }: { room: string; session: Session }) {
       setDrawnAt(performance.now());
     }
   };
+  // A room with no readings in the range has nothing to draw: it is drawn as it is.
+  useEffect(() => {
+    if (data.state.value === 'ready' && data.tables.size === 0 && drawnAt === null) {
+      performance.mark('roomwatch:charts-drawn');
+      setDrawnAt(performance.now());
+    }
+  }, [version, data.state.value]);
   const setZoom = (z: Span | null): void => navigate(withQuery(zoomParam(z)), { replace: false });
 
   return (
