@@ -73,6 +73,88 @@ test('after a restart the registry still knows every sensor, its room and metric
   assert.is(Number(open[0]!.n), 0, 'no connection is left open in the history');
 });
 
+test("a stopped sensor's last_seen is stored as the hub last saw it, its room, address and metrics untouched by that update", async () => {
+  const dir = (await tempDataDir()).path;
+  let clock = Date.now();
+  const hub = await startHub({ dataDir: dir, now: () => clock });
+  const s = await connect(hub.tcpPort);
+  await s.hello('reg-c', 'loft', { metrics: [{ metric: 'lux', unit: 'lx' }] });
+  clock += 1_000;
+  await s.send({ type: 'reading', metric: 'humidity', value: 40, seq: 1 });
+  await s.ackCovering(1);
+  clock += 1_000; // the disconnect's time: written alone, as a last_seen update
+  await s.close();
+  const seen = async () => {
+    const body = (await (await fetch(`http://127.0.0.1:${hub.httpPort}/api/v1/sensors`)).json()) as {
+      sensors: { connected: boolean; last_seen: number }[];
+    };
+    return body.sensors[0]!;
+  };
+  const deadline = Date.now() + 5_000;
+  while ((await seen()).connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const shown = await seen();
+  assert.is(shown.connected, false, 'the hub saw the close');
+  assert.is(shown.last_seen, clock);
+  await hub.stop();
+
+  const [row] = await query(dir, 'SELECT room, address, declared_metrics, last_seen, first_seen FROM sensors');
+  assert.is(Number(row!.last_seen), clock, 'the last_seen the hub showed');
+  assert.is(Number(row!.first_seen), clock - 2_000);
+  assert.is(row!.room, 'loft');
+  assert.match(String(row!.address), /^127\.0\.0\.1:\d+$/);
+  assert.equal(JSON.parse(String(row!.declared_metrics)), { lux: 'lx' });
+});
+
+test('messages move last_seen in memory; it is written alone once a minute, with a disconnect, and all of it when forced', () => {
+  const t0 = 1_800_000_000_000;
+  const registry = new SensorRegistry(1_000, 60_000);
+  const rec = registry.connect('seen-a', 'attic', '127.0.0.1:1', new Map([['lux', 'lx']]), t0);
+  const first = registry.takeChanges(t0, false);
+  assert.equal(
+    first.sensors.map((r) => [r.sensor, r.lastSeen, r.lastSeenOnly ?? false]),
+    [['seen-a', t0, false]],
+    'a connect writes the whole row',
+  );
+  registry.touch(rec, t0 + 5_000);
+  assert.equal(registry.takeChanges(t0 + 5_000, false).sensors, [], 'a message alone writes nothing within the minute');
+  assert.ok(registry.hasChanges, 'but a stopping hub knows it is not written');
+  registry.touch(rec, t0 + 30_000);
+  const minute = registry.takeChanges(t0 + 60_000, false).sensors;
+  assert.equal(
+    minute.map((r) => [r.sensor, r.lastSeen, r.lastSeenOnly]),
+    [['seen-a', t0 + 30_000, true]],
+  );
+  assert.not.ok(registry.hasChanges);
+  assert.equal(registry.takeChanges(t0 + 121_000, false).sensors, [], 'unchanged: nothing to write');
+
+  registry.touch(rec, t0 + 122_000);
+  assert.equal(
+    registry.takeChanges(t0 + 122_500, true).sensors.map((r) => [r.lastSeen, r.lastSeenOnly]),
+    [[t0 + 122_000, true]],
+    'forced (a stopping hub): written at once',
+  );
+  registry.disconnect(rec, rec.connectionId, t0 + 123_000);
+  const bye = registry.takeChanges(t0 + 123_000, false);
+  assert.equal(
+    bye.connections.map((e) => e.kind),
+    ['disconnect'],
+  );
+  assert.equal(
+    bye.sensors.map((r) => [r.lastSeen, r.lastSeenOnly]),
+    [[t0 + 123_000, true]],
+    'with its connection event',
+  );
+
+  // A failed commit gives its rows back: a last_seen row goes again with the next commit.
+  registry.touch(rec, t0 + 200_000);
+  const lost = registry.takeChanges(t0 + 200_000, false);
+  registry.restore(lost);
+  assert.equal(
+    registry.takeChanges(t0 + 200_001, false).sensors.map((r) => [r.lastSeen, r.lastSeenOnly]),
+    [[t0 + 200_000, true]],
+  );
+});
+
 // Every name Object.prototype has, as a key of the declared-metrics table. Only `constructor`
 // passes the contract's metric pattern, but the table must hold any key it is given.
 const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype);

@@ -1,7 +1,10 @@
 /**
  * Every sensor ever seen: its room, declared metrics, last sighting, whether it is
  * connected and from where, and its connection history. Kept in memory, persisted with
- * the commits (at most once a second for last-seen times, at once for connects).
+ * the commits: connection events at once, a row whose room, address or metrics changed
+ * within a second, and last-seen times alone only once a minute (every message moves them:
+ * writing 10,000 rows a second held up the commits sensors and report-now wait for), as a
+ * one-column update; a stopping hub writes them all.
  */
 import type { SensorInfo } from '../../protocol/api.ts';
 import { DEFAULT_ROOM } from '../../protocol/names.ts';
@@ -25,6 +28,8 @@ export interface SensorRecord {
   readonly metrics: Set<string>;
   connected: boolean;
   connectionId: number;
+  /** the last_seen the store has (or will have once the commit under way lands) */
+  persistedSeen: number;
   /**
    * How its readings arrived last. Kept in memory only: after a restart, 'tcp' for a sensor
    * that has connected to the sensor port (it has an address), else null until it is heard from.
@@ -35,12 +40,20 @@ export interface SensorRecord {
 export class SensorRegistry {
   /** by sensor id */
   readonly records = new Map<string, SensorRecord>();
+  /** rows to write whole: a new sensor, or a new room, address or metrics */
   private readonly dirty = new Set<SensorRecord>();
+  /** last_seen alone, with the next commit (a disconnect's time goes with its connection event) */
+  private readonly seenSoon = new Set<SensorRecord>();
   private events: ConnectionEvent[] = [];
   private nextConnectionId = 1;
   private lastPersistMs = 0;
+  private lastSeenPersistMs = 0;
 
-  constructor(private readonly persistIntervalMs = 1_000) {}
+  constructor(
+    private readonly persistIntervalMs = 1_000,
+    /** how often last-seen times alone are written: after a crash they are at most this old */
+    private readonly seenPersistIntervalMs = SEEN_PERSIST_INTERVAL_MS,
+  ) {}
 
   load(state: LoadedState): void {
     for (const row of state.sensors) {
@@ -51,6 +64,7 @@ export class SensorRegistry {
         metrics: new Set(),
         connected: false,
         connectionId: 0,
+        persistedSeen: row.lastSeen,
         source: row.address === null ? null : 'tcp',
       });
     }
@@ -92,12 +106,12 @@ export class SensorRegistry {
     this.events.push({ kind: 'disconnect', id: connectionId, at: now });
     if (rec.connectionId === connectionId) rec.connected = false;
     rec.lastSeen = now;
-    this.dirty.add(rec);
+    this.seenSoon.add(rec);
   }
 
+  /** A message arrived: only the time moves, written with the once-a-minute last-seen update. */
   touch(rec: SensorRecord, now: number): void {
     rec.lastSeen = now;
-    this.dirty.add(rec);
   }
 
   /** A sensor known only from data (an upload): registered in the room of its rows. */
@@ -120,11 +134,17 @@ export class SensorRegistry {
    * moved to `room` if they name one (as a hello moves it), and seen now.
    */
   heardFrom(sensor: string, room: string | undefined, source: Source, now: number): SensorRecord {
-    const rec = this.records.get(sensor) ?? this.create(sensor, room ?? DEFAULT_ROOM, now);
-    if (room !== undefined) rec.room = room;
+    let rec = this.records.get(sensor);
+    if (!rec) {
+      rec = this.create(sensor, room ?? DEFAULT_ROOM, now);
+      this.dirty.add(rec);
+    }
+    if (room !== undefined && room !== rec.room) {
+      rec.room = room;
+      this.dirty.add(rec);
+    }
     rec.source = source;
     rec.lastSeen = now;
-    this.dirty.add(rec);
     return rec;
   }
 
@@ -132,29 +152,35 @@ export class SensorRegistry {
     rec.metrics.add(metric);
   }
 
-  /** What to persist now: connection events always, sensor rows at most once per interval unless forced. */
+  /**
+   * What to persist now: connection events always; changed rows at most once per interval,
+   * or with connection events; last-seen times alone once per seen interval. All when forced.
+   */
   takeChanges(now: number, force: boolean): { sensors: SensorRow[]; connections: ConnectionEvent[] } {
     const connections = this.events;
     this.events = [];
-    let sensors: SensorRow[] = [];
+    const sensors: SensorRow[] = [];
+    // A row written whole (now or later) carries its last_seen anyway.
+    for (const r of this.seenSoon) if (!this.dirty.has(r)) sensors.push(sensorRow(r, true));
+    this.seenSoon.clear();
     if (this.dirty.size > 0 && (force || connections.length > 0 || now - this.lastPersistMs >= this.persistIntervalMs)) {
-      sensors = [...this.dirty].map((r) => ({
-        sensor: r.sensor,
-        room: r.room,
-        firstSeen: r.firstSeen,
-        lastSeen: r.lastSeen,
-        address: r.address,
-        declaredMetrics: r.declaredMetrics,
-      }));
+      for (const r of this.dirty) sensors.push(sensorRow(r, false));
       this.dirty.clear();
       this.lastPersistMs = now;
+    }
+    if (force || now - this.lastSeenPersistMs >= this.seenPersistIntervalMs) {
+      // A scan, once a minute: nothing is kept per message to find them.
+      for (const r of this.records.values()) if (r.lastSeen !== r.persistedSeen && !this.dirty.has(r)) sensors.push(sensorRow(r, true));
+      this.lastSeenPersistMs = now;
     }
     return { sensors, connections };
   }
 
-  /** Whether anything waits to be persisted. */
+  /** Whether anything waits to be persisted (a stopping hub commits until nothing does). */
   get hasChanges(): boolean {
-    return this.events.length > 0 || this.dirty.size > 0;
+    if (this.events.length > 0 || this.dirty.size > 0) return true;
+    for (const r of this.records.values()) if (r.lastSeen !== r.persistedSeen) return true;
+    return false;
   }
 
   /** Gives back changes whose commit failed. */
@@ -162,7 +188,9 @@ export class SensorRegistry {
     this.events = changes.connections.concat(this.events);
     for (const s of changes.sensors) {
       const rec = this.records.get(s.sensor);
-      if (rec) this.dirty.add(rec);
+      if (!rec) continue;
+      if (s.lastSeenOnly) this.seenSoon.add(rec);
+      else this.dirty.add(rec);
     }
   }
 
@@ -195,11 +223,30 @@ export class SensorRegistry {
       metrics: new Set(),
       connected: false,
       connectionId: 0,
+      persistedSeen: -1,
       source: null,
     };
     this.records.set(sensor, rec);
     return rec;
   }
+}
+
+/** Last-seen times alone are written this often (a crash loses at most this much of them). */
+export const SEEN_PERSIST_INTERVAL_MS = 60_000;
+
+/** The row as the store keeps it; marked `lastSeenOnly` when only last_seen needs writing. */
+function sensorRow(r: SensorRecord, lastSeenOnly: boolean): SensorRow {
+  r.persistedSeen = r.lastSeen;
+  const row: SensorRow = {
+    sensor: r.sensor,
+    room: r.room,
+    firstSeen: r.firstSeen,
+    lastSeen: r.lastSeen,
+    address: r.address,
+    declaredMetrics: r.declaredMetrics,
+  };
+  if (lastSeenOnly) row.lastSeenOnly = true;
+  return row;
 }
 
 /**

@@ -33,6 +33,8 @@ export interface SensorRow {
   address: string | null;
   /** metric -> unit declared in hello */
   declaredMetrics: Record<string, string>;
+  /** only last_seen changed: the store updates that column alone (a full row costs 10x more) */
+  lastSeenOnly?: true;
 }
 
 export type ConnectionEvent =

@@ -276,10 +276,15 @@ async function insertAbsent(c: DuckDBConnection, rows: Columns, storedMask: Uint
 }
 
 // One statement per commit, not one per row: a fleet of 1,000 connecting at once is 1,000 rows.
+// Rows whose last_seen alone moved are an UPDATE of that column: INSERT OR REPLACE deletes and
+// reinserts through the primary key (10,000 rows: 30-170 ms; the update: 7-30 ms).
 async function upsertSensors(c: DuckDBConnection, rows: SensorRow[]): Promise<void> {
+  const whole = rows.filter((r) => !r.lastSeenOnly);
+  if (whole.length < rows.length) await updateLastSeen(c, rows);
+  if (whole.length === 0) return;
   await c.run('CREATE OR REPLACE TEMP TABLE sensors_in AS SELECT * FROM sensors LIMIT 0');
   const a = await c.createAppender('sensors_in', 'main', 'temp');
-  for (const r of rows) {
+  for (const r of whole) {
     a.appendVarchar(r.sensor);
     a.appendVarchar(r.room);
     a.appendBigInt(BigInt(r.firstSeen));
@@ -291,6 +296,19 @@ async function upsertSensors(c: DuckDBConnection, rows: SensorRow[]): Promise<vo
   }
   a.closeSync();
   await c.run('INSERT OR REPLACE INTO sensors SELECT * FROM sensors_in');
+}
+
+async function updateLastSeen(c: DuckDBConnection, rows: SensorRow[]): Promise<void> {
+  await c.run('CREATE OR REPLACE TEMP TABLE seen_in (sensor VARCHAR, last_seen BIGINT)');
+  const a = await c.createAppender('seen_in', 'main', 'temp');
+  for (const r of rows) {
+    if (!r.lastSeenOnly) continue;
+    a.appendVarchar(r.sensor);
+    a.appendBigInt(BigInt(r.lastSeen));
+    a.endRow();
+  }
+  a.closeSync();
+  await c.run('UPDATE sensors SET last_seen = seen_in.last_seen FROM seen_in WHERE sensors.sensor = seen_in.sensor');
 }
 
 async function recordConnections(c: DuckDBConnection, events: ConnectionEvent[]): Promise<void> {
