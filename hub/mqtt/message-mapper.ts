@@ -7,7 +7,7 @@
  */
 import { MAX_BATCH_READINGS } from '../../protocol/names.ts';
 import type { ExternalReading } from '../ingest/batch-ingest.ts';
-import type { FieldRule, MqttMap, SensorRule } from './map-file.ts';
+import type { FieldRule, MqttMap } from './map-file.ts';
 import { customTopicMapping } from './mappings/custom-topic.ts';
 import { esphomeMapping } from './mappings/esphome.ts';
 import { DiscoveryIndex } from './mappings/ha-discovery.ts';
@@ -23,7 +23,7 @@ export type Routed =
       mapping: string;
       readings: ExternalReading[];
       /** fields left out because no valid metric name could be made of them */
-      badNames: string[];
+      badNames: readonly string[];
     }
   /** a topic of a mapping that carries no readings, or whose readings the mapping file leaves out */
   | { kind: 'ignored'; mapping: string }
@@ -84,14 +84,17 @@ export class MessageMapper {
       };
     const room = rule?.room ?? msg.room ?? this.map.defaultRoom;
     const readings: ExternalReading[] = [];
-    const badNames: string[] = [];
+    let badNames: string[] | null = null;
+    // The hot path (every message): no closure, nothing allocated but the readings.
+    const own = rule !== undefined && rule.metrics.size > 0 ? rule.metrics : undefined;
+    const all = this.map.metrics.size > 0 ? this.map.metrics : undefined;
     for (const r of msg.readings) {
       const made = toMetric(r.metric);
-      const field = this.fieldRule(rule, r.metric, made);
+      const field = own || all ? (fieldRule(own, r.metric, made) ?? fieldRule(all, r.metric, made)) : undefined;
       if (field?.drop) continue;
       const metric = field?.metric ?? made;
       if (metric === null) {
-        badNames.push(r.metric);
+        (badNames ??= []).push(r.metric);
         continue;
       }
       const unit = field?.unit ?? r.unit;
@@ -101,16 +104,15 @@ export class MessageMapper {
       if (msg.ts !== undefined) out.ts = msg.ts;
       readings.push(out);
     }
-    if (readings.length === 0 && badNames.length === 0) return { kind: 'ignored', mapping };
-    return { kind: 'readings', mapping, readings, badNames };
+    if (readings.length === 0 && badNames === null) return { kind: 'ignored', mapping };
+    return { kind: 'readings', mapping, readings, badNames: badNames ?? NONE };
   }
+}
 
-  private fieldRule(
-    rule: SensorRule | undefined,
-    raw: string,
-    made: string | null,
-  ): Extract<FieldRule, { drop: false }> | { drop: true } | undefined {
-    const lookup = (rules: ReadonlyMap<string, FieldRule> | undefined) => rules?.get(raw) ?? (made === null ? undefined : rules?.get(made));
-    return lookup(rule?.metrics) ?? lookup(this.map.metrics);
-  }
+const NONE: readonly string[] = [];
+
+/** The rule for a device's field, by its own name or by the metric made of it. */
+function fieldRule(rules: ReadonlyMap<string, FieldRule> | undefined, raw: string, made: string | null): FieldRule | undefined {
+  if (rules === undefined) return undefined;
+  return rules.get(raw) ?? (made === null ? undefined : rules.get(made));
 }

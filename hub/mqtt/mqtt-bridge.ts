@@ -71,6 +71,7 @@ const RETRY_FIRST_MS = 100;
 /** a refusal reason is logged at warn at most this often; the counters have them all */
 const WARN_EVERY_MS = 60_000;
 const STOP_WAIT_MS = 10_000;
+const MAX_STAMPED_SENSORS = 100_000;
 
 export class MqttBridge {
   readonly stats = new MqttStats();
@@ -86,6 +87,8 @@ export class MqttBridge {
   /** submits not yet answered (or waiting to be retried) */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** by sensor id: the ts the bridge last stamped on a message of it (see stampArrival) */
+  private readonly stamped = new Map<string, number>();
   /** by reason: when it was last logged at warn */
   private readonly warnedAt = new Map<string, number>();
 
@@ -191,6 +194,7 @@ export class MqttBridge {
       if (held) link.settle(held);
       return;
     }
+    this.stampArrival(routed.readings);
     if (routed.badNames.length > 0)
       this.refuse('invalid_name', topic, `fields with no valid metric name: ${routed.badNames.join(', ')}`, routed.badNames.length);
     this.pending.push({ link, held, readings: routed.readings, topic });
@@ -198,6 +202,23 @@ export class MqttBridge {
       this.flushQueued = true;
       setImmediate(() => this.flush());
     }
+  }
+
+  /**
+   * Readings without the device's time get the time the hub received them, but at least 1 ms
+   * after the previous message of that sensor: a burst (the backlog the broker kept while the
+   * hub was down) would otherwise share one ms, and all but one be taken for duplicates.
+   */
+  private stampArrival(readings: ExternalReading[]): void {
+    const first = readings[0];
+    if (first === undefined || first.ts !== undefined) return;
+    const now = this.deps.now();
+    const last = this.stamped.get(first.sensor);
+    const ts = last !== undefined && last >= now ? last + 1 : now;
+    // Bounded: forgetting every sensor at once risks only a collision within one ms.
+    if (last === undefined && this.stamped.size >= MAX_STAMPED_SENSORS) this.stamped.clear();
+    this.stamped.set(first.sensor, ts);
+    for (const r of readings) r.ts = ts;
   }
 
   private onControl(topic: string, payload: Buffer, retain: boolean): void {
@@ -233,7 +254,11 @@ export class MqttBridge {
   }
 
   private submit(batch: Pending[], attempt: number): void {
-    const readings = batch.length === 1 ? batch[0]!.readings : batch.flatMap((p) => p.readings);
+    let readings = batch[0]!.readings;
+    if (batch.length > 1) {
+      readings = [];
+      for (const p of batch) for (const r of p.readings) readings.push(r);
+    }
     const done = this.deps.ingest
       .submit(readings, BRIDGE_RIGHTS, 'mqtt')
       .then(

@@ -17,7 +17,8 @@
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import mqttPacket, { type IPublishPacket, type ISubscription, type Packet } from 'mqtt-packet';
+import mqttPacket, { type ISubscription, type Packet } from 'mqtt-packet';
+import { PacketReader, type PublishView } from './packet-reader.ts';
 import type { BrokerAddress } from './broker-address.ts';
 
 export interface LinkOptions {
@@ -91,6 +92,8 @@ export class MqttLink {
   private awaitingPong = false;
   private probeMarker: number | null = null;
   private connectTimer: NodeJS.Timeout | null = null;
+  /** a flush of the settled PUBACKs is queued for the end of this turn */
+  private flushQueued = false;
   /** by packet id: the filters of a SUBSCRIBE waiting for its SUBACK */
   private readonly subscribeIds = new Map<number, string[]>();
   /** connection attempts since the last one that succeeded */
@@ -113,11 +116,20 @@ export class MqttLink {
     this.open();
   }
 
-  /** Acknowledges `h` once every message that arrived before it on its connection is acknowledged too. */
+  /**
+   * Acknowledges `h` once every message that arrived before it on its connection is acknowledged
+   * too. The PUBACKs settled in one turn of the event loop go out in one write.
+   */
   settle(h: Held): void {
     if (h.settled) return;
     h.settled = true;
-    if (h.generation !== this.generation) return;
+    if (h.generation !== this.generation || this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(this.flushAcks);
+  }
+
+  private readonly flushAcks = (): void => {
+    this.flushQueued = false;
     let n = 0;
     while (n < this.held.length && this.held[n]!.settled) n++;
     if (n === 0) return;
@@ -137,7 +149,7 @@ export class MqttLink {
       this.paused = false;
       this.socket?.resume();
     }
-  }
+  };
 
   /** Drops the connection (the broker keeps what is unacknowledged) and reconnects after `afterMs`. */
   restart(reason: string, afterMs: number): void {
@@ -169,14 +181,21 @@ export class MqttLink {
       : tcpConnect({ host: broker.host, port: broker.port });
     this.socket = socket;
     socket.setNoDelay(true);
-    const parser = mqttPacket.parser(PROTOCOL);
-    parser.on('packet', (p: Packet) => {
-      if (this.generation === generation) this.onPacket(p, generation);
-    });
-    parser.on('error', (err: Error) => this.restart(`the broker sent a malformed packet (${err.message})`, this.nextDelay()));
+    const reader = new PacketReader(
+      (p) => {
+        if (this.generation === generation) this.onPublish(p, generation);
+      },
+      (p) => {
+        if (this.generation === generation) this.onPacket(p);
+      },
+      (message) => {
+        if (this.generation === generation) this.restart(`the broker sent a malformed packet (${message})`, this.nextDelay());
+      },
+      this.options.maximumPacketBytes,
+    );
     this.connectTimer = setTimeout(() => this.restart(`no CONNACK within ${connectTimeoutMs} ms`, this.nextDelay()), connectTimeoutMs);
     socket.once(broker.tls ? 'secureConnect' : 'connect', () => socket.write(this.connectPacket()));
-    socket.on('data', (chunk: Buffer) => parser.parse(chunk));
+    socket.on('data', (chunk: Buffer) => reader.push(chunk));
     socket.on('error', () => {}); // 'close' follows and says what happened
     socket.once('close', (hadError: boolean) => {
       if (this.generation !== generation) return;
@@ -208,10 +227,8 @@ export class MqttLink {
     );
   }
 
-  private onPacket(p: Packet, generation: number): void {
+  private onPacket(p: Packet): void {
     switch (p.cmd) {
-      case 'publish':
-        return this.onPublish(p, generation);
       case 'connack': {
         this.clearConnectTimer();
         const code = p.reasonCode ?? p.returnCode ?? 0;
@@ -246,12 +263,12 @@ export class MqttLink {
     }
   }
 
-  private onPublish(p: IPublishPacket, generation: number): void {
+  private onPublish(p: PublishView, generation: number): void {
     this.stats.messages++;
-    const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
+    const payload = p.payload;
     let held: Held | null = null;
     if (p.qos > 0) {
-      held = { messageId: p.messageId!, bytes: payload.length + p.topic.length, generation, settled: false };
+      held = { messageId: p.messageId, bytes: payload.length + p.topic.length, generation, settled: false };
       this.held.push(held);
       this.heldBytes += held.bytes;
       if (!this.paused && this.heldBytes > this.options.maxHeldBytes) {

@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/bench/free-port.ts';
+import { mosquittoConfig } from '../../scripts/bench/mosquitto-config.ts';
 import { tempDataDir, withTimeout } from './hub-process.ts';
 import { perTest, type Teardown } from './teardown.ts';
 
@@ -56,23 +57,11 @@ export async function startMosquitto(extraConfig: string[] = [], scope: Teardown
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
-    [
-      'per_listener_settings false',
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      'persistence true',
-      `persistence_location ${dir}/`,
-      'max_queued_messages 100000',
-      // as root it would switch to the mosquitto user, who cannot write the temp folder
-      'user root',
+    mosquittoConfig(port, dir, [
       'log_dest stderr',
-      'log_type error',
-      'log_type warning',
-      'log_type notice',
-      'log_type information',
+      ...['error', 'warning', 'notice', 'information'].map((t) => `log_type ${t}`),
       ...extraConfig,
-      '',
-    ].join('\n'),
+    ]),
   );
   const broker = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';

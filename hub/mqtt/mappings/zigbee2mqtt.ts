@@ -50,8 +50,6 @@ const UNITS: ReadonlyMap<string, string> = new Map([
   ['noise', 'dB'],
 ]);
 
-/** fields that mean the device measures the mains, so its `voltage` is in V */
-const MAINS_FIELDS = ['power', 'current', 'energy'];
 const NOT_STATE = new Set(['set', 'get', 'availability']);
 
 export interface Zigbee2MqttOptions {
@@ -77,9 +75,10 @@ export function mapZigbee2mqtt(name: string, payload: Buffer): MapOutcome {
   if (levels[0] === 'bridge' || levels.some((l, i) => i > 0 && NOT_STATE.has(l))) return IGNORED;
   const state = jsonObject(payload);
   if (state === null) return refused('malformed', `zigbee2mqtt/${name}: the state must be a JSON object, got ${clip(payload)}`);
-  const mains = MAINS_FIELDS.some((f) => isFiniteNumber(state[f]));
+  const mains = isFiniteNumber(state.power) || isFiniteNumber(state.current) || isFiniteNumber(state.energy);
   const readings: DeviceReading[] = [];
-  for (const [field, value] of Object.entries(state)) {
+  for (const field in state) {
+    const value = state[field];
     if (field === 'last_seen' || !isFiniteNumber(value)) continue;
     const unit = field === 'voltage' && mains ? 'V' : UNITS.get(field);
     readings.push(unit === undefined ? { metric: field, value } : { metric: field, value, unit });
