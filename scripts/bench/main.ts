@@ -7,6 +7,7 @@
  *   npm run bench -- --only ingest-batch
  *   npm run bench -- --only ingest-line,ingest-batch,export,peer-ingest,peer-export
  *   npm run bench -- --only dashboard [--dashboard-days 7]   # the dashboard in Chromium (dashboard.ts)
+ *   npm run bench -- --only mqtt [--mqtt-messages 300000 --mqtt-rate 50000 --mqtt-seconds 15]   # MQTT bridge (mqtt.ts)
  *
  * Peers run in the same run, on the same data, next to the Roomwatch row they are measured
  * against (their --only names: peer-ingest, peer-export, peer-report-now, peer-influxdb); a peer that is not
@@ -32,6 +33,7 @@ import { INFLUXDB_INSTALL, influxDbInstalled, runInfluxDb } from './peer-influxd
 import { MOSQUITTO_INSTALL, mosquittoInstalled, mosquittoReportNow } from './peer-mosquitto.ts';
 import { peerRow, PEER_TABLE_HEAD } from './peer-table.ts';
 import { runDashboardBench } from './dashboard.ts';
+import { runMqttBench } from './mqtt.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +42,10 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'batch-size': { type: 'string', default: '100' },
     'dashboard-days': { type: 'string', default: '7' },
+    'mqtt-messages': { type: 'string', default: '300000' },
+    'mqtt-rate': { type: 'string', default: '50000' },
+    'mqtt-seconds': { type: 'string', default: '15' },
+    'mqtt-connections': { type: 'string', default: '4' },
   },
 });
 const d: Dataset = { sensors: Number(values.sensors), seconds: Number(values.seconds), startTs: Date.now() - 2 * 86_400_000 };
@@ -292,6 +298,15 @@ if (want('stream')) {
     );
   }
 }
+const mqttRuns = want('mqtt')
+  ? await runMqttBench({
+      messages: Number(values['mqtt-messages']),
+      rate: Number(values['mqtt-rate']),
+      seconds: Number(values['mqtt-seconds']),
+      connections: Number(values['mqtt-connections']),
+      progress,
+    })
+  : [];
 const dashboardRows = want('dashboard') ? await runDashboardBench({ days: Number(values['dashboard-days']), progress }) : [];
 process.stdout.write(
   '| workload | readings | readings/s | wall s | hub CPU s | load generator CPU s | hub peak RSS MB | bytes/reading |\n|---|---|---|---|---|---|---|---|\n',
@@ -300,6 +315,18 @@ for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
 if (extraRows.length > 0) {
   process.stdout.write('\n| workload | size | rate | latency | memory |\n|---|---|---|---|---|\n');
   for (const r of extraRows) process.stdout.write(r + '\n');
+}
+if (typeof mqttRuns === 'string') process.stdout.write(`\nMQTT bridge: skipped (${mqttRuns})\n`);
+else if (mqttRuns.length > 0) {
+  process.stdout.write(
+    `\nMQTT bridge (${values['mqtt-connections']} links), 1,000 devices publishing Zigbee2MQTT state at QoS 1 through Mosquitto\n\n` +
+      '| run | messages committed | messages/s | readings/s | wall s | broker queue max / end | hub CPU s | broker CPU s | generator CPU s | hub peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|\n',
+  );
+  for (const r of mqttRuns)
+    process.stdout.write(
+      `| ${r.label} | ${fmt(r.stored)} | ${fmt(r.messagesPerS)} | ${fmt(r.messagesPerS * 6)} | ${(r.elapsedMs / 1000).toFixed(2)} | ${fmt(r.queueMax)} / ${fmt(r.queueEnd)} | ` +
+        `${r.hubCpuS.toFixed(1)} | ${r.brokerCpuS.toFixed(1)} | ${r.generatorCpuS.toFixed(1)} | ${mb(r.hubPeakRssBytes)} |\n`,
+    );
 }
 if (dashboardRows.length > 0) {
   process.stdout.write('\nDashboard (docs/DASHBOARD.md), in Chromium\n\n| workload | size | result | detail |\n|---|---|---|---|\n');
