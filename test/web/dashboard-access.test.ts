@@ -155,6 +155,15 @@ test('an operator has Upload and Report now but no Admin; an admin has the activ
   const before = await log.getByRole('row').filter({ hasText: 'alex' }).filter({ hasText: 'login' }).count();
   await login(s.hub.httpPort, 'alex', DEMO_PASSWORD);
   await log.getByRole('row').filter({ hasText: 'alex' }).filter({ hasText: 'login' }).nth(before).waitFor();
+  // pushed by the activity stream, not polled
+  assert.ok(
+    sue.requests.some((r) => r.url.startsWith(`ws://127.0.0.1:${s.hub.httpPort}/api/v1/activity/stream`)),
+    'the admin view follows the activity stream',
+  );
+  assert.not.ok(
+    sue.requests.some((r) => r.url.includes('/api/v1/activity?after=')),
+    'and does not poll',
+  );
 });
 
 test.run();

@@ -1,44 +1,10 @@
-/**
- * Admin (admins only): the activity log, live, and the users and sensor tokens to read. The
- * log follows `GET /api/v1/activity?after=LAST` every few seconds (the API's own way to follow
- * it, as `npm run cli -- activity --follow` does); only new events travel.
- */
+/** Admin (admins only): the activity log, live (activity-feed.ts), and the users and sensor tokens to read. */
 import { useEffect, useState } from 'preact/hooks';
-import type { ActivityBody, ActivityEvent, TokensBody, UsersBody } from '../../../protocol/api.ts';
-import { describeError, getJson, query } from '../api.ts';
+import type { TokensBody, UsersBody } from '../../../protocol/api.ts';
+import { describeError, getJson } from '../api.ts';
 import { formatTime } from '../format.ts';
+import { useActivity } from './activity-feed.ts';
 import { DataTable } from './data-table.tsx';
-
-const FOLLOW_MS = 3_000;
-/** events kept on the page: the newest */
-const MAX_EVENTS = 500;
-
-function useActivity(): { events: ActivityEvent[]; error: string | null } {
-  const [events, setEvents] = useState<ActivityEvent[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let last: number | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
-    const poll = async (): Promise<void> => {
-      try {
-        const page = await getJson<ActivityBody>(`/api/v1/activity${query(last === null ? { limit: 100 } : { after: last, limit: 1000 })}`);
-        last = page.last_id;
-        if (page.events.length > 0) setEvents((old) => [...page.events.slice().reverse(), ...old].slice(0, MAX_EVENTS));
-        setError(null);
-      } catch (err) {
-        setError(describeError(err));
-      }
-      if (!stopped) timer = setTimeout(() => void poll(), FOLLOW_MS);
-    };
-    void poll();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, []);
-  return { events, error };
-}
 
 function useOnce<T>(path: string): { value: T | null; error: string | null } {
   const [value, setValue] = useState<T | null>(null);
@@ -57,7 +23,9 @@ export function AdminView() {
     <section aria-labelledby="admin-title">
       <h1 id="admin-title">Admin</h1>
       <section aria-labelledby="activity-title">
-        <h2 id="activity-title">Activity</h2>
+        <h2 id="activity-title">
+          Activity <span class="hint">{activity.live ? '(live)' : ''}</span>
+        </h2>
         {activity.error && <p class="problem">{activity.error}</p>}
         <DataTable label="Activity log" columns={['Time', 'Actor', 'Address', 'Action', 'Target', 'Outcome', 'Code', 'Detail']}>
           {activity.events.map((e) => (
