@@ -20,6 +20,8 @@ import type { ReadingStore } from '../store/reading-store.ts';
 import type { LiveStream } from '../stream/live-stream.ts';
 import { recordRequest, registerAccessRoutes, registerActivityHooks } from './access-routes.ts';
 import { registerHistoryRoute } from './history-route.ts';
+import { INPUT_LIMITS } from '../inputs/input-limits.ts';
+import { registerInfluxRoutes } from '../inputs/influx-routes.ts';
 import { registerMetricsRoute } from './metrics-route.ts';
 import { registerReportNowRoute } from './report-now-route.ts';
 import { registerStreamRoute } from './stream-route.ts';
@@ -106,6 +108,8 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
         bufferedRows: () => p.commits.bufferedRows,
         mqtt: p.mqtt && { stats: p.mqtt.stats, connectedLinks: () => p.mqtt!.connectedLinks },
       }),
+    // InfluxDB line protocol (Telegraf, Home Assistant, client libraries): their own scope, errors in InfluxDB's shape
+    (app) => registerInfluxRoutes(app, { access: p.access, ingest: p.ingest, ...INPUT_LIMITS }),
     (app) =>
       registerUploadRoute(app, {
         store: p.store,

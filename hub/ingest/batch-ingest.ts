@@ -14,7 +14,7 @@
  * (backpressure) or while the store cannot commit, `internal` (500) if the store refuses the
  * rows themselves.
  */
-import { isMetric, isRoom, isSensorId, defaultUnit, tsProblem, unitProblem } from '../../protocol/names.ts';
+import { DEFAULT_ROOM, isMetric, isRoom, isSensorId, defaultUnit, tsProblem, unitProblem } from '../../protocol/names.ts';
 import { HubError } from '../hub-error.ts';
 import type { SensorRecord, SensorRegistry, Source } from '../sensors/sensor-registry.ts';
 import type { AckTarget, GroupCommit } from './group-commit.ts';
@@ -97,6 +97,9 @@ class SubmitTarget implements AckTarget {
 
 /** A sensor of one submit: whether it may be written, its record, and its series by metric and unit. */
 interface SubmitSensor {
+  /** the sensor id or room breaks the contract's rules (422) */
+  problem: string | null;
+  /** the caller may not write it (403) */
   refusal: string | null;
   record: SensorRecord | null;
   /** by `${metric}\0${unit}` */
@@ -121,17 +124,17 @@ export class BatchIngest {
     let stored = 0;
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i]!;
-      const problem = readingProblem(r, now);
+      const s = this.sensorOf(sensors, r, who);
+      const problem = s.problem ?? valueProblem(r, now);
       if (problem !== null) {
         refused.push({ index: i, reason: problem, code: 422 });
         continue;
       }
-      const s = this.sensorOf(sensors, r, who, source, now);
       if (s.refusal !== null) {
         refused.push({ index: i, reason: s.refusal, code: 403 });
         continue;
       }
-      this.add(s, r, now);
+      this.add(s, r, source, now);
       stored++;
     }
     this.counters.took(source, stored);
@@ -169,13 +172,7 @@ export class BatchIngest {
     });
   }
 
-  private sensorOf(
-    sensors: Map<string, Map<string, SubmitSensor>>,
-    r: ExternalReading,
-    who: Rights,
-    source: Source,
-    now: number,
-  ): SubmitSensor {
+  private sensorOf(sensors: Map<string, Map<string, SubmitSensor>>, r: ExternalReading, who: Rights): SubmitSensor {
     let rooms = sensors.get(r.sensor);
     if (rooms === undefined) {
       rooms = new Map();
@@ -185,19 +182,24 @@ export class BatchIngest {
     const roomKey = r.room ?? '';
     let s = rooms.get(roomKey);
     if (s === undefined) {
-      const known = this.deps.registry.records.get(r.sensor);
-      const room = r.room ?? known?.room ?? 'default';
-      const refusal = who.refusal(r.sensor, room, known?.room);
-      const record = refusal === null ? this.deps.registry.heardFrom(r.sensor, r.room, source, now) : null;
-      s = { refusal, record, series: new Map() };
+      s = { problem: sensorProblem(r), refusal: null, record: null, series: new Map() };
       rooms.set(roomKey, s);
+      if (s.problem !== null) return s;
+      const known = this.deps.registry.records.get(r.sensor);
+      const room = r.room ?? known?.room ?? DEFAULT_ROOM;
+      s.refusal = who.refusal(r.sensor, room, known?.room);
     }
     return s;
   }
 
-  private add(s: SubmitSensor, r: ExternalReading, now: number): void {
+  /** The sensor's record, registered (or moved to the submit's room) at its first stored reading. */
+  private recordOf(s: SubmitSensor, r: ExternalReading, source: Source, now: number): SensorRecord {
+    return (s.record ??= this.deps.registry.heardFrom(r.sensor, r.room, source, now));
+  }
+
+  private add(s: SubmitSensor, r: ExternalReading, source: Source, now: number): void {
     const { catalog, commits, registry } = this.deps;
-    const record = s.record!;
+    const record = this.recordOf(s, r, source, now);
     const unit = r.unit ?? defaultUnit(r.metric, record.declaredMetrics);
     const key = `${r.metric}\0${unit}`;
     let series = s.series.get(key);
@@ -216,8 +218,16 @@ export class BatchIngest {
 
 /** Why a reading breaks the contract's rules (PROTOCOL.md §1 "Names and values"), or null. */
 export function readingProblem(r: ExternalReading, now: number): string | null {
+  return sensorProblem(r) ?? valueProblem(r, now);
+}
+
+function sensorProblem(r: ExternalReading): string | null {
   if (!isSensorId(r.sensor)) return `sensor id ${show(r.sensor)} must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`;
   if (r.room !== undefined && !isRoom(r.room)) return `room ${show(r.room)} must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`;
+  return null;
+}
+
+function valueProblem(r: ExternalReading, now: number): string | null {
   if (!isMetric(r.metric)) return `metric ${show(r.metric)} must match ^[a-z][a-z0-9_]{0,63}$`;
   if (typeof r.value !== 'number' || !Number.isFinite(r.value)) return `the value of ${r.metric} must be a finite number`;
   if (r.unit !== undefined) {
