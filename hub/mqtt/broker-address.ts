@@ -10,7 +10,7 @@ export interface BrokerAddress {
   host: string;
   port: number;
   tls: boolean;
-  /** TLS: the name the broker's certificate must carry */
+  /** TLS: the name the broker's certificate must carry (SNI is sent for a name, not for an address) */
   servername: string;
   ca?: Buffer;
   username?: string;

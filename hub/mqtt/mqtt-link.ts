@@ -15,7 +15,7 @@
  * after any reconnect, delivers it again. Settling a message of a connection that has since
  * been lost does nothing: its new delivery is settled instead.
  */
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import mqttPacket, { type ISubscription, type Packet } from 'mqtt-packet';
 import { PacketReader, type PublishView } from './packet-reader.ts';
@@ -67,7 +67,11 @@ const CONNACK_REASONS: ReadonlyMap<number, string> = new Map([
   [0x84, 'the broker does not speak MQTT 5 (mosquitto 1.6 or later does)'],
   [0x85, 'the broker refuses the client id: set another with --mqtt-client-id'],
   [0x86, 'bad user name or password: check --mqtt-user / --mqtt-password-file or the URL'],
-  [0x87, 'not authorized: give this user read access to the mapped topics in the broker'],
+  // Mosquitto 2 answers a wrong password with this one too
+  [
+    0x87,
+    'not authorized: check the user name and password (--mqtt-user, --mqtt-password-file, or the URL), and that the broker lets this user connect',
+  ],
   [0x88, 'the broker is unavailable'],
   [0x89, 'the broker is busy'],
   [0x8a, 'the broker banned this client'],
@@ -177,7 +181,12 @@ export class MqttLink {
     const { broker, connectTimeoutMs } = this.options;
     const generation = ++this.generation;
     const socket = broker.tls
-      ? tlsConnect({ host: broker.host, port: broker.port, servername: broker.servername, ...(broker.ca && { ca: broker.ca }) })
+      ? tlsConnect({
+          host: broker.host,
+          port: broker.port,
+          ...(isIP(broker.host) === 0 && { servername: broker.servername }),
+          ...(broker.ca && { ca: broker.ca }),
+        })
       : tcpConnect({ host: broker.host, port: broker.port });
     this.socket = socket;
     socket.setNoDelay(true);

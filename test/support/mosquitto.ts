@@ -31,6 +31,9 @@ export function mosquittoInstalled(what: string): boolean {
 export interface PublishOptions {
   qos?: 0 | 1 | 2;
   retain?: boolean;
+  /** for a broker that asks for a login */
+  user?: string;
+  password?: string;
 }
 
 export interface Mosquitto {
@@ -86,7 +89,9 @@ export async function startMosquitto(extraConfig: string[] = [], scope: Teardown
     url: `mqtt://127.0.0.1:${port}`,
     dir,
     publish: (topic, payloads, options = {}) => {
-      const args = [...base, '-q', String(options.qos ?? 1), '-t', topic, ...(options.retain ? ['-r'] : [])];
+      const login =
+        options.user === undefined ? [] : ['-u', options.user, ...(options.password === undefined ? [] : ['-P', options.password])];
+      const args = [...base, ...login, '-q', String(options.qos ?? 1), '-t', topic, ...(options.retain ? ['-r'] : [])];
       // -l: one message per line of stdin, on one connection
       return runClient(
         MOSQUITTO_PUB,
