@@ -1,7 +1,8 @@
 /**
  * Where one connection's readings go: the series of each metric (sensor, room, metric, unit),
  * cached for the connection, and each reading into the group commit, as certainly new or as a
- * possible duplicate. Called once per reading: nothing is allocated unless a series is new.
+ * possible duplicate. Called once per reading: nothing is allocated, and a reading of a metric
+ * already seen costs one map lookup, unless a series is new.
  */
 import type { ReadingInput } from '../../protocol/messages.ts';
 import { defaultUnit } from '../../protocol/names.ts';
@@ -11,12 +12,14 @@ import type { SessionContext } from './session-context.ts';
 
 interface CachedSeries {
   unit: string;
+  /** the unit is the metric's default here: a reading that names none goes to this series */
+  isDefault: boolean;
   seriesId: number;
   channel: Channel;
 }
 
 export class SeriesWriter {
-  /** by metric: the series this connection's readings of it go to */
+  /** by metric: the series this connection's last reading of it went to */
   private readonly cache = new Map<string, CachedSeries>();
 
   constructor(
@@ -31,21 +34,25 @@ export class SeriesWriter {
   /** Queues one valid reading; returns the unit it is stored with. */
   add(r: ReadingInput, now: number): string {
     const metric = r.metric;
-    const unit = r.unit ?? defaultUnit(metric, this.declaredUnits);
+    const named = r.unit;
     let cached = this.cache.get(metric);
-    if (cached === undefined || cached.unit !== unit) {
-      const seriesId = this.ctx.catalog.seriesId(this.sensor, this.room, metric, unit);
-      cached = { unit, seriesId, channel: this.ctx.catalog.channel(seriesId) };
-      this.cache.set(metric, cached);
-      this.ctx.registry.noteMetric(this.record, metric);
-    }
+    if (cached === undefined || (named === undefined ? !cached.isDefault : named !== cached.unit)) cached = this.seriesOf(metric, named);
     const ts = r.ts ?? now;
-    if (this.ctx.catalog.claimTs(cached.channel, ts)) {
-      this.ctx.commits.addFresh(cached.seriesId, ts, r.value);
-    } else {
-      this.ctx.commits.addMaybeDuplicate(cached.seriesId, ts, r.value);
-    }
-    this.ctx.counters.readingsReceived++;
-    return unit;
+    const ctx = this.ctx;
+    if (ctx.catalog.claimTs(cached.channel, ts)) ctx.commits.addFresh(cached.seriesId, ts, r.value);
+    else ctx.commits.addMaybeDuplicate(cached.seriesId, ts, r.value);
+    ctx.counters.readingsReceived++;
+    return cached.unit;
+  }
+
+  /** The series of a metric in a unit this connection has not just used (a first reading, or a change of unit). */
+  private seriesOf(metric: string, named: string | undefined): CachedSeries {
+    const fallback = defaultUnit(metric, this.declaredUnits);
+    const unit = named ?? fallback;
+    const seriesId = this.ctx.catalog.seriesId(this.sensor, this.room, metric, unit);
+    const cached = { unit, isDefault: unit === fallback, seriesId, channel: this.ctx.catalog.channel(seriesId) };
+    this.cache.set(metric, cached);
+    this.ctx.registry.noteMetric(this.record, metric);
+    return cached;
   }
 }
