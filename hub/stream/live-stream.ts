@@ -1,21 +1,25 @@
 /**
  * Live readings for WebSocket subscribers (PROTOCOL.md §2 "Live stream"). Rows are published
- * after they are committed (never a duplicate). Each reading is encoded once, as one WebSocket
- * frame (a Line) that every subscriber wanting it queues and writes. With no subscriber,
- * publishing costs one comparison per commit.
+ * after they are committed (never a duplicate), into a log shared by every subscriber
+ * (stream-log.ts): a commit costs one copy of its rows and a few operations per subscriber,
+ * whatever its size, and a reading is encoded only when it is written to a socket, so readings
+ * dropped for slow subscribers cost next to nothing. With no subscriber, publishing costs one
+ * comparison per commit.
  *
- * Memory is bounded three ways: each subscriber's queue (maxQueuedMessages, then its oldest
- * are dropped), each socket's unsent bytes (highWaterBytes), and all of them together
- * (maxQueuedBytes, counting each queued Line once). Over that budget the subscribers that have
- * taken nothing for longest give way first: their queues are dropped, and once stalled for
- * stallGraceMs they are closed (1013); a subscriber that keeps up is the last to lose anything.
+ * Memory is bounded three ways: what waits for each subscriber (maxQueuedMessages, then its
+ * oldest are dropped), each socket's unsent bytes (highWaterBytes), and all of them together
+ * (maxQueuedBytes: the log's rows counted once, the subscribers' own queues, the sockets). Over
+ * that budget the subscribers that have taken nothing for longest give way first: what waits
+ * for them is dropped, and once stalled for stallGraceMs they are closed (1013); a subscriber
+ * that keeps up is the last to lose anything.
  */
 import type { WebSocket } from 'ws';
 import type { SeriesCatalog } from '../ingest/series-catalog.ts';
 import type { Columns } from '../store/store-messages.ts';
+import { ReadingFrames } from './stream-frames.ts';
+import { StreamLog } from './stream-log.ts';
 import { SeriesMatchers } from './stream-matcher.ts';
-import { textFrame } from './stream-queue.ts';
-import { Subscriber, WS_OPEN, type Line, type StreamStats, type SubscriberHost, type SubscriberLimits } from './stream-subscriber.ts';
+import { Subscriber, WS_OPEN, type StreamStats, type SubscriberHost, type SubscriberLimits } from './stream-subscriber.ts';
 
 export { Subscriber, type StreamStats } from './stream-subscriber.ts';
 
@@ -26,6 +30,9 @@ export interface StreamLimits extends SubscriberLimits {
   stallGraceMs: number;
 }
 
+/** the shared log's least size, in rows (20 bytes each) */
+const MIN_LOG_ROWS = 131_072;
+
 export class LiveStream implements SubscriberHost {
   private readonly subscribers = new Set<Subscriber>();
   /** sockets closed for being slow whose close has not completed: their unsent bytes still count */
@@ -33,14 +40,18 @@ export class LiveStream implements SubscriberHost {
   readonly stats: StreamStats = { subscribers: 0, sent: 0, dropped: 0, queuedBytes: 0, closedSlow: 0 };
   private budgetCheck: NodeJS.Immediate | null = null;
   readonly matchers: SeriesMatchers;
-  /** by series id: the JSON of a reading up to its value, and between value and ts */
-  private prefixes: ({ head: string; mid: string } | undefined)[] = [];
+  readonly log: StreamLog;
+  readonly frames: ReadingFrames;
 
   constructor(
     readonly catalog: SeriesCatalog,
     readonly limits: StreamLimits,
   ) {
     this.matchers = new SeriesMatchers(catalog);
+    this.frames = new ReadingFrames(catalog);
+    // Enough rows that a subscriber to everything never needs its own queue; a narrower one
+    // takes its rows out of chunks let go (at most maxQueuedMessages of them).
+    this.log = new StreamLog(Math.max(4 * limits.maxQueuedMessages, MIN_LOG_ROWS), this.stats);
   }
 
   add(s: Subscriber): void {
@@ -52,6 +63,7 @@ export class LiveStream implements SubscriberHost {
     s.detach();
     this.subscribers.delete(s);
     this.stats.subscribers = this.subscribers.size;
+    this.moved(); // what only it still had to read can go
   }
 
   get hasSubscribers(): boolean {
@@ -70,20 +82,6 @@ export class LiveStream implements SubscriberHost {
     return total;
   }
 
-  /** The contract's reading message, built from a cached per-series prefix. */
-  encode(seriesId: number, ts: number, value: number): Line {
-    let p = this.prefixes[seriesId];
-    if (!p) {
-      const s = this.catalog.series[seriesId]!;
-      p = {
-        head: `{"type":"reading","sensor":${JSON.stringify(s.sensor)},"room":${JSON.stringify(s.room)},"metric":${JSON.stringify(s.metric)},"value":`,
-        mid: `,"unit":${JSON.stringify(s.unit)},"ts":`,
-      };
-      this.prefixes[seriesId] = p;
-    }
-    return { frame: textFrame(`${p.head}${value}${p.mid}${ts}}`), refs: 0 };
-  }
-
   closedSlow(s: Subscriber): void {
     this.remove(s);
     const ws = s.ws;
@@ -96,26 +94,25 @@ export class LiveStream implements SubscriberHost {
   /** Publishes committed rows; `mask` marks which rows were stored (the others were duplicates). */
   publish(rows: Columns, mask?: Uint8Array): void {
     if (this.subscribers.size === 0) return;
-    const subs = [...this.subscribers].filter((s) => s.open);
-    if (subs.length === 0) return;
-    for (let i = 0; i < rows.n; i++) {
-      if (mask && mask[i] === 0) continue;
-      const sid = rows.series[i]!;
-      let line: Line | null = null;
-      for (const s of subs) {
-        if (!s.wants(sid)) continue;
-        line ??= this.encode(sid, rows.ts[i]!, rows.value[i]!);
-        s.deliver(sid, rows.ts[i]!, line);
-      }
-    }
-    for (const s of subs) s.pump();
-    // Once the sockets have taken what they can (their corks come off on the next tick, and
-    // subscribers that keep up drain at once), so a burst does not count against them.
-    if (!this.budgetCheck)
-      this.budgetCheck = setImmediate(() => {
-        this.budgetCheck = null;
-        this.keepToBudget();
-      });
+    const chunk = this.log.append(rows, mask);
+    if (!chunk) return;
+    for (const s of this.subscribers) s.published(chunk);
+    for (const s of this.subscribers) s.pump();
+    this.log.trim(this.subscribers);
+    this.moved();
+  }
+
+  /**
+   * A subscriber read from the log. Once the sockets have taken what they can (subscribers that
+   * keep up drain at once, so a burst does not count against them), the log lets go of what all
+   * have read, and what is held is brought within the budget.
+   */
+  moved(): void {
+    this.budgetCheck ??= setImmediate(() => {
+      this.budgetCheck = null;
+      this.log.trim(this.subscribers);
+      this.keepToBudget();
+    });
   }
 
   /**
@@ -146,18 +143,23 @@ export class LiveStream implements SubscriberHost {
       if (over()) cut(s.ws);
     };
     const stalled = [...this.subscribers].filter((s) => s.stalledSince > 0).sort((a, b) => a.stalledSince - b.stalledSince);
+    // What a subscriber gives up leaves the log once no other subscriber needs it.
+    const release = () => this.log.trim(this.subscribers);
     for (const s of stalled) {
       if (!over()) return;
       if (now - s.stalledSince >= this.limits.stallGraceMs) close(s);
       else s.dropAll();
+      release();
     }
     for (const s of stalled) {
       if (!over()) return;
       if (s.open) close(s);
+      release();
     }
     for (const s of [...this.subscribers].sort((a, b) => b.queued - a.queued)) {
       if (!over()) return;
       s.dropAll();
+      release();
     }
   }
 
@@ -166,5 +168,6 @@ export class LiveStream implements SubscriberHost {
     if (this.budgetCheck) clearImmediate(this.budgetCheck);
     this.budgetCheck = null;
     for (const s of [...this.subscribers]) this.remove(s);
+    this.log.clear();
   }
 }

@@ -12,12 +12,16 @@ export class SeriesMatcher {
   private known = new Uint8Array(0);
   /** subscribers using it */
   refs = 0;
+  /** no filter: every series, without looking */
+  readonly takesAll: boolean;
 
   constructor(
     readonly key: string,
     readonly filters: Filters,
     private readonly catalog: SeriesCatalog,
-  ) {}
+  ) {
+    this.takesAll = filters.sensor === null && filters.room === null && filters.metric === null;
+  }
 
   wants(seriesId: number): boolean {
     if (seriesId >= this.known.length) {

@@ -1,46 +1,20 @@
 /**
- * A stream subscriber's queue of readings not yet handed to its socket: a ring that grows by
- * doubling up to its limit, so an idle subscriber costs little, a full one allocates nothing
- * more per reading, and dropping the oldest is O(1). Each entry is a shared Line (its bytes
- * counted once in `queuedBytes`, while any queue holds it) with its series and ts.
+ * A stream subscriber's own queue: readings it must still be sent that are not in the shared
+ * log (stream-log.ts): a replay, and the rows of log chunks let go before it read them. A ring
+ * of numbers that grows by doubling up to its limit, so an idle subscriber costs little, a full
+ * one allocates nothing more per reading, and dropping the oldest is O(1). Entries are encoded
+ * only when they are sent.
  */
 
-/**
- * A reading message as a whole WebSocket text frame, shared by the queues that hold it; `refs`
- * counts them. A server's frames are not masked, so one frame serves every subscriber as it is.
- */
-export interface Line {
-  readonly frame: Buffer;
-  refs: number;
-}
-
-/** A final, unmasked text frame (RFC 6455 §5.2) holding `text`. */
-export function textFrame(text: string): Buffer {
-  const length = Buffer.byteLength(text);
-  const head = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(head + length);
-  frame[0] = 0x81; // FIN, opcode 1 (text)
-  if (head === 2) frame[1] = length;
-  else if (head === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeBigUInt64BE(BigInt(length), 2);
-  }
-  frame.write(text, head, 'utf8');
-  return frame;
-}
-
-/** what one queued entry costs besides its Line: a reference, a series id and a ts */
+/** what one queued entry costs: a series id and two doubles */
 export const QUEUE_ENTRY_BYTES = 20;
 
 const INITIAL_CAPACITY = 16;
 
 export class ReadingQueue {
-  private lines: (Line | undefined)[];
   private series: Int32Array;
   private ts: Float64Array;
+  private value: Float64Array;
   private first = 0;
   private n = 0;
 
@@ -50,9 +24,9 @@ export class ReadingQueue {
     private readonly held: { queuedBytes: number },
   ) {
     const capacity = Math.min(INITIAL_CAPACITY, max);
-    this.lines = new Array<Line | undefined>(capacity);
     this.series = new Int32Array(capacity);
     this.ts = new Float64Array(capacity);
+    this.value = new Float64Array(capacity);
   }
 
   get length(): number {
@@ -60,66 +34,80 @@ export class ReadingQueue {
   }
 
   /** Appends; when full, the oldest entry gives way. Returns whether one was dropped. */
-  push(seriesId: number, ts: number, line: Line): boolean {
+  push(seriesId: number, ts: number, value: number): boolean {
     let dropped = false;
-    if (this.n === this.lines.length) {
+    if (this.n === this.series.length) {
       if (this.n < this.max) this.grow();
       else {
-        this.shift();
+        this.drop(1);
         dropped = true;
       }
     }
-    const at = (this.first + this.n) % this.lines.length;
-    this.lines[at] = line;
+    const at = (this.first + this.n) % this.series.length;
     this.series[at] = seriesId;
     this.ts[at] = ts;
+    this.value[at] = value;
     this.n++;
-    this.held.queuedBytes += QUEUE_ENTRY_BYTES + (line.refs++ === 0 ? line.frame.length : 0);
+    this.held.queuedBytes += QUEUE_ENTRY_BYTES;
     return dropped;
   }
 
-  /** Takes the oldest entry's Line (the queue must not be empty). */
-  shift(): Line {
-    const line = this.lines[this.first]!;
-    this.lines[this.first] = undefined;
-    this.first = (this.first + 1) % this.lines.length;
-    this.n--;
-    this.held.queuedBytes -= QUEUE_ENTRY_BYTES + (--line.refs === 0 ? line.frame.length : 0);
-    return line;
+  /** The oldest entry's fields (the queue must not be empty); shift() then takes it out. */
+  get firstSeries(): number {
+    return this.series[this.first]!;
+  }
+
+  get firstTs(): number {
+    return this.ts[this.first]!;
+  }
+
+  get firstValue(): number {
+    return this.value[this.first]!;
+  }
+
+  shift(): void {
+    this.drop(1);
+  }
+
+  /** Takes out the `k` oldest entries (at most all of them). */
+  drop(k: number): void {
+    k = Math.min(k, this.n);
+    this.first = (this.first + k) % this.series.length;
+    this.n -= k;
+    this.held.queuedBytes -= k * QUEUE_ENTRY_BYTES;
   }
 
   /** Empties the queue and returns its entries, oldest first (to queue again what is kept). */
-  takeAll(): { lines: Line[]; series: number[]; ts: number[] } {
-    const out = { lines: [] as Line[], series: [] as number[], ts: [] as number[] };
+  takeAll(): { series: number[]; ts: number[]; value: number[] } {
+    const out = { series: [] as number[], ts: [] as number[], value: [] as number[] };
     for (let i = 0; i < this.n; i++) {
-      const at = (this.first + i) % this.lines.length;
-      out.lines.push(this.lines[at]!);
+      const at = (this.first + i) % this.series.length;
       out.series.push(this.series[at]!);
       out.ts.push(this.ts[at]!);
+      out.value.push(this.value[at]!);
     }
-    // Still referenced by `out`: the caller pushes back what it keeps before anything is freed.
-    while (this.n > 0) this.shift();
+    this.clear();
     return out;
   }
 
   clear(): void {
-    while (this.n > 0) this.shift();
+    this.drop(this.n);
   }
 
   private grow(): void {
-    const capacity = Math.min(this.lines.length * 2, this.max);
-    const lines = new Array<Line | undefined>(capacity);
+    const capacity = Math.min(this.series.length * 2, this.max);
     const series = new Int32Array(capacity);
     const ts = new Float64Array(capacity);
+    const value = new Float64Array(capacity);
     for (let i = 0; i < this.n; i++) {
-      const at = (this.first + i) % this.lines.length;
-      lines[i] = this.lines[at];
+      const at = (this.first + i) % this.series.length;
       series[i] = this.series[at]!;
       ts[i] = this.ts[at]!;
+      value[i] = this.value[at]!;
     }
-    this.lines = lines;
     this.series = series;
     this.ts = ts;
+    this.value = value;
     this.first = 0;
   }
 }

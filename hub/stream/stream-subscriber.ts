@@ -1,25 +1,25 @@
 /**
- * One WebSocket subscription (PROTOCOL.md §2 "Live stream"): its filters, and a bounded queue
- * of the readings its socket has not taken yet. Readings arrive already encoded, one Line
- * shared by every subscriber (live-stream.ts), so a queued reading costs a reference here; a
- * Line's bytes are counted once, while any queue holds it.
+ * One WebSocket subscription (PROTOCOL.md §2 "Live stream"): its filters, and what it has yet
+ * to be sent. Live readings wait in the stream's shared log (stream-log.ts), where this
+ * subscriber keeps a cursor; its own queue holds only a replay and the rows of log chunks let go
+ * before it read them. A reading is encoded only when it is written to the socket.
  *
- * Every write to the socket goes through pump(): at most highWaterBytes wait in the socket,
- * the rest in the queue; past maxQueuedMessages the oldest are dropped and the client is told
- * (`{"type":"dropped","count":N}`). A socket that takes nothing for drainTimeoutMs is closed
+ * Every write to the socket goes through pump(): at most highWaterBytes wait in the socket, the
+ * rest in the log or the queue; past maxQueuedMessages the oldest are dropped and the client is
+ * told (`{"type":"dropped","count":N}`). A socket that takes nothing for drainTimeoutMs is closed
  * with 1013; the hub-wide byte budget (LiveStream) trims or closes the longest stalled first.
  */
 import type { WebSocket } from 'ws';
 import type { Filters } from '../../protocol/filters.ts';
+import { droppedFrame, type ReadingFrames } from './stream-frames.ts';
+import type { LogChunk, LogReader, StreamLog } from './stream-log.ts';
 import type { SeriesMatcher, SeriesMatchers } from './stream-matcher.ts';
-import { ReadingQueue, textFrame, type Line } from './stream-queue.ts';
-
-export type { Line } from './stream-queue.ts';
+import { ReadingQueue } from './stream-queue.ts';
 
 export interface SubscriberLimits {
   /** readings queued for one subscriber; beyond, its oldest are dropped */
   maxQueuedMessages: number;
-  /** bytes a socket may hold unsent before readings wait in the queue */
+  /** bytes a socket may hold unsent before readings wait in the hub */
   highWaterBytes: number;
   /** a subscriber whose socket takes nothing for this long is closed (1013) */
   drainTimeoutMs: number;
@@ -30,7 +30,7 @@ export interface StreamStats {
   subscribers: number;
   sent: number;
   dropped: number;
-  /** bytes of the Lines held in any queue (each counted once), and of the queue entries */
+  /** bytes held for subscribers: the shared log's rows, and the entries of their own queues */
   queuedBytes: number;
   /** subscribers closed for reading too slowly (1013) */
   closedSlow: number;
@@ -40,18 +40,24 @@ export interface SubscriberHost {
   readonly matchers: SeriesMatchers;
   readonly limits: SubscriberLimits;
   readonly stats: StreamStats;
-  /** the reading message of series `seriesId`, encoded once for every subscriber */
-  encode(seriesId: number, ts: number, value: number): Line;
+  readonly log: StreamLog;
+  readonly frames: ReadingFrames;
+  /** this subscriber read from the log: chunks may be let go */
+  moved(): void;
   /** called once this subscriber has closed its socket for being slow */
   closedSlow(s: Subscriber): void;
 }
 
 export const WS_OPEN = 1;
 
-type WsSocket = NodeJS.WritableStream & { writableNeedDrain: boolean };
+type WsSocket = NodeJS.WritableStream & { writableNeedDrain: boolean; write(data: string, encoding: 'latin1'): boolean };
 
-export class Subscriber {
-  /** readings not yet handed to the socket, with their series (to re-filter) and ts (to skip what a replay sent) */
+export class Subscriber implements LogReader {
+  /** the number of the next log row it reads */
+  cursor: number;
+  /** the log rows from its cursor on that it takes */
+  private backlog = 0;
+  /** readings not in the log: a replay, rows of chunks let go before it read them */
   private readonly queue: ReadingQueue;
   private dropped = 0;
   private waitingForDrain = false;
@@ -70,6 +76,7 @@ export class Subscriber {
   ) {
     this.queue = new ReadingQueue(host.limits.maxQueuedMessages, host.stats);
     this.matcher = host.matchers.acquire(filters);
+    this.cursor = host.log.head;
   }
 
   get open(): boolean {
@@ -80,16 +87,20 @@ export class Subscriber {
     return this.matcher.filters;
   }
 
+  /** readings waiting to be sent */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length + this.backlog;
   }
 
-  wants(seriesId: number): boolean {
-    return this.matcher.wants(seriesId);
+  /** A chunk was appended to the log: what it takes of it waits there; beyond its limit, its oldest are dropped. */
+  published(chunk: LogChunk): void {
+    if (this.closed) return;
+    this.backlog += chunk.count(this.matcher, chunk.start);
+    this.keepToLimit();
   }
 
   /**
-   * New filters (the user's rooms changed): queued readings that no longer match are taken out
+   * New filters (the user's rooms changed): readings waiting that no longer match are taken out
    * unsent (not counted as dropped: they are no longer this client's to see).
    */
   refilter(filters: Filters): void {
@@ -98,12 +109,15 @@ export class Subscriber {
     this.matcher = this.host.matchers.acquire(filters);
     this.host.matchers.release(old);
     const held = this.queue.takeAll();
-    for (let i = 0; i < held.lines.length; i++) {
-      if (this.wants(held.series[i]!)) this.push(held.series[i]!, held.ts[i]!, held.lines[i]!);
+    for (let i = 0; i < held.series.length; i++) {
+      if (this.matcher.wants(held.series[i]!)) this.push(held.series[i]!, held.ts[i]!, held.value[i]!);
     }
+    this.backlog = 0;
+    for (const c of this.host.log.from(this.cursor)) this.backlog += c.count(this.matcher, this.cursor);
+    this.keepToLimit();
   }
 
-  /** Until finishReplay, live readings wait in the queue behind the replay to come. */
+  /** Until finishReplay, live readings wait behind the replay to come. */
   beginReplay(): void {
     this.replaying = true;
   }
@@ -112,35 +126,71 @@ export class Subscriber {
   finishReplay(replay: { seriesId: number; ts: number; value: number }[]): void {
     this.replaying = false;
     if (this.closed) return;
+    // What arrived meanwhile goes into the queue behind the replay, so the log can let it go.
+    for (const c of this.host.log.from(this.cursor)) this.leaving(c);
     const held = this.queue.takeAll();
     const seen = new Set<string>();
     for (const r of replay) {
-      if (!this.wants(r.seriesId)) continue; // the rooms may have narrowed while it was read
+      if (!this.matcher.wants(r.seriesId)) continue; // the rooms may have narrowed while it was read
       seen.add(`${r.seriesId}:${r.ts}`);
-      this.push(r.seriesId, r.ts, this.host.encode(r.seriesId, r.ts, r.value));
+      this.push(r.seriesId, r.ts, r.value);
     }
-    for (let i = 0; i < held.lines.length; i++) {
+    for (let i = 0; i < held.series.length; i++) {
       const sid = held.series[i]!;
       const ts = held.ts[i]!;
-      if (seen.size === 0 || !seen.has(`${sid}:${ts}`)) this.push(sid, ts, held.lines[i]!);
+      if (seen.size === 0 || !seen.has(`${sid}:${ts}`)) this.push(sid, ts, held.value[i]!);
     }
     this.pump();
   }
 
-  /** Queues one reading; the caller pumps once per batch (LiveStream.publish). */
-  deliver(seriesId: number, ts: number, line: Line): void {
-    if (!this.closed) this.push(seriesId, ts, line);
+  /** `chunk` is let go: the rows from the cursor on that it takes move into its own queue. */
+  leaving(chunk: LogChunk): void {
+    if (this.cursor >= chunk.end) return;
+    const m = this.matcher;
+    if (m.takesAll) {
+      for (let i = Math.max(this.cursor, chunk.start) - chunk.start; i < chunk.n; i++)
+        this.push(chunk.series[i]!, chunk.ts[i]!, chunk.value[i]!);
+    } else {
+      const rows = chunk.rowsOf(m);
+      for (let j = chunk.firstTaken(rows, this.cursor); j < rows.length; j++) {
+        const i = rows[j]!;
+        this.push(chunk.series[i]!, chunk.ts[i]!, chunk.value[i]!);
+      }
+    }
+    this.backlog -= chunk.count(m, this.cursor);
+    this.cursor = chunk.end;
   }
 
-  private push(seriesId: number, ts: number, line: Line): void {
-    if (this.queue.push(seriesId, ts, line)) this.countDropped(1);
+  private push(seriesId: number, ts: number, value: number): void {
+    if (this.queue.push(seriesId, ts, value)) this.countDropped(1);
   }
 
-  /** Drops every queued reading (the client is told how many before its next one). */
+  /** Drops every waiting reading (the client is told how many before its next one). */
   dropAll(): void {
-    const n = this.queue.length;
+    const n = this.queued;
     this.queue.clear();
+    this.backlog = 0;
+    this.cursor = this.host.log.head;
     this.countDropped(n);
+  }
+
+  /** Past maxQueuedMessages waiting, the oldest are dropped: its own queue's first, then the log's. */
+  private keepToLimit(): void {
+    let excess = this.queue.length + this.backlog - this.host.limits.maxQueuedMessages;
+    if (excess <= 0) return;
+    const fromQueue = Math.min(excess, this.queue.length);
+    this.queue.drop(fromQueue);
+    this.countDropped(fromQueue);
+    excess -= fromQueue;
+    for (const c of this.host.log.from(this.cursor)) {
+      if (excess <= 0) break;
+      const here = c.count(this.matcher, this.cursor);
+      const k = Math.min(here, excess);
+      this.cursor = k === here ? c.end : c.skip(this.matcher, this.cursor, k);
+      this.backlog -= k;
+      this.countDropped(k);
+      excess -= k;
+    }
   }
 
   private countDropped(n: number): void {
@@ -149,10 +199,10 @@ export class Subscriber {
   }
 
   /**
-   * Writes queued readings while the socket has room, as one write of whole frames each time
-   * (the frames are the shared Lines', copied side by side); called again when the socket drains.
-   * Goes past ws.send, which would frame and write each message on its own: frames written whole
-   * on the open socket keep ws's own messages (errors, close) in order around them.
+   * Writes waiting readings while the socket has room, as one write of whole frames each time;
+   * called again when the socket drains. Goes past ws.send, which would frame and write each
+   * message on its own: frames written whole on the open socket keep ws's own messages (errors,
+   * close) in order around them.
    */
   pump = (): void => {
     const ws = this.ws;
@@ -160,30 +210,67 @@ export class Subscriber {
     const socket = (ws as unknown as { _socket?: WsSocket })._socket;
     if (!socket) return;
     const highWater = this.host.limits.highWaterBytes;
+    const from = this.cursor;
     while (this.queued > 0 && ws.bufferedAmount < highWater) {
       const room = highWater - ws.bufferedAmount;
-      const frames: Buffer[] = [];
-      let size = 0;
+      let out = '';
       if (this.dropped > 0) {
-        const notice = textFrame(`{"type":"dropped","count":${this.dropped}}`);
+        out = droppedFrame(this.dropped);
         this.dropped = 0;
-        frames.push(notice);
-        size += notice.length;
       }
-      while (this.queued > 0 && size < room) {
-        const frame = this.queue.shift().frame;
-        frames.push(frame);
-        size += frame.length;
-        this.host.stats.sent++;
+      const before = this.queued;
+      out = this.fromQueue(out, room);
+      if (out.length < room && this.backlog > 0) out = this.fromLog(out, room);
+      this.host.stats.sent += before - this.queued;
+      if (out.length > 0) socket.write(out, 'latin1');
+      if (this.queued === before) {
+        this.backlog = 0; // never so: the log holds what the backlog counts; but never loop on it
+        break;
       }
-      socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, size));
     }
+    if (this.backlog === 0) this.cursor = this.host.log.head; // nothing further in the log is its
+    if (this.cursor !== from) this.host.moved();
     if (this.queued > 0) return this.waitForDrain(socket);
     // All handed to the socket: not behind (what the socket holds is bounded by highWaterBytes).
     this.stalledSince = 0;
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.drainTimer = null;
   };
+
+  private fromQueue(out: string, room: number): string {
+    const q = this.queue;
+    const frames = this.host.frames;
+    while (q.length > 0 && out.length < room) {
+      out += frames.frame(q.firstSeries, q.firstTs, q.firstValue);
+      q.shift();
+    }
+    return out;
+  }
+
+  private fromLog(out: string, room: number): string {
+    const frames = this.host.frames;
+    const m = this.matcher;
+    for (const c of this.host.log.from(this.cursor)) {
+      const { series, ts, value } = c;
+      if (m.takesAll) {
+        let i = Math.max(this.cursor, c.start) - c.start;
+        for (; i < c.n && out.length < room; i++) out += frames.frame(series[i]!, ts[i]!, value[i]!);
+        this.backlog -= i - (Math.max(this.cursor, c.start) - c.start);
+        this.cursor = c.start + i;
+      } else {
+        const rows = c.rowsOf(m);
+        let j = c.firstTaken(rows, this.cursor);
+        for (; j < rows.length && out.length < room; j++) {
+          const i = rows[j]!;
+          out += frames.frame(series[i]!, ts[i]!, value[i]!);
+          this.backlog--;
+        }
+        this.cursor = j < rows.length ? c.start + rows[j]! : c.end;
+      }
+      if (out.length >= room || this.backlog === 0) break;
+    }
+    return out;
+  }
 
   private waitForDrain(socket: WsSocket): void {
     if (this.waitingForDrain) return;
@@ -220,7 +307,7 @@ export class Subscriber {
     this.host.closedSlow(this);
   }
 
-  /** Ends the subscription and closes the socket; what was queued is let go at once. */
+  /** Ends the subscription and closes the socket; what was waiting is let go at once. */
   close(code: number, reason: string): void {
     this.detach();
     if (this.ws.readyState === WS_OPEN) this.ws.close(code, reason.slice(0, 120)); // a close reason is at most 123 bytes
@@ -233,6 +320,8 @@ export class Subscriber {
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.drainTimer = null;
     this.queue.clear();
+    this.backlog = 0;
+    this.cursor = this.host.log.head;
     this.host.matchers.release(this.matcher);
   }
 }
