@@ -22,6 +22,7 @@ import { recordRequest, registerAccessRoutes, registerActivityHooks } from './ac
 import { registerHistoryRoute } from './history-route.ts';
 import { INPUT_LIMITS } from '../inputs/input-limits.ts';
 import { registerInfluxRoutes } from '../inputs/influx-routes.ts';
+import { registerPrometheusRoute } from '../inputs/prometheus-route.ts';
 import { registerMetricsRoute } from './metrics-route.ts';
 import { registerReportNowRoute } from './report-now-route.ts';
 import { registerStreamRoute } from './stream-route.ts';
@@ -106,10 +107,13 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
         connectionsAccepted: () => p.sensors.acceptedCount,
         tlsHandshakeFailures: () => p.sensors.tlsFailedCount,
         bufferedRows: () => p.commits.bufferedRows,
+        inputs: p.ingest.counters,
         mqtt: p.mqtt && { stats: p.mqtt.stats, connectedLinks: () => p.mqtt!.connectedLinks },
       }),
     // InfluxDB line protocol (Telegraf, Home Assistant, client libraries): their own scope, errors in InfluxDB's shape
     (app) => registerInfluxRoutes(app, { access: p.access, ingest: p.ingest, ...INPUT_LIMITS }),
+    // Prometheus remote write 1.0 (an agent scraping node_exporter and others)
+    (app) => registerPrometheusRoute(app, { access: p.access, ingest: p.ingest, ...INPUT_LIMITS }),
     (app) =>
       registerUploadRoute(app, {
         store: p.store,

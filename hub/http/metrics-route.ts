@@ -11,6 +11,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { CommitStats } from '../ingest/group-commit.ts';
+import type { SourceCounters } from '../ingest/source-counters.ts';
 import type { IngestCounters } from '../ingest/sensor-session.ts';
 import type { MqttStats } from '../mqtt/mqtt-stats.ts';
 import type { LatestView } from '../sensors/latest-view.ts';
@@ -38,6 +39,8 @@ export interface MetricsSources {
   connectionsAccepted(): number;
   tlsHandshakeFailures(): number;
   bufferedRows(): number;
+  /** what each input (MQTT, InfluxDB line protocol, Prometheus remote write) took and refused */
+  inputs: SourceCounters;
   /** the MQTT bridge, when the hub runs one (--mqtt) */
   mqtt?: { stats: MqttStats; connectedLinks(): number } | null;
 }
@@ -137,6 +140,7 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
       for (const [code, n] of src.ingest.rejected) this.inc({ code: String(code) }, n);
     },
   });
+  addInputFamilies(registry, src);
   if (src.mqtt) addMqttFamilies(registry, src.mqtt);
   app.get('/metrics', async (request, reply) => {
     const scope = scopeOf(request.principal);
@@ -145,6 +149,32 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
     addReadingGauges(rooms, src.latest, scopeFilters(request.principal, NO_FILTERS));
     const hubWide = scope.all ? await registry.metrics() : '';
     return reply.type(registry.contentType).send(hubWide + (await rooms.metrics()));
+  });
+}
+
+/** What each way in took (readings accepted into a commit) and refused, by reason. */
+function addInputFamilies(registry: Registry, src: MetricsSources): void {
+  new Counter({
+    name: 'roomwatch_input_readings_total',
+    help: 'Readings taken by each way in (tcp, upload, mqtt, influx, prometheus): accepted for storage, duplicates included.',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ source: 'tcp' }, src.ingest.readingsReceived);
+      this.inc({ source: 'upload' }, src.uploads.rowsStored + src.uploads.duplicates);
+      for (const [source, n] of src.inputs.taken) this.inc({ source }, n);
+    },
+  });
+  new Counter({
+    name: 'roomwatch_input_refused_total',
+    help: 'Readings, lines or samples an input did not store, by source and reason (docs/API.md "Metrics").',
+    labelNames: ['source', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of src.inputs.refusals()) this.inc({ source: r.source, reason: r.reason }, r.n);
+    },
   });
 }
 
