@@ -1,7 +1,9 @@
 /**
  * A bulk upload (`POST /api/v1/readings`, PROTOCOL.md §2) from spooled file to answer:
- * header check (400), a DuckDB scan of every row, and then either an exact error report
- * (csv-parse, with line numbers; 422, nothing stored) or one atomic insert of the new rows.
+ * header check (400), a DuckDB scan of every row into a stage on disk (upload-sql.ts), and then
+ * either an exact error report (csv-parse, with line numbers; 422, nothing stored) or one
+ * atomic insert of the new rows in windows (upload-commit.ts), published to live subscribers a
+ * window at a time after the commit. No step holds the file's rows in memory.
  */
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
@@ -11,6 +13,8 @@ import type { SensorRegistry } from '../sensors/sensor-registry.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
 import { MAX_RECORD_BYTES, checkRow, namesProblem } from './csv-row-rules.ts';
 import { MAX_UPLOAD_SERIES, type UploadCommitResult, type UploadFile, type UploadMapping } from './upload-sql.ts';
+import { removeStaged } from './upload-stage.ts';
+import type { Columns } from '../store/store-messages.ts';
 import { defaultUnit } from '../../protocol/names.ts';
 import { EVERY_ROOM, type RoomScope } from '../access/room-scope.ts';
 import { readHeader } from './upload-header.ts';
@@ -27,6 +31,8 @@ export interface UploadDeps {
   /** whether anyone listens live: only then are an upload's new rows read back for them */
   hasSubscribers(): boolean;
   onStored?(result: UploadCommitResult): void;
+  /** an upload's new rows, a window at a time in ts order, after its commit */
+  publish?(rows: Columns): void;
 }
 
 export interface UploadAnswer {
@@ -36,6 +42,14 @@ export interface UploadAnswer {
 
 /** Who uploads may write only into their rooms (upload-rooms.ts): a row elsewhere refuses the whole file. */
 export async function ingestUpload(path: string, deps: UploadDeps, scope: RoomScope = EVERY_ROOM): Promise<UploadAnswer> {
+  try {
+    return await ingest(path, deps, scope);
+  } finally {
+    await removeStaged(path);
+  }
+}
+
+async function ingest(path: string, deps: UploadDeps, scope: RoomScope): Promise<UploadAnswer> {
   const columns = await readHeader(path);
   const file: UploadFile = { path, columns, nowMs: deps.now() };
   const scan = await deps.store.scanUpload(file);
@@ -48,7 +62,6 @@ export async function ingestUpload(path: string, deps: UploadDeps, scope: RoomSc
   if (scan.combos.some((c) => namesProblem(c.sensor, c.room, c.metric, c.unit) !== null))
     throw await invalidUpload(path, columns, file.nowMs, null);
   if (scan.rows === 0) return { accepted: 0, duplicates: 0 };
-  file.repeats = scan.repeats;
 
   const { catalog, registry } = deps;
   // Decided on the registry as it is now, in this same turn of the event loop as the mapping
@@ -69,7 +82,7 @@ export async function ingestUpload(path: string, deps: UploadDeps, scope: RoomSc
   const newSeries = catalog.takeUnsaved();
   let result: UploadCommitResult;
   try {
-    result = await deps.store.commitUpload(file, newSeries, mapping, deps.hasSubscribers());
+    result = await deps.store.commitUpload({ file, newSeries, mapping, windows: scan.windows, publish: deps.hasSubscribers() });
   } catch (err) {
     catalog.restoreUnsaved(newSeries);
     throw err;
@@ -77,6 +90,7 @@ export async function ingestUpload(path: string, deps: UploadDeps, scope: RoomSc
   // Latest only moves forward: an old backfill leaves a newer latest alone.
   for (const n of result.newest) catalog.offerLatest(n.seriesId, n.ts, n.value);
   deps.onStored?.(result);
+  for (let k = 0; k < result.newsWindows && deps.publish; k++) deps.publish(await deps.store.uploadNews(path, k, result.taken));
   return { accepted: result.accepted, duplicates: result.duplicates };
 }
 

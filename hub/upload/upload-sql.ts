@@ -1,30 +1,27 @@
 /**
- * The store worker's half of a bulk upload: DuckDB reads the spooled CSV file (its reader is
- * about five times faster than a JS parser here) in two passes, both on the scan's own
- * connection, beside the commits. The first checks every row and lists the distinct series;
- * the second stages the rows, parsed, as (series index, ts, value) in memory (upload-stage.ts).
- * The commit, after the main thread has named the series, runs in the store's queue and so
- * holds up sensor commits: it only joins the staged rows to their series and inserts the ones
- * whose (sensor, metric, ts) is new, in one transaction; it no longer reads the file.
+ * The scan of a bulk upload, on the upload reader (upload-reader.ts), beside the commits: DuckDB
+ * reads the spooled CSV file once (its reader is about five times faster than a JS parser here)
+ * into the stage (upload-stage.ts): every row with its key columns, their hash, the parsed ts
+ * and value, and whether the row is bad, in file order. The checks and the list of distinct
+ * series are then read from the stage, not the file; so are the ts bounds of the commit's
+ * windows (upload-windows.ts), each about UPLOAD_WINDOW_ROWS rows.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { isRetryableStoreError, type Columns } from '../store/store-messages.ts';
+import { isRetryableStoreError } from '../store/store-messages.ts';
 import { MAX_RECORD_BYTES, sqlRowExpressions, type UploadColumn } from './csv-row-rules.ts';
-import { openStage, stageTable } from './upload-stage.ts';
+import { sqlPath, stagePath } from './upload-stage.ts';
 
 export interface UploadFile {
   path: string;
   /** the header's column names, in file order */
   columns: string[];
   nowMs: number;
-  /** set from the scan: whether the file repeats an identity (sensor, metric, ts) within itself */
-  repeats?: boolean;
 }
 
 /** A distinct (sensor, room, metric, unit) of the file; room and unit null where the file gives none. */
 export interface UploadCombo {
-  /** its number in the staged rows */
-  index: number;
+  /** the hash of its key columns in the stage (a decimal string: it is a UBIGINT) */
+  key: string;
   sensor: string;
   room: string | null;
   metric: string;
@@ -35,7 +32,7 @@ export interface UploadCombo {
 }
 
 export type ScanResult =
-  | { kind: 'ok'; rows: number; combos: UploadCombo[]; repeats: boolean }
+  | { kind: 'ok'; rows: number; combos: UploadCombo[]; windows: number[] }
   | { kind: 'invalid'; badRows: number }
   | { kind: 'unreadable'; message: string }
   | { kind: 'too-many-series' };
@@ -45,6 +42,9 @@ export type ScanResult =
  * in the hub's memory; a file of millions of made-up sensor ids must not become that.
  */
 export const MAX_UPLOAD_SERIES = 100_000;
+
+/** Rows a window of the commit takes at once (about): bounds its joins and sort whatever the file's size. */
+export const UPLOAD_WINDOW_ROWS = 500_000;
 
 export interface UploadMapping extends UploadCombo {
   seriesId: number;
@@ -56,8 +56,10 @@ export interface UploadCommitResult {
   duplicates: number;
   /** per series that got rows: its newest new row, for `latest` */
   newest: { seriesId: number; ts: number; value: number }[];
-  /** every new row in ts order, for live subscribers (null when none was listening) */
-  published: Columns | null;
+  /** windows whose new rows wait in news files for live subscribers (0: none was listening) */
+  newsWindows: number;
+  /** identities a sensor stored while the upload ran: the upload's rows of them were not stored */
+  taken: { channel: number; ts: number }[];
 }
 
 // Stands for "the file gives none" in join keys, where NULL would not compare equal.
@@ -65,14 +67,14 @@ const NONE = '\u0001';
 
 function source(f: UploadFile): { from: string; col: (c: UploadColumn) => string | null } {
   const struct = f.columns.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
-  const path = f.path.replaceAll("'", "''");
   const col = (c: UploadColumn) => {
     const i = f.columns.indexOf(c);
     return i < 0 ? null : `c${i}`;
   };
-  // nullstr that no CSV field can be: every field reads as text, an empty one as ''.
-  const from = `read_csv('${path}', columns={${struct}}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
-    strict_mode=true, null_padding=false, nullstr='${NONE}NULL${NONE}', max_line_size=${MAX_RECORD_BYTES})`;
+  // nullstr that no CSV field can be: every field reads as text, an empty one as ''. A small
+  // buffer_size: DuckDB's default (16 x max_line_size per thread) is memory for nothing here.
+  const from = `read_csv(${sqlPath(f.path)}, columns={${struct}}, header=true, auto_detect=false, delim=',', quote='"', escape='"',
+    strict_mode=true, null_padding=false, nullstr='${NONE}NULL${NONE}', max_line_size=${MAX_RECORD_BYTES}, buffer_size=${16 * MAX_RECORD_BYTES})`;
   return { from, col };
 }
 
@@ -84,35 +86,42 @@ function keyColumns(col: (c: UploadColumn) => string | null): string {
 export async function scanUpload(c: DuckDBConnection, f: UploadFile): Promise<ScanResult> {
   const { from, col } = source(f);
   const e = sqlRowExpressions(col, f.nowMs);
+  const stage = sqlPath(stagePath(f.path));
   let rows: unknown[][];
   try {
     // Names repeat on every row: they are checked once per distinct (sensor, room, metric, unit)
-    // by the caller; only ts and value are checked per row here. At most one series more than
-    // the limit leaves DuckDB; the totals over all of them come with each.
+    // by the caller; only ts and value are checked per row here.
+    await c.run(`COPY (SELECT *, hash(sensor, room, metric, unit) AS key FROM (
+        SELECT ${keyColumns(col)}, ${e.ts} AS ts, ${e.value} AS v, ${e.rowBad} AS bad FROM ${from}))
+      TO ${stage} (FORMAT parquet, ROW_GROUP_SIZE 100000)`);
+    // At most one series more than the limit leaves DuckDB; the totals over all of them come with each.
     await c.run(`CREATE OR REPLACE TEMP TABLE scan_combos AS
-      SELECT row_number() OVER () - 1 AS idx, * FROM (
-        SELECT sensor, room, metric, unit, count(*) AS n, count_if(bad) AS bad, max(ts) AS max_ts, min(ts) AS min_ts FROM (
-          SELECT ${keyColumns(col)}, ${e.ts} AS ts, ${e.rowBad} AS bad FROM ${from}) GROUP BY ALL)`);
+      SELECT sensor, room, metric, unit, key, count(*) AS n, count_if(bad) AS bad, max(ts) AS max_ts, min(ts) AS min_ts
+      FROM read_parquet(${stage}) GROUP BY ALL`);
     rows = (
       await c.runAndReadAll(`SELECT sensor, room, metric, unit, n, bad, max_ts, count(*) OVER () AS series, sum(bad) OVER () AS all_bad,
-        sum(n) OVER () AS all_rows, idx, min_ts FROM scan_combos ORDER BY idx LIMIT ${MAX_UPLOAD_SERIES + 1}`)
+        sum(n) OVER () AS all_rows, key::VARCHAR, min_ts, count(DISTINCT key) OVER () AS keys FROM scan_combos LIMIT ${MAX_UPLOAD_SERIES + 1}`)
     ).getRows();
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // Out of memory, a disk error, an interrupt: the store failed, not the file (503, never 422).
     if (isRetryableStoreError(message)) throw err;
     return { kind: 'unreadable', message };
+  } finally {
+    await c.run('DROP TABLE IF EXISTS scan_combos');
   }
-  // Every row carries the totals: (series, all_bad, all_rows) at 7, 8 and 9.
-  const totals = rows[0]?.slice(7).map(Number) ?? [0, 0, 0];
-  const [series, badRows, total] = totals as [number, number, number];
+  // Every row carries the totals: (series, all_bad, all_rows) at 7, 8 and 9, distinct keys at 12.
+  const [series, badRows, total] = (rows[0]?.slice(7, 10).map(Number) ?? [0, 0, 0]) as [number, number, number];
   if (badRows > 0) return { kind: 'invalid', badRows };
   if (series > MAX_UPLOAD_SERIES) return { kind: 'too-many-series' };
+  // Two series of one hash would mix their rows: never seen (64 bits, at most 100,000 series), but checked.
+  if (series > 0 && Number(rows[0]![12]) !== series)
+    throw new Error('two series of the file have the same hash; upload them in separate files');
   const combos: UploadCombo[] = [];
-  for (const [sensor, room, metric, unit, n, , maxTs, , , , idx, minTs] of rows) {
+  for (const [sensor, room, metric, unit, n, , maxTs, , , , key, minTs] of rows) {
     // The key columns are VARCHAR: a name is a string, or NULL where the file has no such column.
     combos.push({
-      index: Number(idx),
+      key: String(key),
       sensor: typeof sensor === 'string' ? sensor : '',
       room: room === NONE ? null : String(room),
       metric: typeof metric === 'string' ? metric : '',
@@ -122,93 +131,21 @@ export async function scanUpload(c: DuckDBConnection, f: UploadFile): Promise<Sc
       minTs: Number(minTs),
     });
   }
-  let repeats = false;
-  if (total > 0) {
-    // File order is kept (DuckDB preserves insertion order), so a repeat within the file can
-    // keep its first row at commit.
-    await openStage(c, f.path);
-    await c.run(`CREATE TABLE ${stageTable(f.path)} AS
-      SELECT k.idx::INTEGER AS idx, x.ts, x.v FROM (SELECT ${keyColumns(col)}, ${e.ts} AS ts, ${e.value} AS v FROM ${from}) x
-      JOIN scan_combos k ON k.sensor = x.sensor AND k.room = x.room AND k.metric = x.metric AND k.unit = x.unit`);
-    // Identity is (sensor, metric, ts): one number per (sensor, metric) of the file, as a channel is.
-    const count = await c.runAndReadAll(`SELECT count(*) FROM (SELECT p.pair, x.ts FROM ${stageTable(f.path)} x
-      JOIN (SELECT idx, dense_rank() OVER (ORDER BY sensor, metric) AS pair FROM scan_combos) p ON p.idx = x.idx GROUP BY ALL HAVING count(*) > 1)`);
-    repeats = Number(count.getRows()[0]![0]) > 0;
-  }
-  await c.run('DROP TABLE scan_combos');
-  return { kind: 'ok', rows: total, combos, repeats };
+  return { kind: 'ok', rows: total, combos, windows: total > 0 ? await windowBounds(c, stage, total) : [] };
 }
 
-/** Inserts the new rows, from the rows the scan staged; the caller holds the transaction. */
-export async function commitUpload(
-  c: DuckDBConnection,
-  f: UploadFile,
-  mapping: UploadMapping[],
-  publish: boolean,
-): Promise<UploadCommitResult> {
-  await c.run('CREATE OR REPLACE TEMP TABLE upload_map (idx INTEGER, series_id INTEGER, channel INTEGER)');
-  const a = await c.createAppender('upload_map', 'main', 'temp');
-  for (const m of mapping) {
-    a.appendInteger(m.index);
-    a.appendInteger(m.seriesId);
-    a.appendInteger(m.channel);
-    a.endRow();
-  }
-  a.closeSync();
-  // No stored row outside the file's ts range can repeat one of its rows: bounds DuckDB prunes row groups by.
-  const hi = mapping.reduce((m, x) => Math.max(m, x.maxTs), 0);
-  const lo = mapping.reduce((m, x) => Math.min(m, x.minTs), hi);
-  // A file that repeats itself (the scan says) keeps the first of each identity: the staged rows
-  // are in file order. Ordering by it is slow in DuckDB, so only such files pay for it.
-  const repeats = f.repeats !== false;
-  await c.run(`CREATE OR REPLACE TEMP TABLE upload_rows AS
-    SELECT ${repeats ? 'x.rowid AS rn, ' : ''}m.series_id, m.channel, x.ts, x.v FROM ${stageTable(f.path)} x JOIN upload_map m ON m.idx = x.idx`);
-  if (repeats) {
-    await c.run(
-      'CREATE OR REPLACE TEMP TABLE upload_rows AS SELECT series_id, channel, ts, v FROM upload_rows QUALIFY row_number() OVER (PARTITION BY channel, ts ORDER BY rn) = 1',
-    );
-  }
-  await c.run(`CREATE OR REPLACE TEMP TABLE upload_new AS
-    SELECT u.series_id, u.ts, u.v FROM upload_rows u ANTI JOIN (
-      SELECT s.channel, r.ts FROM readings r JOIN series s ON s.id = r.series_id WHERE r.ts BETWEEN ${lo} AND ${hi}) stored
-    ON stored.channel = u.channel AND stored.ts = u.ts`);
-  await c.run('DROP TABLE upload_rows');
-  // Sorted by series, the new rows compress like live ones.
-  await c.run('INSERT INTO readings SELECT series_id, ts, v FROM upload_new ORDER BY series_id, ts');
-  const accepted = Number((await c.runAndReadAll('SELECT count(*) FROM upload_new')).getRows()[0]![0]);
-  const newest = (await c.runAndReadAll('SELECT series_id, max(ts), arg_max(v, ts) FROM upload_new GROUP BY series_id')).getRows();
-  const published = publish ? await readColumns(c, 'SELECT series_id, ts, v FROM upload_new ORDER BY ts, series_id') : null;
-  await c.run('DROP TABLE upload_new');
-  await c.run('DROP TABLE upload_map');
-  const total = mapping.reduce((s, m) => s + m.rows, 0);
-  const row = ([sid, ts, v]: unknown[]) => ({ seriesId: Number(sid), ts: Number(ts), value: Number(v) });
-  return { accepted, duplicates: total - accepted, newest: newest.map(row), published };
-}
-
-/** Reads (series id, ts, value) rows into columns, a chunk at a time. */
-async function readColumns(c: DuckDBConnection, sql: string): Promise<Columns> {
-  const result = await c.stream(sql);
-  let cols: Columns = { n: 0, series: new Int32Array(4096), ts: new Float64Array(4096), value: new Float64Array(4096) };
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    const n = chunk.rowCount;
-    if (cols.n + n > cols.series.length) cols = grow(cols, Math.max(cols.series.length * 2, cols.n + n));
-    const sid = (chunk.getColumnVector(0) as unknown as { items: Int32Array }).items;
-    const ts = (chunk.getColumnVector(1) as unknown as { items: BigInt64Array }).items;
-    const v = (chunk.getColumnVector(2) as unknown as { items: Float64Array }).items;
-    cols.series.set(sid.subarray(0, n), cols.n);
-    for (let i = 0; i < n; i++) cols.ts[cols.n + i] = Number(ts[i]);
-    cols.value.set(v.subarray(0, n), cols.n);
-    cols.n += n;
-  }
-  return cols;
-}
-
-function grow(cols: Columns, size: number): Columns {
-  const out: Columns = { n: cols.n, series: new Int32Array(size), ts: new Float64Array(size), value: new Float64Array(size) };
-  out.series.set(cols.series.subarray(0, cols.n));
-  out.ts.set(cols.ts.subarray(0, cols.n));
-  out.value.set(cols.value.subarray(0, cols.n));
-  return out;
+/**
+ * The ts bounds that cut the file into windows of about UPLOAD_WINDOW_ROWS rows: window k is
+ * [bounds[k], bounds[k + 1]), from the file's smallest ts to one past its largest. Every row of
+ * one identity has the same ts, so it falls in one window (a file whose rows share one ts is one
+ * window, however many rows it has).
+ */
+export async function windowBounds(c: DuckDBConnection, stage: string, total: number, perWindow = UPLOAD_WINDOW_ROWS): Promise<number[]> {
+  const parts = Math.ceil(total / perWindow);
+  const fractions = Array.from({ length: parts - 1 }, (_, i) => (i + 1) / parts);
+  const q = fractions.length > 0 ? `, approx_quantile(ts, [${fractions.join(', ')}])` : '';
+  const [lo, hi, cuts] = (await c.runAndReadAll(`SELECT min(ts), max(ts)${q} FROM read_parquet(${stage})`)).getRows()[0]!;
+  const inner = ((cuts as { items?: unknown[] } | undefined)?.items ?? []).map(Number);
+  const bounds = [Number(lo), ...inner.filter((t) => t > Number(lo) && t <= Number(hi)), Number(hi) + 1];
+  return [...new Set(bounds)].sort((a, b) => a - b);
 }

@@ -80,7 +80,7 @@ async function ingest(
   name: string,
   mode: IngestMode,
   after?: (hub: RunningHub, dataDir: string) => Promise<void>,
-  before?: (hub: RunningHub) => Promise<() => string>,
+  before?: (hub: RunningHub) => Promise<() => Promise<string>>,
   peer = false,
 ): Promise<string> {
   progress(`${name}: building payloads`);
@@ -97,7 +97,7 @@ async function ingest(
   const genUsage = process.cpuUsage(gen0);
   const genCpu = (genUsage.user + genUsage.system) / 1e6;
   const peak = peakRssBytes(pid);
-  if (finishBefore) name += finishBefore();
+  if (finishBefore) name += await finishBefore();
   if (after) await after(hub, dataDir);
   await hub.stop();
   const bytes = statSync(join(dataDir, DATABASE_FILE)).size;
@@ -279,6 +279,9 @@ if (want('ingest-batch')) {
   }
 }
 if (want('stream')) {
+  // Each row against the same ingest without a subscriber, measured in this run.
+  const plain = `ingest, batches of ${batchSize}`;
+  if (!ingestRates.has(plain)) keep.push(await ingest(plain, { kind: 'batch', size: batchSize }));
   for (const [count, room] of [
     [1, null],
     [4, null],
@@ -287,14 +290,26 @@ if (want('stream')) {
     [64, 'room-3'],
   ] as const) {
     const label = `ingest, batches of ${batchSize}, ${count} stream subscriber${count > 1 ? 's' : ''} to ${room ? 'one room of 20' : 'every reading'}`;
+    let received = 0;
     keep.push(
       await ingest(label, { kind: 'batch', size: batchSize }, undefined, async (hub) => {
         const subs = await subscribe(hub.httpPort, count, room);
-        return () => {
-          subs.close();
-          return ` (received ${fmt(subs.received())})`;
+        return async () => {
+          received = await subs.received();
+          await subs.close();
+          return ` (received ${fmt(received)})`;
         };
       }),
+    );
+    const rate = [...ingestRates].find(([name]) => name.startsWith(`${label} (`))?.[1] ?? 0;
+    const without = ingestRates.get(plain)!;
+    peerRows.push(
+      peerRow(
+        `${label}, ${fmt(d.sensors * 3 * d.seconds)} readings`,
+        `${fmt(rate)} readings/s (subscribers got ${fmt(received)} messages)`,
+        `no subscriber: ${fmt(without)} readings/s`,
+        rate / without,
+      ),
     );
   }
 }
