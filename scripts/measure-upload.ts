@@ -9,13 +9,12 @@
  * time, the longest ack wait while it ran (the time the upload's commit held the store's queue,
  * plus one flush), and the hub's RSS before, at its peak, and after.
  */
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { peakRssBytes, rssBytes, startHub } from './bench/hub-process.ts';
-import { runUpload } from './bench/upload.ts';
+import { liveSensor, runUpload, writeCsv } from './bench/upload.ts';
 
 const { values } = parseArgs({
   options: {
@@ -53,79 +52,4 @@ try {
   await hub.stop();
 } finally {
   rmSync(dir, { recursive: true, force: true });
-}
-
-async function writeCsv(path: string, n: number, series: number): Promise<void> {
-  const out = createWriteStream(path);
-  out.write('ts,sensor,room,metric,value,unit\n');
-  const t0 = Date.now() - 30 * 86_400_000;
-  let buf = '';
-  for (let i = 0; i < n; i++) {
-    const s = i % series;
-    buf += `${new Date(t0 + Math.floor(i / series) * 1000).toISOString()},measure-${s},room-${s % 5},temperature,${(20 + (i % 97) / 10).toFixed(1)},C\n`;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
-      buf = '';
-    }
-  }
-  await new Promise<void>((resolve, reject) => out.end(buf, () => resolve()).on('error', reject));
-}
-
-/** One sensor sending a reading every 20 ms; the wait of each ack is kept. */
-async function liveSensor(port: number) {
-  const socket = connect({ port, host: '127.0.0.1' });
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const sentAt = new Map<number, number>();
-  let waits: number[] = [];
-  let acked = 0;
-  let pending = '';
-  socket.on('data', (d: Buffer) => {
-    pending += d.toString();
-    let nl;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const m = JSON.parse(pending.slice(0, nl)) as { type: string; seq?: number };
-      pending = pending.slice(nl + 1);
-      if (m.type !== 'ack') continue;
-      const now = performance.now();
-      for (const [seq, t] of sentAt) {
-        if (seq > m.seq!) continue;
-        waits.push(now - t);
-        sentAt.delete(seq);
-      }
-      acked = m.seq!;
-    }
-  });
-  socket.write(JSON.stringify({ type: 'hello', v: 1, sensor: 'measure-live', room: 'lab' }) + '\n');
-  let seq = 0;
-  const timer = setInterval(() => {
-    seq++;
-    sentAt.set(seq, performance.now());
-    socket.write(JSON.stringify({ type: 'reading', metric: 'temperature', value: 20, seq }) + '\n');
-  }, 20);
-  let before: number[] = [];
-  return {
-    /** waits since the last mark */
-    mark() {
-      const out = {
-        count: waits.length,
-        maxMs: Math.max(0, ...waits, ...[...sentAt.values()].map((t) => performance.now() - t)),
-        medianBeforeMs: median(before),
-      };
-      before = waits;
-      waits = [];
-      return out;
-    },
-    async settle() {
-      while (acked < seq - 1 || seq < 50) await new Promise((r) => setTimeout(r, 50));
-    },
-    close() {
-      clearInterval(timer);
-      socket.destroy();
-    },
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : 0;
 }

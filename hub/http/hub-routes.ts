@@ -124,8 +124,8 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
         onStored: (r) => {
           p.uploads.rowsStored += r.accepted;
           p.uploads.duplicates += r.duplicates;
-          if (r.published) p.liveStream.publish(r.published);
         },
+        publish: (rows) => p.liveStream.publish(rows),
         spoolDir: p.uploadSpoolDir,
         maxUploadBytes: options.maxUploadBytes,
         uploadBodyTimeoutMs: options.uploadBodyTimeoutMs,

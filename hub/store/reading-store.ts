@@ -8,7 +8,8 @@ import { DATABASE_FILE } from './schema.ts';
 import type { StoreFaults } from './store-faults.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
 import type { AccessChange, ActivityQuery, ActivityRow } from '../access/access-records.ts';
-import type { ScanResult, UploadCommitResult, UploadFile, UploadMapping } from '../upload/upload-sql.ts';
+import type { ScanResult, UploadCommitResult, UploadFile } from '../upload/upload-sql.ts';
+import type { UploadCommitRequest } from '../upload/upload-commit.ts';
 import {
   columnBuffers,
   type Columns,
@@ -17,7 +18,6 @@ import {
   type FromStore,
   type LoadedState,
   type RecentQuery,
-  type SeriesDef,
   type StoreConfig,
   type ToStore,
 } from './store-messages.ts';
@@ -154,8 +154,13 @@ export class ReadingStore {
     return this.request({ op: 'upload-scan', file }) as Promise<ScanResult>;
   }
 
-  commitUpload(file: UploadFile, newSeries: SeriesDef[], mapping: UploadMapping[], publish: boolean): Promise<UploadCommitResult> {
-    return this.request({ op: 'upload-commit', file, newSeries, mapping, publish }) as Promise<UploadCommitResult>;
+  commitUpload(req: UploadCommitRequest): Promise<UploadCommitResult> {
+    return this.request({ op: 'upload-commit', ...req }) as Promise<UploadCommitResult>;
+  }
+
+  /** One window of a committed upload's new rows (upload-windows.ts), but the identities in `skip`. */
+  uploadNews(path: string, window: number, skip: { channel: number; ts: number }[]): Promise<Columns> {
+    return this.request({ op: 'upload-news', path, window, skip }) as Promise<Columns>;
   }
 
   writeAccess(changes: AccessChange[]): Promise<void> {

@@ -1,4 +1,5 @@
-import type { UploadFile, UploadMapping } from '../upload/upload-sql.ts';
+import type { UploadFile } from '../upload/upload-sql.ts';
+import type { UploadCommitRequest } from '../upload/upload-commit.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
 import type { AccessChange, AccessState, ActivityQuery, ActivityRow } from '../access/access-records.ts';
 import type { StoreFaults } from './store-faults.ts';
@@ -109,8 +110,10 @@ export type ToStore =
   | { op: 'export-cancel'; reqId: number; exportId: number }
   | { op: 'recent'; reqId: number; query: RecentQuery }
   | { op: 'upload-scan'; reqId: number; file: UploadFile }
-  /** queued with the commits: one transaction */
-  | { op: 'upload-commit'; reqId: number; file: UploadFile; newSeries: SeriesDef[]; mapping: UploadMapping[]; publish: boolean };
+  /** one transaction beside the commits; its start and end are queued with them */
+  | ({ op: 'upload-commit'; reqId: number } & UploadCommitRequest)
+  /** window `window` of a committed upload's new rows, but the identities of `skip` */
+  | { op: 'upload-news'; reqId: number; path: string; window: number; skip: { channel: number; ts: number }[] };
 
 /** The newest `limit` readings that match, for a stream subscriber's replay. */
 export interface RecentQuery {

@@ -11,8 +11,11 @@ import { runExport, steerExport } from '../history/export-worker.ts';
 import { appendColumns, appendIncoming, groupBySeries } from './column-chunks.ts';
 import { loadSeries, recent } from './read-queries.ts';
 import { appendActivity, loadAccess, queryActivity, writeAccess } from './access-sql.ts';
-import { commitUpload, scanUpload } from '../upload/upload-sql.ts';
-import { dropStage } from '../upload/upload-stage.ts';
+import { scanUpload } from '../upload/upload-sql.ts';
+import { commitUpload, stopUploads } from '../upload/upload-commit.ts';
+import { closeUploadReader, withUploadReader } from '../upload/upload-reader.ts';
+import { noteCommitted } from '../upload/upload-watch.ts';
+import { readNews } from '../upload/upload-windows.ts';
 import { DDL, SCHEMA_VERSION } from './schema.ts';
 import { FaultInjector } from './store-faults.ts';
 import {
@@ -172,6 +175,9 @@ async function commit(req: CommitRequest): Promise<CommitResult> {
     if (req.connections.length > 0) await recordConnections(c, req.connections);
     await faults?.beforeCommit(req);
     await c.run('COMMIT');
+    // An upload whose transaction is open must give up what this commit stored (upload-watch.ts).
+    noteCommitted(req.newSeries, req.fresh, freshStoredMask);
+    noteCommitted([], req.maybeDuplicate, storedMask);
   } catch (err) {
     await c.run('ROLLBACK').catch(() => {});
     try {
@@ -219,29 +225,35 @@ async function insertSeries(c: DuckDBConnection, defs: SeriesDef[]): Promise<voi
   await c.run('INSERT OR IGNORE INTO series SELECT * FROM series_in');
 }
 
-/** An upload's rows in one transaction, after the commits queued before it. */
-async function uploadCommit(msg: Extract<ToStore, { op: 'upload-commit' }>): Promise<unknown> {
-  const c = conn();
-  await c.run('BEGIN TRANSACTION');
-  try {
-    await insertSeries(c, msg.newSeries);
-    const result = await commitUpload(c, msg.file, msg.mapping, msg.publish);
-    await c.run('COMMIT');
-    return result;
-  } catch (err) {
-    await c.run('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    // Outside the transaction: it may write to only one database, and the stage is another.
-    await dropStage(c, msg.file.path).catch(() => {});
-  }
+/** An upload's rows: its own transaction beside the commits; two short steps in the queue (upload-commit.ts). */
+function uploadCommit(msg: Extract<ToStore, { op: 'upload-commit' }>): Promise<unknown> {
+  return commitUpload(
+    {
+      instance: instance!,
+      serial: (work) => {
+        const done = queue.then(work);
+        queue = done.then(
+          () => {},
+          () => {},
+        );
+        return done;
+      },
+      saveSeries: (defs) => insertSeries(conn(), defs),
+    },
+    msg,
+  );
 }
 
-/** Reads an upload on a connection of its own: the commits go on meanwhile. */
-async function uploadScan(msg: Extract<ToStore, { op: 'upload-scan' }>): Promise<unknown> {
+/** Reads an upload on the upload reader (its own DuckDB instance), beside the commits. */
+function uploadScan(msg: Extract<ToStore, { op: 'upload-scan' }>): Promise<unknown> {
+  return withUploadReader(openedWith!.tempDir, openedWith!.threads, (c) => scanUpload(c, msg.file));
+}
+
+/** One window of an upload's new rows, for live subscribers, after its commit. */
+async function uploadNews(msg: Extract<ToStore, { op: 'upload-news' }>): Promise<unknown> {
   const c = await instance!.connect();
   try {
-    return await scanUpload(c, msg.file);
+    return await readNews(c, msg.path, msg.window, msg.skip);
   } finally {
     c.closeSync();
   }
@@ -341,6 +353,8 @@ async function recordConnections(c: DuckDBConnection, events: ConnectionEvent[])
 
 async function close(): Promise<void> {
   if (!db) return;
+  await uploadsStopped;
+  await closeUploadReader();
   try {
     readingsAppender?.closeSync();
     incomingAppender?.closeSync();
@@ -363,8 +377,6 @@ async function handle(msg: ToStore): Promise<unknown> {
       return commit(msg.commit);
     case 'close':
       return close();
-    case 'upload-commit':
-      return uploadCommit(msg);
     case 'access-write':
       return writeAccess(conn(), msg.changes);
     case 'activity-append':
@@ -380,12 +392,12 @@ async function reply(msg: ToStore, work: () => Promise<unknown>): Promise<void> 
   try {
     const result = await work();
     if (msg.op === 'commit') transfer = columnBuffers(msg.commit.fresh, msg.commit.maybeDuplicate);
-    const published = msg.op === 'upload-commit' ? (result as { published: Columns | null }).published : null;
-    if (published) transfer = columnBuffers(published);
+    if (msg.op === 'upload-news') transfer = columnBuffers(result as Columns);
     answer = { reqId: msg.reqId, ok: true, result };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    answer = { reqId: msg.reqId, ok: false, message, retryable: isRetryableStoreError(message) };
+    const retryable = isRetryableStoreError(message) || (err as { retryable?: unknown }).retryable === true;
+    answer = { reqId: msg.reqId, ok: false, message, retryable };
     if (msg.op === 'commit') {
       // The rows go back, so the main thread can try them again or find the one that cannot be stored.
       answer.columns = { fresh: msg.commit.fresh, maybeDuplicate: msg.commit.maybeDuplicate };
@@ -398,7 +410,10 @@ async function reply(msg: ToStore, work: () => Promise<unknown>): Promise<void> 
 // Writes and opening/closing go strictly one at a time, in arrival order; reads (exports,
 // replays) run beside them on connections of their own, so a long export never holds ingest.
 let queue: Promise<void> = Promise.resolve();
+/** Uploads under way when the close request arrived: interrupted then, awaited in the close. */
+let uploadsStopped: Promise<unknown> = Promise.resolve();
 port.on('message', (msg: ToStore) => {
+  if (msg.op === 'close') uploadsStopped = stopUploads();
   switch (msg.op) {
     case 'export':
       void reply(msg, () => runExport(instance!, port, msg.reqId, msg.query));
@@ -408,6 +423,12 @@ port.on('message', (msg: ToStore) => {
       return;
     case 'upload-scan':
       void reply(msg, () => uploadScan(msg));
+      return;
+    case 'upload-commit':
+      void reply(msg, () => uploadCommit(msg));
+      return;
+    case 'upload-news':
+      void reply(msg, () => uploadNews(msg));
       return;
     case 'activity-query':
       void reply(msg, () => queryActivity(instance!, msg.query));

@@ -69,7 +69,7 @@ export async function spoolBody(body: NodeJS.ReadableStream, path: string, limit
 }
 
 /**
- * Removes what a hub killed during an upload left: spooled bodies, and DuckDB's temp files
+ * Removes what a hub killed during an upload left: spooled bodies with their stage files, and DuckDB's temp files
  * (`duckdb_temp_*`: DuckDB deletes its spill files when it closes, not when it opens). Call it
  * once this hub holds the database (the store is open: another hub on the same folder would
  * have failed to open it), with the time from just before the store opened: only files older
@@ -95,5 +95,7 @@ export async function removeLeftovers(spoolDir: string, storeTempDir: string, ol
   };
   await sweep(spoolDir, (n) => n.startsWith(SPOOL_PREFIX));
   await sweep(storeTempDir, (n) => n.startsWith('duckdb_temp_'));
+  // The upload reader's spills (upload-reader.ts).
+  await sweep(join(spoolDir, 'spill'), (n) => n.startsWith('duckdb_temp_'));
   return removed;
 }

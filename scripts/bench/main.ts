@@ -6,6 +6,7 @@
  *   npm run bench -- --sensors 100 --seconds 100   # a quick run
  *   npm run bench -- --only ingest-batch
  *   npm run bench -- --only ingest-line,ingest-batch,export,peer-ingest,peer-export
+ *   npm run bench -- --only upload-memory      # generated files of 1M and 10M rows (--upload-rows to change)
  *   npm run bench -- --only dashboard [--dashboard-days 7]   # the dashboard in Chromium (dashboard.ts)
  *   npm run bench -- --only mqtt [--mqtt-messages 300000 --mqtt-rate 50000 --mqtt-seconds 15]   # MQTT bridge (mqtt.ts)
  *
@@ -22,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { DATABASE_FILE } from '../../hub/store/schema.ts';
 import { type Dataset } from './dataset.ts';
 import { runExport } from './export.ts';
-import { runUpload } from './upload.ts';
+import { runUpload, runUploadMemory } from './upload.ts';
 import { subscribe } from './stream.ts';
 import { latestLatencies, percentile, reportNowLatencies, withFleet } from './live.ts';
 import { cpuSeconds, peakRssBytes, startHub, type RunningHub } from './hub-process.ts';
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '1000' },
     only: { type: 'string' },
     'batch-size': { type: 'string', default: '100' },
+    'upload-rows': { type: 'string', default: '1000000,10000000' },
     'dashboard-days': { type: 'string', default: '7' },
     'mqtt-messages': { type: 'string', default: '300000' },
     'mqtt-rate': { type: 'string', default: '50000' },
@@ -276,6 +278,18 @@ if (want('ingest-batch')) {
       );
       progress('');
     }
+  }
+}
+if (want('upload-memory')) {
+  // The contract: an upload's memory does not grow with the file. Same generator, growing sizes.
+  for (const n of values['upload-rows'].split(',').map(Number)) {
+    progress(`upload-memory: ${fmt(n)} rows`);
+    const u = await runUploadMemory(n);
+    extraRows.push(
+      `| upload of a generated file, ${fmt(n)} rows of 500 series, into a fresh hub, one live sensor acked meanwhile | ${fmt(u.accepted)} rows accepted, ${mb(u.bytes)} MB | ` +
+        `${fmt((u.accepted / u.elapsedMs) * 1000)} rows/s | ${(u.elapsedMs / 1000).toFixed(2)} s; sensor's longest ack wait ${fmt(u.worstAckMs)} ms (median before ${fmt(u.medianAckBeforeMs)} ms) | hub RSS growth ${mb(u.rssGrowthBytes)} MB |`,
+    );
+    progress('');
   }
 }
 if (want('stream')) {
