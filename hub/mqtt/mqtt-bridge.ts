@@ -59,7 +59,7 @@ export const BRIDGE_RIGHTS: Rights = { who: 'mqtt bridge', refusal: () => null }
 /** A message waiting to be submitted: its readings and what it owes the broker. */
 interface Pending {
   link: MqttLink;
-  held: Held | null;
+  held: Held;
   readings: ExternalReading[];
   topic: string;
 }
@@ -179,19 +179,23 @@ export class MqttBridge {
     };
   }
 
-  private onMessage(link: MqttLink, topic: string, payload: Buffer, retain: boolean, held: Held | null): void {
-    if (link === this.control) return this.onControl(topic, payload, retain);
+  private onMessage(link: MqttLink, topic: string, payload: Buffer, retain: boolean, held: Held): void {
+    if (link === this.control) {
+      this.onControl(topic, payload, retain);
+      link.settle(held);
+      return;
+    }
     if (retain) {
       // A plain subscription (one link) gets the retained states at subscribe: latest only, as on the control link.
       this.offerRetained(topic, payload);
-      if (held) link.settle(held);
+      link.settle(held);
       return;
     }
     const routed = this.mapper.route(topic, payload);
     if (routed.kind !== 'readings') {
       if (routed.kind === 'refused') this.refuse(routed.reason, topic, routed.detail);
       this.stats.message(routed.kind);
-      if (held) link.settle(held);
+      link.settle(held);
       return;
     }
     this.stampArrival(routed.readings);
@@ -266,14 +270,22 @@ export class MqttBridge {
           this.stats.readingsStored += outcome.stored;
           for (const r of outcome.refused) this.refuse(r.code === 403 ? 'forbidden' : 'invalid', topicOf(batch, r.index), r.reason);
           this.stats.message('stored', batch.length);
-          for (const p of batch) if (p.held) p.link.settle(p.held);
+          for (const p of batch) p.link.settle(p.held);
         },
         (err: unknown) => {
           if (err instanceof HubError && err.code === 'store_unavailable' && !this.stopping) return this.retryLater(batch, attempt, err);
-          // The store refused the rows themselves: acknowledged, as a sensor's message answered 500 is not resent.
+          // The store refused the rows themselves. One submit is one message to the group commit,
+          // so the batch is halved until the message it cannot take is found; the others are stored.
+          if (batch.length > 1 && !this.stopping) {
+            const half = batch.length >> 1;
+            this.submit(batch.slice(0, half), 0);
+            this.submit(batch.slice(half), 0);
+            return;
+          }
+          // That message is acknowledged, as a sensor's message answered 500 is not sent again.
           this.refuse('store_refused', batch[0]!.topic, (err as Error).message, batch.length);
           this.stats.message('refused', batch.length);
-          for (const p of batch) if (p.held) p.link.settle(p.held);
+          for (const p of batch) p.link.settle(p.held);
         },
       )
       .finally(() => this.inFlight.delete(done));
@@ -292,7 +304,9 @@ export class MqttBridge {
     );
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
-      if (!this.stopping) this.submit(batch, attempt + 1);
+      // QoS 1 messages of a connection since lost come again; only the rest is tried again.
+      const alive = batch.filter((p) => p.held.messageId === 0 || p.link.isCurrent(p.held));
+      if (!this.stopping && alive.length > 0) this.submit(alive, attempt + 1);
     }, ms);
     this.retryTimers.add(timer);
   }

@@ -40,8 +40,9 @@ export interface LinkOptions {
   reconnectMaxMs: number;
 }
 
-/** A QoS 1 message held for its PUBACK. */
+/** A message held until the bridge is done with it: a QoS 1 one owes the broker its PUBACK then. */
 export interface Held {
+  /** 0: QoS 0, nothing to acknowledge (it still counts against what the link may hold) */
   readonly messageId: number;
   readonly bytes: number;
   /** the connection it arrived on; a later one makes the settle moot */
@@ -50,8 +51,8 @@ export interface Held {
 }
 
 export interface LinkEvents {
-  /** A message arrived. `held` is null for QoS 0 (nothing to acknowledge). */
-  message(link: MqttLink, topic: string, payload: Buffer, retain: boolean, held: Held | null): void;
+  /** A message arrived; the bridge settles `held` once its readings are committed (or refused). */
+  message(link: MqttLink, topic: string, payload: Buffer, retain: boolean, held: Held): void;
   /** Connected and its subscriptions acknowledged; `sessionPresent`: the broker had kept this client's session. */
   up(link: MqttLink, sessionPresent: boolean): void;
   /** The probes' SUBACK has arrived and a ping after it was answered: their retained messages are in. */
@@ -138,22 +139,30 @@ export class MqttLink {
     while (n < this.held.length && this.held[n]!.settled) n++;
     if (n === 0) return;
     const acks = Buffer.allocUnsafe(n * 4);
+    let o = 0;
     for (let i = 0; i < n; i++) {
       const done = this.held[i]!;
-      // PUBACK with reason 0 and no properties: 2 bytes of packet id (MQTT 5 §3.4.2.1).
-      acks[i * 4] = 0x40;
-      acks[i * 4 + 1] = 2;
-      acks.writeUInt16BE(done.messageId, i * 4 + 2);
       this.heldBytes -= done.bytes;
+      if (done.messageId === 0) continue;
+      // PUBACK with reason 0 and no properties: 2 bytes of packet id (MQTT 5 §3.4.2.1).
+      acks[o] = 0x40;
+      acks[o + 1] = 2;
+      acks.writeUInt16BE(done.messageId, o + 2);
+      o += 4;
     }
     this.held = n === this.held.length ? [] : this.held.slice(n);
-    this.stats.acks += n;
-    this.socket?.write(acks);
-    if (this.paused && this.heldBytes <= this.options.maxHeldBytes / 2) {
+    this.stats.acks += o / 4;
+    if (o > 0) this.socket?.write(o === acks.length ? acks : acks.subarray(0, o));
+    if (this.paused && this.heldBytes <= this.options.maxHeldBytes / 2 && this.held.length <= this.options.receiveMaximum / 2) {
       this.paused = false;
       this.socket?.resume();
     }
   };
+
+  /** Whether `h` arrived on the connection the link has now: a message of a lost one will be delivered again. */
+  isCurrent(h: Held): boolean {
+    return h.generation === this.generation;
+  }
 
   /** Drops the connection (the broker keeps what is unacknowledged) and reconnects after `afterMs`. */
   restart(reason: string, afterMs: number): void {
@@ -275,15 +284,14 @@ export class MqttLink {
   private onPublish(p: PublishView, generation: number): void {
     this.stats.messages++;
     const payload = p.payload;
-    let held: Held | null = null;
-    if (p.qos > 0) {
-      held = { messageId: p.messageId, bytes: payload.length + p.topic.length, generation, settled: false };
-      this.held.push(held);
-      this.heldBytes += held.bytes;
-      if (!this.paused && this.heldBytes > this.options.maxHeldBytes) {
-        this.paused = true;
-        this.socket?.pause();
-      }
+    // QoS 0 messages are held too (the broker sends them regardless of the Receive Maximum): both
+    // bounds count them, so a hub that cannot commit stops reading instead of piling them up.
+    const held: Held = { messageId: p.qos > 0 ? p.messageId : 0, bytes: payload.length + p.topic.length, generation, settled: false };
+    this.held.push(held);
+    this.heldBytes += held.bytes;
+    if (!this.paused && (this.heldBytes > this.options.maxHeldBytes || this.held.length > this.options.receiveMaximum)) {
+      this.paused = true;
+      this.socket?.pause();
     }
     this.events.message(this, p.topic, payload, p.retain, held);
   }
