@@ -21,6 +21,9 @@ export interface ActivitySink {
 
 export type ActivityEvent = Omit<ActivityRow, 'id' | 'ts'>;
 
+/** Told of events as they get their ids, oldest first (the live activity stream). Must not throw. */
+export type ActivityListener = (rows: readonly ActivityRow[]) => void;
+
 type Unnumbered = Omit<ActivityRow, 'id'>;
 
 /** past this many unwritten events (a store that is down), the newest are counted, not kept */
@@ -74,6 +77,7 @@ export class ActivityLog {
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly listeners = new Set<ActivityListener>();
   /** events that could not be stored (logged instead) or kept (over MAX_PENDING) */
   dropped = 0;
 
@@ -100,13 +104,25 @@ export class ActivityLog {
     this.schedule(this.flushIntervalMs);
   }
 
+  /**
+   * Calls `listener` with each batch of events as they get their ids (at each flush, about every
+   * flushIntervalMs), before they are stored: a query made after a batch was heard returns it
+   * too, so a follower dedupes by id. Returns the way to stop.
+   */
+  follow(listener: ActivityListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Writes out every event recorded so far (unless a failing batch waits for its retry). */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.nextId === 0) return this.writing;
-    for (const e of this.pending) this.unwritten.push({ id: this.nextId++, ...e });
+    const numbered = this.pending.map((e): ActivityRow => ({ id: this.nextId++, ...e }));
+    for (const row of numbered) this.unwritten.push(row);
     this.pending = [];
+    if (numbered.length > 0) this.tell(numbered);
     this.writing = this.writing.then(() => this.writeOut(false));
     return this.writing;
   }
@@ -133,6 +149,16 @@ export class ActivityLog {
     this.timer = null;
     this.writing = this.writing.then(() => this.writeOut(true));
     await this.writing;
+  }
+
+  private tell(rows: readonly ActivityRow[]): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(rows);
+      } catch (err) {
+        this.log.error({ err }, 'an activity follower failed; the log goes on');
+      }
+    }
   }
 
   private schedule(ms: number): void {

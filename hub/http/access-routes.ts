@@ -228,14 +228,25 @@ export function registerAccessRoutes(scope: FastifyInstance, deps: AccessRouteDe
     requireRole(request, 'admin', 'read the activity log');
     const q = request.query;
     const events = await activity.query({
-      after: q.after === undefined ? null : wholeNumber('after', q.after, 0, Number.MAX_SAFE_INTEGER),
+      ...activityFilters(q),
       limit: q.limit === undefined ? DEFAULT_ACTIVITY_LIMIT : wholeNumber('limit', q.limit, 1, MAX_ACTIVITY_LIMIT),
-      actions: names('action', q.action),
-      actors: names('actor', q.actor, isSensorId, 'user names or sensor ids'),
     });
     const lastId = events.length > 0 ? events[events.length - 1]!.id : q.after === undefined ? 0 : Number(q.after);
     return { events, last_id: lastId };
   });
+}
+
+/** `after`, `action` and `actor` of the activity log's query (the poll's and the live stream's). */
+export function activityFilters(q: { after?: string; action?: string | string[]; actor?: string | string[] }): {
+  after: number | null;
+  actions: string[] | null;
+  actors: string[] | null;
+} {
+  return {
+    after: q.after === undefined ? null : wholeNumber('after', q.after, 0, Number.MAX_SAFE_INTEGER),
+    actions: names('action', q.action),
+    actors: names('actor', q.actor, isSensorId, 'user names or sensor ids'),
+  };
 }
 
 /** A query value the schema found to be digits, within [min, max]. */

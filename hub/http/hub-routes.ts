@@ -19,6 +19,7 @@ import type { HubOptions } from '../setup/options.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
 import type { LiveStream } from '../stream/live-stream.ts';
 import { recordRequest, registerAccessRoutes, registerActivityHooks } from './access-routes.ts';
+import { registerActivityStreamRoute } from './activity-stream-route.ts';
 import { registerHistoryRoute } from './history-route.ts';
 import { INPUT_LIMITS } from '../inputs/input-limits.ts';
 import { registerInfluxRoutes } from '../inputs/influx-routes.ts';
@@ -90,6 +91,14 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
           maxStreamsPerUser: options.streamMaxConnectionsPerUser,
           heartbeatMs: options.streamHeartbeatMs,
         },
+      }),
+    // after the reading stream's, whose registration brings @fastify/websocket
+    (app) =>
+      registerActivityStreamRoute(app, {
+        activity: p.activity,
+        access: p.access,
+        now: p.now,
+        options: { heartbeatMs: options.streamHeartbeatMs },
       }),
     (app) =>
       registerMetricsRoute(app, {

@@ -22,6 +22,7 @@ import { statusOf } from './api-error.ts';
 import { scopeFilters } from './auth.ts';
 import { parseFilters, type Filters } from './filters.ts';
 import { refusal } from './request-validation.ts';
+import { keepAlive, sendError } from './stream-seats.ts';
 import { SchemaCheck } from '../../protocol/schema-check.ts';
 import { DEFAULT_REPLAY, MAX_REPLAY, SubscribeMessage } from '../../protocol/schemas/stream.ts';
 
@@ -67,9 +68,7 @@ export class StreamConnection {
   /** performance.now() of the client's recent messages, oldest first */
   private readonly messageTimes: number[] = [];
   private expiryTimer: NodeJS.Timeout | null = null;
-  private readonly heartbeat: NodeJS.Timeout;
-  /** whether the client answered (or sent anything) since the last ping */
-  private alive = true;
+  private readonly stopHeartbeat: () => void;
   private ended = false;
 
   constructor(
@@ -78,18 +77,10 @@ export class StreamConnection {
     private readonly d: StreamConnectionDeps,
     private readonly onEnd: (c: StreamConnection) => void,
   ) {
-    ws.on('message', (data) => {
-      this.alive = true;
-      this.onMessage(textOf(data));
-    });
-    ws.on('pong', () => (this.alive = true));
+    ws.on('message', (data) => this.onMessage(textOf(data)));
     ws.on('close', () => this.end());
     ws.on('error', () => ws.terminate());
-    this.heartbeat = setInterval(() => {
-      if (!this.alive) return ws.terminate();
-      this.alive = false;
-      if (ws.readyState === ws.OPEN) ws.ping();
-    }, d.limits.heartbeatMs);
+    this.stopHeartbeat = keepAlive(ws, d.limits.heartbeatMs);
     this.armExpiry();
   }
 
@@ -247,13 +238,13 @@ export class StreamConnection {
   }
 
   private fail(code: ApiErrorCode, message: string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify({ type: 'error', code, message }));
+    sendError(this.ws, code, message);
   }
 
   private end(): void {
     if (this.ended) return;
     this.ended = true;
-    clearInterval(this.heartbeat);
+    this.stopHeartbeat();
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
     if (this.sub) this.d.stream.remove(this.sub);

@@ -12,8 +12,8 @@ import type { AccessControl } from '../access/access-control.ts';
 import type { LiveStream } from '../stream/live-stream.ts';
 import { ReplayGate } from '../stream/replay-gate.ts';
 import type { ReadingStore } from '../store/reading-store.ts';
-import { HubError } from '../hub-error.ts';
 import { StreamConnection, type StreamConnectionLimits } from './stream-connection.ts';
+import { StreamSeats } from './stream-seats.ts';
 
 export { DEFAULT_REPLAY, MAX_REPLAY } from './stream-connection.ts';
 
@@ -39,9 +39,6 @@ export const defaultStreamRouteOptions: StreamRouteOptions = {
   maxStreamsPerUser: 100,
 };
 
-/** what a refused stream is told to wait: streams end when their clients close them */
-const RETRY_AFTER_S = 10;
-
 /** how long a stopping hub waits for stream clients to answer its close */
 const STOP_CLOSE_WAIT_MS = 1_000;
 
@@ -57,17 +54,11 @@ export interface StreamRouteDeps {
 export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps): void {
   const options = { ...defaultStreamRouteOptions, ...deps.options };
   const replays = new ReplayGate(options.maxConcurrentReplays);
-  /** by user name (null: anonymous, on an open hub): the open streams */
-  const byUser = new Map<string | null, Set<StreamConnection>>();
-  /** by who opened them (`user NAME`, or `address IP` on an open hub): streams open now */
-  const openBy = new Map<string, number>();
-  let open = 0;
-  const opener = (request: FastifyRequest) =>
-    request.principal.kind === 'user' ? `user ${request.principal.name}` : `address ${request.ip}`;
-  deps.access.onPrincipalChanged((user, kind, sessionSha256) => {
-    for (const c of [...(byUser.get(user) ?? [])]) c.recheck(kind, sessionSha256);
-    // The first user of a hub turns its login on: anonymous streams end then.
-    for (const c of [...(byUser.get(null) ?? [])]) c.recheck(kind);
+  const seats = new StreamSeats<StreamConnection>(deps.access, {
+    perUser: options.maxStreamsPerUser,
+    total: options.maxStreams,
+    what: 'streams',
+    hint: 'one stream can carry every filter you need',
   });
 
   void app.register(websocket, {
@@ -91,39 +82,18 @@ export function registerStreamRoute(app: FastifyInstance, deps: StreamRouteDeps)
   });
   void app.register(async (scope) => {
     // Before the upgrade, so a refusal is the contract's HTTP error.
-    const preHandler = async (request: FastifyRequest) => {
-      const mine = openBy.get(opener(request)) ?? 0;
-      const problem =
-        mine >= options.maxStreamsPerUser
-          ? `you have ${mine} streams open, the most one user may; close one (one stream can carry every filter you need)`
-          : open >= options.maxStreams
-            ? `the hub has ${open} streams open, the most it keeps; try again later`
-            : null;
-      if (problem) {
-        throw new HubError('too_many_streams', problem, { retryAfterS: RETRY_AFTER_S });
-      }
-    };
+    const preHandler = async (request: FastifyRequest) => seats.check(request);
     scope.get('/api/v1/stream', { websocket: true, preHandler }, (ws: WebSocket, request) => {
-      const key = opener(request);
-      openBy.set(key, (openBy.get(key) ?? 0) + 1);
-      open++;
-      const conn = new StreamConnection(
-        ws,
-        request.principal,
-        { stream: deps.stream, store: deps.store, access: deps.access, replays, limits: options, now: () => deps.now() },
-        (c) => {
-          const set = byUser.get(c.user);
-          set?.delete(c);
-          if (set?.size === 0) byUser.delete(c.user);
-          const left = (openBy.get(key) ?? 1) - 1;
-          if (left > 0) openBy.set(key, left);
-          else openBy.delete(key);
-          open--;
-        },
+      seats.seat(
+        request,
+        (release) =>
+          new StreamConnection(
+            ws,
+            request.principal,
+            { stream: deps.stream, store: deps.store, access: deps.access, replays, limits: options, now: () => deps.now() },
+            release,
+          ),
       );
-      let set = byUser.get(conn.user);
-      if (!set) byUser.set(conn.user, (set = new Set()));
-      set.add(conn);
     });
   });
 }

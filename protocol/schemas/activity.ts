@@ -32,6 +32,17 @@ export const ActivityQuery = closed({
   actor: Type.Optional(List),
 });
 
+/** `GET /api/v1/activity/stream` (WebSocket): the poll's filters, without `limit`. */
+export const ActivityStreamQuery = closed({
+  /** an event id: first the stored events after it (at most MAX_ACTIVITY_BACKFILL), then live ones */
+  after: Type.Optional(Digits(`a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`)),
+  action: Type.Optional(List),
+  actor: Type.Optional(List),
+});
+
+/** how far back a live follower's `after` may reach; further back, page with `GET /api/v1/activity` */
+export const MAX_ACTIVITY_BACKFILL = 1000;
+
 export const ActivityEvent = Type.Object({
   id: Type.Integer({ minimum: 1 }),
   ts: TimeMs,
@@ -50,4 +61,10 @@ export const ActivityEvent = Type.Object({
 export const ActivityAnswer = Type.Object({
   events: Type.Array(ActivityEvent),
   last_id: Type.Integer({ minimum: 0 }),
+});
+
+/** `GET /api/v1/activity/stream`: one message per batch of events, oldest first. */
+export const ActivityStreamMessage = Type.Object({
+  type: Type.Literal('activity'),
+  events: Type.Array(ActivityEvent),
 });
