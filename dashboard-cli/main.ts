@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * Roomwatch user CLI: the hub's HTTP API and live stream from a terminal (PROTOCOL.md §2-3).
  *

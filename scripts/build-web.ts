@@ -12,18 +12,19 @@
  * so a hub serving the old one, or a second hub building at the same time, never reads half.
  */
 import { build } from 'esbuild';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildStaleness, moveIntoPlace, packageRoot } from './build-freshness.ts';
 
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Found from package.json, not from this file: the hub bundles this module into .build/server/. */
+export const REPO_ROOT = packageRoot(import.meta.url);
 export const WEB_SOURCE_DIR = join(REPO_ROOT, 'web');
 export const WEB_BUILD_DIR = join(REPO_ROOT, '.build', 'web');
 const ENTRY = join(WEB_SOURCE_DIR, 'src', 'main.tsx');
 
 /** What a build's `index.html` depends on besides web/: this script and the libraries' versions. */
-const OTHER_INPUTS = [fileURLToPath(import.meta.url), join(REPO_ROOT, 'package-lock.json')];
+const OTHER_INPUTS = [join(REPO_ROOT, 'scripts', 'build-web.ts'), join(REPO_ROOT, 'package-lock.json')];
 
 export interface WebBuild {
   dir: string;
@@ -32,27 +33,9 @@ export interface WebBuild {
   ms: number;
 }
 
-/** The newest modification time (ms) of a file or of any file under a folder. */
-function newestMtime(path: string): number {
-  let st;
-  try {
-    st = statSync(path);
-  } catch {
-    return 0;
-  }
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs; // a deleted file changes its folder's time
-  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
-  return newest;
-}
-
 /** Why the build in `dir` must be made again, or null when it is up to date. */
 export function webBuildStaleness(dir: string = WEB_BUILD_DIR): string | null {
-  const index = join(dir, 'index.html');
-  if (!existsSync(index)) return `${index} is missing`;
-  const built = statSync(index).mtimeMs;
-  const inputs = Math.max(newestMtime(WEB_SOURCE_DIR), ...OTHER_INPUTS.map(newestMtime));
-  return inputs > built ? 'the sources changed since the last build' : null;
+  return buildStaleness(join(dir, 'index.html'), [WEB_SOURCE_DIR, ...OTHER_INPUTS]);
 }
 
 function indexHtml(js: string, css: string): string {
@@ -108,25 +91,6 @@ export async function buildWeb(dir: string = WEB_BUILD_DIR): Promise<WebBuild> {
     return { dir, assets, ms: performance.now() - started };
   } finally {
     await rm(staging, { recursive: true, force: true });
-  }
-}
-
-/** Replaces `dir` by `staging`. Another process that put its build there first wins: both are the same sources. */
-async function moveIntoPlace(staging: string, dir: string): Promise<void> {
-  await mkdir(dirname(dir), { recursive: true });
-  const old = `${dir}.old-${process.pid}-${Date.now()}`;
-  try {
-    await rename(dir, old);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  try {
-    await rename(staging, dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-  } finally {
-    await rm(old, { recursive: true, force: true });
   }
 }
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * Runs a fleet of simulated sensors against a hub.
  *

@@ -74,15 +74,19 @@ export class ReadingStore {
   }
 
   async open(): Promise<LoadedState> {
-    const url = new URL('./store-worker.ts', import.meta.url).href;
-    // Worker threads do not inherit tsx's loader: register it before importing the worker module.
     const commitReplies = new MessageChannel();
-    this.worker = new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, {
-      eval: true,
-      name: 'roomwatch-store',
-      workerData: { commitReplies: commitReplies.port2 },
-      transferList: [commitReplies.port2],
-    });
+    const options = { name: 'roomwatch-store', workerData: { commitReplies: commitReplies.port2 }, transferList: [commitReplies.port2] };
+    // Built (scripts/build-server.ts), this module is part of .build/server/hub.js and the worker
+    // is store-worker.js beside it. From source, worker threads do not inherit tsx's loader:
+    // register it before importing the worker module.
+    if (import.meta.url.endsWith('.js')) this.worker = new Worker(new URL('./store-worker.js', import.meta.url), options);
+    else {
+      const url = new URL('./store-worker.ts', import.meta.url).href;
+      this.worker = new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, {
+        ...options,
+        eval: true,
+      });
+    }
     this.commitReplies = commitReplies.port1;
     this.commitReplies.on('message', (reply: Reply) => this.settle(reply));
     this.commitReplies.unref(); // the worker keeps the process alive, not its reply port
