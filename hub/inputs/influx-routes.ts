@@ -77,6 +77,10 @@ export function registerInfluxRoutes(app: FastifyInstance, deps: InfluxRouteDeps
     // Any Content-Type (clients send text/plain, none, or x-www-form-urlencoded to /query), as bytes.
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxWriteBytes }, (_request, body, done) => done(null, body));
     scope.setErrorHandler(answerInfluxError);
+    // InfluxDB's Go client (the influx CLI) sends an empty Content-Type, which fastify would refuse (415).
+    scope.addHook('onRequest', async (request) => {
+      if (request.headers['content-type'] === '') delete request.headers['content-type'];
+    });
     registerWriteGate(scope, deps.maxConcurrentWrites, deps.retryAfterS);
 
     // Writes check their own credential (write-rights.ts): a login is not asked for.
