@@ -131,7 +131,10 @@ export interface StreamData {
 
 /** The buffers of some columns, to transfer them between threads instead of copying. */
 export function columnBuffers(...cols: Columns[]): ArrayBuffer[] {
-  return cols.flatMap((c) => [c.series.buffer, c.ts.buffer, c.value.buffer] as ArrayBuffer[]);
+  // Columns on SharedArrayBuffers (the group commit's) are shared, not transferred.
+  return cols.flatMap(
+    (c) => [c.series.buffer, c.ts.buffer, c.value.buffer].filter((b) => !(b instanceof SharedArrayBuffer)) as ArrayBuffer[],
+  );
 }
 
 /** A request that failed. A failed commit hands its rows back, so they can be tried again. */
