@@ -20,10 +20,10 @@
  * the broker's to decide (its ACLs): see docs/INTEGRATIONS.md "Who may publish".
  */
 import type { Logger } from 'pino';
-import { HubError } from '../hub-error.ts';
 import type { BatchIngest, ExternalReading, Rights } from '../ingest/batch-ingest.ts';
 import type { SeriesCatalog } from '../ingest/series-catalog.ts';
 import type { SensorRegistry } from '../sensors/sensor-registry.ts';
+import { BatchSubmitter } from './batch-submitter.ts';
 import type { BrokerAddress } from './broker-address.ts';
 import type { MqttMap } from './map-file.ts';
 import { MessageMapper } from './message-mapper.ts';
@@ -56,21 +56,11 @@ export interface MqttBridgeDeps {
 /** The operator configured the bridge: it writes as them (see the header). */
 export const BRIDGE_RIGHTS: Rights = { who: 'mqtt bridge', refusal: () => null };
 
-/** A message waiting to be submitted: its readings and what it owes the broker. */
-interface Pending {
-  link: MqttLink;
-  held: Held;
-  readings: ExternalReading[];
-  topic: string;
-}
-
 const MAX_PACKET_BYTES = 256 * 1024;
 /** how long the data links wait for the control link's discovery configs before starting anyway */
 const CONTROL_WAIT_MS = 5_000;
-const RETRY_FIRST_MS = 100;
 /** a refusal reason is logged at warn at most this often; the counters have them all */
 const WARN_EVERY_MS = 60_000;
-const STOP_WAIT_MS = 10_000;
 const MAX_STAMPED_SENSORS = 100_000;
 
 export class MqttBridge {
@@ -79,14 +69,10 @@ export class MqttBridge {
   private readonly retained: RetainedLatest;
   private readonly control: MqttLink;
   private readonly data: MqttLink[] = [];
-  private pending: Pending[] = [];
-  private flushQueued = false;
+  private readonly submitter: BatchSubmitter;
   private dataStarted = false;
   private controlWait: NodeJS.Timeout | null = null;
   private stopping = false;
-  /** submits not yet answered (or waiting to be retried) */
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** by sensor id: the ts the bridge last stamped on a message of it (see stampArrival) */
   private readonly stamped = new Map<string, number>();
   /** by reason: when it was last logged at warn */
@@ -98,6 +84,18 @@ export class MqttBridge {
   ) {
     this.mapper = new MessageMapper(config.map);
     this.retained = new RetainedLatest(deps);
+    this.submitter = new BatchSubmitter({
+      ingest: deps.ingest,
+      rights: BRIDGE_RIGHTS,
+      stats: this.stats,
+      refuse: (reason, topic, detail, n) => this.refuse(reason, topic, detail, n),
+      holding: (messages, retryInMs, reason) =>
+        this.warn(
+          'store_unavailable',
+          { messages, retryInMs, reason },
+          'mqtt: the hub cannot take readings now; holding the messages unacknowledged',
+        ),
+    });
     const filters = this.mapper.filters;
     const discovery = this.mapper.discovery?.filters ?? [];
     const shared = config.connections > 1;
@@ -150,12 +148,7 @@ export class MqttBridge {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.controlWait) clearTimeout(this.controlWait);
-    for (const t of this.retryTimers) clearTimeout(t);
-    this.retryTimers.clear();
-    this.pending = [];
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, STOP_WAIT_MS)))]);
-    clearTimeout(timer);
+    await this.submitter.stop();
     await Promise.all([this.control, ...this.data].map((l) => l.stop()));
   }
 
@@ -201,11 +194,7 @@ export class MqttBridge {
     this.stampArrival(routed.readings);
     if (routed.badNames.length > 0)
       this.refuse('invalid_name', topic, `fields with no valid metric name: ${routed.badNames.join(', ')}`, routed.badNames.length);
-    this.pending.push({ link, held, readings: routed.readings, topic });
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      setImmediate(() => this.flush());
-    }
+    this.submitter.add({ link, held, readings: routed.readings, topic });
   }
 
   /**
@@ -248,69 +237,6 @@ export class MqttBridge {
     this.stats.message('retained');
   }
 
-  /** One submit for everything that arrived in this turn of the event loop. */
-  private flush(): void {
-    this.flushQueued = false;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0 || this.stopping) return;
-    this.submit(batch, 0);
-  }
-
-  private submit(batch: Pending[], attempt: number): void {
-    let readings = batch[0]!.readings;
-    if (batch.length > 1) {
-      readings = [];
-      for (const p of batch) for (const r of p.readings) readings.push(r);
-    }
-    const done = this.deps.ingest
-      .submit(readings, BRIDGE_RIGHTS, 'mqtt')
-      .then(
-        (outcome) => {
-          this.stats.readingsStored += outcome.stored;
-          for (const r of outcome.refused) this.refuse(r.code === 403 ? 'forbidden' : 'invalid', topicOf(batch, r.index), r.reason);
-          this.stats.message('stored', batch.length);
-          for (const p of batch) p.link.settle(p.held);
-        },
-        (err: unknown) => {
-          if (err instanceof HubError && err.code === 'store_unavailable' && !this.stopping) return this.retryLater(batch, attempt, err);
-          // The store refused the rows themselves. One submit is one message to the group commit,
-          // so the batch is halved until the message it cannot take is found; the others are stored.
-          if (batch.length > 1 && !this.stopping) {
-            const half = batch.length >> 1;
-            this.submit(batch.slice(0, half), 0);
-            this.submit(batch.slice(half), 0);
-            return;
-          }
-          // That message is acknowledged, as a sensor's message answered 500 is not sent again.
-          this.refuse('store_refused', batch[0]!.topic, (err as Error).message, batch.length);
-          this.stats.message('refused', batch.length);
-          for (const p of batch) p.link.settle(p.held);
-        },
-      )
-      .finally(() => this.inFlight.delete(done));
-    this.inFlight.add(done);
-  }
-
-  /** The hub is busy or its store failing: the messages stay unacknowledged and are submitted again. */
-  private retryLater(batch: Pending[], attempt: number, err: HubError): void {
-    this.stats.submitRetries++;
-    const maxMs = Math.max(RETRY_FIRST_MS, (err.extra.retryAfterS ?? 2) * 1000);
-    const ms = Math.min(maxMs, RETRY_FIRST_MS * 2 ** attempt);
-    this.warn(
-      'store_unavailable',
-      { messages: batch.length, retryInMs: ms, reason: err.message },
-      'mqtt: the hub cannot take readings now; holding the messages unacknowledged',
-    );
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
-      // QoS 1 messages of a connection since lost come again; only the rest is tried again.
-      const alive = batch.filter((p) => p.held.messageId === 0 || p.link.isCurrent(p.held));
-      if (!this.stopping && alive.length > 0) this.submit(alive, attempt + 1);
-    }, ms);
-    this.retryTimers.add(timer);
-  }
-
   private refuse(reason: RefusalReason, topic: string, detail: string, n = 1): void {
     this.stats.refusal(reason, n);
     this.warn(
@@ -328,14 +254,4 @@ export class MqttBridge {
       this.deps.log.warn(fields, msg);
     } else this.deps.log.debug(fields, msg);
   }
-}
-
-/** The topic of the message that reading `index` of a batch came from. */
-function topicOf(batch: Pending[], index: number): string {
-  let i = index;
-  for (const p of batch) {
-    if (i < p.readings.length) return p.topic;
-    i -= p.readings.length;
-  }
-  return '?';
 }

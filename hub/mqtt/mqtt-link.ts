@@ -15,11 +15,15 @@
  * after any reconnect, delivers it again. Settling a message of a connection that has since
  * been lost does nothing: its new delivery is settled instead.
  */
-import { isIP, connect as tcpConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { Socket } from 'node:net';
 import mqttPacket, { type ISubscription, type Packet } from 'mqtt-packet';
-import { PacketReader, type PublishView } from './packet-reader.ts';
 import type { BrokerAddress } from './broker-address.ts';
+import { connackRefusal, subackRefusal } from './broker-refusals.ts';
+import { connectPacket, openBrokerSocket, PROTOCOL } from './broker-socket.ts';
+import { HeldMessages, type Held } from './held-messages.ts';
+import { PacketReader, type PublishView } from './packet-reader.ts';
+
+export type { Held } from './held-messages.ts';
 
 export interface LinkOptions {
   broker: BrokerAddress;
@@ -40,16 +44,6 @@ export interface LinkOptions {
   reconnectMaxMs: number;
 }
 
-/** A message held until the bridge is done with it: a QoS 1 one owes the broker its PUBACK then. */
-export interface Held {
-  /** 0: QoS 0, nothing to acknowledge (it still counts against what the link may hold) */
-  readonly messageId: number;
-  readonly bytes: number;
-  /** the connection it arrived on; a later one makes the settle moot */
-  readonly generation: number;
-  settled: boolean;
-}
-
 export interface LinkEvents {
   /** A message arrived; the bridge settles `held` once its readings are committed (or refused). */
   message(link: MqttLink, topic: string, payload: Buffer, retain: boolean, held: Held): void;
@@ -62,28 +56,11 @@ export interface LinkEvents {
   problem(link: MqttLink, message: string): void;
 }
 
-const PROTOCOL = { protocolVersion: 5 } as const;
-/** MQTT 5 CONNACK reason codes an operator can act on (MQTT 5 §3.2.2.2) */
-const CONNACK_REASONS: ReadonlyMap<number, string> = new Map([
-  [0x84, 'the broker does not speak MQTT 5 (mosquitto 1.6 or later does)'],
-  [0x85, 'the broker refuses the client id: set another with --mqtt-client-id'],
-  [0x86, 'bad user name or password: check --mqtt-user / --mqtt-password-file or the URL'],
-  // Mosquitto 2 answers a wrong password with this one too
-  [
-    0x87,
-    'not authorized: check the user name and password (--mqtt-user, --mqtt-password-file, or the URL), and that the broker lets this user connect',
-  ],
-  [0x88, 'the broker is unavailable'],
-  [0x89, 'the broker is busy'],
-  [0x8a, 'the broker banned this client'],
-]);
-
 export class MqttLink {
   private socket: Socket | null = null;
   private generation = 0;
-  /** QoS 1 messages of the current connection not yet acknowledged, in arrival order */
-  private held: Held[] = [];
-  private heldBytes = 0;
+  /** the messages of the current connection the bridge is not done with */
+  private readonly held: HeldMessages;
   private paused = false;
   private nextPacketId = 1;
   private stopping = false;
@@ -109,7 +86,9 @@ export class MqttLink {
   constructor(
     readonly options: LinkOptions,
     private readonly events: LinkEvents,
-  ) {}
+  ) {
+    this.held = new HeldMessages(options.receiveMaximum, options.maxHeldBytes);
+  }
 
   /** Connected, and its subscriptions acknowledged by the broker. */
   get isUp(): boolean {
@@ -135,25 +114,12 @@ export class MqttLink {
 
   private readonly flushAcks = (): void => {
     this.flushQueued = false;
-    let n = 0;
-    while (n < this.held.length && this.held[n]!.settled) n++;
-    if (n === 0) return;
-    const acks = Buffer.allocUnsafe(n * 4);
-    let o = 0;
-    for (let i = 0; i < n; i++) {
-      const done = this.held[i]!;
-      this.heldBytes -= done.bytes;
-      if (done.messageId === 0) continue;
-      // PUBACK with reason 0 and no properties: 2 bytes of packet id (MQTT 5 §3.4.2.1).
-      acks[o] = 0x40;
-      acks[o + 1] = 2;
-      acks.writeUInt16BE(done.messageId, o + 2);
-      o += 4;
+    const acks = this.held.takeAcks();
+    if (acks !== null) {
+      this.stats.acks += acks.length / 4;
+      this.socket?.write(acks);
     }
-    this.held = n === this.held.length ? [] : this.held.slice(n);
-    this.stats.acks += o / 4;
-    if (o > 0) this.socket?.write(o === acks.length ? acks : acks.subarray(0, o));
-    if (this.paused && this.heldBytes <= this.options.maxHeldBytes / 2 && this.held.length <= this.options.receiveMaximum / 2) {
+    if (this.paused && this.held.roomy) {
       this.paused = false;
       this.socket?.resume();
     }
@@ -189,16 +155,8 @@ export class MqttLink {
   private open(): void {
     const { broker, connectTimeoutMs } = this.options;
     const generation = ++this.generation;
-    const socket = broker.tls
-      ? tlsConnect({
-          host: broker.host,
-          port: broker.port,
-          ...(isIP(broker.host) === 0 && { servername: broker.servername }),
-          ...(broker.ca && { ca: broker.ca }),
-        })
-      : tcpConnect({ host: broker.host, port: broker.port });
+    const socket = openBrokerSocket(broker);
     this.socket = socket;
-    socket.setNoDelay(true);
     const reader = new PacketReader(
       (p) => {
         if (this.generation === generation) this.onPublish(p, generation);
@@ -212,37 +170,23 @@ export class MqttLink {
       this.options.maximumPacketBytes,
     );
     this.connectTimer = setTimeout(() => this.restart(`no CONNACK within ${connectTimeoutMs} ms`, this.nextDelay()), connectTimeoutMs);
-    socket.once(broker.tls ? 'secureConnect' : 'connect', () => socket.write(this.connectPacket()));
+    socket.once('ready', () => socket.write(connectPacket(broker, this.options)));
     socket.on('data', (chunk: Buffer) => reader.push(chunk));
-    socket.on('error', () => {}); // 'close' follows and says what happened
-    socket.once('close', (hadError: boolean) => {
+    let failure = '';
+    // 'close' follows and says what happened; a certificate the CA did not sign is the operator's to fix
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      failure = err.code ?? err.message;
+      if (broker.tls && /CERT|SELF_SIGNED|HOSTNAME|ALTNAME/.test(failure))
+        this.events.problem(
+          this,
+          `the broker's TLS certificate is refused (${err.message}): give its CA with --mqtt-ca, or connect by the name it is issued to`,
+        );
+    });
+    socket.once('close', () => {
       if (this.generation !== generation) return;
-      this.lost(hadError ? 'the connection failed' : 'the broker closed the connection');
+      this.lost(failure ? `the connection failed (${failure})` : 'the broker closed the connection');
       if (!this.stopping) this.scheduleReconnect(this.nextDelay());
     });
-  }
-
-  private connectPacket(): Buffer {
-    const o = this.options;
-    return mqttPacket.generate(
-      {
-        cmd: 'connect',
-        protocolId: 'MQTT',
-        protocolVersion: 5,
-        clientId: o.clientId,
-        clean: o.cleanStart,
-        keepalive: o.keepaliveS,
-        ...(o.broker.username !== undefined && { username: o.broker.username }),
-        ...(o.broker.password !== undefined && { password: Buffer.from(o.broker.password) }),
-        properties: {
-          // A persistent session outlives the connection for as long as the broker allows (0xFFFFFFFF: never expires).
-          sessionExpiryInterval: o.cleanStart ? 0 : 0xffffffff,
-          receiveMaximum: o.receiveMaximum,
-          maximumPacketSize: o.maximumPacketBytes,
-        },
-      },
-      PROTOCOL,
-    );
   }
 
   private onPacket(p: Packet): void {
@@ -251,8 +195,7 @@ export class MqttLink {
         this.clearConnectTimer();
         const code = p.reasonCode ?? p.returnCode ?? 0;
         if (code !== 0) {
-          const why = CONNACK_REASONS.get(code) ?? `reason code 0x${code.toString(16)}`;
-          this.events.problem(this, `the broker refused the connection: ${why}`);
+          this.events.problem(this, connackRefusal(code));
           return this.restart(`refused (0x${code.toString(16)})`, this.options.reconnectMaxMs);
         }
         this.connected = true;
@@ -286,10 +229,8 @@ export class MqttLink {
     const payload = p.payload;
     // QoS 0 messages are held too (the broker sends them regardless of the Receive Maximum): both
     // bounds count them, so a hub that cannot commit stops reading instead of piling them up.
-    const held: Held = { messageId: p.qos > 0 ? p.messageId : 0, bytes: payload.length + p.topic.length, generation, settled: false };
-    this.held.push(held);
-    this.heldBytes += held.bytes;
-    if (!this.paused && (this.heldBytes > this.options.maxHeldBytes || this.held.length > this.options.receiveMaximum)) {
+    const held = this.held.add(p.qos > 0 ? p.messageId : 0, payload.length + p.topic.length, generation);
+    if (!this.paused && this.held.full) {
       this.paused = true;
       this.socket?.pause();
     }
@@ -327,11 +268,7 @@ export class MqttLink {
     this.subscribeIds.delete(id);
     if (id === this.upOn) this.markUp();
     granted.forEach((code, i) => {
-      if (code >= 0x80)
-        this.events.problem(
-          this,
-          `the broker refused the subscription to "${filters[i] ?? '?'}" (reason 0x${code.toString(16)}${code === 0x87 ? ': not authorized, grant this user read access in the broker' : code === 0x9e ? ': the broker has no shared subscriptions, use --mqtt-connections 1' : ''})`,
-        );
+      if (code >= 0x80) this.events.problem(this, subackRefusal(filters[i] ?? '?', code));
     });
   }
 
@@ -369,8 +306,7 @@ export class MqttLink {
     this.subscribed = false;
     this.upOn = null;
     this.generation++;
-    this.held = [];
-    this.heldBytes = 0;
+    this.held.clear();
     this.paused = false;
     this.awaitingPong = false;
     this.probeMarker = null;
