@@ -97,12 +97,8 @@ export class MessageMapper {
         (badNames ??= []).push(r.metric);
         continue;
       }
-      const unit = field?.unit ?? r.unit;
-      const out: ExternalReading = { sensor, metric, value: r.value };
-      if (room !== undefined) out.room = room;
-      if (unit !== undefined) out.unit = unit;
-      if (msg.ts !== undefined) out.ts = msg.ts;
-      readings.push(out);
+      // Every reading with the same six fields (some undefined): one shape for the hot path downstream.
+      readings.push({ sensor, room, metric, value: r.value, unit: field?.unit ?? r.unit, ts: msg.ts });
     }
     if (readings.length === 0 && badNames === null) return { kind: 'ignored', mapping };
     return { kind: 'readings', mapping, readings, badNames: badNames ?? NONE };
