@@ -48,6 +48,10 @@ export const API_ERRORS = {
     status: 400,
     meaning: 'A sensor token to create names no room, or has a bad note.',
   },
+  bad_alert_rule: {
+    status: 400,
+    meaning: 'An alert rule is not valid: its text does not follow the rule grammar (docs/ALERTS.md), or its room, sensor pattern or a webhook URL is not valid.',
+  },
   missing_header: {
     status: 400,
     meaning: 'An upload has no header row (an empty file, or a first line too long to be one).',
@@ -97,7 +101,7 @@ export const API_ERRORS = {
   // ---- 404, 405, 408 ----
   not_found: {
     status: 404,
-    meaning: 'No such route, user or sensor token.',
+    meaning: 'No such route, user, sensor token or alert rule.',
   },
   method_not_allowed: {
     status: 405,
@@ -119,6 +123,10 @@ export const API_ERRORS = {
   replay_in_progress: {
     status: 409,
     meaning: 'Stream only: a new subscription was sent while the replay of the last one is still running; wait for its end.',
+  },
+  too_many_alert_rules: {
+    status: 409,
+    meaning: 'The hub keeps as many alert rules as it may (1000); delete one before adding another.',
   },
   // ---- 413 to 431: too big, or not a kind the hub takes ----
   too_large: {
@@ -166,6 +174,10 @@ export const API_ERRORS = {
   too_many_exports: {
     status: 429,
     meaning: 'The user, or the hub, runs as many history exports as it may at once; `Retry-After` says when to retry.',
+  },
+  backup_running: {
+    status: 429,
+    meaning: 'A backup is already being taken (one runs at a time); `Retry-After` says when to retry.',
   },
   too_many_streams: {
     status: 429,

@@ -6,6 +6,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { join } from 'node:path';
 import { DATABASE_FILE } from './schema.ts';
 import type { StoreFaults } from './store-faults.ts';
+import type { AlertCall } from './alert-sql.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
 import type { AccessChange, ActivityQuery, ActivityRow } from '../access/access-records.ts';
 import type { ScanResult, UploadCommitResult, UploadFile } from '../upload/upload-sql.ts';
@@ -177,6 +178,11 @@ export class ReadingStore {
 
   queryActivity(query: ActivityQuery): Promise<ActivityRow[]> {
     return this.request({ op: 'activity-query', query }) as Promise<ActivityRow[]>;
+  }
+
+  /** Alert rules and events (alert-sql.ts). */
+  alerts(call: AlertCall): Promise<unknown> {
+    return this.request({ op: 'alerts', call });
   }
 
   private post(msg: ToStore): void {

@@ -5,7 +5,8 @@
  * identity for duplicates is (sensor, metric, ts) across the series of that sensor and metric:
  * the series' `channel` (one number per sensor and metric) makes that an integer comparison.
  */
-export const SCHEMA_VERSION = 1;
+/** Checked at open, and raised with a step in migrations.ts whenever the tables change. */
+export const SCHEMA_VERSION = 2;
 
 export const DDL = [
   `CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
@@ -62,6 +63,24 @@ export const DDL = [
      outcome VARCHAR NOT NULL,
      code INTEGER NOT NULL,
      detail VARCHAR NOT NULL)`,
+  // Alerts (hub/alerts/): the rules admins set, and every firing and clearing.
+  `CREATE TABLE IF NOT EXISTS alert_rules (
+     name VARCHAR PRIMARY KEY,
+     rule VARCHAR NOT NULL,
+     room VARCHAR,
+     sensor VARCHAR,
+     webhooks VARCHAR NOT NULL,
+     updated_at BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS alert_events (
+     id BIGINT PRIMARY KEY,
+     ts BIGINT NOT NULL,
+     rule VARCHAR NOT NULL,
+     state VARCHAR NOT NULL,
+     sensor VARCHAR NOT NULL,
+     room VARCHAR NOT NULL,
+     metric VARCHAR,
+     value DOUBLE,
+     condition VARCHAR NOT NULL)`,
 ];
 
 /** The database file inside the data folder. */

@@ -3,6 +3,7 @@ import type { UploadCommitRequest } from '../upload/upload-commit.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
 import type { AccessChange, AccessState, ActivityQuery, ActivityRow } from '../access/access-records.ts';
 import type { StoreFaults } from './store-faults.ts';
+import type { AlertCall } from './alert-sql.ts';
 /**
  * Messages between the hub's main thread and the store worker (store-worker.ts).
  * Columns travel as typed arrays (structured clone copies them, which is a memcpy).
@@ -104,6 +105,8 @@ export type ToStore =
   | { op: 'access-write'; reqId: number; changes: AccessChange[] }
   | { op: 'activity-append'; reqId: number; rows: ActivityRow[] }
   | { op: 'activity-query'; reqId: number; query: ActivityQuery }
+  /** alert rules and events (alert-sql.ts), queued with the commits */
+  | { op: 'alerts'; reqId: number; call: AlertCall }
   /** streamed: `data` messages under credit, then the reply { rows } */
   | { op: 'export'; reqId: number; query: HistoryQuery }
   | { op: 'export-credit'; reqId: number; exportId: number }

@@ -11,6 +11,7 @@ import { runExport, steerExport } from '../history/export-worker.ts';
 import { appendColumns, appendIncoming, groupBySeries } from './column-chunks.ts';
 import { loadSeries, recent } from './read-queries.ts';
 import { appendActivity, loadAccess, queryActivity, writeAccess } from './access-sql.ts';
+import { alertCall } from './alert-sql.ts';
 import { scanUpload } from '../upload/upload-sql.ts';
 import { commitUpload, stopUploads } from '../upload/upload-commit.ts';
 import { closeUploadReader, withUploadReader } from '../upload/upload-reader.ts';
@@ -381,6 +382,8 @@ async function handle(msg: ToStore): Promise<unknown> {
       return writeAccess(conn(), msg.changes);
     case 'activity-append':
       return appendActivity(conn(), msg.rows);
+    case 'alerts':
+      return alertCall(conn(), msg.call);
     default:
       throw new Error(`unexpected store request ${msg.op}`);
   }

@@ -1,0 +1,224 @@
+/**
+ * Alerts, wired: the rules (kept in the store), the engine that evaluates them on committed
+ * readings and on a tick, the event log (numbered here, written to the store in the
+ * background), and the webhooks. Nothing here makes ingest wait: a committed batch costs a
+ * loop over its rows with O(1) work per rule on each row's metric, and events are queued.
+ */
+import type { Logger } from 'pino';
+import type { AlertEvent } from '../../protocol/schemas/alerts.ts';
+import { MAX_ALERT_RULES } from '../../protocol/schemas/alerts.ts';
+import { TickScheduler, type TickHandle, type TimerClock } from '../../sensors/tick-scheduler.ts';
+import type { SeriesCatalog } from '../ingest/series-catalog.ts';
+import { HubError } from '../hub-error.ts';
+import type { Columns } from '../store/store-messages.ts';
+import type { AlertCall, AlertEventQuery, AlertsLoaded } from '../store/alert-sql.ts';
+import { AlertEngine, type AlertEventDraft } from './alert-engine.ts';
+import { compileRule, type AlertRule, type AlertRuleRecord } from './alert-rule.ts';
+import { WEBHOOK_DEFAULTS, WebhookSender, type WebhookOptions } from './webhook-sender.ts';
+
+/** What the service needs of the store. */
+export interface AlertStore {
+  alerts(call: AlertCall): Promise<unknown>;
+}
+
+export interface AlertServiceOptions {
+  store: AlertStore;
+  /** the hub clock (ms since the epoch): event times and `for` durations */
+  now: () => number;
+  /** the timers of the tick and the webhook retries */
+  clock: TimerClock;
+  log: Pick<Logger, 'warn' | 'error'>;
+  tickMs?: number;
+  webhooks?: WebhookOptions;
+  /** events not yet written to the store, at most; past it the oldest are dropped and counted */
+  maxUnwritten?: number;
+}
+
+/** by sensor id: its room and when it was last seen, known before start */
+export type KnownSensors = Iterable<{ sensor: string; room: string }>;
+
+export class AlertService {
+  private readonly engine: AlertEngine;
+  private readonly scheduler: TickScheduler;
+  private tick: TickHandle | null = null;
+  private nextId = 1;
+  /** by `${rule}\0${sensor}`: the firing event of each alert firing now */
+  private readonly firingNow = new Map<string, AlertEvent>();
+  private unwritten: AlertEvent[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private writeScheduled = false;
+  private retryTimer: unknown = null;
+  /** by URL */
+  private readonly webhooks = new Map<string, WebhookSender>();
+  readonly stats = { events: 0, eventsUnstored: 0, writeFailures: 0 };
+
+  constructor(private readonly o: AlertServiceOptions) {
+    this.engine = new AlertEngine({ now: o.now, emit: (e) => this.emitted(e) });
+    this.scheduler = new TickScheduler({ clock: o.clock });
+  }
+
+  /** Loads rules and the alerts firing at the last stop; clears those whose newest reading says they cleared meanwhile. */
+  async start(catalog: SeriesCatalog, sensors: KnownSensors): Promise<void> {
+    const loaded = (await this.o.store.alerts({ kind: 'load' })) as AlertsLoaded;
+    this.nextId = loaded.maxId + 1;
+    const startMs = this.o.now();
+    // Silence counts from the start: the hub being down is not the sensors' fault.
+    for (const s of sensors) this.engine.knowSensor(s.sensor, s.room, startMs);
+    for (const record of loaded.rules) {
+      try {
+        this.engine.setRule(compileRule(record));
+      } catch (err) {
+        this.o.log.error(
+          { rule: record.name, err: (err as Error).message },
+          'a stored alert rule is not valid and is ignored; set it again',
+        );
+      }
+    }
+    for (const e of loaded.firing) {
+      if (!this.engine.rule(e.rule)) continue;
+      this.firingNow.set(key(e.rule, e.sensor), e);
+      const newest = e.metric === null ? undefined : catalog.channels.get(`${e.sensor}\0${e.metric}`)?.latestValue;
+      const channel = e.metric === null ? undefined : catalog.channels.get(`${e.sensor}\0${e.metric}`);
+      this.engine.restoreFiring(e.rule, e.sensor, e.room, e.ts, channel && channel.latestSeries >= 0 ? newest : undefined);
+    }
+    this.tick = this.scheduler.add(this.o.tickMs ?? 1_000, this.o.tickMs ?? 1_000, () => this.engine.tick());
+  }
+
+  async stop(): Promise<void> {
+    this.tick?.cancel();
+    this.tick = null;
+    this.scheduler.stop();
+    if (this.retryTimer !== null) this.o.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    for (const w of this.webhooks.values()) w.stop();
+    await this.flush();
+  }
+
+  /** Committed rows (the group commit's onCommitted): `mask` 0 marks a duplicate, which is not evaluated. */
+  committed(catalog: SeriesCatalog, rows: Columns, mask?: Uint8Array): void {
+    if (this.engine.ruleList.length === 0) return;
+    for (let i = 0; i < rows.n; i++) {
+      if (mask && mask[i] === 0) continue;
+      const def = catalog.series[rows.series[i]!];
+      if (def) this.engine.reading(def.sensor, def.room, def.metric, rows.value[i]!);
+    }
+  }
+
+  get rules(): AlertRule[] {
+    return this.engine.ruleList.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  rule(name: string): AlertRule | undefined {
+    return this.engine.rule(name);
+  }
+
+  firingCount(name: string): number {
+    return this.engine.firingCount(name);
+  }
+
+  /** The firing event of every alert firing now, oldest first. */
+  firing(): AlertEvent[] {
+    return [...this.firingNow.values()].sort((a, b) => a.id - b.id);
+  }
+
+  webhookStats(): { url: string; queued: number; delivered: number; failedAttempts: number; dropped: number; lastError: string | null }[] {
+    return [...this.webhooks.values()].map((w) => ({ url: w.url, queued: w.queued, ...w.stats, lastError: w.lastError }));
+  }
+
+  async putRule(record: AlertRuleRecord): Promise<AlertRule> {
+    const rule = compileRule(record);
+    if (!this.engine.rule(record.name) && this.engine.ruleList.length >= MAX_ALERT_RULES)
+      throw new HubError('too_many_alert_rules', `this hub keeps at most ${MAX_ALERT_RULES} alert rules: delete one first`);
+    await this.o.store.alerts({ kind: 'put-rule', rule: { ...record, rule: rule.rule } });
+    this.engine.setRule(rule);
+    return rule;
+  }
+
+  async deleteRule(name: string): Promise<boolean> {
+    if (!this.engine.rule(name)) return false;
+    await this.o.store.alerts({ kind: 'delete-rule', name });
+    this.engine.removeRule(name);
+    return true;
+  }
+
+  /** The event log; events not yet written are written first, so an answer never misses one. */
+  async events(query: AlertEventQuery): Promise<AlertEvent[]> {
+    await this.flush();
+    return (await this.o.store.alerts({ kind: 'query', query })) as AlertEvent[];
+  }
+
+  get lastId(): number {
+    return this.nextId - 1;
+  }
+
+  private emitted(draft: AlertEventDraft): void {
+    const event: AlertEvent = { id: this.nextId++, ...draft };
+    this.stats.events++;
+    const k = key(event.rule, event.sensor);
+    if (event.state === 'firing') this.firingNow.set(k, event);
+    else this.firingNow.delete(k);
+    const max = this.o.maxUnwritten ?? 10_000;
+    if (this.unwritten.length >= max) {
+      this.unwritten.shift();
+      this.stats.eventsUnstored++;
+    }
+    this.unwritten.push(event);
+    this.scheduleWrite();
+    for (const url of this.engine.rule(event.rule)?.webhooks ?? []) this.sender(url).send(event);
+  }
+
+  private sender(url: string): WebhookSender {
+    let w = this.webhooks.get(url);
+    if (!w) {
+      w = new WebhookSender(url, this.o.clock, this.o.webhooks ?? WEBHOOK_DEFAULTS, (u, message) =>
+        this.o.log.warn({ url: u, reason: message }, 'an alert webhook did not take an event; retrying with backoff'),
+      );
+      this.webhooks.set(url, w);
+    }
+    return w;
+  }
+
+  private scheduleWrite(): void {
+    if (this.writeScheduled) return;
+    this.writeScheduled = true;
+    this.writing = this.writing.then(() => this.write());
+  }
+
+  /** Writes what is unwritten; a failed write keeps its events for the next try. */
+  private async write(): Promise<void> {
+    this.writeScheduled = false;
+    const batch = this.unwritten;
+    if (batch.length === 0) return;
+    this.unwritten = [];
+    try {
+      await this.o.store.alerts({ kind: 'append', events: batch });
+    } catch (err) {
+      this.stats.writeFailures++;
+      this.o.log.error(
+        { err: (err as Error).message, events: batch.length },
+        'could not store alert events; they are kept and tried again',
+      );
+      this.unwritten = [...batch, ...this.unwritten];
+      const max = this.o.maxUnwritten ?? 10_000;
+      if (this.unwritten.length > max) {
+        this.stats.eventsUnstored += this.unwritten.length - max;
+        this.unwritten = this.unwritten.slice(-max);
+      }
+      if (this.retryTimer === null && this.tick !== null)
+        this.retryTimer = this.o.clock.setTimeout(() => {
+          this.retryTimer = null;
+          this.scheduleWrite();
+        }, 1_000);
+    }
+  }
+
+  /** Resolves once every event emitted so far was written (or its write failed). */
+  async flush(): Promise<void> {
+    this.scheduleWrite();
+    await this.writing;
+  }
+}
+
+function key(rule: string, sensor: string): string {
+  return `${rule}\0${sensor}`;
+}
