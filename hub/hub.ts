@@ -29,6 +29,8 @@ import { ActivityLog } from './access/activity-log.ts';
 import { SensorRegistry } from './sensors/sensor-registry.ts';
 import { loadTlsCredentials, type TlsCredentials } from './setup/tls-credentials.ts';
 import { ReadingStore } from './store/reading-store.ts';
+import { AlertService } from './alerts/alert-service.ts';
+import { processClock } from '../sensors/tick-scheduler.ts';
 
 export interface HubAddress {
   host: string;
@@ -118,6 +120,9 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
   const uploadSpoolDir = join(options.storeTempDir!, 'uploads');
   const exportSlots = new ExportSlots({ maxExports: options.maxConcurrentExports, maxExportsPerUser: options.maxExportsPerUser });
 
+  // Alert rules, evaluated on committed readings (docs/ALERTS.md).
+  const alerts = new AlertService({ store, now, clock: options.alertClock ?? processClock, log });
+
   const commits = new GroupCommit(store, catalog, registry, {
     flushIntervalMs: options.flushIntervalMs,
     maxRowsPerFlush: options.maxRowsPerFlush,
@@ -192,6 +197,8 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     onCommitted: ({ fresh, maybeDuplicate, result }) => {
       liveStream.publish(fresh, result.freshStoredMask ?? undefined);
       if (maybeDuplicate.n > 0) liveStream.publish(maybeDuplicate, result.storedMask);
+      alerts.committed(catalog, fresh, result.freshStoredMask ?? undefined);
+      if (maybeDuplicate.n > 0) alerts.committed(catalog, maybeDuplicate, result.storedMask);
       log.debug({ gen: result.gen, fresh: fresh.n, maybeDuplicate: maybeDuplicate.n, flushMs: Math.round(result.flushMs) }, 'committed');
     },
   });
@@ -220,6 +227,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     uploads,
     exportSlots,
     uploadSpoolDir,
+    alerts,
   };
   let api: FastifyInstance | null = null;
   /**
@@ -293,6 +301,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       catalog.load(state);
       registry.load(state);
       storedAtStart = state.readingCount;
+      await alerts.start(catalog, registry.records.values());
       const tcpPort = await sensors.start(options.host, options.tcpPort);
       mqtt?.start();
       status = 'ok';
@@ -328,6 +337,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       commits.stop();
       await api?.close();
       liveStream.stop();
+      await alerts.stop().catch((err: Error) => log.error({ err }, 'could not store the last alert events'));
       await activity.stop().catch((err: Error) => log.error({ err }, 'could not store the last activity events'));
       await store.close();
       log.info({ readingsStored: commits.stats.rowsStored, duplicates: commits.stats.duplicates }, 'hub stopped');

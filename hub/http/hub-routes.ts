@@ -20,6 +20,9 @@ import type { ReadingStore } from '../store/reading-store.ts';
 import type { LiveStream } from '../stream/live-stream.ts';
 import { recordRequest, registerAccessRoutes, registerActivityHooks } from './access-routes.ts';
 import { registerActivityStreamRoute } from './activity-stream-route.ts';
+import { registerAlertsRoutes } from './alerts-route.ts';
+import type { AlertService } from '../alerts/alert-service.ts';
+import { addAlertFamilies } from '../alerts/alert-metrics.ts';
 import { registerHistoryRoute } from './history-route.ts';
 import { INPUT_LIMITS } from '../inputs/input-limits.ts';
 import { registerInfluxRoutes } from '../inputs/influx-routes.ts';
@@ -53,6 +56,7 @@ export interface HubParts {
   uploads: { rowsStored: number; duplicates: number };
   exportSlots: ExportSlots;
   uploadSpoolDir: string;
+  alerts: AlertService;
 }
 
 export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
@@ -118,7 +122,9 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
         bufferedRows: () => p.commits.bufferedRows,
         inputs: p.ingest.counters,
         mqtt: p.mqtt && { stats: p.mqtt.stats, connectedLinks: () => p.mqtt!.connectedLinks },
+        families: [(registry) => addAlertFamilies(registry, p.alerts)],
       }),
+    (app) => registerAlertsRoutes(app, { alerts: p.alerts, now: p.now }),
     // InfluxDB line protocol (Telegraf, Home Assistant, client libraries): their own scope, errors in InfluxDB's shape
     (app) => registerInfluxRoutes(app, { access: p.access, ingest: p.ingest, ...INPUT_LIMITS }),
     // Prometheus remote write 1.0 (an agent scraping node_exporter and others)

@@ -43,6 +43,8 @@ export interface MetricsSources {
   inputs: SourceCounters;
   /** the MQTT bridge, when the hub runs one (--mqtt) */
   mqtt?: { stats: MqttStats; connectedLinks(): number } | null;
+  /** more hub-wide families, each added by its feature (the alerts: hub/alerts/alert-metrics.ts) */
+  families?: ((registry: Registry) => void)[];
 }
 
 /** A counter whose value is read from `read` at scrape time. */
@@ -142,6 +144,7 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
   });
   addInputFamilies(registry, src);
   if (src.mqtt) addMqttFamilies(registry, src.mqtt);
+  for (const add of src.families ?? []) add(registry);
   app.get('/metrics', async (request, reply) => {
     const scope = scopeOf(request.principal);
     const rooms = new Registry();

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_MAX_LINE_BYTES } from '../../protocol/names.ts';
 import { defaultMqttOptions, mqttOptionProblems, type MqttOptions } from '../mqtt/mqtt-options.ts';
 import { storeFaultsProblem, type StoreFaults } from '../store/store-faults.ts';
+import type { TimerClock } from '../../sensors/tick-scheduler.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -95,6 +96,8 @@ export interface HubOptions extends MqttOptions {
   storeFaults: StoreFaults | null;
   /** the hub clock, injectable for tests */
   now: () => number;
+  /** test-only: the timers of alert ticks and webhook retries (a FakeClock); null: the process's */
+  alertClock: TimerClock | null;
 }
 
 export const defaultHubOptions = {
@@ -141,6 +144,7 @@ export const defaultHubOptions = {
   tlsKeyFile: null,
   storeFaults: null,
   now: Date.now,
+  alertClock: null,
   ...defaultMqttOptions,
 } satisfies HubOptions;
 
