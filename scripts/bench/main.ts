@@ -8,6 +8,7 @@
  *   npm run bench -- --only ingest-line,ingest-batch,export,peer-ingest,peer-export
  *   npm run bench -- --only upload-memory      # generated files of 1M and 10M rows (--upload-rows to change)
  *   npm run bench -- --only dashboard [--dashboard-days 7]   # the dashboard in Chromium (dashboard.ts)
+ *   npm run bench -- --only startup [--startup-rounds 7]   # start to healthy, compiled against tsx (startup.ts)
  *   npm run bench -- --only mqtt [--mqtt-messages 300000 --mqtt-rate 50000 --mqtt-seconds 15]   # MQTT bridge (mqtt.ts)
  *
  * Peers run in the same run, on the same data, next to the Roomwatch row they are measured
@@ -35,6 +36,7 @@ import { MOSQUITTO_INSTALL, mosquittoInstalled, mosquittoReportNow } from './pee
 import { peerRow, PEER_TABLE_HEAD } from './peer-table.ts';
 import { runDashboardBench } from './dashboard.ts';
 import { runMqttBench } from './mqtt.ts';
+import { runStartupBench } from './startup.ts';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +50,7 @@ const { values } = parseArgs({
     'mqtt-rate': { type: 'string', default: '50000' },
     'mqtt-seconds': { type: 'string', default: '15' },
     'mqtt-connections': { type: 'string', default: '4' },
+    'startup-rounds': { type: 'string', default: '7' },
   },
 });
 const d: Dataset = { sensors: Number(values.sensors), seconds: Number(values.seconds), startTs: Date.now() - 2 * 86_400_000 };
@@ -364,6 +367,13 @@ if (dashboardRows.length > 0) {
 if (peerRows.length > 0) {
   process.stdout.write(`\nAgainst peers, same run\n\n${PEER_TABLE_HEAD}`);
   for (const r of peerRows) process.stdout.write(r + '\n');
+}
+if (want('startup')) {
+  const r = await runStartupBench(Number(values['startup-rounds']), progress);
+  process.stdout.write(
+    `\nstart to healthy, empty data folder, median of ${r.rounds}: compiled ${r.compiledMs.toFixed(0)} ms, tsx ${r.tsxMs.toFixed(0)} ms, ` +
+      `compiled/tsx ${(r.compiledMs / r.tsxMs).toFixed(2)} (process spawn included)\n`,
+  );
 }
 const last = keep.at(-1);
 if (last && want('restart')) {

@@ -27,15 +27,15 @@ export interface Running {
 }
 
 /** The environment without what `npm test` sets for its own run (npm_config_*, npm_lifecycle_*), which would steer the inner npm. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { NO_COLOR: '1', npm_config_update_notifier: 'false' };
+function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { NO_COLOR: '1', npm_config_update_notifier: 'false', ...extra };
   for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith('npm_')) env[k] = v;
   return env;
 }
 
 /** Starts `command args` in `cwd` as the leader of a process group of its own, killed with the group at teardown. */
-export function run(command: string, args: readonly string[], cwd: string, scope: Teardown): Running {
-  const child = spawn(command, args, { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export function run(command: string, args: readonly string[], cwd: string, scope: Teardown, env: NodeJS.ProcessEnv = {}): Running {
+  const child = spawn(command, args, { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

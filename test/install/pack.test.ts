@@ -3,13 +3,14 @@
 // the compiled build (.build/server/, scripts/build-server.ts), with no TypeScript and no tsx
 // at run time; the Dockerfile and docs/INSTALL.md install the same way.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { waitFor } from '../support/api-client.ts';
-import { withTimeout } from '../support/hub-process.ts';
+import { REPO_ROOT, withTimeout } from '../support/hub-process.ts';
 import { exitWhenDone, perTest, Teardown } from '../support/teardown.ts';
 import { testTimeout } from '../support/test-timeouts.ts';
 import { install, pack, run, runToEnd } from './installed-package.ts';
@@ -23,6 +24,18 @@ test.after(async () => {
   await perFile.run();
   exitWhenDone();
 });
+
+const DOCKERFILE = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+const UNIT = readFileSync(join(REPO_ROOT, 'deploy', 'roomwatch.service'), 'utf8');
+/** The Dockerfile's HEALTHCHECK command (its exec form, a JSON array). */
+const HEALTHCHECK = JSON.parse(/^HEALTHCHECK [^\n]*\\\n\s*CMD (\[.*\])$/m.exec(DOCKERFILE)?.[1] ?? 'null') as string[] | null;
+
+/** Runs the Dockerfile's health check against the hub on `port`; answers its exit code. */
+async function dockerHealthcheck(port: number): Promise<number | null> {
+  const [command, ...args] = HEALTHCHECK!;
+  const p = run(command === 'node' ? process.execPath : command!, args, REPO_ROOT, perTest, { ROOMWATCH_HTTP_PORT: String(port) });
+  return (await withTimeout(p.finished, 30_000, 'the health check')).code;
+}
 
 let work = '';
 let tarball = '';
@@ -97,6 +110,22 @@ test('installed with npm install --omit=dev: npx roomwatch-hub is healthy, npx r
   assert.is(asset.status, 200);
   assert.ok((await asset.text()).length > 1000, 'the dashboard script is served');
 
+  // What the Dockerfile and the systemd unit start exists where they say, and their health check works.
+  for (const [file, text] of [
+    ['Dockerfile', DOCKERFILE],
+    ['deploy/roomwatch.service', UNIT],
+  ] as const) {
+    const path = /\/opt\/roomwatch\/(node_modules\/roomwatch\/\.build\/server\/hub\.js)/.exec(text)?.[1];
+    assert.ok(path && existsSync(join(app, path)), `${file} starts ${path}, which the install has`);
+  }
+  assert.match(
+    DOCKERFILE,
+    /npm install --omit=dev --no-audit --no-fund \/tmp\/roomwatch-\*\.tgz/,
+    'the Dockerfile installs as this test does',
+  );
+  assert.ok(HEALTHCHECK, 'the Dockerfile has a HEALTHCHECK in exec form');
+  assert.is(await dockerHealthcheck(ports.httpPort), 0, 'healthy while the hub runs');
+
   // The hub was not compiled at start: the installed package has no sources to compile.
   assert.not.match(hub.stdout() + hub.stderr(), /dashboard built|server built/);
 
@@ -107,6 +136,7 @@ test('installed with npm install --omit=dev: npx roomwatch-hub is healthy, npx r
   await withTimeout(hub.finished, 30_000, 'the installed hub to stop after SIGTERM');
   assert.match(hub.stdout(), /"msg":"hub stopped"/, `a clean stop (stderr: ${hub.stderr().slice(-2000)})`);
   assert.not.match(hub.stdout(), /stop failed/);
+  assert.is(await dockerHealthcheck(ports.httpPort), 1, 'unhealthy once it stopped');
 });
 
 test.run();
