@@ -279,6 +279,8 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       const loadStarted = performance.now();
       const openedAt = Date.now(); // file times, so the file system's clock, not the hub's
       const state = await store.open();
+      const { from, to } = state.schema ?? { from: null, to: null };
+      if (from !== null && from !== to) log.info({ from, to }, `migrated the store from schema ${from} to ${to}`);
       access.load(state.access);
       activity.start(state.access.maxActivityId);
       if (exposed && !access.hasAdmin) {

@@ -10,6 +10,7 @@
  *               [--max-concurrent-exports N] [--max-exports-per-user N] [--stream-max-queued-bytes N]
  *               [--mqtt URL [--mqtt-user U] [--mqtt-password-file F] [--mqtt-ca F] [--mqtt-map F]
  *                [--mqtt-client-id ID] [--mqtt-connections N]]
+ *               [--restore BACKUP_FILE]
  *
  * Each flag also as an environment variable: ROOMWATCH_HOST, ROOMWATCH_TCP_PORT,
  * ROOMWATCH_HTTP_PORT, ROOMWATCH_DATA, ROOMWATCH_LOG_LEVEL, ROOMWATCH_LOG_FILE, ROOMWATCH_MEMORY_LIMIT,
@@ -26,7 +27,8 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../protocol/duration.ts';
 import { DataFolderError } from './setup/data-folder.ts';
 import { buildHub, type Hub } from './hub.ts';
-import type { HubOptions, LogLevel } from './setup/options.ts';
+import { resolveHubOptions, type HubOptions, type LogLevel } from './setup/options.ts';
+import { restoreBackup } from './store/restore.ts';
 import { StoreError } from './store/reading-store.ts';
 import type { StoreFaults } from './store/store-faults.ts';
 
@@ -85,6 +87,8 @@ const usage = `usage: npm start -- [options]
                         (ROOMWATCH_MQTT_CLIENT_ID, default roomwatch)
   --mqtt-connections N  connections sharing the subscription; 1 for brokers without shared subscriptions
                         (ROOMWATCH_MQTT_CONNECTIONS, default 4)
+  --restore FILE        first make FILE (a backup from "roomwatch backup") the store of the data folder,
+                        which must be empty or not exist yet; then start (docs/ADMIN.md "Backup and restore")
   -h, --help            this help`;
 
 function fail(message: string): never {
@@ -131,6 +135,7 @@ function parseCli() {
       'mqtt-map': { type: 'string' },
       'mqtt-client-id': { type: 'string' },
       'mqtt-connections': { type: 'string' },
+      restore: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -208,6 +213,27 @@ const options: Partial<HubOptions> = {
   mqttClientId: (args['mqtt-client-id'] ?? env.ROOMWATCH_MQTT_CLIENT_ID) || undefined,
   mqttConnections: int('--mqtt-connections', args['mqtt-connections'] ?? env.ROOMWATCH_MQTT_CONNECTIONS),
 };
+
+// Before the hub is built: building it opens the log file, and a restore wants an empty folder.
+if (args.restore !== undefined) {
+  let dataDir: string;
+  try {
+    dataDir = resolveHubOptions(options).dataDir;
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  try {
+    const r = await restoreBackup(args.restore, dataDir);
+    const readings = Object.hasOwn(r.tables, 'readings') ? r.tables.readings : 0;
+    const migrated = r.fromSchema === r.toSchema ? '' : `, migrated from schema ${r.fromSchema} to ${r.toSchema}`;
+    process.stderr.write(
+      `roomwatch hub: restored ${args.restore} (taken ${new Date(r.takenAt).toISOString()}, ${readings} readings${migrated}) into ${dataDir}\n`,
+    );
+  } catch (err) {
+    process.stderr.write(`roomwatch hub: could not restore: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
 
 let hub: Hub;
 try {

@@ -20,6 +20,7 @@ import type { ReadingStore } from '../store/reading-store.ts';
 import type { LiveStream } from '../stream/live-stream.ts';
 import { recordRequest, registerAccessRoutes, registerActivityHooks } from './access-routes.ts';
 import { registerActivityStreamRoute } from './activity-stream-route.ts';
+import { registerBackupRoute } from './backup-route.ts';
 import { registerAlertsRoutes } from './alerts-route.ts';
 import type { AlertService } from '../alerts/alert-service.ts';
 import { addAlertFamilies } from '../alerts/alert-metrics.ts';
@@ -64,6 +65,7 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
   return [
     (app) => registerActivityHooks(app, p.activity),
     (app) => registerAccessRoutes(app, { access: p.access, activity: p.activity }),
+    (app) => registerBackupRoute(app, { store: p.store, activity: p.activity, dataDir: options.dataDir }),
     (app) =>
       registerHistoryRoute(app, {
         store: p.store,

@@ -6,6 +6,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { join } from 'node:path';
 import { DATABASE_FILE } from './schema.ts';
 import type { StoreFaults } from './store-faults.ts';
+import type { BackupSummary } from './backup-sql.ts';
 import type { AlertCall } from './alert-sql.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
 import type { AccessChange, ActivityQuery, ActivityRow } from '../access/access-records.ts';
@@ -183,6 +184,11 @@ export class ReadingStore {
   /** Alert rules and events (alert-sql.ts). */
   alerts(call: AlertCall): Promise<unknown> {
     return this.request({ op: 'alerts', call });
+  }
+
+  /** Copies every table, from one snapshot, to a new DuckDB file at `path` (backup-sql.ts). */
+  backup(path: string): Promise<Omit<BackupSummary, 'bytes'>> {
+    return this.request({ op: 'backup', path }) as Promise<Omit<BackupSummary, 'bytes'>>;
   }
 
   private post(msg: ToStore): void {

@@ -3,6 +3,7 @@ import type { UploadCommitRequest } from '../upload/upload-commit.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
 import type { AccessChange, AccessState, ActivityQuery, ActivityRow } from '../access/access-records.ts';
 import type { StoreFaults } from './store-faults.ts';
+import type { SchemaOpened } from './migrations.ts';
 import type { AlertCall } from './alert-sql.ts';
 /**
  * Messages between the hub's main thread and the store worker (store-worker.ts).
@@ -61,6 +62,8 @@ export interface LoadedState {
   maxConnectionId: number;
   readingCount: number;
   access: AccessState;
+  /** the schema version found and the one now (migrations.ts): the hub logs a migration */
+  schema?: SchemaOpened;
 }
 
 export interface CommitRequest {
@@ -105,6 +108,8 @@ export type ToStore =
   | { op: 'access-write'; reqId: number; changes: AccessChange[] }
   | { op: 'activity-append'; reqId: number; rows: ActivityRow[] }
   | { op: 'activity-query'; reqId: number; query: ActivityQuery }
+  /** a copy of every table, from one snapshot, to the file at `path` (backup-sql.ts); beside the queue */
+  | { op: 'backup'; reqId: number; path: string }
   /** alert rules and events (alert-sql.ts), queued with the commits */
   | { op: 'alerts'; reqId: number; call: AlertCall }
   /** streamed: `data` messages under credit, then the reply { rows } */

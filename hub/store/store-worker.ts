@@ -17,8 +17,9 @@ import { commitUpload, stopUploads } from '../upload/upload-commit.ts';
 import { closeUploadReader, withUploadReader } from '../upload/upload-reader.ts';
 import { noteCommitted } from '../upload/upload-watch.ts';
 import { readNews } from '../upload/upload-windows.ts';
-import { DDL, SCHEMA_VERSION } from './schema.ts';
 import { FaultInjector } from './store-faults.ts';
+import { openSchema } from './migrations.ts';
+import { takeBackup } from './backup-sql.ts';
 import {
   columnBuffers,
   type Columns,
@@ -113,8 +114,7 @@ async function open(config: StoreConfig): Promise<LoadedState> {
   const db = await connect(config).catch((err: unknown) => {
     throw explainOpenFailure(err, config.path);
   });
-  for (const sql of DDL) await db.run(sql);
-  await db.run(`INSERT OR IGNORE INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
+  const schema = await openSchema(db, `the data folder ${dirname(config.path)}`);
   await prepare(db);
 
   // A hub that died left connections open in the history: close them at the sensor's last sighting.
@@ -150,6 +150,7 @@ async function open(config: StoreConfig): Promise<LoadedState> {
     maxConnectionId: Number(maxConn ?? 0),
     readingCount,
     access: await loadAccess(db, config.now),
+    schema,
   };
 }
 
@@ -435,6 +436,10 @@ port.on('message', (msg: ToStore) => {
       return;
     case 'activity-query':
       void reply(msg, () => queryActivity(instance!, msg.query));
+      return;
+    case 'backup':
+      // beside the queue: its read transaction does not hold the commits (backup-sql.ts)
+      void reply(msg, () => takeBackup(instance!, msg.path));
       return;
     case 'export-credit':
     case 'export-cancel':

@@ -14,6 +14,7 @@ export const ACTIVITY_ACTIONS = [
   'user.delete',
   'token.create',
   'token.revoke',
+  'backup',
 ] as const;
 export type ActivityAction = (typeof ACTIVITY_ACTIONS)[number];
 
