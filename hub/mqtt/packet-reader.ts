@@ -34,39 +34,53 @@ export class PacketReader {
   }
 
   push(chunk: Buffer): void {
-    const buf = this.rest === null ? chunk : Buffer.concat([this.rest, chunk]);
-    this.rest = null;
-    let at = 0;
+    let from = 0;
+    if (this.rest !== null) {
+      // Only the packet cut at the last chunk's end is copied together, never the whole chunk.
+      const rest = this.rest;
+      const size = packetSize(rest, 0);
+      if (size === 'bad') return this.onError('a remaining length longer than 4 bytes');
+      if (size !== null && size - headerBytes(rest, 0) > this.maxPacketBytes)
+        return this.onError(`a packet of ${size - headerBytes(rest, 0)} bytes, over the ${this.maxPacketBytes} announced`);
+      const need = size === null ? Math.min(chunk.length, 5) : size - rest.length;
+      if (need > chunk.length) {
+        this.rest = Buffer.concat([rest, chunk]);
+        return;
+      }
+      this.rest = null;
+      if (size === null) return this.push(Buffer.concat([rest, chunk]));
+      if (!this.packets(Buffer.concat([rest, chunk.subarray(0, need)]), 0)) return;
+      from = need;
+    }
+    this.packets(chunk, from);
+  }
+
+  /** Reads the whole packets of `buf` from `from`, keeping a cut one; false after an error. */
+  private packets(buf: Buffer, from: number): boolean {
+    let at = from;
     while (at < buf.length) {
-      // Fixed header: type and flags, then the remaining length as 1 to 4 bytes of 7 bits.
-      let length = 0;
-      let shift = 0;
-      let i = at + 1;
-      let complete = false;
-      for (; i < buf.length && i < at + 5; i++) {
-        const b = buf[i]!;
-        length += (b & 0x7f) * 2 ** shift;
-        shift += 7;
-        if ((b & 0x80) === 0) {
-          complete = true;
-          i++;
-          break;
-        }
+      const size = packetSize(buf, at);
+      if (size === 'bad') {
+        this.onError('a remaining length longer than 4 bytes');
+        return false;
       }
-      if (!complete) {
-        if (i >= at + 5) return this.onError('a remaining length longer than 4 bytes');
-        break;
+      if (size === null) break;
+      const header = headerBytes(buf, at);
+      // Checked before the packet is complete: an oversized one is never gathered.
+      if (size - header > this.maxPacketBytes) {
+        this.onError(`a packet of ${size - header} bytes, over the ${this.maxPacketBytes} announced`);
+        return false;
       }
-      if (length > this.maxPacketBytes) return this.onError(`a packet of ${length} bytes, over the ${this.maxPacketBytes} announced`);
-      const end = i + length;
-      if (end > buf.length) break;
+      if (at + size > buf.length) break;
+      const end = at + size;
       const first = buf[at]!;
       if (first >> 4 === 3) {
-        if (!this.publish(buf, first, i, end)) return;
+        if (!this.publish(buf, first, at + header, end)) return false;
       } else this.general.parse(buf.subarray(at, end));
       at = end;
     }
     if (at < buf.length) this.rest = Buffer.from(buf.subarray(at));
+    return true;
   }
 
   /** A PUBLISH (MQTT 5 §3.3): topic, packet id when QoS > 0, properties (skipped), payload. */
@@ -114,4 +128,27 @@ export class PacketReader {
     this.onPublish({ topic, payload: buf.subarray(o, end), qos, retain: (first & 1) === 1, messageId });
     return true;
   }
+}
+
+/**
+ * The fixed header at `at` (MQTT 5 §1.5.5: a byte, then the remaining length as 1 to 4 bytes of
+ * 7 bits): its size, 0 while it is cut short, -1 when its length runs over 4 bytes. No object
+ * is made: this runs for every packet.
+ */
+function headerBytes(buf: Buffer, at: number): number {
+  for (let i = at + 1; i < buf.length && i < at + 5; i++) if ((buf[i]! & 0x80) === 0) return i + 1 - at;
+  return buf.length - at >= 5 ? -1 : 0;
+}
+
+function remainingLength(buf: Buffer, at: number, header: number): number {
+  let length = 0;
+  for (let i = 1; i < header; i++) length += (buf[at + i]! & 0x7f) * 2 ** (7 * (i - 1));
+  return length;
+}
+
+/** The whole packet's size at `at`; null while its header is cut short, 'bad' for a header over 4 length bytes. */
+function packetSize(buf: Buffer, at: number): number | null | 'bad' {
+  const header = headerBytes(buf, at);
+  if (header > 0) return header + remainingLength(buf, at, header);
+  return header < 0 ? 'bad' : null;
 }
