@@ -181,4 +181,28 @@ test('a slow subscriber to one sensor keeps its readings when the log lets go of
   stream.stop();
 });
 
+test('subscribers of the same filters at the same place get the same frames, encoded once', () => {
+  const { stream, ids } = hubWith(['s1', 's2'], 100);
+  let encoded = 0;
+  const frame = stream.frames.frame.bind(stream.frames);
+  stream.frames.frame = (seriesId, ts, value) => {
+    encoded++;
+    return frame(seriesId, ts, value);
+  };
+  const socks = [fakeSocket(), fakeSocket()];
+  for (const sock of socks) {
+    stream.add(new Subscriber(sock.ws, filters({ room: 'room-1' }), stream));
+    sock.full = true;
+  }
+  stream.publish(rows(Array.from({ length: 300 }, (_, i) => ids[i % 2]!)));
+  for (const sock of socks) sock.full = false;
+  stream.publish(rows([ids[0]!], 1_800_000_001_000)); // pumps both, one after the other
+  const [a, b] = socks.map((sock) => sock.messages());
+  assert.equal(a![0], { type: 'dropped', count: 50 });
+  assert.is(a!.length, 101);
+  assert.equal(b, a, 'the same messages');
+  assert.is(encoded, 100, 'each encoded once');
+  stream.stop();
+});
+
 test.run();

@@ -11,9 +11,10 @@
  */
 import type { WebSocket } from 'ws';
 import type { Filters } from '../../protocol/filters.ts';
-import { droppedFrame, type ReadingFrames } from './stream-frames.ts';
-import type { LogChunk, LogReader, StreamLog } from './stream-log.ts';
-import type { SeriesMatcher, SeriesMatchers } from './stream-matcher.ts';
+import { LogCursor, type LogCursorHost } from './log-cursor.ts';
+import { droppedFrame } from './stream-frames.ts';
+import type { LogChunk, LogReader } from './stream-log.ts';
+import type { SeriesMatchers } from './stream-matcher.ts';
 import { ReadingQueue } from './stream-queue.ts';
 
 export interface SubscriberLimits {
@@ -36,12 +37,10 @@ export interface StreamStats {
   closedSlow: number;
 }
 
-export interface SubscriberHost {
+export interface SubscriberHost extends LogCursorHost {
   readonly matchers: SeriesMatchers;
   readonly limits: SubscriberLimits;
   readonly stats: StreamStats;
-  readonly log: StreamLog;
-  readonly frames: ReadingFrames;
   /** this subscriber read from the log: chunks may be let go */
   moved(): void;
   /** called once this subscriber has closed its socket for being slow */
@@ -53,10 +52,8 @@ export const WS_OPEN = 1;
 type WsSocket = NodeJS.WritableStream & { writableNeedDrain: boolean; write(data: string, encoding: 'latin1'): boolean };
 
 export class Subscriber implements LogReader {
-  /** the number of the next log row it reads */
-  cursor: number;
-  /** the log rows from its cursor on that it takes */
-  private backlog = 0;
+  /** its place in the log, and what it takes there */
+  private readonly place: LogCursor;
   /** readings not in the log: a replay, rows of chunks let go before it read them */
   private readonly queue: ReadingQueue;
   private dropped = 0;
@@ -66,8 +63,6 @@ export class Subscriber implements LogReader {
   stalledSince = 0;
   private replaying = false;
   private closed = false;
-  /** which series it takes: shared with every subscriber of the same filters */
-  private matcher: SeriesMatcher;
 
   constructor(
     readonly ws: WebSocket,
@@ -75,8 +70,13 @@ export class Subscriber implements LogReader {
     private readonly host: SubscriberHost,
   ) {
     this.queue = new ReadingQueue(host.limits.maxQueuedMessages, host.stats);
-    this.matcher = host.matchers.acquire(filters);
-    this.cursor = host.log.head;
+    // Its matcher says which series it takes: shared with every subscriber of the same filters.
+    this.place = new LogCursor(host, host.matchers.acquire(filters));
+  }
+
+  /** the number of the next log row it reads */
+  get cursor(): number {
+    return this.place.cursor;
   }
 
   get open(): boolean {
@@ -84,18 +84,18 @@ export class Subscriber implements LogReader {
   }
 
   get filters(): Filters {
-    return this.matcher.filters;
+    return this.place.matcher.filters;
   }
 
   /** readings waiting to be sent */
   get queued(): number {
-    return this.queue.length + this.backlog;
+    return this.queue.length + this.place.backlog;
   }
 
   /** A chunk was appended to the log: what it takes of it waits there; beyond its limit, its oldest are dropped. */
   published(chunk: LogChunk): void {
     if (this.closed) return;
-    this.backlog += chunk.count(this.matcher, chunk.start);
+    this.place.published(chunk);
     this.keepToLimit();
   }
 
@@ -105,15 +105,14 @@ export class Subscriber implements LogReader {
    */
   refilter(filters: Filters): void {
     if (this.closed) return;
-    const old = this.matcher;
-    this.matcher = this.host.matchers.acquire(filters);
+    const old = this.place.matcher;
+    const matcher = this.host.matchers.acquire(filters);
     this.host.matchers.release(old);
     const held = this.queue.takeAll();
     for (let i = 0; i < held.series.length; i++) {
-      if (this.matcher.wants(held.series[i]!)) this.push(held.series[i]!, held.ts[i]!, held.value[i]!);
+      if (matcher.wants(held.series[i]!)) this.push(held.series[i]!, held.ts[i]!, held.value[i]!);
     }
-    this.backlog = 0;
-    for (const c of this.host.log.from(this.cursor)) this.backlog += c.count(this.matcher, this.cursor);
+    this.place.refilter(matcher);
     this.keepToLimit();
   }
 
@@ -127,11 +126,11 @@ export class Subscriber implements LogReader {
     this.replaying = false;
     if (this.closed) return;
     // What arrived meanwhile goes into the queue behind the replay, so the log can let it go.
-    for (const c of this.host.log.from(this.cursor)) this.leaving(c);
+    for (const c of this.host.log.from(this.place.cursor)) this.leaving(c);
     const held = this.queue.takeAll();
     const seen = new Set<string>();
     for (const r of replay) {
-      if (!this.matcher.wants(r.seriesId)) continue; // the rooms may have narrowed while it was read
+      if (!this.place.matcher.wants(r.seriesId)) continue; // the rooms may have narrowed while it was read
       seen.add(`${r.seriesId}:${r.ts}`);
       this.push(r.seriesId, r.ts, r.value);
     }
@@ -145,52 +144,29 @@ export class Subscriber implements LogReader {
 
   /** `chunk` is let go: the rows from the cursor on that it takes move into its own queue. */
   leaving(chunk: LogChunk): void {
-    if (this.cursor >= chunk.end) return;
-    const m = this.matcher;
-    if (m.takesAll) {
-      for (let i = Math.max(this.cursor, chunk.start) - chunk.start; i < chunk.n; i++)
-        this.push(chunk.series[i]!, chunk.ts[i]!, chunk.value[i]!);
-    } else {
-      const rows = chunk.rowsOf(m);
-      for (let j = chunk.firstTaken(rows, this.cursor); j < rows.length; j++) {
-        const i = rows[j]!;
-        this.push(chunk.series[i]!, chunk.ts[i]!, chunk.value[i]!);
-      }
-    }
-    this.backlog -= chunk.count(m, this.cursor);
-    this.cursor = chunk.end;
+    this.place.leave(chunk, this.push);
   }
 
-  private push(seriesId: number, ts: number, value: number): void {
+  private readonly push = (seriesId: number, ts: number, value: number): void => {
     if (this.queue.push(seriesId, ts, value)) this.countDropped(1);
-  }
+  };
 
   /** Drops every waiting reading (the client is told how many before its next one). */
   dropAll(): void {
     const n = this.queued;
     this.queue.clear();
-    this.backlog = 0;
-    this.cursor = this.host.log.head;
+    this.place.toHead();
     this.countDropped(n);
   }
 
   /** Past maxQueuedMessages waiting, the oldest are dropped: its own queue's first, then the log's. */
   private keepToLimit(): void {
-    let excess = this.queue.length + this.backlog - this.host.limits.maxQueuedMessages;
+    const excess = this.queued - this.host.limits.maxQueuedMessages;
     if (excess <= 0) return;
     const fromQueue = Math.min(excess, this.queue.length);
     this.queue.drop(fromQueue);
-    this.countDropped(fromQueue);
-    excess -= fromQueue;
-    for (const c of this.host.log.from(this.cursor)) {
-      if (excess <= 0) break;
-      const here = c.count(this.matcher, this.cursor);
-      const k = Math.min(here, excess);
-      this.cursor = k === here ? c.end : c.skip(this.matcher, this.cursor, k);
-      this.backlog -= k;
-      this.countDropped(k);
-      excess -= k;
-    }
+    this.place.drop(excess - fromQueue);
+    this.countDropped(excess);
   }
 
   private countDropped(n: number): void {
@@ -210,7 +186,7 @@ export class Subscriber implements LogReader {
     const socket = (ws as unknown as { _socket?: WsSocket })._socket;
     if (!socket) return;
     const highWater = this.host.limits.highWaterBytes;
-    const from = this.cursor;
+    const from = this.place.cursor;
     while (this.queued > 0 && ws.bufferedAmount < highWater) {
       const room = highWater - ws.bufferedAmount;
       let out = '';
@@ -220,16 +196,15 @@ export class Subscriber implements LogReader {
       }
       const before = this.queued;
       out = this.fromQueue(out, room);
-      if (out.length < room && this.backlog > 0) out = this.fromLog(out, room);
+      if (out.length < room && this.place.backlog > 0) out = this.place.frames(out, room);
       this.host.stats.sent += before - this.queued;
       if (out.length > 0) socket.write(out, 'latin1');
       if (this.queued === before) {
-        this.backlog = 0; // never so: the log holds what the backlog counts; but never loop on it
+        this.place.toHead(); // never so: the log holds what the backlog counts; but never loop on it
         break;
       }
     }
-    if (this.backlog === 0) this.cursor = this.host.log.head; // nothing further in the log is its
-    if (this.cursor !== from) this.host.moved();
+    if (this.place.cursor !== from) this.host.moved();
     if (this.queued > 0) return this.waitForDrain(socket);
     // All handed to the socket: not behind (what the socket holds is bounded by highWaterBytes).
     this.stalledSince = 0;
@@ -243,31 +218,6 @@ export class Subscriber implements LogReader {
     while (q.length > 0 && out.length < room) {
       out += frames.frame(q.firstSeries, q.firstTs, q.firstValue);
       q.shift();
-    }
-    return out;
-  }
-
-  private fromLog(out: string, room: number): string {
-    const frames = this.host.frames;
-    const m = this.matcher;
-    for (const c of this.host.log.from(this.cursor)) {
-      const { series, ts, value } = c;
-      if (m.takesAll) {
-        let i = Math.max(this.cursor, c.start) - c.start;
-        for (; i < c.n && out.length < room; i++) out += frames.frame(series[i]!, ts[i]!, value[i]!);
-        this.backlog -= i - (Math.max(this.cursor, c.start) - c.start);
-        this.cursor = c.start + i;
-      } else {
-        const rows = c.rowsOf(m);
-        let j = c.firstTaken(rows, this.cursor);
-        for (; j < rows.length && out.length < room; j++) {
-          const i = rows[j]!;
-          out += frames.frame(series[i]!, ts[i]!, value[i]!);
-          this.backlog--;
-        }
-        this.cursor = j < rows.length ? c.start + rows[j]! : c.end;
-      }
-      if (out.length >= room || this.backlog === 0) break;
     }
     return out;
   }
@@ -320,8 +270,7 @@ export class Subscriber implements LogReader {
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.drainTimer = null;
     this.queue.clear();
-    this.backlog = 0;
-    this.cursor = this.host.log.head;
-    this.host.matchers.release(this.matcher);
+    this.place.toHead();
+    this.host.matchers.release(this.place.matcher);
   }
 }
