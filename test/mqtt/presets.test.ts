@@ -65,11 +65,10 @@ test("each built-in mapping's documented payload lands in latest with its sensor
     if (e.ts !== undefined) assert.is(got.ts, e.ts, `${what}: the device's own time`);
     else assert.ok(got.ts >= before && got.ts <= after, `${what}: stamped when the hub received it (${got.ts})`);
   }
-  const listed = await sensors(hub.httpPort);
-  assert.ok(
-    listed.some((s) => s.sensor === 'hall_wall_switch'),
-    'a friendly name made valid is the sensor id `sensors` lists',
-  );
+  const listed = (await sensors(hub.httpPort)) as (Awaited<ReturnType<typeof sensors>>[number] & { source?: string })[];
+  const hall = listed.find((s) => s.sensor === 'hall_wall_switch');
+  assert.ok(hall, 'a friendly name made valid is the sensor id `sensors` lists');
+  assert.is(hall.source, 'mqtt', 'and it says how its readings arrive');
   assert.is(await mqttCounter(hub.httpPort, 'roomwatch_mqtt_messages_total', { outcome: 'stored' }), cases.length);
 });
 
