@@ -4,6 +4,7 @@
  */
 import type { CommandSpec } from './command.ts';
 import { activityCommand } from './commands/activity.ts';
+import { backupCommand } from './commands/backup.ts';
 import { historyCommand } from './commands/history.ts';
 import { latestCommand } from './commands/latest.ts';
 import { loginCommand } from './commands/login.ts';
@@ -29,4 +30,5 @@ export const commandTable: readonly CommandSpec[] = [
   usersCommand,
   tokensCommand,
   activityCommand,
+  backupCommand,
 ];

@@ -91,7 +91,7 @@ function plural(n: number, one: string, many: string): string {
 }
 
 /** Where the CSV goes: a temporary file renamed into place at the end, or stdout. */
-interface Destination {
+export interface Destination {
   stream: Writable;
   toStdout: boolean;
   /** For messages: the file name, or "stdout". */
@@ -104,7 +104,7 @@ interface Destination {
   discard(): Promise<void>;
 }
 
-async function fileDestination(out: string): Promise<Destination> {
+export async function fileDestination(out: string): Promise<Destination> {
   const target = await stat(out).catch(() => undefined);
   if (target?.isDirectory()) throw new LocalFileError(`cannot write "${out}": it is a directory`);
   const temp = join(dirname(out), `.${basename(out)}.${randomUUID().slice(0, 8)}.part`);
