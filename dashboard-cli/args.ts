@@ -151,7 +151,8 @@ export function parseCommandLine(argv: readonly string[], env: Env, commands: re
   let rest = args;
   if (chosen?.subcommands && !help) {
     const names = chosen.subcommands.map((s) => s.name).join(', ');
-    const [first, ...after] = args;
+    const [given, ...after] = args;
+    const first = given ?? chosen.defaultSubcommand;
     if (first === undefined) throw new UsageError(`${chosen.name} needs a subcommand: ${names}`);
     const sub = chosen.subcommands.find((s) => s.name === first);
     if (!sub) throw new UsageError(`unknown subcommand "${first}" of ${chosen.name}; the subcommands are ${names}`);

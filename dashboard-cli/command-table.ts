@@ -5,6 +5,7 @@
 import type { CommandSpec } from './command.ts';
 import { activityCommand } from './commands/activity.ts';
 import { backupCommand } from './commands/backup.ts';
+import { alertsCommand } from './commands/alerts.ts';
 import { historyCommand } from './commands/history.ts';
 import { latestCommand } from './commands/latest.ts';
 import { loginCommand } from './commands/login.ts';
@@ -31,4 +32,5 @@ export const commandTable: readonly CommandSpec[] = [
   tokensCommand,
   activityCommand,
   backupCommand,
+  alertsCommand,
 ];

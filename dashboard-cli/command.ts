@@ -77,6 +77,8 @@ export interface CommandSpec {
   args?: readonly ArgSpec[];
   /** Verbs (`users list`, `users add NAME`): the first argument names one; `args` is then unused. */
   subcommands?: readonly SubcommandSpec[];
+  /** The subcommand taken when none is given (`alerts` is `alerts list`); absent: one is required. */
+  defaultSubcommand?: string;
   /**
    * Options this command takes; they may stand anywhere on the line, like global ones. Two
    * commands may share a name (`--password-stdin`) when it is the same kind of option.

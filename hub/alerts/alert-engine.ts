@@ -54,6 +54,10 @@ export class AlertEngine {
 
   constructor(private readonly deps: AlertEngineDeps) {}
 
+  get hasRules(): boolean {
+    return this.rules.size > 0;
+  }
+
   get ruleList(): AlertRule[] {
     return [...this.rules.values()];
   }

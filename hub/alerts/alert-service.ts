@@ -77,9 +77,8 @@ export class AlertService {
     for (const e of loaded.firing) {
       if (!this.engine.rule(e.rule)) continue;
       this.firingNow.set(key(e.rule, e.sensor), e);
-      const newest = e.metric === null ? undefined : catalog.channels.get(`${e.sensor}\0${e.metric}`)?.latestValue;
       const channel = e.metric === null ? undefined : catalog.channels.get(`${e.sensor}\0${e.metric}`);
-      this.engine.restoreFiring(e.rule, e.sensor, e.room, e.ts, channel && channel.latestSeries >= 0 ? newest : undefined);
+      this.engine.restoreFiring(e.rule, e.sensor, e.room, e.ts, channel && channel.latestSeries >= 0 ? channel.latestValue : undefined);
     }
     this.tick = this.scheduler.add(this.o.tickMs ?? 1_000, this.o.tickMs ?? 1_000, () => this.engine.tick());
   }
@@ -96,7 +95,7 @@ export class AlertService {
 
   /** Committed rows (the group commit's onCommitted): `mask` 0 marks a duplicate, which is not evaluated. */
   committed(catalog: SeriesCatalog, rows: Columns, mask?: Uint8Array): void {
-    if (this.engine.ruleList.length === 0) return;
+    if (!this.engine.hasRules) return;
     for (let i = 0; i < rows.n; i++) {
       if (mask && mask[i] === 0) continue;
       const def = catalog.series[rows.series[i]!];
