@@ -29,7 +29,7 @@ export const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /** The page's own routes (web/src/router.ts): each is index.html, the page reads the path. */
-export const PAGE_PATHS = ['/', '/sensors', '/upload', '/admin', '/room/:room'] as const;
+export const PAGE_PATHS = ['/', '/sensors', '/alerts', '/upload', '/admin', '/room/:room'] as const;
 
 const TYPES: ReadonlyMap<string, string> = new Map([
   ['.js', 'text/javascript; charset=utf-8'],

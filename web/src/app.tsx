@@ -8,6 +8,7 @@ import { liveStatus } from './live.ts';
 import { place, routeOf, type Route } from './router.ts';
 import { logOut, mayActAs, sessionState, type Session } from './session.ts';
 import { AdminView } from './views/admin-view.tsx';
+import { AlertsView } from './views/alerts-view.tsx';
 import { LoginView } from './views/login-view.tsx';
 import { Overview } from './views/overview.tsx';
 import { RoomView } from './views/room-view.tsx';
@@ -32,6 +33,7 @@ function Header({ session, route }: { session: Session; route: Route }) {
       <nav aria-label="Main">
         <NavLink href="/" label="Overview" current={route.view === 'overview'} />
         <NavLink href="/sensors" label="Sensors" current={route.view === 'sensors'} />
+        <NavLink href="/alerts" label="Alerts" current={route.view === 'alerts'} />
         {mayActAs(session, 'operator') && <NavLink href="/upload" label="Upload" current={route.view === 'upload'} />}
         {mayActAs(session, 'admin') && <NavLink href="/admin" label="Admin" current={route.view === 'admin'} />}
       </nav>
@@ -58,6 +60,8 @@ function View({ route, session }: { route: Route; session: Session }) {
       return <RoomView key={route.room} room={route.room} session={session} />;
     case 'sensors':
       return <SensorsView />;
+    case 'alerts':
+      return <AlertsView />;
     case 'upload':
       return mayActAs(session, 'operator') ? <UploadView /> : <NotAllowed what="upload readings" />;
     case 'admin':

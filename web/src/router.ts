@@ -1,6 +1,6 @@
 /**
  * The page's routes live in the URL (path and query), so a reload or a shared link shows the
- * same view: `/` overview, `/room/NAME?range=…&zoom=…`, `/sensors`, `/upload`, `/admin`. The
+ * same view: `/` overview, `/room/NAME?range=…&zoom=…`, `/sensors`, `/alerts`, `/upload`, `/admin`. The
  * hub answers each with index.html (hub/http/web-route.ts); links inside the page change the
  * history instead of loading it again.
  */
@@ -43,6 +43,7 @@ export type Route =
   | { view: 'overview' }
   | { view: 'room'; room: string }
   | { view: 'sensors' }
+  | { view: 'alerts' }
   | { view: 'upload' }
   | { view: 'admin' }
   | { view: 'missing'; path: string };
@@ -50,6 +51,7 @@ export type Route =
 export function routeOf(path: string): Route {
   if (path === '/' || path === '') return { view: 'overview' };
   if (path === '/sensors') return { view: 'sensors' };
+  if (path === '/alerts') return { view: 'alerts' };
   if (path === '/upload') return { view: 'upload' };
   if (path === '/admin') return { view: 'admin' };
   const room = /^\/room\/([^/]+)$/.exec(path);
