@@ -134,10 +134,21 @@ export function discoveredValue(payload: Buffer, sensor: DiscoveredSensor | unde
   return isFiniteNumber(v) ? v : null;
 }
 
-/** `22.5`, ` 22.5\n`: a number and nothing else (`nan`, `22.5 C` and `` are not). */
+/** a plain number's payload, white space included, is at most this long: no device sends more */
+export const MAX_NUMBER_PAYLOAD_BYTES = 64;
+
+/**
+ * Digits, one optional fraction, one optional exponent. Each digit can belong to one part only:
+ * a pattern where it could belong to two (`\d+\.?\d*`) backtracks over every split, quadratic in
+ * the payload's length (a 40 kB payload of digits took 13 s).
+ */
+const PLAIN_NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+/** `22.5`, ` 22.5\n`: a number and nothing else (`nan`, `22.5 C`, `` and anything longer than 64 bytes are not). */
 export function plainNumber(payload: Buffer): number | null {
+  if (payload.length > MAX_NUMBER_PAYLOAD_BYTES) return null;
   const text = payload.toString('utf8').trim();
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return null;
+  if (!PLAIN_NUMBER.test(text)) return null;
   const n = Number(text);
   return Number.isFinite(n) ? n : null;
 }
