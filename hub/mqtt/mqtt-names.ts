@@ -24,6 +24,19 @@ const KEPT_WHEN_LONG = 55;
 const sensorCache = new Map<string, string | null>();
 const metricCache = new Map<string, string | null>();
 const MAX_CACHED = 50_000;
+/**
+ * Longer raw names are worked out each time, not kept: a publisher's field or friendly name can
+ * be as long as a packet (256 KiB), and 50,000 of those would be gigabytes held for good.
+ */
+const MAX_CACHED_RAW_CHARS = 256;
+
+/** For tests: the raw names held and their characters, over both caches. */
+export function nameCacheSize(): { entries: number; chars: number } {
+  let chars = 0;
+  for (const k of sensorCache.keys()) chars += k.length;
+  for (const k of metricCache.keys()) chars += k.length;
+  return { entries: sensorCache.size + metricCache.size, chars };
+}
 
 export function toSensorId(raw: string): string | null {
   if (SENSOR_ID_PATTERN.test(raw)) return raw;
@@ -68,6 +81,6 @@ function cached(cache: Map<string, string | null>, raw: string, make: () => stri
   const hit = cache.get(raw);
   if (hit !== undefined) return hit;
   const made = make();
-  if (cache.size < MAX_CACHED) cache.set(raw, made);
+  if (cache.size < MAX_CACHED && raw.length <= MAX_CACHED_RAW_CHARS) cache.set(raw, made);
   return made;
 }

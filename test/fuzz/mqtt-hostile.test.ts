@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { DEFAULT_MAP } from '../../hub/mqtt/map-file.ts';
 import { MessageMapper } from '../../hub/mqtt/message-mapper.ts';
 import { MAX_NUMBER_PAYLOAD_BYTES, plainNumber } from '../../hub/mqtt/mappings/ha-discovery.ts';
+import { nameCacheSize } from '../../hub/mqtt/mqtt-names.ts';
 
 const MAX_PACKET_PAYLOAD = 256 * 1024 - 64;
 
@@ -47,6 +48,23 @@ test('plain numbers: NaN, Infinity, 1e309, booleans, hex, non-UTF-8 and empty ar
     ['0', 0],
   ];
   for (const [text, n] of good) assert.is(plainNumber(Buffer.from(text)), n, text);
+});
+
+test('long field and friendly names are mapped but not kept: the name cache stays small', () => {
+  const mapper = new MessageMapper(DEFAULT_MAP);
+  const before = nameCacheSize();
+  for (let i = 0; i < 200; i++) {
+    const long = `${'Field '.repeat(10_000)}${i}`;
+    const routed = mapper.route(`zigbee2mqtt/${long}`, Buffer.from(JSON.stringify({ [long]: i })));
+    assert.is(routed.kind, 'readings');
+    if (routed.kind === 'readings') {
+      assert.is(routed.readings[0]!.sensor.length, 64);
+      assert.is(routed.readings[0]!.metric.length, 64);
+    }
+  }
+  const after = nameCacheSize();
+  // Before: 400 names of 60,000 characters each were kept (24 million characters).
+  assert.ok(after.chars - before.chars < 200 * 2 * 300, `${after.chars - before.chars} characters kept`);
 });
 
 test.run();
