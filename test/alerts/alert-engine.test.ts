@@ -25,7 +25,7 @@ function engineWith(rules: { name: string; rule: string; room?: string; sensor?:
   return { clock, events, engine, pass };
 }
 
-test('a "for 2m" rule fires once the condition held 2 minutes, not a second before', () => {
+test('a rule with for 2m fires once the condition held 2 minutes, not a second before', () => {
   const { engine, events, pass } = engineWith([{ name: 'hot', rule: 'temperature > 30 for 2m' }]);
   engine.reading('s1', 'lab', 'temperature', 31);
   pass(119_000);
@@ -48,7 +48,7 @@ test('a "for 2m" rule fires once the condition held 2 minutes, not a second befo
   assert.is(events.length, 1, 'fires once');
 });
 
-test('a reading that breaks the condition during "for" starts the wait again', () => {
+test('a reading that breaks the condition during its for time starts the wait again', () => {
   const { engine, events, pass } = engineWith([{ name: 'hot', rule: 'temperature > 30 for 2m' }]);
   engine.reading('s1', 'lab', 'temperature', 31);
   pass(100_000);
@@ -60,7 +60,7 @@ test('a reading that breaks the condition during "for" starts the wait again', (
   assert.is(events.length, 1);
 });
 
-test('hysteresis: "> 30 clear < 29" fires once for a value wobbling around 30, and clears below 29', () => {
+test('hysteresis: > 30 clear < 29 fires once for a value wobbling around 30, and clears below 29', () => {
   const { engine, events } = engineWith([{ name: 'hot', rule: 'temperature > 30 clear < 29' }]);
   for (const v of [31, 29.5, 30.5, 29.2, 31]) engine.reading('s1', 'lab', 'temperature', v);
   assert.equal(
@@ -122,7 +122,7 @@ test('scope: a rule on a room or a sensor pattern sees only those sensors', () =
   assert.equal(events.map((e) => `${e.rule}:${e.sensor}`).sort(), ['lab:desk1', 'lab:rack1', 'racks:rack1', 'racks:rack2']);
 });
 
-test('a rule named constructor or __proto__ is a rule like any other', () => {
+test('a rule named constructor is a rule like any other, beside a sensor and room named like Object methods', () => {
   const { engine, events } = engineWith([
     { name: 'constructor', rule: 'temperature > 30' },
     { name: '__proto__x', rule: 'temperature > 30' },

@@ -100,7 +100,7 @@ test('rules through the API: created, listed, refused with a reason, deleted; a 
   expectRefused(await asUser(h.httpPort).del('/api/v1/alerts/rules/toString'), 404, 'not_found');
 });
 
-test('a "for 2m" rule fires 2 minutes after the first hot reading, not before; events and /metrics say so; hysteresis clears it', async () => {
+test('a rule with for 2m fires 2 minutes after the first hot reading, not before; events and /metrics say so; hysteresis clears it', async () => {
   const clock = new FakeClock(Date.now());
   const h = await hubOn(clock);
   ok(await putRule(h, 'hot', { rule: 'temperature > 30 for 2m clear < 29', room: 'lab' }), 'PUT');
