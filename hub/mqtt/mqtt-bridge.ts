@@ -217,7 +217,10 @@ export class MqttBridge {
   private onControl(topic: string, payload: Buffer, retain: boolean): void {
     const discovery = this.mapper.discovery;
     if (discovery?.isConfigTopic(topic)) {
+      const dropped = discovery.dropped;
       if (discovery.accept(topic, payload)) this.stats.discoveryConfigs++;
+      else if (discovery.dropped > dropped)
+        this.refuse('discovery_full', topic, 'the discovery index is full: this config is not kept, its state topic gets default units');
       return;
     }
     // Live messages reach the control link only in the moment its probes are subscribed; the data links store them.

@@ -26,7 +26,9 @@ export type RefusalReason =
   /** the bridge's rights do not allow the sensor or room */
   | 'forbidden'
   /** the store refused the rows themselves (answered 500 on the sensor port) */
-  | 'store_refused';
+  | 'store_refused'
+  /** a Home Assistant discovery config of a new topic, not kept: the index holds its most (10,000) */
+  | 'discovery_full';
 
 export class MqttStats {
   /** by outcome */

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_MAP } from '../../hub/mqtt/map-file.ts';
 import { MessageMapper } from '../../hub/mqtt/message-mapper.ts';
-import { MAX_NUMBER_PAYLOAD_BYTES, plainNumber } from '../../hub/mqtt/mappings/ha-discovery.ts';
+import { DiscoveryIndex, MAX_DISCOVERY_TOPIC_CHARS, MAX_NUMBER_PAYLOAD_BYTES, plainNumber } from '../../hub/mqtt/mappings/ha-discovery.ts';
 import { nameCacheSize } from '../../hub/mqtt/mqtt-names.ts';
 
 const MAX_PACKET_PAYLOAD = 256 * 1024 - 64;
@@ -65,6 +65,53 @@ test('long field and friendly names are mapped but not kept: the name cache stay
   const after = nameCacheSize();
   // Before: 400 names of 60,000 characters each were kept (24 million characters).
   assert.ok(after.chars - before.chars < 200 * 2 * 300, `${after.chars - before.chars} characters kept`);
+});
+
+const config = (stateTopic: string, unit = 'C'): Buffer => Buffer.from(JSON.stringify({ stat_t: stateTopic, unit_of_meas: unit }));
+
+test('discovery: many config topics naming one state topic are bounded (counted), not held without end', () => {
+  const index = new DiscoveryIndex('homeassistant', 100);
+  for (let i = 0; i < 1_000; i++) index.accept(`homeassistant/sensor/n${i}/t/config`, config('node/sensor/t/state'));
+  // Before: one state topic, and 1,000 config topics kept for it (no bound on those).
+  assert.is(index.dropped, 900);
+  assert.is(index.size, 1);
+  for (let i = 0; i < 100; i++) index.accept(`homeassistant/sensor/n${i}/t/config`, Buffer.alloc(0));
+  assert.is(index.size, 0);
+  assert.ok(index.accept('homeassistant/sensor/other/t/config', config('other/sensor/t/state')), 'room again once configs are removed');
+});
+
+test('discovery: removing one config keeps the entry a later config of another topic made for the same state topic', () => {
+  const index = new DiscoveryIndex();
+  index.accept('homeassistant/sensor/a/t/config', config('node/sensor/t/state', 'C'));
+  index.accept('homeassistant/sensor/b/t/config', config('node/sensor/t/state', 'F'));
+  index.accept('homeassistant/sensor/a/t/config', Buffer.alloc(0));
+  assert.is(index.get('node/sensor/t/state')?.unit, 'F');
+  index.accept('homeassistant/sensor/b/t/config', Buffer.alloc(0));
+  assert.is(index.get('node/sensor/t/state'), undefined);
+});
+
+test('discovery: hostile configs (long topics, __proto__ templates, odd values) are refused or harmless', () => {
+  const index = new DiscoveryIndex();
+  assert.not.ok(index.accept('homeassistant/sensor/x/config', config('s'.repeat(MAX_DISCOVERY_TOPIC_CHARS + 1))));
+  assert.not.ok(index.accept(`homeassistant/sensor/${'x'.repeat(MAX_DISCOVERY_TOPIC_CHARS)}/config`, config('n/sensor/t/state')));
+  assert.is(index.size, 0);
+  const hostile = [
+    { stat_t: 'n/sensor/p/state', val_tpl: '{{ value_json.__proto__.polluted }}' },
+    { stat_t: 'n/sensor/c/state', val_tpl: '{{ value_json.constructor }}' },
+    { stat_t: 'n/sensor/x/state', val_tpl: "{{ value_json['a'] | int }}{% for x in range(10**9) %}{% endfor %}" },
+    { stat_t: 'n/sensor/u/state', unit_of_meas: { toString: 1 }, dev_cla: 'toString' },
+  ];
+  for (const [i, c] of hostile.entries()) index.accept(`homeassistant/sensor/h${i}/config`, Buffer.from(JSON.stringify(c)));
+  const mapper = new MessageMapper(DEFAULT_MAP);
+  const mapperIndex = mapper.discovery!;
+  for (const [i, c] of hostile.entries()) mapperIndex.accept(`homeassistant/sensor/h${i}/config`, Buffer.from(JSON.stringify(c)));
+  const state = (topic: string, payload: string) => mapper.route(topic, Buffer.from(payload));
+  assert.is(state('n/sensor/p/state', '{"__proto__":{"polluted":1}}').kind, 'readings', 'an own field named __proto__ is read as data');
+  assert.is(state('n/sensor/c/state', '{"a":1}').kind, 'refused', 'constructor is not an own field');
+  assert.is(state('n/sensor/x/state', '5').kind, 'readings', 'a template the hub does not understand: the payload is the value');
+  const u = state('n/sensor/u/state', '5');
+  assert.ok(u.kind === 'readings' && u.readings[0]!.unit === undefined, 'a unit that is not text, a class named toString: no unit');
+  assert.is(({} as Record<string, unknown>).polluted, undefined);
 });
 
 test.run();

@@ -9,8 +9,9 @@
  * (`unit_of_measurement`; `°C`/`°F` become the contract's `C`/`F`; else the usual unit of the
  * `device_class`), and the field to read when `value_template` is `{{ value_json.X }}`
  * (`X` may be a dotted path). Abbreviated keys and the `~` base topic are understood. An empty
- * config payload removes the entry, as in Home Assistant. Bounded: at most `maxEntries`
- * configs; beyond, new ones are not kept (and counted).
+ * config payload removes the entry, as in Home Assistant; when two configs name one state topic,
+ * the later one's entry holds. Bounded: at most `maxEntries` configs (config topics); beyond, new
+ * ones are not kept (and counted); topics longer than 1,024 characters are not kept.
  */
 import { isFiniteNumber, jsonObject } from './mapping.ts';
 
@@ -51,10 +52,16 @@ const UNIT_SPELLINGS: ReadonlyMap<string, string> = new Map([
 
 const VALUE_TEMPLATE = /^\{\{\s*value_json((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*\}\}$/;
 
+/** A config or state topic longer than this is not kept: ESPHome's are a few dozen characters. */
+export const MAX_DISCOVERY_TOPIC_CHARS = 1_024;
+
 export class DiscoveryIndex {
-  /** by state topic */
-  private readonly byStateTopic = new Map<string, DiscoveredSensor>();
-  /** by config topic: the state topic its config named, so an empty config can remove it */
+  /** by state topic: what the last config naming it says, and that config's topic */
+  private readonly byStateTopic = new Map<string, { sensor: DiscoveredSensor; configTopic: string }>();
+  /**
+   * by config topic: the state topic its config named, so an empty config can remove it. Bounded
+   * with the other (every state topic is a config's): many configs may name one state topic.
+   */
   private readonly stateTopicOf = new Map<string, string>();
   /** configs not kept because the index was full */
   dropped = 0;
@@ -74,7 +81,7 @@ export class DiscoveryIndex {
   }
 
   get(stateTopic: string): DiscoveredSensor | undefined {
-    return this.byStateTopic.get(stateTopic);
+    return this.byStateTopic.get(stateTopic)?.sensor;
   }
 
   get size(): number {
@@ -85,22 +92,28 @@ export class DiscoveryIndex {
   accept(configTopic: string, payload: Buffer): boolean {
     const previous = this.stateTopicOf.get(configTopic);
     if (payload.length === 0) {
-      if (previous !== undefined) this.byStateTopic.delete(previous);
-      this.stateTopicOf.delete(configTopic);
+      if (previous !== undefined) this.forget(configTopic, previous);
       return true;
     }
+    if (configTopic.length > MAX_DISCOVERY_TOPIC_CHARS) return false;
     const config = jsonObject(payload);
     if (config === null) return false;
     const parsed = parseConfig(config);
-    if (parsed === null) return false;
-    if (previous !== undefined && previous !== parsed.stateTopic) this.byStateTopic.delete(previous);
-    if (!this.byStateTopic.has(parsed.stateTopic) && this.byStateTopic.size >= this.maxEntries) {
+    if (parsed === null || parsed.stateTopic.length > MAX_DISCOVERY_TOPIC_CHARS) return false;
+    if (previous === undefined && this.stateTopicOf.size >= this.maxEntries) {
       this.dropped++;
       return false;
     }
-    this.byStateTopic.set(parsed.stateTopic, parsed.sensor);
+    if (previous !== undefined && previous !== parsed.stateTopic) this.forget(configTopic, previous);
+    this.byStateTopic.set(parsed.stateTopic, { sensor: parsed.sensor, configTopic });
     this.stateTopicOf.set(configTopic, parsed.stateTopic);
     return true;
+  }
+
+  /** The config at `configTopic` no longer names `stateTopic`; the entry goes unless a later config of another topic made it. */
+  private forget(configTopic: string, stateTopic: string): void {
+    this.stateTopicOf.delete(configTopic);
+    if (this.byStateTopic.get(stateTopic)?.configTopic === configTopic) this.byStateTopic.delete(stateTopic);
   }
 }
 
