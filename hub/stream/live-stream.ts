@@ -18,8 +18,7 @@ import type { SeriesCatalog } from '../ingest/series-catalog.ts';
 import type { Columns } from '../store/store-messages.ts';
 import { ReadingFrames } from './stream-frames.ts';
 import { StreamLog } from './stream-log.ts';
-import { SeriesMatchers, type SeriesMatcher } from './stream-matcher.ts';
-import type { EncodedRun } from './log-cursor.ts';
+import { SeriesMatchers } from './stream-matcher.ts';
 import { Subscriber, WS_OPEN, type StreamStats, type SubscriberHost, type SubscriberLimits } from './stream-subscriber.ts';
 
 export { Subscriber, type StreamStats } from './stream-subscriber.ts';
@@ -43,7 +42,6 @@ export class LiveStream implements SubscriberHost {
   readonly matchers: SeriesMatchers;
   readonly log: StreamLog;
   readonly frames: ReadingFrames;
-  readonly runs = new WeakMap<SeriesMatcher, EncodedRun>();
 
   constructor(
     readonly catalog: SeriesCatalog,

@@ -1,32 +1,17 @@
 /**
  * A subscriber's place in the stream's shared log (stream-log.ts): the next row it reads, how
  * many of the rows from there on it takes (its backlog, kept exact as chunks come and go), and
- * reading them as WebSocket frames. Subscribers of the same filters are often at the same place
- * (each dropped to its newest maxQueuedMessages at the same commit): what one was just sent from
- * there, the next takes as it is, not encoded again.
+ * reading them as WebSocket frames. The frames come in blocks that each chunk encodes once per
+ * filter (LogChunk.block): subscribers of the same filters read the same blocks, wherever in
+ * them they are.
  */
 import type { ReadingFrames } from './stream-frames.ts';
-import type { LogChunk, StreamLog } from './stream-log.ts';
+import { BLOCK_ROWS, type LogChunk, type StreamLog } from './stream-log.ts';
 import type { SeriesMatcher } from './stream-matcher.ts';
-
-/** Frames encoded from a run of log rows, for the next subscriber of the same filters at the same place. */
-export interface EncodedRun {
-  chunk: LogChunk;
-  /** the row number the run starts at */
-  from: number;
-  /** the frames, one after the other */
-  text: string;
-  /** by frame: the length of text up to its end */
-  ends: number[];
-  /** by frame: the cursor after it */
-  next: number[];
-}
 
 export interface LogCursorHost {
   readonly log: StreamLog;
   readonly frames: ReadingFrames;
-  /** by matcher: the frames last encoded from the log for a subscriber of those filters */
-  readonly runs: WeakMap<SeriesMatcher, EncodedRun>;
 }
 
 export class LogCursor {
@@ -92,60 +77,27 @@ export class LogCursor {
 
   /** Appends to `out` the frames of the rows it takes, while `out` is shorter than `room`. */
   frames(out: string, room: number): string {
+    const m = this.matcher;
     for (const c of this.host.log.from(this.cursor)) {
-      out = this.fromChunk(c, out, room);
+      const total = c.takenCount(m);
+      let t = c.firstTakenOf(m, this.cursor);
+      while (t < total && out.length < room) {
+        const b = Math.floor(t / BLOCK_ROWS);
+        const { text, ends } = c.block(m, b, this.host.frames);
+        const first = t - b * BLOCK_ROWS;
+        const from = first === 0 ? 0 : ends[first - 1]!;
+        const space = room - out.length;
+        // Whole frames while there is room; the last may go past it, as one frame always may.
+        let k = first + 1;
+        while (k < ends.length && ends[k - 1]! - from < space) k++;
+        out += text.slice(from, ends[k - 1]);
+        this.backlog -= k - first;
+        t = b * BLOCK_ROWS + k;
+      }
+      this.cursor = t < total ? c.start + c.takenRow(m, t) : c.end;
       if (out.length >= room || this.backlog === 0) break;
     }
     if (this.backlog === 0) this.cursor = this.host.log.head; // nothing further in the log is its
-    return out;
-  }
-
-  private fromChunk(c: LogChunk, out: string, room: number): string {
-    const at = Math.max(this.cursor, c.start);
-    const run = this.host.runs.get(this.matcher);
-    if (run?.chunk === c && run.from === at) {
-      const space = room - out.length;
-      let k = 0;
-      while (k < run.ends.length && (k === 0 || run.ends[k - 1]! < space)) k++;
-      out += k === run.ends.length ? run.text : run.text.slice(0, run.ends[k - 1]);
-      this.backlog -= k;
-      this.cursor = run.next[k - 1]!;
-      return k < run.ends.length || out.length >= room ? out : this.encode(c, out, room, false);
-    }
-    return this.encode(c, out, room, true);
-  }
-
-  /** Encodes the frames of the rows it takes in `c` from the cursor on, while there is room; kept for its peers if `share`. */
-  private encode(c: LogChunk, out: string, room: number, share: boolean): string {
-    const frames = this.host.frames;
-    const m = this.matcher;
-    const { series, ts, value } = c;
-    const base = out.length;
-    const from = Math.max(this.cursor, c.start);
-    const ends: number[] = [];
-    const next: number[] = [];
-    if (m.takesAll) {
-      for (let i = from - c.start; i < c.n && out.length < room; i++) {
-        out += frames.frame(series[i]!, ts[i]!, value[i]!);
-        ends.push(out.length - base);
-        next.push(c.start + i + 1);
-      }
-    } else {
-      const rows = c.rowsOf(m);
-      for (let j = c.firstTaken(rows, from); j < rows.length && out.length < room; j++) {
-        const i = rows[j]!;
-        out += frames.frame(series[i]!, ts[i]!, value[i]!);
-        ends.push(out.length - base);
-        next.push(j + 1 < rows.length ? c.start + rows[j + 1]! : c.end);
-      }
-    }
-    if (ends.length === 0) {
-      this.cursor = c.end; // nothing it takes here
-      return out;
-    }
-    this.backlog -= ends.length;
-    this.cursor = next[ends.length - 1]!;
-    if (share) this.host.runs.set(m, { chunk: c, from, text: out.slice(base), ends, next });
     return out;
   }
 }

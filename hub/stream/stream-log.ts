@@ -10,10 +10,21 @@
  * to one sensor does not keep every other sensor's rows in memory while it reads slowly.
  */
 import type { Columns } from '../store/store-messages.ts';
+import type { ReadingFrames } from './stream-frames.ts';
 import type { SeriesMatcher } from './stream-matcher.ts';
 
 /** what one row costs in the log: a series id and two doubles */
 export const LOG_ROW_BYTES = 20;
+
+/** rows a block of frames holds: a socket write takes a few (64 KiB is about 500 readings) */
+export const BLOCK_ROWS = 64;
+
+/** The frames of up to BLOCK_ROWS rows a matcher takes, encoded once for all its subscribers. */
+export interface FrameBlock {
+  text: string;
+  /** by frame: the length of text up to its end */
+  ends: Int32Array;
+}
 
 export class LogChunk {
   readonly n: number;
@@ -25,7 +36,9 @@ export class LogChunk {
    * first time a subscriber needs them, and shared by every subscriber of the same filters.
    */
   private readonly taken = new Map<SeriesMatcher, Int32Array>();
-  /** bytes of the offsets made so far */
+  /** by matcher: its blocks of frames, by block number (taken row / BLOCK_ROWS) */
+  private readonly blocks = new Map<SeriesMatcher, (FrameBlock | undefined)[]>();
+  /** bytes of the offsets and frames made so far */
   takenBytes = 0;
 
   constructor(
@@ -62,6 +75,43 @@ export class LogChunk {
   /** the number after its last row */
   get end(): number {
     return this.start + this.n;
+  }
+
+  /** How many rows the matcher takes in all. */
+  takenCount(matcher: SeriesMatcher): number {
+    return matcher.takesAll ? this.n : this.rowsOf(matcher).length;
+  }
+
+  /** The row (offset) of the matcher's `t`-th taken row. */
+  takenRow(matcher: SeriesMatcher, t: number): number {
+    return matcher.takesAll ? t : this.rowsOf(matcher)[t]!;
+  }
+
+  /** Where among the matcher's taken rows those from row number `from` on begin. */
+  firstTakenOf(matcher: SeriesMatcher, from: number): number {
+    return matcher.takesAll ? Math.max(from, this.start) - this.start : this.firstTaken(this.rowsOf(matcher), from);
+  }
+
+  /** Block `b` of the frames of the rows the matcher takes, encoded the first time it is asked for. */
+  block(matcher: SeriesMatcher, b: number, frames: ReadingFrames): FrameBlock {
+    let blocks = this.blocks.get(matcher);
+    if (blocks === undefined) this.blocks.set(matcher, (blocks = []));
+    let block = blocks[b];
+    if (block === undefined) {
+      const end = Math.min((b + 1) * BLOCK_ROWS, this.takenCount(matcher));
+      const ends = new Int32Array(end - b * BLOCK_ROWS);
+      let text = '';
+      for (let t = b * BLOCK_ROWS, k = 0; t < end; t++, k++) {
+        const i = this.takenRow(matcher, t);
+        text += frames.frame(this.series[i]!, this.ts[i]!, this.value[i]!);
+        ends[k] = text.length;
+      }
+      block = { text, ends };
+      blocks[b] = block;
+      this.takenBytes += text.length + ends.byteLength;
+      this.held.queuedBytes += text.length + ends.byteLength;
+    }
+    return block;
   }
 
   /** The offsets of the rows a filtering matcher takes. */
