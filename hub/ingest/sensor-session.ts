@@ -19,7 +19,7 @@ import { handlePing } from './handlers/ping.ts';
 import { handleBatch, handleReading } from './handlers/readings.ts';
 import { handleReport } from './handlers/report.ts';
 import { handleSensorError } from './handlers/sensor-error.ts';
-import { SensorLink } from './sensor-link.ts';
+import { SensorLink, type LinkOwner } from './sensor-link.ts';
 import { SeriesWriter } from './series-writer.ts';
 import type { SessionContext } from './session-context.ts';
 
@@ -40,7 +40,7 @@ export interface Admission {
   declaredUnits: ReadonlyMap<string, string>;
 }
 
-export class SensorSession implements AckTarget {
+export class SensorSession implements AckTarget, LinkOwner {
   private state: State = 'greeting';
   private readonly splitter: LineSplitter;
   sensorId: string | null = null;
@@ -52,8 +52,8 @@ export class SensorSession implements AckTarget {
   /** the highest seq an ack may cover: its message and every one before it is stored or was answered */
   private committedSeq = -1;
   private ackedSeq = -1;
-  /** a connection must say hello soon: a slot is not held for a peer that never does */
-  private readonly helloTimer: NodeJS.Timeout;
+  /** sweeps of the server while greeting: a slot is not held for a peer that never says hello */
+  private greetingSweeps = 0;
   private errorWindowStart = 0;
   private errorsInWindow = 0;
   private readonly link: SensorLink;
@@ -65,17 +65,19 @@ export class SensorSession implements AckTarget {
     readonly ctx: SessionContext,
   ) {
     this.splitter = new LineSplitter(ctx.limits.maxLineBytes);
-    this.link = new SensorLink(
-      socket,
-      ctx.limits,
-      (chunk) => this.onData(chunk),
-      () => this.onClosed(),
-    );
-    this.helloTimer = setTimeout(() => {
-      if (this.state === 'greeting')
-        this.closeWithError(ErrorCode.Unauthorized, `no hello within ${ctx.limits.helloTimeoutMs} ms; closing`);
-    }, ctx.limits.helloTimeoutMs);
-    this.helloTimer.unref();
+    // No timer and no closure per connection (10,000 idle sensors): the server's sweep keeps time.
+    this.link = new SensorLink(socket, ctx.limits, this);
+  }
+
+  /** The server's sweep, every `sweepMs`: the hello deadline, then the idle limit. */
+  sweep(sweepMs: number): void {
+    if (this.state === 'closed') return;
+    // After k sweeps, at least (k - 1) sweep periods have passed since the connection opened.
+    if (this.state === 'greeting' && (++this.greetingSweeps - 1) * sweepMs >= this.ctx.limits.helloTimeoutMs) {
+      this.closeWithError(ErrorCode.Unauthorized, `no hello within ${this.ctx.limits.helloTimeoutMs} ms; closing`);
+      return;
+    }
+    this.link.sweep(sweepMs);
   }
 
   get address(): string {
@@ -132,14 +134,11 @@ export class SensorSession implements AckTarget {
     this.tokenId = a.tokenId;
     this.sensorId = a.sensor;
     this.room = a.room;
-    // fromEntries defines own properties: a metric named `constructor` is data, not a prototype's member.
-    const declared: Record<string, string> = Object.fromEntries(a.declaredUnits);
     this.ctx.claim(this);
-    this.record = this.ctx.registry.connect(a.sensor, a.room, this.address, declared, now);
+    this.record = this.ctx.registry.connect(a.sensor, a.room, this.address, a.declaredUnits, now);
     this.connectionId = this.record.connectionId;
     this.writer = new SeriesWriter(this.ctx, a.sensor, a.room, this.record, a.declaredUnits);
     this.state = 'active';
-    clearTimeout(this.helloTimer);
   }
 
   // ---- seq rules ----
@@ -270,7 +269,8 @@ export class SensorSession implements AckTarget {
 
   // ---- lines in ----
 
-  private onData(chunk: Buffer): void {
+  /** Bytes from the link (LinkOwner). */
+  onData(chunk: Buffer): void {
     const result = this.splitter.push(chunk, (line) => this.onLine(line));
     if (result === 'too-long') {
       this.closeWithError(ErrorCode.LineTooLong, `line longer than ${this.ctx.limits.maxLineBytes} bytes`);
@@ -321,10 +321,10 @@ export class SensorSession implements AckTarget {
     rejected.set(code, (rejected.get(code) ?? 0) + 1);
   }
 
-  private onClosed(): void {
+  /** The link's socket closed (LinkOwner). */
+  onClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    clearTimeout(this.helloTimer);
     if (this.record) this.ctx.registry.disconnect(this.record, this.connectionId, this.ctx.now());
     this.ctx.release(this);
   }

@@ -20,6 +20,14 @@ export interface ConnectionCaps {
 /** Connections over a cap still get their 429 line; past this many more, the kernel refuses them. */
 const REFUSAL_HEADROOM = 1_000;
 
+/**
+ * How often the sweep looks at every connection for its hello deadline and idle limit: a
+ * quarter of the shorter one, at most a second (10,000 connections take well under a ms).
+ */
+export function sweepPeriodMs(limits: { helloTimeoutMs: number; idleTimeoutMs: number }): number {
+  return Math.max(10, Math.min(1_000, Math.min(limits.helloTimeoutMs, limits.idleTimeoutMs) / 4));
+}
+
 export interface SensorTls {
   /** PEM */
   cert: Buffer;
@@ -44,6 +52,8 @@ export class SensorServer {
   /** by remote address (no port): open connections */
   private readonly perAddress = new Map<string, number>();
   refusedCount = 0;
+  /** one timer for every connection's hello deadline and idle limit, instead of one or two each */
+  private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly makeContext: (server: SensorServer) => SessionContext,
@@ -56,6 +66,11 @@ export class SensorServer {
 
   async start(host: string, port: number): Promise<number> {
     this.context = this.makeContext(this);
+    const sweepMs = sweepPeriodMs(this.context.limits);
+    this.sweepTimer = setInterval(() => {
+      for (const s of this.sessions) s.sweep(sweepMs);
+    }, sweepMs);
+    this.sweepTimer.unref();
     const server = this.tls ? this.createTlsServer(this.tls) : createServer({ noDelay: true }, (socket) => this.accept(socket));
     server.maxConnections = this.caps.total + REFUSAL_HEADROOM;
     server.on('error', (err) => this.log.error({ err }, 'sensor port error'));
@@ -150,6 +165,8 @@ export class SensorServer {
     for (const s of this.sessions) s.destroy();
     // Handshakes still under way would hold the port open until their timeout.
     for (const raw of this.rawSockets) raw.destroy();
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
   }
 
   /** Sessions that said hello (to check them again when the token rules change). */

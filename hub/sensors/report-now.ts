@@ -124,7 +124,7 @@ export class ReportNow implements CommandSink {
     if (f.metric === null) return true;
     const rec = this.registry.records.get(s.sensorId!);
     if (!rec) return false;
-    for (const m of f.metric) if (rec.metrics.has(m) || m in rec.declaredMetrics) return true;
+    for (const m of f.metric) if (rec.metrics.includes(m) || m in rec.declaredMetrics) return true;
     return false;
   }
 

@@ -24,8 +24,8 @@ export interface SensorRecord {
    * metric named `constructor` or `__proto__` is an entry like any other, for `[]` and `in` too.
    */
   declaredMetrics: Readonly<Record<string, string>>;
-  /** metrics with stored readings */
-  readonly metrics: Set<string>;
+  /** metrics with stored readings, as an array of just their number (see addMetric) */
+  metrics: readonly string[];
   connected: boolean;
   connectionId: number;
   /** the last_seen the store has (or will have once the commit under way lands) */
@@ -61,7 +61,7 @@ export class SensorRegistry {
       this.records.set(row.sensor, {
         ...row,
         declaredMetrics: declaredTable(row.declaredMetrics),
-        metrics: new Set(),
+        metrics: [],
         connected: false,
         connectionId: 0,
         persistedSeen: row.lastSeen,
@@ -75,7 +75,7 @@ export class SensorRegistry {
         rec = this.create(s.sensor, s.room, 0);
         this.dirty.add(rec);
       }
-      rec.metrics.add(s.metric);
+      addMetric(rec, s.metric);
     }
     this.nextConnectionId = state.maxConnectionId + 1;
   }
@@ -121,10 +121,7 @@ export class SensorRegistry {
       rec = this.create(sensor, room, now);
       this.dirty.add(rec);
     }
-    if (!rec.metrics.has(metric)) {
-      rec.metrics.add(metric);
-      this.dirty.add(rec);
-    }
+    if (addMetric(rec, metric)) this.dirty.add(rec);
     rec.source = 'upload';
     return rec;
   }
@@ -149,7 +146,7 @@ export class SensorRegistry {
   }
 
   noteMetric(rec: SensorRecord, metric: string): void {
-    rec.metrics.add(metric);
+    addMetric(rec, metric);
   }
 
   /**
@@ -220,7 +217,7 @@ export class SensorRegistry {
       lastSeen: now,
       address: null,
       declaredMetrics: declaredTable(new Map()),
-      metrics: new Set(),
+      metrics: [],
       connected: false,
       connectionId: 0,
       persistedSeen: -1,
@@ -230,6 +227,17 @@ export class SensorRegistry {
     return rec;
   }
 }
+
+/** Adds a metric the sensor has readings of; false if it was known (called once per new series, not per reading). */
+function addMetric(rec: SensorRecord, metric: string): boolean {
+  if (rec.metrics.includes(metric)) return false;
+  // concat() makes an array of the exact size (3 metrics: ~80 bytes); push() or a spread leave
+  // room for 16 more (~200 bytes), a Set takes ~160.
+  rec.metrics = rec.metrics.concat(metric);
+  return true;
+}
+
+const NOTHING_DECLARED: Readonly<Record<string, string>> = Object.freeze(Object.create(null) as Record<string, string>);
 
 /** Last-seen times alone are written this often (a crash loses at most this much of them). */
 export const SEEN_PERSIST_INTERVAL_MS = 60_000;
@@ -255,6 +263,8 @@ function sensorRow(r: SensorRecord, lastSeenOnly: boolean): SensorRow {
  * stored row is read back from disk, and a unit is never anything else.
  */
 export function declaredTable(source: ReadonlyMap<string, string> | Readonly<Record<string, unknown>>): Readonly<Record<string, string>> {
+  // Most sensors declare nothing: they share one empty table (a table of its own costs each ~200 bytes).
+  if (source instanceof Map ? source.size === 0 : Object.keys(source).length === 0) return NOTHING_DECLARED;
   const table = Object.create(null) as Record<string, string>;
   const entries: Iterable<[string, unknown]> = source instanceof Map ? source.entries() : Object.entries(source);
   // With no prototype there is no `__proto__` setter: assigning that key makes an own entry.
