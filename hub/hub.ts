@@ -303,7 +303,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       catalog.load(state);
       registry.load(state);
       storedAtStart = state.readingCount;
-      await alerts.start(catalog, registry.records.values());
+      await alerts.start(catalog, () => registry.records.values());
       const tcpPort = await sensors.start(options.host, options.tcpPort);
       mqtt?.start();
       status = 'ok';

@@ -84,6 +84,11 @@ export class AlertEngine {
     if (!this.lastSeen.has(sensor)) this.lastSeen.set(sensor, { ms, room });
   }
 
+  /** Counts every known sensor's silence from `ms`. */
+  silenceFrom(ms: number): void {
+    for (const seen of this.lastSeen.values()) seen.ms = Math.max(seen.ms, ms);
+  }
+
   /**
    * Adds or replaces a rule. A replaced rule's alerts start again from ok, and those that were
    * firing clear (value null): the condition they fired on no longer exists.

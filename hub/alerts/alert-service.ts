@@ -34,8 +34,8 @@ export interface AlertServiceOptions {
   maxUnwritten?: number;
 }
 
-/** by sensor id: its room and when it was last seen, known before start */
-export type KnownSensors = Iterable<{ sensor: string; room: string }>;
+/** The sensors the hub knows (the registry), with their rooms. */
+export type KnownSensors = () => Iterable<{ sensor: string; room: string }>;
 
 export class AlertService {
   private readonly engine: AlertEngine;
@@ -51,6 +51,7 @@ export class AlertService {
   /** by URL */
   private readonly webhooks = new Map<string, WebhookSender>();
   readonly stats = { events: 0, eventsUnstored: 0, writeFailures: 0 };
+  private knownSensors: KnownSensors = () => [];
 
   constructor(private readonly o: AlertServiceOptions) {
     this.engine = new AlertEngine({ now: o.now, emit: (e) => this.emitted(e) });
@@ -63,7 +64,8 @@ export class AlertService {
     this.nextId = loaded.maxId + 1;
     const startMs = this.o.now();
     // Silence counts from the start: the hub being down is not the sensors' fault.
-    for (const s of sensors) this.engine.knowSensor(s.sensor, s.room, startMs);
+    this.knownSensors = sensors;
+    for (const s of sensors()) this.engine.knowSensor(s.sensor, s.room, startMs);
     for (const record of loaded.rules) {
       try {
         this.engine.setRule(compileRule(record));
@@ -129,7 +131,13 @@ export class AlertService {
     if (!this.engine.rule(record.name) && this.engine.ruleList.length >= MAX_ALERT_RULES)
       throw new HubError('too_many_alert_rules', `this hub keeps at most ${MAX_ALERT_RULES} alert rules: delete one first`);
     await this.o.store.alerts({ kind: 'put-rule', rule: { ...record, rule: rule.rule } });
+    // Without rules, readings are not looked at (committed() returns at once): what the engine
+    // knows of when sensors were last seen is stale, and counts from now.
+    if (!this.engine.hasRules) this.engine.silenceFrom(this.o.now());
     this.engine.setRule(rule);
+    // A sensor silent since before the rule existed is silent from now on, not unknown to it.
+    if (rule.condition.kind === 'no-data') for (const s of this.knownSensors()) this.engine.knowSensor(s.sensor, s.room, this.o.now());
+    this.dropIdleWebhooks();
     return rule;
   }
 
@@ -137,6 +145,7 @@ export class AlertService {
     if (!this.engine.rule(name)) return false;
     await this.o.store.alerts({ kind: 'delete-rule', name });
     this.engine.removeRule(name);
+    this.dropIdleWebhooks();
     return true;
   }
 
@@ -175,6 +184,16 @@ export class AlertService {
       this.webhooks.set(url, w);
     }
     return w;
+  }
+
+  /** Senders of URLs no rule names any more, once they have sent what they had: URLs come and go with rules. */
+  private dropIdleWebhooks(): void {
+    const named = new Set(this.engine.ruleList.flatMap((r) => r.webhooks));
+    for (const [url, w] of this.webhooks)
+      if (!named.has(url) && w.queued === 0) {
+        w.stop();
+        this.webhooks.delete(url);
+      }
   }
 
   private scheduleWrite(): void {

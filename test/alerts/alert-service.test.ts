@@ -56,7 +56,7 @@ test('events are numbered after the stored ones, kept through failed writes, and
     log: { warn: () => {}, error: (_o: unknown, m: string) => errors.push(m) } as never,
   });
   const catalog = new SeriesCatalog();
-  await service.start(catalog, []);
+  await service.start(catalog, () => []);
   await service.putRule({ name: 'hot', rule: 'temperature > 30', room: null, sensor: null, webhooks: [], updatedAt: 0 });
   store.failing = true;
   service.committed(catalog, rows(catalog, [31, 20, 32]));
@@ -88,6 +88,23 @@ test('events are numbered after the stored ones, kept through failed writes, and
   );
   await service.stop();
   assert.is(clock.pendingTimers, 0, 'stop leaves no timer behind');
+});
+
+test('a no-data rule added later counts silence from when it was added, for sensors the hub knew', async () => {
+  const clock = new FakeClock(1_700_000_000_000);
+  const store = memoryStore();
+  const service = new AlertService({ store, now: clock.now, clock, log: { warn: () => {}, error: () => {} } as never });
+  await service.start(new SeriesCatalog(), () => [{ sensor: 'quiet', room: 'lab' }]);
+  clock.advance(3_600_000); // an hour without rules: readings were not looked at
+  await service.putRule({ name: 'silent', rule: 'no data for 5m', room: null, sensor: null, webhooks: [], updatedAt: 0 });
+  clock.advance(299_000);
+  assert.equal(service.firing(), [], 'not at once: the hour before the rule is not silence it saw');
+  clock.advance(1_000);
+  assert.equal(
+    service.firing().map((e) => [e.rule, e.sensor]),
+    [['silent', 'quiet']],
+  );
+  await service.stop();
 });
 
 test.run();
