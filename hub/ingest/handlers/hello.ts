@@ -8,6 +8,8 @@ import type { SensorMessage } from '../../../protocol/messages.ts';
 import { DEFAULT_ROOM, PROTOCOL_VERSION, defaultUnit } from '../../../protocol/names.ts';
 import type { SensorSession } from '../sensor-session.ts';
 
+const NOTHING_DECLARED: ReadonlyMap<string, string> = new Map();
+
 export function handleHello(s: SensorSession, m: Extract<SensorMessage, { type: 'hello' }>, now: number): boolean {
   if (!s.isGreeting) return s.reject({ code: ErrorCode.BadMessage, message: 'hello was already received on this connection' }, now);
   const ctx = s.ctx;
@@ -32,7 +34,8 @@ export function handleHello(s: SensorSession, m: Extract<SensorMessage, { type: 
     s.deny(verdict.code, verdict.message);
     return false;
   }
-  const declaredUnits = new Map((m.metrics ?? []).map((d) => [d.metric, d.unit ?? defaultUnit(d.metric)]));
+  // A sensor that declares nothing shares one empty map: an empty Map of its own costs ~170 bytes.
+  const declaredUnits = m.metrics?.length ? new Map(m.metrics.map((d) => [d.metric, d.unit ?? defaultUnit(d.metric)])) : NOTHING_DECLARED;
   s.admit({ sensor: m.sensor, room, tokenId: verdict.tokenId, declaredUnits }, now);
   s.send({ type: 'welcome', v: PROTOCOL_VERSION, sensor: m.sensor, time: now });
   return true;
