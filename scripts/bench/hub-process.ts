@@ -15,12 +15,14 @@ export interface RunningHub {
   stop(): Promise<number | null>;
 }
 
-export async function startHub(dataDir: string, extraArgs: string[] = []): Promise<RunningHub> {
+/** `nodeArgs` go to node before the hub's (after ROOMWATCH_BENCH_NODE_ARGS): `--inspect=...` for a memory probe. */
+export async function startHub(dataDir: string, extraArgs: string[] = [], nodeArgs: string[] = []): Promise<RunningHub> {
   const startedAt = performance.now();
   const child = spawn(
     process.execPath,
     [
       ...(process.env.ROOMWATCH_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ...nodeArgs,
       ...hubProcessArgs(dataDir, [
         // The benchmarks measure the hub's work, from one address: the request limit and the
         // per-address cap (docs/ADMIN.md "Limits") would measure those limits instead.

@@ -36,6 +36,7 @@ import { MOSQUITTO_INSTALL, mosquittoInstalled, mosquittoReportNow } from './pee
 import { peerRow, PEER_TABLE_HEAD } from './peer-table.ts';
 import { runDashboardBench } from './dashboard.ts';
 import { runMqttBench } from './mqtt.ts';
+import { idleSensorMemory } from './idle-sensors.ts';
 import { runStartupBench } from './startup.ts';
 
 const { values } = parseArgs({
@@ -294,6 +295,19 @@ if (want('upload-memory')) {
     );
     progress('');
   }
+}
+if (want('idle-sensors')) {
+  // Memory per quiet sensor connection, from the hub's heap and RSS after a full GC.
+  progress('idle-sensors: 10,000 connections, with and without hello');
+  const m = await idleSensorMemory(10_000);
+  const kb = (b: number) => `${(b / 1024).toFixed(2)} KB`;
+  extraRows.push(
+    `| ${fmt(m.count)} idle sensor connections, each said hello and sent one batch of 3 readings (acked) | ${fmt(m.count)} connections | | | ` +
+      `per connection, after GC: heap ${kb(m.greeted.heap)}, RSS ${kb(m.greeted.rss)} |`,
+    `| ${fmt(m.count)} idle connections that never said hello | ${fmt(m.count)} connections | | | ` +
+      `per connection, after GC: heap ${kb(m.silent.heap)}, RSS ${kb(m.silent.rss)} |`,
+  );
+  progress('');
 }
 if (want('stream')) {
   // Each row against the same ingest without a subscriber, measured in this run.
