@@ -16,6 +16,7 @@ import {
   columnBuffers,
   type Columns,
   type CommitRequest,
+  type CompactionStatus,
   type CommitResult,
   type FromStore,
   type LoadedState,
@@ -39,7 +40,7 @@ export class StoreError extends Error {
   }
 }
 type Request = ToStore extends infer T ? (T extends { reqId: number } ? Omit<T, 'reqId'> : never) : never;
-type Reply = Exclude<FromStore, { stream: number }>;
+type Reply = Exclude<FromStore, { stream: number } | { compaction: CompactionStatus }>;
 
 export interface ExportHandle {
   done: Promise<{ rows: number }>;
@@ -66,6 +67,8 @@ export class ReadingStore {
   /** by request id */
   private readonly pending = new Map<number, Pending>();
   private failure: Error | null = null;
+  /** what the background compaction is doing (compaction.ts), as the worker last said */
+  compaction: CompactionStatus | null = null;
   /** by export request id: where its CSV chunks go */
   private readonly streams = new Map<number, (chunk: Buffer) => void>();
 
@@ -96,6 +99,10 @@ export class ReadingStore {
     this.worker.on('message', (reply: FromStore) => {
       if ('stream' in reply) {
         this.streams.get(reply.stream)?.(Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength));
+        return;
+      }
+      if ('compaction' in reply) {
+        this.compaction = reply.compaction;
         return;
       }
       this.settle(reply);

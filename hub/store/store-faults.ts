@@ -16,6 +16,8 @@ export interface StoreFaults {
   commitDelayMs: number;
   /** a commit holding a reading of this metric throws a non-retryable error, like a row the store cannot take */
   poisonMetric?: string;
+  /** waited inside each compaction slice's transaction, after its rows are rewritten and before COMMIT (a window to kill the hub in) */
+  compactionStallMs?: number;
 }
 
 /** Why `faults` is not a valid StoreFaults, or null. */
@@ -28,6 +30,8 @@ export function storeFaultsProblem(faults: unknown): string | null {
   if (!Number.isInteger(f.commitDelayMs) || (f.commitDelayMs as number) < 0)
     return 'storeFaults.commitDelayMs must be a whole number of ms';
   if (f.poisonMetric !== undefined && typeof f.poisonMetric !== 'string') return 'storeFaults.poisonMetric must be a metric name';
+  if (f.compactionStallMs !== undefined && (!Number.isInteger(f.compactionStallMs) || (f.compactionStallMs as number) < 0))
+    return 'storeFaults.compactionStallMs must be a whole number of ms';
   return null;
 }
 
@@ -52,6 +56,12 @@ export class FaultInjector {
     if (this.poisoned.size > 0 && (this.holdsPoison(req.fresh) || this.holdsPoison(req.maybeDuplicate)))
       throw new Error(`Conversion Error: injected fault: a reading of metric "${this.faults.poisonMetric}" cannot be stored`);
     if (this.random() < this.faults.commitFailureRate) throw new Error('IO Error: injected fault: could not write to the database file');
+  }
+
+  /** Called inside a compaction slice's transaction, just before COMMIT. */
+  async beforeCompactionCommit(): Promise<void> {
+    const ms = this.faults.compactionStallMs ?? 0;
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
   }
 
   private holdsPoison(rows: CommitRequest['fresh']): boolean {

@@ -156,7 +156,30 @@ export interface StoreFailure {
   columns?: { fresh: Columns; maybeDuplicate: Columns };
 }
 
-export type FromStore = StreamData | { reqId: number; ok: true; result: unknown; transfer?: ArrayBuffer[] } | StoreFailure;
+/** What the background compaction (compaction.ts) is doing, posted by the worker as it goes. */
+export interface CompactionStatus {
+  /** sorting: slices planned; reclaiming: moving data out of the file's free tail */
+  state: 'idle' | 'sorting' | 'reclaiming';
+  /** a slice's rows are rewritten in its transaction, not yet committed */
+  sliceOpen: boolean;
+  /** cold readings not yet rewritten sorted, as of the last plan; -1 before the first */
+  pendingReadings: number;
+  /** readings with a ts below this were rewritten sorted (ms), null before the first slice */
+  sortedBelowMs: number | null;
+  /** free space inside the database file that reclaiming is moving data into */
+  freeBytes: number;
+  /** since the hub started */
+  slices: number;
+  readingsRewritten: number;
+  rowGroupsMoved: number;
+  lastSliceMs: number;
+  lastError: string | null;
+  /** when the last plan looked for cold readings (ms) */
+  plannedAt: number | null;
+}
+
+export type FromStore =
+  StreamData | { compaction: CompactionStatus } | { reqId: number; ok: true; result: unknown; transfer?: ArrayBuffer[] } | StoreFailure;
 
 /**
  * Whether a store error is the store's state (retry later) rather than the data's (never

@@ -18,6 +18,7 @@ import { closeUploadReader, withUploadReader } from '../upload/upload-reader.ts'
 import { noteCommitted } from '../upload/upload-watch.ts';
 import { readNews } from '../upload/upload-windows.ts';
 import { FaultInjector } from './store-faults.ts';
+import { coldRows, Compactor } from './compaction.ts';
 import { openSchema } from './migrations.ts';
 import { takeBackup } from './backup-sql.ts';
 import {
@@ -55,6 +56,12 @@ let openedWith: StoreConfig | null = null;
 let faults: FaultInjector | null = null;
 /** DuckDB invalidates a database after a fatal error (a full disk mid-write): reopen before the next write */
 let needsReopen = false;
+/** re-sorts cold readings between commits (compaction.ts) */
+let compactor: Compactor | null = null;
+
+function isFatal(err: unknown): boolean {
+  return /FATAL|invalidated/i.test(String((err as Error | null)?.message ?? err));
+}
 
 async function connect(config: StoreConfig): Promise<DuckDBConnection> {
   mkdirSync(config.tempDir, { recursive: true });
@@ -143,6 +150,7 @@ async function open(config: StoreConfig): Promise<LoadedState> {
       declaredMetrics: JSON.parse(String(declared)) as Record<string, string>,
     }));
   const maxConn = (await db.runAndReadAll('SELECT coalesce(max(id), 0) FROM connections')).getRows()[0]?.[0];
+  startCompaction();
   return {
     series,
     newest,
@@ -190,7 +198,7 @@ async function commit(req: CommitRequest): Promise<CommitResult> {
     } catch {
       needsReopen = true;
     }
-    if (/FATAL|invalidated/i.test(String((err as Error).message))) needsReopen = true;
+    if (isFatal(err)) needsReopen = true;
     throw err;
   }
   return {
@@ -353,7 +361,28 @@ async function recordConnections(c: DuckDBConnection, events: ConnectionEvent[])
   }
 }
 
+function startCompaction(): void {
+  compactor = new Compactor({
+    instance: () => instance!,
+    connection: () => {
+      if (needsReopen) throw new Error('the store is being reopened after a failure; compaction waits');
+      return conn();
+    },
+    enqueue: (work) => {
+      queue = queue.then(work);
+    },
+    failed: (err) => {
+      if (isFatal(err)) needsReopen = true;
+    },
+    report: (compaction) => port!.postMessage({ compaction }),
+    ...(faults ? { beforeSliceCommit: () => faults!.beforeCompactionCommit() } : {}),
+  });
+  compactor.kick(0);
+}
+
 async function close(): Promise<void> {
+  await compactor?.stop();
+  compactor = null;
   if (!db) return;
   await uploadsStopped;
   await closeUploadReader();
@@ -445,7 +474,14 @@ port.on('message', (msg: ToStore) => {
     case 'export-cancel':
       steerExport(msg.exportId, msg.op);
       return;
-    default:
-      queue = queue.then(() => reply(msg, () => handle(msg)));
+    default: {
+      // Compaction steps run in this queue too, when it is empty (compaction.ts).
+      const k = compactor;
+      k?.writeQueued();
+      // Counted now: the reply hands the rows back to the main thread.
+      const rows = msg.op === 'commit' ? msg.commit.fresh.n + msg.commit.maybeDuplicate.n : 0;
+      const cold = k && msg.op === 'commit' ? coldRows(Date.now(), msg.commit.fresh, msg.commit.maybeDuplicate) : 0;
+      queue = queue.then(() => reply(msg, () => handle(msg))).finally(() => k?.writeDone(rows, cold));
+    }
   }
 });

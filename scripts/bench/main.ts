@@ -34,6 +34,7 @@ import { runDuckDbCopy } from './peer-duckdb-copy.ts';
 import { INFLUXDB_INSTALL, influxDbInstalled, runInfluxDb } from './peer-influxdb.ts';
 import { MOSQUITTO_INSTALL, mosquittoInstalled, mosquittoReportNow } from './peer-mosquitto.ts';
 import { peerRow, PEER_TABLE_HEAD } from './peer-table.ts';
+import { compactionCaughtUp } from './compaction.ts';
 import { runDashboardBench } from './dashboard.ts';
 import { runMqttBench } from './mqtt.ts';
 import { idleSensorMemory } from './idle-sensors.ts';
@@ -104,6 +105,9 @@ async function ingest(
   const genCpu = (genUsage.user + genUsage.system) / 1e6;
   const peak = peakRssBytes(pid);
   if (finishBefore) name += await finishBefore();
+  // Bytes per reading are those of the store once its compaction has sorted the cold readings.
+  progress(`${name}: waiting for the compaction`);
+  const compactedAfterS = await compactionCaughtUp(hub.httpPort, Date.now());
   if (after) await after(hub, dataDir);
   await hub.stop();
   const bytes = statSync(join(dataDir, DATABASE_FILE)).size;
@@ -136,6 +140,7 @@ async function ingest(
     genCpu.toFixed(1),
     mb(peak),
     (bytes / readings).toFixed(2),
+    compactedAfterS.toFixed(1),
   ]);
   progress('');
   return dataDir;
@@ -355,7 +360,7 @@ const mqttRuns = want('mqtt')
   : [];
 const dashboardRows = want('dashboard') ? await runDashboardBench({ days: Number(values['dashboard-days']), progress }) : [];
 process.stdout.write(
-  '| workload | readings | readings/s | wall s | hub CPU s | load generator CPU s | hub peak RSS MB | bytes/reading |\n|---|---|---|---|---|---|---|---|\n',
+  '| workload | readings | readings/s | wall s | hub CPU s | load generator CPU s | hub peak RSS MB | bytes/reading | compacted after s |\n|---|---|---|---|---|---|---|---|---|\n',
 );
 for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
 if (extraRows.length > 0) {
