@@ -29,6 +29,7 @@ import { ActivityLog } from './access/activity-log.ts';
 import { SensorRegistry } from './sensors/sensor-registry.ts';
 import { loadTlsCredentials, type TlsCredentials } from './setup/tls-credentials.ts';
 import { ReadingStore } from './store/reading-store.ts';
+import { compactionHealth } from './store/compaction.ts';
 import { AlertService } from './alerts/alert-service.ts';
 import { processClock } from '../sensors/tick-scheduler.ts';
 
@@ -267,6 +268,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
           readings_stored: storedAtStart + commits.stats.rowsStored + uploads.rowsStored,
           readings_buffered: commits.bufferedRows,
           stream_subscribers: liveStream.stats.subscribers,
+          ...(store.compaction ? { compaction: compactionHealth(store.compaction) } : {}),
           memory: process.memoryUsage(),
           ...storeHealth(),
         }),
