@@ -63,5 +63,47 @@ export function formatMean(mean: number, min: number, max: number): string {
   return String(Math.min(max, Math.max(min, rounded)));
 }
 
+/**
+ * CSV bytes, written row by row into a buffer that is handed over whole (transferred to the
+ * main thread) once it holds `sendBytes`. Each row's string dies young; a long string of many
+ * rows, kept from one DuckDB chunk to the next, would be promoted to V8's old space and make
+ * the worker's heap grow by tens of MB over an export (measured).
+ */
+export class CsvOut {
+  private buf: Buffer;
+  private len = 0;
+
+  constructor(private readonly sendBytes: number) {
+    this.buf = Buffer.allocUnsafeSlow(2 * sendBytes);
+  }
+
+  /** whether the buffer holds enough to be sent */
+  get full(): boolean {
+    return this.len >= this.sendBytes;
+  }
+
+  get empty(): boolean {
+    return this.len === 0;
+  }
+
+  write(row: string): void {
+    // A UTF-8 character takes at most three bytes for each UTF-16 unit.
+    if (this.len + 3 * row.length > this.buf.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, this.len + 3 * row.length));
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
+    this.len += this.buf.write(row, this.len, 'utf8');
+  }
+
+  /** The bytes written so far, in a buffer of their own; writing goes on in a new one. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.len);
+    this.buf = Buffer.allocUnsafeSlow(2 * this.sendBytes);
+    this.len = 0;
+    return out;
+  }
+}
+
 export const RAW_HEADER = headerRow(RAW_COLUMNS);
 export const BUCKET_HEADER = headerRow(BUCKET_COLUMNS);

@@ -3,8 +3,10 @@
  * posted to the main thread in chunks, never more than the granted credits ahead.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
-import { BUCKET_HEADER, IsoClock, RAW_HEADER, formatMean, seriesFields } from '../history/csv-rows.ts';
+import { BUCKET_HEADER, CsvOut, IsoClock, RAW_HEADER, formatMean, seriesFields } from '../history/csv-rows.ts';
 import { bucketSql, extentSql, rawSql, windows, type HistoryQuery } from '../history/history-query.ts';
 import { bigIntsAsNumbers } from '../store/column-chunks.ts';
 import { loadSeries } from '../store/read-queries.ts';
@@ -20,9 +22,30 @@ interface ExportState {
 /** Exports under way, by request id. */
 const exportsInFlight = new Map<number, ExportState>();
 const INITIAL_CREDITS = 4;
-const CHUNK_CHARS = 256 * 1024;
+/** CSV bytes per message to the main thread */
+const SEND_BYTES = 128 * 1024;
 /** rows sorted at once in an export: bounds the sort's memory whatever the export's size */
 const EXPORT_WINDOW_ROWS = 250_000;
+/** DuckDB chunks (2,048 rows each) read between two collections of the dead ones */
+const CHUNKS_PER_COLLECTION = 8;
+
+/**
+ * A young-generation collection. Each chunk DuckDB hands over holds about 50 KB of native
+ * memory that V8 does not see: its wrappers are tiny, so V8 collects them when it pleases, and
+ * an export of 3M rows left 60-85 MB of dead chunks in the process (measured). A scavenge every
+ * CHUNKS_PER_COLLECTION chunks frees them (about a millisecond; the export got faster, not
+ * slower, with less memory to touch). `gc` is exposed to a fresh context for this; where that
+ * is refused, the export runs as before.
+ */
+const collectYoung: () => void = (() => {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
+    return () => gc({ type: 'minor' });
+  } catch {
+    return () => {};
+  }
+})();
 
 /**
  * Streams a history export as CSV on a connection of its own, so commits go on meanwhile
@@ -46,14 +69,14 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
     const parts = count ? windows(q, count, minTs!, maxTs!, EXPORT_WINDOW_ROWS) : [];
     const clock = new IsoClock();
     const iso = q.time === 'iso';
-    let text = q.everyMs !== null ? BUCKET_HEADER : RAW_HEADER;
+    const out = new CsvOut(SEND_BYTES);
+    out.write(q.everyMs !== null ? BUCKET_HEADER : RAW_HEADER);
     const send = async () => {
       while (state.credits === 0 && !state.cancelled) await new Promise<void>((r) => (state.wake = r));
       if (state.cancelled) return;
       state.credits--;
-      const data = Buffer.from(text);
-      text = '';
-      port.postMessage({ stream: reqId, data }, [data.buffer]);
+      const data = out.take();
+      port.postMessage({ stream: reqId, data }, [data.buffer as ArrayBuffer]);
     };
     // The next window is queried (and sorted, in DuckDB's threads) on a second connection while
     // this one is formatted, so the sort and the formatting overlap.
@@ -74,7 +97,8 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
       if (state.cancelled || !next) break;
       const result = await next;
       next = start(i + 1);
-      for (;;) {
+      for (let chunks = 1; ; chunks++) {
+        if (chunks % CHUNKS_PER_COLLECTION === 0) collectYoung();
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0 || state.cancelled) break;
         const n = chunk.rowCount;
@@ -84,7 +108,7 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
           const value = (chunk.getColumnVector(2) as unknown as { items: Float64Array }).items;
           for (let i = 0; i < n; i++) {
             const f = fields[sid[i]!]!;
-            text += `${iso ? clock.format(ts[i]!) : ts[i]},${f.names},${value[i]},${f.unit}\n`;
+            out.write(`${iso ? clock.format(ts[i]!) : ts[i]},${f.names},${value[i]},${f.unit}\n`);
           }
         } else {
           const count = bigIntsAsNumbers((chunk.getColumnVector(2) as unknown as { items: BigInt64Array }).items, n);
@@ -93,14 +117,16 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
           const mean = (chunk.getColumnVector(5) as unknown as { items: Float64Array }).items;
           for (let i = 0; i < n; i++) {
             const f = fields[sid[i]!]!;
-            text += `${iso ? clock.format(ts[i]!) : ts[i]},${f.names},${f.unit},${count[i]},${lo[i]},${hi[i]},${formatMean(mean[i]!, lo[i]!, hi[i]!)}\n`;
+            out.write(
+              `${iso ? clock.format(ts[i]!) : ts[i]},${f.names},${f.unit},${count[i]},${lo[i]},${hi[i]},${formatMean(mean[i]!, lo[i]!, hi[i]!)}\n`,
+            );
           }
         }
         rows += n;
-        if (text.length >= CHUNK_CHARS) await send();
+        if (out.full) await send();
       }
     }
-    if (text.length > 0 && !state.cancelled) await send();
+    if (!out.empty && !state.cancelled) await send();
     return { rows };
   } finally {
     exportsInFlight.delete(reqId);
