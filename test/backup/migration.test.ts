@@ -112,33 +112,34 @@ function expectedReadings(): string[] {
   return rows.sort();
 }
 
-for (const [label, ddl, withChannel] of [
-  ['the version before (users, tokens; no alert tables)', PREVIOUS_DDL, true],
-  ['the first hub (no series channel)', FIRST_DDL, false],
-] as const) {
-  test(`a data folder of schema 1 made by ${label} is migrated at open, logged, and every reading comes through`, async () => {
-    const dir = (await tempDataDir()).path;
-    await makeOldStore(dir, [...ddl], '1', withChannel);
-    const log = capturingLogger();
-    const { httpPort, hub } = await startOn(dir, log.logger);
-    const migrated = log.lines().filter((l) => /^migrated the store/.test(l.msg));
-    assert.equal(
-      migrated.map((l) => l.msg),
-      [`migrated the store from schema 1 to ${SCHEMA_VERSION}`],
-    );
-    assert.equal(await readingsOf(httpPort), expectedReadings(), 'every reading, with its sensor, room, metric, value and unit');
-    await hub.stop();
+async function migratesAtOpen(ddl: readonly string[], withChannel: boolean): Promise<void> {
+  const dir = (await tempDataDir()).path;
+  await makeOldStore(dir, [...ddl], '1', withChannel);
+  const log = capturingLogger();
+  const { httpPort, hub } = await startOn(dir, log.logger);
+  const migrated = log.lines().filter((l) => /^migrated the store/.test(l.msg));
+  assert.equal(
+    migrated.map((l) => l.msg),
+    [`migrated the store from schema 1 to ${SCHEMA_VERSION}`],
+  );
+  assert.equal(await readingsOf(httpPort), expectedReadings(), 'every reading, with its sensor, room, metric, value and unit');
+  await hub.stop();
 
-    // Opened again: nothing left to migrate, nothing logged.
-    const again = capturingLogger();
-    const second = await startOn(dir, again.logger);
-    assert.equal(
-      again.lines().filter((l) => /^migrated/.test(l.msg)),
-      [],
-    );
-    assert.is((await readingsOf(second.httpPort)).length, SERIES.length * PER_SERIES);
-  });
+  // Opened again: nothing left to migrate, nothing logged.
+  const again = capturingLogger();
+  const second = await startOn(dir, again.logger);
+  assert.equal(
+    again.lines().filter((l) => /^migrated/.test(l.msg)),
+    [],
+  );
+  assert.is((await readingsOf(second.httpPort)).length, SERIES.length * PER_SERIES);
 }
+
+test('a data folder of schema 1 made by the version before (users, tokens; no alert tables) is migrated at open, logged, and every reading comes through', () =>
+  migratesAtOpen(PREVIOUS_DDL, true));
+
+test('a data folder of schema 1 made by the first hub (no series channel) is migrated at open, logged, and every reading comes through', () =>
+  migratesAtOpen(FIRST_DDL, false));
 
 test('a migrated store takes new readings under the identity rule: a repeat of an old reading is a duplicate', async () => {
   const dir = (await tempDataDir()).path;
