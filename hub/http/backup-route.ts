@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ActivityLog } from '../access/activity-log.ts';
 import { HubError } from '../hub-error.ts';
 import type { BackupSummary } from '../store/backup-sql.ts';
-import type { ReadingStore } from '../store/reading-store.ts';
+import { StoreError, type ReadingStore } from '../store/reading-store.ts';
 import { recordRequest } from './access-routes.ts';
 import { statusOf } from './api-error.ts';
 import { requireRole } from './auth.ts';
@@ -74,7 +74,9 @@ export function registerBackupRoute(app: FastifyInstance, deps: BackupRouteDeps)
         if (path !== null) rmSync(path, { force: true });
         running = false;
       }
-      record(request, err instanceof HubError ? statusOf(err) : 500, (err as Error).message);
+      // as the error handler answers it: a store that cannot write now (a full disk) is a 503
+      const status = err instanceof HubError ? statusOf(err) : err instanceof StoreError && err.retryable ? 503 : 500;
+      record(request, status, (err as Error).message);
       throw err;
     }
   });
