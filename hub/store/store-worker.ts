@@ -466,10 +466,15 @@ port.on('message', (msg: ToStore) => {
     case 'activity-query':
       void reply(msg, () => queryActivity(instance!, msg.query));
       return;
-    case 'backup':
-      // beside the queue: its read transaction does not hold the commits (backup-sql.ts)
-      void reply(msg, () => takeBackup(instance!, msg.path));
+    case 'backup': {
+      // Beside the queue: its read transaction does not hold the commits (backup-sql.ts). The
+      // compaction waits meanwhile: a slice rewriting cold readings under a running copy held
+      // the commits queued behind it for the length of the backup.
+      const k = compactor;
+      k?.writeQueued();
+      void reply(msg, () => takeBackup(instance!, msg.path)).finally(() => k?.writeDone(0));
       return;
+    }
     case 'export-credit':
     case 'export-cancel':
       steerExport(msg.exportId, msg.op);
