@@ -169,6 +169,9 @@ export class BatchIngest {
   private committed(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.deps.commits.endMessage(new SubmitTarget(resolve, reject, this.retryAfterS), 0);
+      // A writer waits for this commit (an HTTP client with one request in flight): start it now,
+      // or right after the one in flight, instead of after the flush interval.
+      this.deps.commits.afterNextCommit(() => undefined);
     });
   }
 

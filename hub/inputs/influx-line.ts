@@ -125,66 +125,67 @@ function quotedLineEnd(text: string, i: number): number {
   return text.length;
 }
 
-class Bad extends Error {}
-
 /** Parses one line [s, e) that is neither blank nor a comment. */
 export function parseLine(text: string, s: number, e: number, precision: Precision): LineResult {
-  try {
-    return { ok: true, point: parseOrThrow(text, s, e, precision) };
-  } catch (err) {
-    if (err instanceof Bad) return { ok: false, reason: err.message };
-    throw err;
-  }
+  const p = parsePoint(text, s, e, precision);
+  return typeof p === 'string' ? { ok: false, reason: p } : { ok: true, point: p };
 }
 
-function parseOrThrow(text: string, s: number, e: number, precision: Precision): LinePoint {
+// The scanners return their value and leave where they stopped here: no object per call, and no
+// exception for a bad line (both kept the parser's JIT-compiled code several times slower).
+let scanEnd = 0;
+
+/** The point, or why the line is bad (InfluxDB's words). */
+function parsePoint(text: string, s: number, e: number, precision: Precision): LinePoint | string {
   let i = s;
   // ---- measurement
-  const m = scanName(text, i, e, false);
-  if (m.end === i) throw new Bad('missing measurement');
-  const measurement = m.name;
-  i = m.end;
+  const measurement = scanName(text, i, e, false);
+  if (scanEnd === i) return 'missing measurement';
+  i = scanEnd;
   // ---- tags
   const tags: { key: string; value: string }[] = [];
   while (i < e && text.charCodeAt(i) === COMMA) {
     i++;
-    const k = scanName(text, i, e, true);
-    if (k.end === i) throw new Bad('missing tag key');
-    if (k.end >= e || text.charCodeAt(k.end) !== EQUALS) throw new Bad('missing tag value');
-    i = k.end + 1;
-    const v = scanName(text, i, e, true);
-    if (v.end === i) throw new Bad('missing tag value');
-    if (v.end < e && text.charCodeAt(v.end) === EQUALS) throw new Bad('invalid tag format');
-    i = v.end;
-    for (const t of tags) if (t.key === k.name) throw new Bad('duplicate tags');
-    tags.push({ key: k.name, value: v.name });
+    const key = scanName(text, i, e, true);
+    if (scanEnd === i) return 'missing tag key';
+    if (scanEnd >= e || text.charCodeAt(scanEnd) !== EQUALS) return 'missing tag value';
+    i = scanEnd + 1;
+    const value = scanName(text, i, e, true);
+    if (scanEnd === i) return 'missing tag value';
+    if (scanEnd < e && text.charCodeAt(scanEnd) === EQUALS) return 'invalid tag format';
+    i = scanEnd;
+    for (let t = 0; t < tags.length; t++) if (tags[t]!.key === key) return 'duplicate tags';
+    tags.push({ key, value });
   }
   // ---- fields
-  if (i < e && text.charCodeAt(i) !== SPACE) throw new Bad('invalid tag format');
+  if (i < e && text.charCodeAt(i) !== SPACE) return 'invalid tag format';
   while (i < e && text.charCodeAt(i) === SPACE) i++;
-  if (i >= e) throw new Bad('missing fields');
+  if (i >= e) return 'missing fields';
   const fields: LineField[] = [];
   for (;;) {
-    const k = scanName(text, i, e, true);
-    if (k.end >= e || text.charCodeAt(k.end) !== EQUALS) throw new Bad(k.end === i ? 'missing field key' : 'missing fields');
-    if (k.end === i) throw new Bad('missing field key');
-    i = k.end + 1;
-    if (i >= e || text.charCodeAt(i) === SPACE || text.charCodeAt(i) === COMMA) throw new Bad('missing field value');
+    const key = scanName(text, i, e, true);
+    if (scanEnd >= e || text.charCodeAt(scanEnd) !== EQUALS) return scanEnd === i ? 'missing field key' : 'missing fields';
+    if (scanEnd === i) return 'missing field key';
+    i = scanEnd + 1;
+    if (i >= e || text.charCodeAt(i) === SPACE || text.charCodeAt(i) === COMMA) return 'missing field value';
     if (text.charCodeAt(i) === QUOTE) {
-      const str = scanString(text, i + 1, e);
-      fields.push({ key: k.name, kind: 'string', value: str.value });
-      i = str.end;
+      const value = scanString(text, i + 1, e);
+      if (value === null) return 'unbalanced quotes';
+      fields.push({ key, kind: 'string', value });
+      i = scanEnd;
     } else {
       let j = i;
       while (j < e && text.charCodeAt(j) !== COMMA && text.charCodeAt(j) !== SPACE) j++;
-      fields.push(fieldValue(k.name, text.slice(i, j)));
+      const field = fieldValue(key, text.slice(i, j));
+      if (typeof field === 'string') return field;
+      fields.push(field);
       i = j;
     }
     if (i >= e) break;
     if (text.charCodeAt(i) === SPACE) break;
     // a comma: another field must follow
     i++;
-    if (i >= e || text.charCodeAt(i) === SPACE) throw new Bad('invalid field format');
+    if (i >= e || text.charCodeAt(i) === SPACE) return 'invalid field format';
   }
   // ---- timestamp
   while (i < e && text.charCodeAt(i) === SPACE) i++;
@@ -192,18 +193,19 @@ function parseOrThrow(text: string, s: number, e: number, precision: Precision):
   if (i < e) {
     let j = i;
     while (j < e && text.charCodeAt(j) !== SPACE) j++;
-    tsMs = timestampMs(text.slice(i, j), precision);
+    tsMs = tsOf(text.slice(i, j), precision);
+    if (Number.isNaN(tsMs)) return tsReason;
     while (j < e && text.charCodeAt(j) === SPACE) j++;
-    if (j < e) throw new Bad('point is invalid');
+    if (j < e) return 'point is invalid';
   }
   return { measurement, tags, fields, tsMs };
 }
 
 /**
  * A measurement, tag key, tag value or field key from `i`: up to an unescaped space, comma,
- * or (unless `stopAtEquals` is false, as for a measurement) equals sign.
+ * or (unless `stopAtEquals` is false, as for a measurement) equals sign. Leaves its end in scanEnd.
  */
-function scanName(text: string, i: number, e: number, stopAtEquals: boolean): { name: string; end: number } {
+function scanName(text: string, i: number, e: number, stopAtEquals: boolean): string {
   const from = i;
   let escaped = false;
   for (; i < e; i++) {
@@ -218,12 +220,15 @@ function scanName(text: string, i: number, e: number, stopAtEquals: boolean): { 
     }
     if (c === SPACE || c === COMMA || (stopAtEquals && c === EQUALS)) break;
   }
+  scanEnd = i;
   const raw = text.slice(from, i);
-  return { name: escaped ? raw.replace(/\\([ ,=])/g, '$1') : raw, end: i };
+  return escaped ? raw.replace(UNESCAPE, '$1') : raw;
 }
 
-/** A quoted string's content from after its opening quote; `end` is after the closing one. */
-function scanString(text: string, i: number, e: number): { value: string; end: number } {
+const UNESCAPE = /\\([ ,=])/g;
+
+/** A quoted string's content from after its opening quote, or null if it never closes; scanEnd is after the closing quote. */
+function scanString(text: string, i: number, e: number): string | null {
   let out = '';
   let from = i;
   for (; i < e; i++) {
@@ -237,25 +242,28 @@ function scanString(text: string, i: number, e: number): { value: string; end: n
       }
       continue;
     }
-    if (c === QUOTE) return { value: out + text.slice(from, i), end: i + 1 };
+    if (c === QUOTE) {
+      scanEnd = i + 1;
+      return out + text.slice(from, i);
+    }
   }
-  throw new Bad('unbalanced quotes');
+  return null;
 }
 
-/** A field value that is not a string: a number (float, integer, unsigned) or a boolean. */
-function fieldValue(key: string, token: string): LineField {
+/** A field value that is not a string: a number (float, integer, unsigned) or a boolean; or why it is neither. */
+function fieldValue(key: string, token: string): LineField | string {
   const last = token.charCodeAt(token.length - 1);
   if (last === 105 /* i */ || last === 117 /* u */) {
     const digits = token.slice(0, -1);
     const unsigned = last === 117;
     if (!allDigits(!unsigned && digits.charCodeAt(0) === 45 ? digits.slice(1) : digits)) {
       if (TRUE_WORDS.has(token) || FALSE_WORDS.has(token)) return { key, kind: 'boolean', value: TRUE_WORDS.has(token) };
-      throw new Bad(unsigned ? 'invalid unsigned integer' : 'invalid integer');
+      return unsigned ? 'invalid unsigned integer' : 'invalid integer';
     }
     // 18 digits always fit: BigInt only for the long ones
     if (digits.length > 18) {
       const big = BigInt(digits);
-      if (unsigned ? big > UINT64_MAX : big > INT64_MAX || big < -INT64_MAX - 1n) throw new Bad('value out of range');
+      if (unsigned ? big > UINT64_MAX : big > INT64_MAX || big < -INT64_MAX - 1n) return 'value out of range';
     }
     return { key, kind: unsigned ? 'unsigned' : 'integer', value: Number(digits) };
   }
@@ -263,8 +271,8 @@ function fieldValue(key: string, token: string): LineField {
   if (TRUE_WORDS.has(token)) return { key, kind: 'boolean', value: true };
   if (FALSE_WORDS.has(token)) return { key, kind: 'boolean', value: false };
   const c = token.charCodeAt(0);
-  if ((c >= 48 && c <= 57) || c === 45 || c === 46 || c === 43) throw new Bad('invalid number');
-  throw new Bad('invalid boolean');
+  if ((c >= 48 && c <= 57) || c === 45 || c === 46 || c === 43) return 'invalid number';
+  return 'invalid boolean';
 }
 
 /** `-?(digits[.digits] | .digits)([eE][+-]?digits)?`: what InfluxDB takes as a float (no `+1`, `NaN`, `inf`). */
@@ -306,22 +314,37 @@ function isDigit(c: number): boolean {
 const SUB_MS_DIGITS: Readonly<Record<Precision, number>> = { ns: 6, us: 3, ms: 0, s: 0, m: 0, h: 0 };
 const MS_PER_UNIT: Readonly<Record<Precision, number>> = { ns: 1, us: 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** An int64 timestamp in `precision`, in ms rounded down; exact for every int64 (no float division). */
+/** An int64 timestamp in `precision`, in ms rounded down; exact for every int64 (no float division). Throws on a bad one. */
 export function timestampMs(token: string, precision: Precision): number {
+  const ms = tsOf(token, precision);
+  if (Number.isNaN(ms)) throw new Error(tsReason);
+  return ms;
+}
+
+/** Why the last tsOf gave NaN. */
+let tsReason = '';
+
+/** timestampMs, or NaN with the reason in tsReason. */
+function tsOf(token: string, precision: Precision): number {
   const negative = token.charCodeAt(0) === 45;
   const digits = negative ? token.slice(1) : token;
-  if (!allDigits(digits)) throw new Bad('bad timestamp');
-  if (digits.length > 19 || (digits.length === 19 && (BigInt(token) > INT64_MAX || BigInt(token) < -INT64_MAX - 1n)))
-    throw new Bad('bad timestamp: value out of range');
-  const cut = SUB_MS_DIGITS[precision];
-  let ms: number;
-  if (cut === 0) ms = Number(digits) * MS_PER_UNIT[precision];
-  else {
-    const whole = digits.length > cut ? Number(digits.slice(0, -cut)) : 0;
-    const rest = digits.length > cut ? digits.slice(-cut) : digits;
-    // rounded down: below zero a finer part makes the ms one less
-    ms = negative ? -(whole + (/[1-9]/.test(rest) ? 1 : 0)) : whole;
-    return ms === 0 ? 0 : ms;
+  if (!allDigits(digits)) {
+    tsReason = 'bad timestamp';
+    return NaN;
   }
-  return negative ? -ms : ms;
+  if (digits.length > 19 || (digits.length === 19 && (BigInt(token) > INT64_MAX || BigInt(token) < -INT64_MAX - 1n))) {
+    tsReason = 'bad timestamp: value out of range';
+    return NaN;
+  }
+  const cut = SUB_MS_DIGITS[precision];
+  if (cut === 0) {
+    const ms = Number(digits) * MS_PER_UNIT[precision];
+    return negative && ms !== 0 ? -ms : ms;
+  }
+  const whole = digits.length > cut ? Number(digits.slice(0, -cut)) : 0;
+  if (!negative) return whole;
+  // rounded down: below zero a finer part makes the ms one less
+  const rest = digits.length > cut ? digits.slice(-cut) : digits;
+  const ms = -(whole + (/[1-9]/.test(rest) ? 1 : 0));
+  return ms === 0 ? 0 : ms;
 }

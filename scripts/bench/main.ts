@@ -10,6 +10,7 @@
  *   npm run bench -- --only dashboard [--dashboard-days 7]   # the dashboard in Chromium (dashboard.ts)
  *   npm run bench -- --only startup [--startup-rounds 7]   # start to healthy, compiled against tsx (startup.ts)
  *   npm run bench -- --only mqtt [--mqtt-messages 300000 --mqtt-rate 50000 --mqtt-seconds 15]   # MQTT bridge (mqtt.ts)
+ *   npm run bench -- --only line-protocol   # the dataset over HTTP as line protocol, hub and InfluxDB (line-protocol.ts)
  *
  * Peers run in the same run, on the same data, next to the Roomwatch row they are measured
  * against (their --only names: peer-ingest, peer-export, peer-report-now, peer-influxdb); a peer that is not
@@ -37,6 +38,7 @@ import { peerRow, PEER_TABLE_HEAD } from './peer-table.ts';
 import { compactionCaughtUp } from './compaction.ts';
 import { runDashboardBench } from './dashboard.ts';
 import { runMqttBench } from './mqtt.ts';
+import { runLineProtocol } from './line-protocol.ts';
 import { idleSensorMemory } from './idle-sensors.ts';
 import { runStartupBench } from './startup.ts';
 
@@ -348,6 +350,22 @@ if (want('stream')) {
       ),
     );
   }
+}
+if (want('line-protocol')) {
+  // The same bodies to the hub's /write and to InfluxDB's, in this run.
+  const lp = await runLineProtocol(d, progress);
+  const rate = (ms: number) => (lp.points / ms) * 1000;
+  const retried = (n: number) => (n > 0 ? `, ${fmt(n)} batches sent again after 503` : '');
+  peerRows.push(
+    peerRow(
+      `line protocol, ${fmt(lp.points)} points (${mb(lp.bodyBytes)} MB) over HTTP, 4 writers, batches of 5,000`,
+      `POST /write: ${fmt(rate(lp.hub.writeMs))} points/s (hub CPU ${lp.hub.cpuS.toFixed(1)} s, peak RSS ${mb(lp.hub.peakRssBytes)} MB${retried(lp.hub.retries)})`,
+      lp.influx
+        ? `InfluxDB 1.6.7: ${fmt(rate(lp.influx.writeMs))} points/s (server CPU ${lp.influx.cpuS.toFixed(1)} s${retried(lp.influx.retries)})`
+        : 'InfluxDB not installed (apt-get install influxdb influxdb-client)',
+      lp.influx ? lp.influx.writeMs / lp.hub.writeMs : null,
+    ),
+  );
 }
 const mqttRuns = want('mqtt')
   ? await runMqttBench({

@@ -53,8 +53,18 @@ function batches(d: Dataset): string[] {
   return out;
 }
 
-/** Starts InfluxDB, writes the dataset, exports it with the CLI; stops it and removes its folder. */
-export async function runInfluxDb(d: Dataset, cpuSeconds: (pid: number) => number): Promise<InfluxResult> {
+export interface RunningInfluxDb {
+  base: string;
+  port: number;
+  pid: number;
+  /** its temp folder, removed by stop() */
+  dir: string;
+  /** Stops it and removes its folder. */
+  stop(): Promise<void>;
+}
+
+/** InfluxDB on a free loopback port in a temp folder, its database `bench` made. */
+export async function startInfluxDb(): Promise<RunningInfluxDb> {
   const dir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-influxdb-'));
   const [port, rpcPort] = [await freePort(), await freePort()];
   const conf = join(dir, 'influxdb.conf');
@@ -82,6 +92,10 @@ export async function runInfluxDb(d: Dataset, cpuSeconds: (pid: number) => numbe
   process.once('exit', reap);
   server.once('exit', () => process.off('exit', reap));
   const base = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    await stopGroup(server);
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     const deadline = Date.now() + 30_000;
     while ((await fetch(`${base}/ping`).catch(() => null))?.status !== 204) {
@@ -89,22 +103,51 @@ export async function runInfluxDb(d: Dataset, cpuSeconds: (pid: number) => numbe
       await new Promise((r) => setTimeout(r, 50));
     }
     await fetch(`${base}/query?q=${encodeURIComponent('CREATE DATABASE bench')}`, { method: 'POST' });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { base, port, pid: server.pid!, dir, stop };
+}
+
+/**
+ * Line protocol bodies POSTed to `url` by `writers` writers taking the next body each; every
+ * answer must be 204. A 503 or 429 is sent again after its Retry-After (counted).
+ */
+export async function writeBodies(url: string, bodies: readonly string[], writers = WRITERS): Promise<{ retries: number }> {
+  let next = 0;
+  let retries = 0;
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        for (;;) {
+          const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+          if (res.status === 204) break;
+          const text = await res.text();
+          if (res.status !== 503 && res.status !== 429) throw new Error(`${url} answered ${res.status}: ${text.slice(0, 300)}`);
+          retries++;
+          await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 1)));
+        }
+      }
+    }),
+  );
+  return { retries };
+}
+
+/** Starts InfluxDB, writes the dataset, exports it with the CLI; stops it and removes its folder. */
+export async function runInfluxDb(d: Dataset, cpuSeconds: (pid: number) => number): Promise<InfluxResult> {
+  const influx = await startInfluxDb();
+  const { base, port, dir } = influx;
+  const server = { pid: influx.pid };
+  try {
     const bodies = batches(d);
     const points = d.sensors * d.seconds * 3;
-    const cpu0 = cpuSeconds(server.pid!);
+    const cpu0 = cpuSeconds(server.pid);
     const started = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: WRITERS }, async () => {
-        while (next < bodies.length) {
-          const body = bodies[next++]!;
-          const res = await fetch(`${base}/write?db=bench&precision=ms`, { method: 'POST', body });
-          if (res.status !== 204) throw new Error(`InfluxDB write answered ${res.status}: ${await res.text()}`);
-        }
-      }),
-    );
+    await writeBodies(`${base}/write?db=bench&precision=ms`, bodies);
     const writeMs = performance.now() - started;
-    const serverCpuS = cpuSeconds(server.pid!) - cpu0;
+    const serverCpuS = cpuSeconds(server.pid) - cpu0;
     const exportStarted = performance.now();
     const cli = spawn(
       '/usr/bin/influx',
@@ -141,7 +184,6 @@ export async function runInfluxDb(d: Dataset, cpuSeconds: (pid: number) => numbe
     clearInterval(sampler);
     return { points, writeMs, exportRows: newlines - 1, exportMs: performance.now() - exportStarted, exportPeakRssBytes: peak, serverCpuS };
   } finally {
-    await stopGroup(server);
-    rmSync(dir, { recursive: true, force: true });
+    await influx.stop();
   }
 }

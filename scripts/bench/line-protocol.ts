@@ -1,0 +1,79 @@
+/**
+ * Line protocol ingest (`npm run bench -- --only line-protocol`): the standard dataset as
+ * InfluxDB line protocol (`<metric>,sensor=<id>,room=<room> value=<v> <ms>`), POSTed over HTTP
+ * by 4 writers in batches of 5,000 points, to a hub's `/write` and then, the same bodies, to
+ * InfluxDB 1.6.7 (peer-influxdb.ts) in the same run. Each answer is 204 once stored; a 503 is
+ * sent again after its Retry-After, and counted.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { forEachReading, sensorId, type Dataset } from './dataset.ts';
+import { cpuSeconds, peakRssBytes, startHub } from './hub-process.ts';
+import { influxDbInstalled, startInfluxDb, writeBodies } from './peer-influxdb.ts';
+
+const BATCH_POINTS = 5000;
+
+export interface LineProtocolRun {
+  points: number;
+  bodyBytes: number;
+  hub: { writeMs: number; cpuS: number; peakRssBytes: number; retries: number };
+  /** null: InfluxDB is not installed */
+  influx: { writeMs: number; cpuS: number; retries: number } | null;
+}
+
+/** The dataset as line protocol bodies of 5,000 points, sensor after sensor. */
+export function lineProtocolBodies(d: Dataset): string[] {
+  const out: string[] = [];
+  let lines: string[] = [];
+  for (let s = 0; s < d.sensors; s++) {
+    const tags = `,sensor=${sensorId(s)},room=room-${s % 20} value=`;
+    forEachReading(d, s, (metric, value, ts) => {
+      lines.push(`${metric}${tags}${value} ${ts}`);
+      if (lines.length === BATCH_POINTS) {
+        out.push(lines.join('\n'));
+        lines = [];
+      }
+    });
+  }
+  if (lines.length > 0) out.push(lines.join('\n'));
+  return out;
+}
+
+export async function runLineProtocol(d: Dataset, progress: (s: string) => void): Promise<LineProtocolRun> {
+  progress('line-protocol: building the bodies');
+  const bodies = lineProtocolBodies(d);
+  const points = d.sensors * d.seconds * 3;
+  const bodyBytes = bodies.reduce((n, b) => n + Buffer.byteLength(b), 0);
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-lp-'));
+  const hub = await startHub(dataDir, ['--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'warn']);
+  let hubRun: LineProtocolRun['hub'];
+  try {
+    progress(`line-protocol: ${points.toLocaleString('en-US')} points to the hub`);
+    const cpu0 = cpuSeconds(hub.child.pid!);
+    const started = performance.now();
+    const { retries } = await writeBodies(`http://127.0.0.1:${hub.httpPort}/write?db=bench&precision=ms`, bodies);
+    const writeMs = performance.now() - started;
+    hubRun = { writeMs, cpuS: cpuSeconds(hub.child.pid!) - cpu0, peakRssBytes: peakRssBytes(hub.child.pid!), retries };
+  } finally {
+    await hub.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  let influx: LineProtocolRun['influx'] = null;
+  if (influxDbInstalled()) {
+    progress(`line-protocol: the same bodies to InfluxDB 1.6.7`);
+    const server = await startInfluxDb();
+    try {
+      const cpu0 = cpuSeconds(server.pid);
+      const started = performance.now();
+      const { retries } = await writeBodies(`${server.base}/write?db=bench&precision=ms`, bodies);
+      influx = { writeMs: performance.now() - started, cpuS: cpuSeconds(server.pid) - cpu0, retries };
+    } finally {
+      await server.stop();
+    }
+  }
+  progress('');
+  return { points, bodyBytes, hub: hubRun, influx };
+}
