@@ -20,8 +20,10 @@ import {
   clearSessionCookies,
   csrfHeaderMatches,
   CSRF_HEADER,
+  isLoopbackHost,
   isOwnOrigin,
   isUpgrade,
+  listensOnLoopback,
   sessionCookieOf,
 } from './browser-session.ts';
 import type { Filters } from './filters.ts';
@@ -60,6 +62,7 @@ export function registerAuth(app: FastifyInstance, access: AccessControl): void 
   app.addHook('onRequest', async (request, reply) => {
     request.principal = ANONYMOUS;
     request.authVia = null;
+    if (!access.loginRequired) refuseRebinding(request);
     if (request.headers.authorization === undefined) refuseForeignOrigin(request);
     if (OPEN_PATHS.has(request.url.split('?', 1)[0]!) || request.routeOptions.config.public === true || !access.loginRequired) return;
     const { via, who } = identify(access, request);
@@ -90,6 +93,20 @@ function refuseForeignOrigin(request: FastifyRequest): void {
       `a request from ${origin.slice(0, 100)} may not ${isUpgrade(request) ? 'open a stream of' : 'change anything on'} this hub; use the hub's own page, or a client that is not a browser`,
     );
   }
+}
+
+/**
+ * An open hub (no users yet) on loopback lets anyone on this machine do everything, the first
+ * admin's creation included. A web page can be "on this machine" too, by making its own name
+ * resolve to 127.0.0.1 (DNS rebinding): its requests then carry its name in Host. So an open
+ * loopback hub answers only requests that name it by address, localhost or this machine's name.
+ */
+function refuseRebinding(request: FastifyRequest): void {
+  if (isLoopbackHost(request) || !listensOnLoopback(request)) return;
+  throw new HubError(
+    'csrf_refused',
+    `this hub is open (no users yet) and listens on loopback: it answers requests addressed to 127.0.0.1, localhost or this machine's name, not to ${String(request.headers.host).slice(0, 100)} (a page of another site reaching the hub through its own DNS name)`,
+  );
 }
 
 /** A request the session cookie admits: a change needs the CSRF header, a stream a same-origin `Origin`. */

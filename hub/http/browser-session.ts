@@ -13,7 +13,8 @@
  * name: the names end with the port the hub listens on (`roomwatch_session_8080`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const CSRF_HEADER = 'x-csrf-token';
@@ -68,6 +69,33 @@ export function isOwnOrigin(request: FastifyRequest, origin: string): boolean {
   } catch {
     return false; // a Host or Origin that is not a URL's authority
   }
+}
+
+/**
+ * Whether `Host` names this hub the way a client on a loopback-bound hub can: an IP address,
+ * `localhost` (or a name under it), or this machine's name. Any other name reached a hub that
+ * listens on loopback only through a DNS answer its owner chose: a page of another site whose
+ * name was made to resolve to 127.0.0.1 (DNS rebinding). Its Origin is then its own name, which
+ * the Host matches, so the Origin check alone lets it through.
+ */
+export function isLoopbackHost(request: FastifyRequest): boolean {
+  const host = request.headers.host;
+  if (host === undefined) return true; // HTTP/1.0: not a browser
+  let name: string;
+  try {
+    name = new URL(`http://${host}`).hostname.toLowerCase().replace(/\.$/, '');
+  } catch {
+    return false;
+  }
+  if (name.startsWith('[') || isIP(name) !== 0) return true;
+  return name === 'localhost' || name.endsWith('.localhost') || name === hostname().toLowerCase();
+}
+
+/** Whether the server that took this request listens on a loopback address only. */
+export function listensOnLoopback(request: FastifyRequest): boolean {
+  const address: AddressInfo | string | null = request.server.server.address();
+  if (address === null || typeof address !== 'object') return false;
+  return address.address.startsWith('127.') || address.address === '::1' || address.address === '::ffff:127.0.0.1';
 }
 
 /** The session cookie's value, if the request carries one. */
