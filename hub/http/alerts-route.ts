@@ -3,7 +3,10 @@
  * `/api/v1/alerts/rules[/:name]`; the events, for everyone in their rooms, at `GET /api/v1/alerts`.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ActivityLog } from '../access/activity-log.ts';
+import { recordRequest } from './access-routes.ts';
+import { statusOf } from './api-error.ts';
 import { scopeOf } from '../access/principal.ts';
 import { describeScope, inScope } from '../access/room-scope.ts';
 import type { AlertService } from '../alerts/alert-service.ts';
@@ -22,7 +25,27 @@ import { requireRole } from './auth.ts';
 
 export interface AlertsRouteDeps {
   alerts: AlertService;
+  /** rule changes are recorded, refused or done, like changes to users and tokens */
+  activity: ActivityLog;
   now: () => number;
+}
+
+/** Runs a rule change and records it in the activity log. */
+async function audited<T>(
+  deps: AlertsRouteDeps,
+  request: FastifyRequest,
+  action: 'alert.put' | 'alert.delete',
+  name: string,
+  work: () => Promise<{ status: number; body: T; detail: string }>,
+): Promise<{ status: number; body: T }> {
+  try {
+    const r = await work();
+    recordRequest(deps.activity, request, action, name, r.status, r.detail);
+    return r;
+  } catch (err) {
+    recordRequest(deps.activity, request, action, name, err instanceof HubError ? statusOf(err) : 500, (err as Error).message);
+    throw err;
+  }
 }
 
 export function registerAlertsRoutes(scope: FastifyInstance, deps: AlertsRouteDeps): void {
@@ -53,23 +76,30 @@ export function registerAlertsRoutes(scope: FastifyInstance, deps: AlertsRouteDe
   app.put('/api/v1/alerts/rules/:name', { schema: { params: AlertRuleParams, body: AlertRulePutRequest } }, async (request, reply) => {
     requireRole(request, 'admin', 'change alert rules');
     const b = request.body;
-    const existed = alerts.rule(request.params.name) !== undefined;
-    const rule = await alerts.putRule({
-      name: request.params.name,
-      rule: b.rule,
-      room: b.room ?? null,
-      sensor: b.sensor ?? null,
-      webhooks: b.webhooks ?? [],
-      updatedAt: deps.now(),
+    const name = request.params.name;
+    const r = await audited(deps, request, 'alert.put', name, async () => {
+      const existed = alerts.rule(name) !== undefined;
+      const rule = await alerts.putRule({
+        name,
+        rule: b.rule,
+        room: b.room ?? null,
+        sensor: b.sensor ?? null,
+        webhooks: b.webhooks ?? [],
+        updatedAt: deps.now(),
+      });
+      return { status: existed ? 200 : 201, body: body(rule), detail: `${existed ? 'replaced' : 'added'}: ${rule.rule}` };
     });
-    return reply.code(existed ? 200 : 201).send(body(rule));
+    return reply.code(r.status).send(r.body);
   });
 
   app.delete('/api/v1/alerts/rules/:name', { schema: { params: AlertRuleParams } }, async (request) => {
     requireRole(request, 'admin', 'delete alert rules');
-    if (!(await alerts.deleteRule(request.params.name)))
-      throw new HubError('not_found', `no alert rule "${request.params.name}": GET /api/v1/alerts/rules lists them`);
-    return { deleted: request.params.name };
+    const name = request.params.name;
+    const r = await audited(deps, request, 'alert.delete', name, async () => {
+      if (!(await alerts.deleteRule(name))) throw new HubError('not_found', `no alert rule "${name}": GET /api/v1/alerts/rules lists them`);
+      return { status: 200, body: { deleted: name }, detail: 'deleted; its firing alerts cleared' };
+    });
+    return r.body;
   });
 
   app.get('/api/v1/alerts', { schema: { querystring: AlertEventsQuery } }, async (request) => {

@@ -126,7 +126,7 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
         mqtt: p.mqtt && { stats: p.mqtt.stats, connectedLinks: () => p.mqtt!.connectedLinks },
         families: [(registry) => addAlertFamilies(registry, p.alerts)],
       }),
-    (app) => registerAlertsRoutes(app, { alerts: p.alerts, now: p.now }),
+    (app) => registerAlertsRoutes(app, { alerts: p.alerts, activity: p.activity, now: p.now }),
     // InfluxDB line protocol (Telegraf, Home Assistant, client libraries): their own scope, errors in InfluxDB's shape
     (app) => registerInfluxRoutes(app, { access: p.access, ingest: p.ingest, ...INPUT_LIMITS }),
     // Prometheus remote write 1.0 (an agent scraping node_exporter and others)

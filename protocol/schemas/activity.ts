@@ -15,6 +15,8 @@ export const ACTIVITY_ACTIONS = [
   'token.create',
   'token.revoke',
   'backup',
+  'alert.put',
+  'alert.delete',
 ] as const;
 export type ActivityAction = (typeof ACTIVITY_ACTIONS)[number];
 

@@ -4,8 +4,8 @@
 // state (firing, pending, cleared while down, silent); rooms.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { json, request, upload, type RawResponse } from '../support/api-client.ts';
-import { asUser, DEMO_PASSWORD, expectRefused, login, seedDemo } from '../support/access-setup.ts';
+import { json, request, upload, waitFor, type RawResponse } from '../support/api-client.ts';
+import { activity, asUser, DEMO_PASSWORD, expectRefused, login, seedDemo } from '../support/access-setup.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { startHub, tempDataDir, type InProcessHub } from '../support/hub-process.ts';
 import { connect, type TcpSensor } from '../support/tcp-sensor.ts';
@@ -241,7 +241,7 @@ test('no data for 5m: fires for a silent sensor, survives a restart without firi
   );
 });
 
-test('rooms: a user sees the events of their rooms only; only admins manage rules', async () => {
+test('rooms: a user sees the events of their rooms only; only admins manage rules, and their changes are in the activity log', async () => {
   const clock = new FakeClock(Date.now());
   const h = await hubOn(clock);
   ok(await putRule(h, 'hot', { rule: 'temperature > 30' }), 'PUT');
@@ -272,6 +272,22 @@ test('rooms: a user sees the events of their rooms only; only admins manage rule
   // /metrics' alert families are hub-wide: not for a user of some rooms
   assert.not.match((await asUser(h.httpPort, alex).get('/metrics')).text, /roomwatch_alerts_firing/);
   assert.match((await asUser(h.httpPort, root).get('/metrics')).text, /roomwatch_alerts_firing\{rule="hot"\} 2/);
+
+  ok(await putRule(h, 'cold', { rule: 'temperature < 5' }, root), 'PUT as root');
+  expectRefused(await putRule(h, 'bad', { rule: 'temperature >' }, root), 400, 'bad_alert_rule');
+  ok(await asUser(h.httpPort, root).del('/api/v1/alerts/rules/cold'), 'DELETE as root');
+  const audit = await waitFor('the rule changes in the activity log', async () => {
+    const a = await activity(h.httpPort, root, '?action=alert.put,alert.delete&actor=root');
+    return a.events.length >= 3 && a.events;
+  });
+  assert.equal(
+    audit.map((e) => [e.action, e.target, e.outcome, e.code]),
+    [
+      ['alert.put', 'cold', 'ok', 201],
+      ['alert.put', 'bad', 'failed', 400],
+      ['alert.delete', 'cold', 'ok', 200],
+    ],
+  );
 });
 
 test.run();
