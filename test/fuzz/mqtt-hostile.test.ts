@@ -114,4 +114,22 @@ test('discovery: hostile configs (long topics, __proto__ templates, odd values) 
   assert.is(({} as Record<string, unknown>).polluted, undefined);
 });
 
+test('topics and fields named __proto__, constructor, toString map as data; NaN, Infinity, strings, booleans and deep nesting are not readings', () => {
+  const mapper = new MessageMapper(DEFAULT_MAP);
+  const weird = '{"__proto__":{"x":1},"constructor":2,"toString":3,"hasOwnProperty":4,"a":"5","b":true,"c":null,"d":1e309}';
+  for (const topic of ['zigbee2mqtt/__proto__', 'zigbee2mqtt/constructor', 'tele/toString/SENSOR']) {
+    const routed = mapper.route(topic, Buffer.from(weird));
+    assert.is(routed.kind, 'readings', topic);
+    if (routed.kind === 'readings') {
+      const metrics = routed.readings.map((r) => r.metric).sort();
+      assert.ok(metrics.includes('constructor') && metrics.includes('to_string'), `${topic}: ${metrics.join(',')}`);
+      assert.not.ok(metrics.includes('a') || metrics.includes('b') || metrics.includes('d'), `${topic}: ${metrics.join(',')}`);
+    }
+  }
+  const deep = Buffer.from(`${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}`);
+  assert.is(mapper.route('zigbee2mqtt/deep', deep).kind, 'ignored', 'a nested object is not a reading');
+  assert.is(mapper.route('zigbee2mqtt/bad', Buffer.from([0x7b, 0xff, 0xfe, 0x7d])).kind, 'refused', 'non-UTF-8 JSON');
+  assert.is(({} as Record<string, unknown>).x, undefined);
+});
+
 test.run();
