@@ -9,12 +9,11 @@
  * - metric: `__name__`, followed by the series' other labels as `_<name>_<value>` in label-name
  *   order (all but `instance`, `job`, `sensor` and `room`), so that series of one name stay
  *   apart (`node_cpu_seconds_total{cpu="0",mode="idle"}` is
- *   `node_cpu_seconds_total_cpu_0_mode_idle`), made a metric name by metric-name.ts; a name
- *   longer than 62 characters is cut to 53 and ends in `_` and 8 hex digits of its hash;
+ *   `node_cpu_seconds_total_cpu_0_mode_idle`), made a metric name by metric-name.ts (a long
+ *   one keeps a hash of the whole, so series stay apart);
  * - each sample is a reading at its timestamp (ms). NaN samples, and Prometheus's stale markers
  *   (a NaN of its own), are skipped and counted (`nan`, `stale`).
  */
-import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 import type { ExternalReading } from '../ingest/batch-ingest.ts';
 import { metricName } from './metric-name.ts';
@@ -51,8 +50,6 @@ export interface RemoteWrite {
 
 /** Labels that place a series (sensor, room) or only name its scrape job: not part of the metric. */
 const PLACE_LABELS: ReadonlySet<string> = new Set(['__name__', 'instance', 'job', 'sensor', 'room']);
-const MAX_METRIC = 64;
-const CUT_TO = 53;
 
 /** Decodes a WriteRequest (already decompressed); throws protobufjs's error for a malformed one. */
 export function decodeRemoteWrite(body: Uint8Array): RemoteWrite {
@@ -99,17 +96,7 @@ function placeOf(labels: { name: string; value: string }[]): { sensor?: string; 
     .filter((l) => l.name !== '__name__')
     .map((l) => `${l.name}="${l.value}"`)
     .join(',')}}`;
-  return { sensor: sensor ?? instance, room, metric: seriesMetric([name, ...rest.map((l) => `${l.name}_${l.value}`)].join('_')), shown };
-}
-
-/**
- * The metric of a series: its name and labels made a metric name; one too long is cut, and ends
- * in a hash of the whole, so that two long series stay apart.
- */
-function seriesMetric(raw: string): string {
-  // metricName may add `m_`: the cut leaves room for it and for `_` and 8 hex digits.
-  if (raw.length + 2 <= MAX_METRIC) return metricName(raw);
-  return `${metricName(raw.slice(0, CUT_TO))}_${createHash('sha256').update(raw).digest('hex').slice(0, 8)}`;
+  return { sensor: sensor ?? instance, room, metric: metricName([name, ...rest.map((l) => `${l.name}_${l.value}`)].join('_')), shown };
 }
 
 /**
