@@ -7,6 +7,7 @@ import { activityCommand } from './commands/activity.ts';
 import { backupCommand } from './commands/backup.ts';
 import { alertsCommand } from './commands/alerts.ts';
 import { historyCommand } from './commands/history.ts';
+import { integrationsCommand } from './commands/integrations.ts';
 import { latestCommand } from './commands/latest.ts';
 import { loginCommand } from './commands/login.ts';
 import { logoutCommand } from './commands/logout.ts';
@@ -33,4 +34,5 @@ export const commandTable: readonly CommandSpec[] = [
   activityCommand,
   backupCommand,
   alertsCommand,
+  integrationsCommand,
 ];
