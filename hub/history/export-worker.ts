@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
 import { BUCKET_HEADER, CsvOut, IsoClock, RAW_HEADER, formatMean, seriesFields } from '../history/csv-rows.ts';
-import { bucketSql, extentSql, rawSql, windows, type HistoryQuery } from '../history/history-query.ts';
+import { bucketSql, extentSql, outputBound, rawSql, selectsSeries, windows, type HistoryQuery } from '../history/history-query.ts';
 import { bigIntsAsNumbers } from '../store/column-chunks.ts';
 import { loadSeries } from '../store/read-queries.ts';
 
@@ -24,7 +24,7 @@ const exportsInFlight = new Map<number, ExportState>();
 const INITIAL_CREDITS = 4;
 /** CSV bytes per message to the main thread */
 const SEND_BYTES = 128 * 1024;
-/** rows sorted at once in an export: bounds the sort's memory whatever the export's size */
+/** rows an export's query returns at once (raw readings, or buckets): bounds the sort's memory whatever the export's size */
 const EXPORT_WINDOW_ROWS = 250_000;
 /** DuckDB chunks (2,048 rows each) read between two collections of the dead ones */
 const CHUNKS_PER_COLLECTION = 8;
@@ -48,6 +48,22 @@ const collectYoung: () => void = (() => {
 })();
 
 /**
+ * The export's windows. Buckets over a closed range that cannot make more than one window's
+ * rows (a chart's usual request) are one query, without first counting the readings (a scan
+ * as long as the query's own); anything else is cut by the readings' count and ts range.
+ */
+async function plan(c: DuckDBConnection, q: HistoryQuery, seriesCount: number): Promise<HistoryQuery[]> {
+  if (q.everyMs !== null && q.fromMs !== null && q.toMs !== null) {
+    if (q.toMs <= q.fromMs) return [];
+    if (outputBound(q, Infinity, q.fromMs, q.toMs - 1, seriesCount) <= EXPORT_WINDOW_ROWS) return [q];
+  }
+  const [count, minTs, maxTs] = ((await c.runAndReadAll(extentSql(q))).getRows()[0] ?? [0, null, null]).map((v) =>
+    v === null ? null : Number(v),
+  );
+  return count ? windows(q, outputBound(q, count, minTs!, maxTs!, seriesCount), minTs!, maxTs!, EXPORT_WINDOW_ROWS) : [];
+}
+
+/**
  * Streams a history export as CSV on a connection of its own, so commits go on meanwhile
  * (DuckDB's MVCC gives the export a consistent snapshot). Sends at most the granted number
  * of chunks ahead of the HTTP client; a cancel stops it at the next chunk (a window being
@@ -62,11 +78,9 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
   try {
     const c = await instance.connect();
     state.connections.push(c);
-    const fields = seriesFields(await loadSeries(c));
-    const [count, minTs, maxTs] = ((await c.runAndReadAll(extentSql(q))).getRows()[0] ?? [0, null, null]).map((v) =>
-      v === null ? null : Number(v),
-    );
-    const parts = count ? windows(q, count, minTs!, maxTs!, EXPORT_WINDOW_ROWS) : [];
+    const catalog = await loadSeries(c);
+    const fields = seriesFields(catalog);
+    const parts = await plan(c, q, catalog.filter((s) => selectsSeries(q, s)).length);
     const clock = new IsoClock();
     const iso = q.time === 'iso';
     const out = new CsvOut(SEND_BYTES);

@@ -39,13 +39,33 @@ export function extentSql(q: HistoryQuery): string {
   return `SELECT count(*), min(r.ts), max(r.ts) FROM readings r JOIN series s ON s.id = r.series_id ${where(q)}`;
 }
 
+/** Whether a series of the catalog is one the query's filters select (its readings' ts aside). */
+export function selectsSeries(q: HistoryQuery, s: { sensor: string; room: string; metric: string }): boolean {
+  return (
+    (!q.sensors || q.sensors.includes(s.sensor)) && (!q.rooms || q.rooms.includes(s.room)) && (!q.metrics || q.metrics.includes(s.metric))
+  );
+}
+
 /**
- * The query cut to [fromMs, toMs) windows of about `rowsPerWindow` rows each (assuming an even
- * spread): each window is sorted on its own, so the sort's memory is one window's, not the
- * export's. With buckets, windows are whole buckets, so no bucket is split across two.
+ * The most rows a query can return: its readings raw; with buckets, also no more than one
+ * bucket per selected series per bucket length in [minTs, maxTs] (usually far fewer than the
+ * readings: a week of 1 Hz in 10 min buckets is 1,008 per series, not 604,800).
  */
-export function windows(q: HistoryQuery, count: number, minTs: number, maxTs: number, rowsPerWindow: number): HistoryQuery[] {
-  const n = Math.max(1, Math.ceil(count / rowsPerWindow));
+export function outputBound(q: HistoryQuery, count: number, minTs: number, maxTs: number, seriesCount: number): number {
+  if (q.everyMs === null) return count;
+  const buckets = Math.floor(maxTs / q.everyMs) - Math.floor(minTs / q.everyMs) + 1;
+  return Math.min(count, buckets * seriesCount);
+}
+
+/**
+ * The query cut to [fromMs, toMs) windows of about `rowsPerWindow` output rows each (assuming an
+ * even spread; `rows` from outputBound): each window is sorted on its own, so the sort's memory
+ * (and with buckets the GROUP BY's, one entry per bucket) is one window's, not the export's.
+ * With buckets, windows are whole buckets, so no bucket is split across two, and a chart's few
+ * thousand buckets are one query however many readings they fold.
+ */
+export function windows(q: HistoryQuery, rows: number, minTs: number, maxTs: number, rowsPerWindow: number): HistoryQuery[] {
+  const n = Math.max(1, Math.ceil(rows / rowsPerWindow));
   const align = q.everyMs ?? 1;
   const start = Math.floor(minTs / align) * align;
   const end = maxTs + 1;
