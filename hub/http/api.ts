@@ -21,6 +21,7 @@ import { inScope } from '../access/room-scope.ts';
 import { identify, registerAuth, scopeFilters } from './auth.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import { registerRequestValidation } from './request-validation.ts';
+import { sendRendered } from './rendered-body.ts';
 
 export type HubStatus = 'starting' | 'ok' | 'stopping';
 
@@ -121,8 +122,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     routes.get('/api/v1/latest', { schema: { querystring: LatestQuery } }, async (request, reply) => {
       const filters = scopeFilters(request.principal, parseFilters(request.query));
       // Dashboards poll everything or their rooms: rendered once per change, not once per request.
-      const json = deps.latest.asJson(filters);
-      if (json) return reply.type('application/json; charset=utf-8').send(json);
+      const rendered = deps.latest.rendered(filters);
+      if (rendered) return sendRendered(request, reply, rendered);
       return { readings: deps.latest.readings(filters) };
     });
 
