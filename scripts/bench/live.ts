@@ -5,6 +5,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { cpuSeconds } from './hub-process.ts';
+import type { LatestClientResult } from './latest-client.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -12,19 +14,31 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** `n` sequential GET /api/v1/latest (keep-alive), after a warm-up; latencies in ms, sorted. */
-export async function latestLatencies(httpPort: number, n: number): Promise<{ sortedMs: number[]; readings: number }> {
-  const url = `http://127.0.0.1:${httpPort}/api/v1/latest`;
-  let readings = 0;
-  for (let i = 0; i < 20; i++) readings = ((await (await fetch(url)).json()) as { readings: unknown[] }).readings.length;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    const res = await fetch(url);
-    await res.arrayBuffer();
-    out.push(performance.now() - t);
+/**
+ * `n` sequential GET /api/v1/latest per variant (plain JSON, gzip, unchanged: 304), from a
+ * client process of its own on one keep-alive connection; with the hub's CPU time per request.
+ */
+export async function latestLatencies(
+  httpPort: number,
+  hubPid: number,
+  n: number,
+): Promise<{ readings: number; runs: (LatestClientResult & { hubCpuMsPerRequest: number })[] }> {
+  const body = (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/latest`)).json()) as { readings: unknown[] };
+  const runs = [];
+  for (const variant of ['plain', 'gzip', 'etag'] as const) {
+    const client = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/latest-client.ts', String(httpPort), String(n), variant], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    client.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const cpu0 = cpuSeconds(hubPid);
+    const [code] = (await once(client, 'exit')) as [number | null];
+    const hubCpuMsPerRequest = ((cpuSeconds(hubPid) - cpu0) * 1000) / (n + 51);
+    if (code !== 0) throw new Error(`the latest client (${variant}) exited with ${code}`);
+    runs.push({ ...(JSON.parse(out) as LatestClientResult), hubCpuMsPerRequest });
   }
-  return { sortedMs: out.sort((a, b) => a - b), readings };
+  return { readings: body.readings.length, runs };
 }
 
 async function connectedSensors(httpPort: number): Promise<number> {

@@ -186,12 +186,15 @@ if (want('ingest-batch')) {
           progress('');
         }
         if (want('latest')) {
-          progress('latest: 2,000 requests');
-          const l = await latestLatencies(hub.httpPort, 2000);
-          extraRows.push(
-            `| GET /api/v1/latest, ${fmt(l.readings)} series, 2,000 requests one after another | ${fmt(l.readings)} readings each | | ` +
-              `p50 ${percentile(l.sortedMs, 50).toFixed(2)} ms, p99 ${percentile(l.sortedMs, 99).toFixed(2)} ms | |`,
-          );
+          progress('latest: 2,000 requests each plain, gzip and unchanged (304)');
+          const l = await latestLatencies(hub.httpPort, hub.child.pid!, 2000);
+          const what = { plain: 'plain JSON', gzip: 'Accept-Encoding: gzip', etag: 'If-None-Match, unchanged: 304' };
+          for (const r of l.runs)
+            extraRows.push(
+              `| GET /api/v1/latest, ${fmt(l.readings)} series, 2,000 requests one after another, ${what[r.variant]} (client process of its own, keep-alive) | ` +
+                `${fmt(r.bytes)} bytes each | hub CPU ${r.hubCpuMsPerRequest.toFixed(3)} ms a request | ` +
+                `p50 ${percentile(r.sortedMs, 50).toFixed(2)} ms, p99 ${percentile(r.sortedMs, 99).toFixed(2)} ms | |`,
+            );
         }
         if (want('report-now')) {
           for (const count of [1000, 10000]) {
