@@ -34,7 +34,7 @@ test('a Prometheus agent scraping node_exporter: node metrics become readings of
   assert.is(load.room, 'server-room');
   assert.ok(load.value >= 0);
   assert.ok(Math.abs(load.ts - Date.now()) < 60_000, 'the scrape time, in ms');
-  assert.ok(rows.some((r) => r.metric === 'node_memory_memtotal_bytes' && r.value > 0));
+  assert.ok(rows.some((r) => r.metric === 'node_memory_mem_total_bytes' && r.value > 0));
   // `up` comes from the scrape itself: 1 while node_exporter answers.
   assert.ok(rows.some((r) => r.metric === 'up' && r.value === 1));
   const sensor = (await sensors(hub.httpPort)).find((s) => s.sensor === instance);
