@@ -3,8 +3,8 @@ import type { UploadCommitRequest } from '../upload/upload-commit.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
 import type { AccessChange, AccessState, ActivityQuery, ActivityRow } from '../access/access-records.ts';
 import type { StoreFaults } from './store-faults.ts';
-import type { SchemaOpened } from './migrations.ts';
 import type { AlertCall } from './alert-sql.ts';
+import type { SchemaOpened } from './migrations.ts';
 /**
  * Messages between the hub's main thread and the store worker (store-worker.ts).
  * Columns travel as typed arrays (structured clone copies them, which is a memcpy).
@@ -140,8 +140,8 @@ export interface StreamData {
 /** The buffers of some columns, to transfer them between threads instead of copying. */
 export function columnBuffers(...cols: Columns[]): ArrayBuffer[] {
   // Columns on SharedArrayBuffers (the group commit's) are shared, not transferred.
-  return cols.flatMap(
-    (c) => [c.series.buffer, c.ts.buffer, c.value.buffer].filter((b) => !(b instanceof SharedArrayBuffer)) as ArrayBuffer[],
+  return cols.flatMap((c) =>
+    [c.series.buffer, c.ts.buffer, c.value.buffer].filter((b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer)),
   );
 }
 
