@@ -50,7 +50,8 @@ export const API_ERRORS = {
   },
   bad_alert_rule: {
     status: 400,
-    meaning: 'An alert rule is not valid: its text does not follow the rule grammar (docs/ALERTS.md), or its room, sensor pattern or a webhook URL is not valid.',
+    meaning:
+      'An alert rule is not valid: its text does not follow the rule grammar (docs/ALERTS.md), or its room, sensor pattern or a webhook URL is not valid.',
   },
   missing_header: {
     status: 400,

@@ -196,11 +196,31 @@ function addMqttFamilies(registry: Registry, mqtt: { stats: MqttStats; connected
         for (const [key, n] of read()) this.inc({ [label]: key }, n);
       },
     });
-  byLabel('roomwatch_mqtt_messages_total', 'MQTT messages taken, by outcome (stored, retained, ignored, unmapped, refused).', 'outcome', () => stats.messages);
+  byLabel(
+    'roomwatch_mqtt_messages_total',
+    'MQTT messages taken, by outcome (stored, retained, ignored, unmapped, refused).',
+    'outcome',
+    () => stats.messages,
+  );
   byLabel('roomwatch_mqtt_refused_total', 'MQTT messages and readings refused, by reason.', 'reason', () => stats.refused);
-  mirroredCounter(registry, 'roomwatch_mqtt_readings_stored_total', 'Readings from MQTT accepted into a commit.', () => stats.readingsStored);
-  mirroredCounter(registry, 'roomwatch_mqtt_readings_retained_total', 'Readings from retained MQTT messages put into latest only.', () => stats.readingsRetained);
-  mirroredCounter(registry, 'roomwatch_mqtt_submit_retries_total', 'MQTT batches held unacknowledged because the hub was busy or its store failing.', () => stats.submitRetries);
+  mirroredCounter(
+    registry,
+    'roomwatch_mqtt_readings_stored_total',
+    'Readings from MQTT accepted into a commit.',
+    () => stats.readingsStored,
+  );
+  mirroredCounter(
+    registry,
+    'roomwatch_mqtt_readings_retained_total',
+    'Readings from retained MQTT messages put into latest only.',
+    () => stats.readingsRetained,
+  );
+  mirroredCounter(
+    registry,
+    'roomwatch_mqtt_submit_retries_total',
+    'MQTT batches held unacknowledged because the hub was busy or its store failing.',
+    () => stats.submitRetries,
+  );
 }
 
 /** The sensor counts, over the sensors whose current room is in `scope` (as `GET /api/v1/sensors` lists them). */
