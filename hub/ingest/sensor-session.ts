@@ -19,6 +19,7 @@ import { handlePing } from './handlers/ping.ts';
 import { handleBatch, handleReading } from './handlers/readings.ts';
 import { handleReport } from './handlers/report.ts';
 import { handleSensorError } from './handlers/sensor-error.ts';
+import { paceAck, type PacedAck } from './ack-pacer.ts';
 import { SensorLink, type LinkOwner } from './sensor-link.ts';
 import { SeriesWriter } from './series-writer.ts';
 import type { SessionContext } from './session-context.ts';
@@ -40,7 +41,7 @@ export interface Admission {
   declaredUnits: ReadonlyMap<string, string>;
 }
 
-export class SensorSession implements AckTarget, LinkOwner {
+export class SensorSession implements AckTarget, LinkOwner, PacedAck {
   private state: State = 'greeting';
   private readonly splitter: LineSplitter;
   sensorId: string | null = null;
@@ -124,7 +125,15 @@ export class SensorSession implements AckTarget, LinkOwner {
   }
 
   sendLine(line: string | Buffer): boolean {
-    return this.state !== 'closed' && this.link.sendLine(line);
+    if (this.state === 'closed') return false;
+    // An ack that is due rides along with the line: one write instead of two (ack-pacer.ts).
+    if (this.committedSeq > this.ackedSeq && typeof line === 'string') {
+      this.ackedSeq = this.committedSeq;
+      const sent = this.link.sendLine(encodeLine({ type: 'ack', seq: this.ackedSeq }) + line);
+      if (sent) this.ctx.counters.acksSent++;
+      return sent;
+    }
+    return this.link.sendLine(line);
   }
 
   // ---- greeting -> active ----
@@ -174,8 +183,13 @@ export class SensorSession implements AckTarget, LinkOwner {
     if (seq > this.committedSeq) this.committedSeq = seq;
   }
 
-  /** Acks what is committed (coalesced: only the highest seq). */
+  /** After a commit: the ack goes out with the next slice of acks (ack-pacer.ts), or sooner with a line. */
   flushAck(): void {
+    if (this.committedSeq > this.ackedSeq) paceAck(this);
+  }
+
+  /** Acks what is committed (coalesced: only the highest seq), unless a line sent meanwhile carried it. */
+  writeDueAck(): void {
     if (this.committedSeq <= this.ackedSeq) return;
     this.ackedSeq = this.committedSeq;
     if (this.send({ type: 'ack', seq: this.ackedSeq })) this.ctx.counters.acksSent++;
@@ -188,7 +202,7 @@ export class SensorSession implements AckTarget, LinkOwner {
   }
 
   storeUnavailable(message: string): void {
-    this.flushAck();
+    this.writeDueAck();
     this.closeWithError(ErrorCode.ShuttingDown, message);
   }
 
@@ -243,7 +257,7 @@ export class SensorSession implements AckTarget, LinkOwner {
   endAfterCommit(): void {
     this.state = 'closing';
     this.ctx.commits.afterNextCommit(() => {
-      this.flushAck();
+      this.writeDueAck();
       this.link.end();
     });
   }
@@ -251,7 +265,7 @@ export class SensorSession implements AckTarget, LinkOwner {
   /** Hub shutdown, after the last commit: the last ack (of what is stored, and only that), 503, close. */
   shutdown(): void {
     if (this.state === 'closed') return;
-    this.flushAck();
+    this.writeDueAck();
     this.closeWithError(ErrorCode.ShuttingDown, 'shutting down; reconnect later');
   }
 

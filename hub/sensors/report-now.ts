@@ -61,8 +61,8 @@ export class ReportNow implements CommandSink {
   async run(filters: Filters, timeoutMs: number): Promise<ReportNowAnswer> {
     this.forgetOld();
     const id = `c-${randomBytes(6).toString('hex')}`;
-    // Encoded once for the whole fleet: each write then only copies bytes.
-    const line = Buffer.from(encodeLine({ type: 'command', id, command: 'report-now' }));
+    // Encoded once for the whole fleet. A string: a sensor still owed an ack gets it in the same write.
+    const line = encodeLine({ type: 'command', id, command: 'report-now' });
     const targets: SensorSession[] = [];
     for (const s of this.sessions()) {
       if (s.isActive && s.sensorId && this.wanted(filters, s)) targets.push(s);
