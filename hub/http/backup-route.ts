@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ActivityLog } from '../access/activity-log.ts';
 import { HubError } from '../hub-error.ts';
 import type { BackupSummary } from '../store/backup-sql.ts';
-import { StoreError, type ReadingStore } from '../store/reading-store.ts';
+import { StoreError, type HubStore } from '../store/hub-store.ts';
 import { recordRequest } from './access-routes.ts';
 import { statusOf } from './api-error.ts';
 import { requireRole } from './auth.ts';
@@ -23,7 +23,7 @@ export const BACKUP_SUMMARY_HEADER = 'roomwatch-backup';
 const RETRY_AFTER_S = 30;
 
 export interface BackupRouteDeps {
-  store: Pick<ReadingStore, 'backup'>;
+  store: Pick<HubStore, 'backup'>;
   activity: ActivityLog;
   /** the data folder: the spool goes in DIR/tmp/backup */
   dataDir: string;

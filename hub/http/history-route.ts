@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HistoryQuery } from '../../protocol/schemas/history.ts';
 import { ExportSlots, type ExportLimits } from '../history/export-slots.ts';
 import { historyFileName, parseHistoryParams } from '../history/history-params.ts';
-import type { ReadingStore } from '../store/reading-store.ts';
+import type { HubStore } from '../store/hub-store.ts';
 import { HubError } from '../hub-error.ts';
 import type { AccessControl } from '../access/access-control.ts';
 import { scopeOf, type Principal } from '../access/principal.ts';
@@ -33,7 +33,7 @@ export interface ExportInfo {
 }
 
 export interface HistoryRouteDeps {
-  store: ReadingStore;
+  store: HubStore;
   /** the places of running exports, when the hub counts them elsewhere too (its metrics); else made from limits */
   slots?: ExportSlots;
   limits: ExportLimits & {

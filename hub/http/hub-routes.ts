@@ -16,7 +16,7 @@ import type { LatestView } from '../sensors/latest-view.ts';
 import type { ReportNow } from '../sensors/report-now.ts';
 import type { SensorRegistry } from '../sensors/sensor-registry.ts';
 import type { HubOptions } from '../setup/options.ts';
-import type { ReadingStore } from '../store/reading-store.ts';
+import type { HubStore } from '../store/hub-store.ts';
 import type { LiveStream } from '../stream/live-stream.ts';
 import { recordRequest, registerAccessRoutes, registerActivityHooks } from './access-routes.ts';
 import { registerActivityStreamRoute } from './activity-stream-route.ts';
@@ -38,7 +38,7 @@ import { registerWebRoute } from './web-route.ts';
 export interface HubParts {
   options: HubOptions;
   now: () => number;
-  store: ReadingStore;
+  store: HubStore;
   catalog: SeriesCatalog;
   registry: SensorRegistry;
   latest: LatestView;

@@ -15,7 +15,7 @@ import type { AccessControl, AuthFailure, PrincipalChange } from '../access/acce
 import type { Principal } from '../access/principal.ts';
 import { Subscriber, type LiveStream } from '../stream/live-stream.ts';
 import type { ReplayGate, ReplayTurn } from '../stream/replay-gate.ts';
-import type { ReadingStore } from '../store/reading-store.ts';
+import type { HubStore } from '../store/hub-store.ts';
 import type { ApiErrorCode } from '../../protocol/api-errors.ts';
 import { HubError } from '../hub-error.ts';
 import { statusOf } from './api-error.ts';
@@ -40,7 +40,7 @@ export interface StreamConnectionLimits {
 
 export interface StreamConnectionDeps {
   stream: LiveStream;
-  store: Pick<ReadingStore, 'recent'>;
+  store: Pick<HubStore, 'recent'>;
   access: Pick<AccessControl, 'recheck'>;
   replays: ReplayGate;
   limits: StreamConnectionLimits;

@@ -11,7 +11,7 @@ import type { WebSocket } from 'ws';
 import type { AccessControl } from '../access/access-control.ts';
 import type { LiveStream } from '../stream/live-stream.ts';
 import { ReplayGate } from '../stream/replay-gate.ts';
-import type { ReadingStore } from '../store/reading-store.ts';
+import type { HubStore } from '../store/hub-store.ts';
 import { StreamConnection, type StreamConnectionLimits } from './stream-connection.ts';
 import { StreamSeats } from './stream-seats.ts';
 
@@ -44,7 +44,7 @@ const STOP_CLOSE_WAIT_MS = 1_000;
 
 export interface StreamRouteDeps {
   stream: LiveStream;
-  store: ReadingStore;
+  store: HubStore;
   access: AccessControl;
   /** the hub clock */
   now(): number;

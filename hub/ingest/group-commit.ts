@@ -11,8 +11,7 @@
  * store refuses for its data is split until the one message it cannot take is found, which is
  * answered with 500, and the rest are stored and acknowledged.
  */
-import type { ReadingStore } from '../store/reading-store.ts';
-import { StoreError } from '../store/reading-store.ts';
+import { StoreError, type HubStore } from '../store/hub-store.ts';
 import type { Columns, CommitResult } from '../store/store-messages.ts';
 import type { SensorRegistry } from '../sensors/sensor-registry.ts';
 import { ColumnBuffer } from './column-buffer.ts';
@@ -97,7 +96,7 @@ export class GroupCommit {
   };
 
   constructor(
-    private readonly store: ReadingStore,
+    private readonly store: HubStore,
     private readonly catalog: SeriesCatalog,
     private readonly registry: SensorRegistry,
     private readonly options: GroupCommitOptions,

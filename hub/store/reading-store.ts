@@ -6,6 +6,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { join } from 'node:path';
 import { DATABASE_FILE } from './schema.ts';
 import type { StoreFaults } from './store-faults.ts';
+import { StoreError, type ExportHandle, type HubStore } from './hub-store.ts';
 import type { BackupSummary } from './backup-sql.ts';
 import type { AlertCall } from './alert-sql.ts';
 import type { HistoryQuery } from '../history/history-query.ts';
@@ -25,28 +26,13 @@ import {
   type ToStore,
 } from './store-messages.ts';
 
+// Still exported from here for the modules that import them from the store's handle.
+export { StoreError, type ExportHandle } from './hub-store.ts';
+
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
-/** A store request that failed; a failed commit carries its rows back. */
-export class StoreError extends Error {
-  constructor(
-    message: string,
-    /** the store's state, not the request's data, failed: the same request may succeed later */
-    readonly retryable: boolean,
-    readonly columns: { fresh: Columns; maybeDuplicate: Columns } | null = null,
-  ) {
-    super(message);
-    this.name = 'StoreError';
-  }
-}
 type Request = ToStore extends infer T ? (T extends { reqId: number } ? Omit<T, 'reqId'> : never) : never;
 type Reply = Exclude<FromStore, { stream: number } | { compaction: CompactionStatus }>;
-
-export interface ExportHandle {
-  done: Promise<{ rows: number }>;
-  credit(): void;
-  cancel(): void;
-}
 
 export interface ReadingStoreOptions {
   dataDir: string;
@@ -59,7 +45,7 @@ export interface ReadingStoreOptions {
   faults?: StoreFaults | null;
 }
 
-export class ReadingStore {
+export class ReadingStore implements HubStore {
   private worker: Worker | null = null;
   /** commit replies come on a port of their own, so a busy ingest turn can take them at once (pollCommits) */
   private commitReplies: MessagePort | null = null;

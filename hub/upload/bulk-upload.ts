@@ -10,7 +10,7 @@ import { parse } from 'csv-parse';
 import { HubError } from '../hub-error.ts';
 import type { SeriesCatalog } from '../ingest/series-catalog.ts';
 import type { SensorRegistry } from '../sensors/sensor-registry.ts';
-import type { ReadingStore } from '../store/reading-store.ts';
+import type { HubStore } from '../store/hub-store.ts';
 import { MAX_RECORD_BYTES, checkRow, namesProblem } from './csv-row-rules.ts';
 import { MAX_UPLOAD_SERIES, type UploadCommitResult, type UploadFile, type UploadMapping } from './upload-sql.ts';
 import { removeStaged } from './upload-stage.ts';
@@ -24,7 +24,7 @@ import { checkUploadRooms, storedRoom } from './upload-rooms.ts';
 export const MAX_LISTED_BAD_ROWS = 100;
 
 export interface UploadDeps {
-  store: ReadingStore;
+  store: HubStore;
   catalog: SeriesCatalog;
   registry: SensorRegistry;
   now(): number;
