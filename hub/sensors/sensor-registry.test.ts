@@ -63,10 +63,23 @@ test('after a restart the registry still knows every sensor, its room and metric
 
   const again = await startHub({ dataDir: dir });
   const body = (await (await fetch(`http://127.0.0.1:${again.httpPort}/api/v1/sensors`)).json()) as { sensors: Record<string, unknown>[] };
+  const [address] = await query(dir, 'SELECT address FROM sensors');
+  assert.match(String(address!.address), /^127\.0\.0\.1:\d+$/);
   assert.equal(
     body.sensors.map((x) => ({ ...x, last_seen: typeof x.last_seen })),
-    // source: a sensor that connected to the sensor port is known to arrive over tcp, even after a restart
-    [{ sensor: 'reg-b', room: 'porch', connected: false, last_seen: 'number', metrics: ['humidity', 'lux'], source: 'tcp' }],
+    // source: a sensor that connected to the sensor port is known to arrive over tcp, even after a restart;
+    // address: where its last connection came from, kept while it is away
+    [
+      {
+        sensor: 'reg-b',
+        room: 'porch',
+        connected: false,
+        last_seen: 'number',
+        address: address!.address,
+        metrics: ['humidity', 'lux'],
+        source: 'tcp',
+      },
+    ],
   );
   await again.stop();
   const open = await query(dir, 'SELECT count(*) AS n FROM connections WHERE disconnected_at IS NULL');
@@ -153,6 +166,23 @@ test('messages move last_seen in memory; it is written alone once a minute, with
     registry.takeChanges(t0 + 200_001, false).sensors.map((r) => [r.lastSeen, r.lastSeenOnly]),
     [[t0 + 200_000, true]],
   );
+});
+
+test("the view lists the address of the sensor's latest connection, kept after it ends; null for one known only from data", () => {
+  const registry = new SensorRegistry();
+  const first = registry.connect('addr-a', 'attic', '10.0.0.5:40001', new Map(), 1_000);
+  assert.is(registry.view(first).address, '10.0.0.5:40001');
+  const again = registry.connect('addr-a', 'attic', '10.0.0.6:40002', new Map(), 2_000); // a takeover from elsewhere
+  registry.disconnect(again, first.connectionId, 2_001); // the older connection ends: not this one
+  assert.is(registry.view(again).address, '10.0.0.6:40002', 'the newer connection');
+  registry.disconnect(again, again.connectionId, 3_000);
+  assert.equal(
+    { connected: registry.view(again).connected, address: registry.view(again).address },
+    { connected: false, address: '10.0.0.6:40002' },
+    'a disconnected sensor shows where it was last',
+  );
+  const uploaded = registry.seenInData('addr-upload', 'attic', 'lux', 4_000);
+  assert.is(registry.view(uploaded).address, null);
 });
 
 // Every name Object.prototype has, as a key of the declared-metrics table. Only `constructor`

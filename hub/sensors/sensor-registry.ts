@@ -198,6 +198,7 @@ export class SensorRegistry {
       room: rec.room,
       connected: rec.connected,
       last_seen: rec.lastSeen > 0 ? rec.lastSeen : null,
+      address: rec.address,
       metrics: [...metrics].sort(),
       source: rec.source,
     };

@@ -26,6 +26,11 @@ export const SensorInfo = Type.Object({
   connected: Type.Boolean(),
   /** ms since the epoch; null for a sensor known only by name */
   last_seen: Type.Union([TimeMs, Type.Null()], { errorMessage: 'must be a time in ms since the epoch, or null' }),
+  /**
+   * `host:port` of its latest connection to the sensor port, kept after it disconnects (and
+   * across restarts); null for a sensor that never connected there (uploads and inputs only)
+   */
+  address: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   metrics: Names,
   /** how its readings arrived last: tcp, mqtt, influx, prometheus or upload; null: not heard from since the hub started */
   source: Type.Optional(

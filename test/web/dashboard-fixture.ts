@@ -18,6 +18,8 @@ export interface RecordedRequest {
   method: string;
   url: string;
   body: string;
+  /** Date.now() when the page sent it */
+  at: number;
 }
 
 export interface DashboardPage {
@@ -50,9 +52,9 @@ export async function openPage(
   const requests: RecordedRequest[] = [];
   const frames: string[] = [];
   const errors: string[] = [];
-  page.on('request', (r) => requests.push({ method: r.method(), url: r.url(), body: r.postData() ?? '' }));
+  page.on('request', (r) => requests.push({ method: r.method(), url: r.url(), body: r.postData() ?? '', at: Date.now() }));
   page.on('websocket', (ws) => {
-    requests.push({ method: 'GET', url: ws.url(), body: '' });
+    requests.push({ method: 'GET', url: ws.url(), body: '', at: Date.now() });
     ws.on('framesent', (f) => frames.push(String(f.payload)));
     ws.on('framereceived', (f) => frames.push(String(f.payload)));
   });

@@ -1,6 +1,6 @@
 /**
- * Every sensor the user may see, as a table: room, connected or not, last seen, address (when
- * the hub lists one) and metrics. Sorted by any column (a button in its header, `aria-sort`
+ * Every sensor the user may see, as a table: room, connected or not, last seen, address (of its
+ * latest connection to the sensor port, none for upload and input sensors) and metrics. Sorted by any column (a button in its header, `aria-sort`
  * says which), filtered by text and by connection.
  */
 import { useState } from 'preact/hooks';
@@ -20,10 +20,9 @@ const COLUMNS: readonly { key: Key; label: string }[] = [
   { key: 'metrics', label: 'Metrics' },
 ];
 
-/** The address, when the hub's answer has one (docs/API.md lists the fields; a newer hub may add it). */
+/** Where its latest connection to the sensor port came from; '' for a sensor that never connected there (or an older hub). */
 function addressOf(v: SensorView): string {
-  const a = (v.info as { address?: unknown }).address;
-  return typeof a === 'string' ? a : '';
+  return v.info.address ?? '';
 }
 
 /** The last time the page knows of: the hub's last_seen, or a newer reading's. */
