@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AnyParameters, NoParameters } from '../../protocol/schemas/common.ts';
 import { ensureWebBuild, WEB_BUILD_DIR } from '../../scripts/build-web.ts';
 import { HubError } from '../hub-error.ts';
+import { acceptsGzip } from './rendered-body.ts';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -71,8 +72,8 @@ function send(request: FastifyRequest, reply: FastifyReply, file: WebFile, cache
   reply.header('cache-control', cacheControl);
   reply.header('vary', 'accept-encoding');
   reply.type(file.type);
-  const accepts = String(request.headers['accept-encoding'] ?? '');
-  if (/\bgzip\b/.test(accepts)) {
+  // q-values count: `gzip;q=0` refuses gzip, `*` accepts it (the rule latest's answers follow)
+  if (acceptsGzip(request.headers['accept-encoding'])) {
     reply.header('content-encoding', 'gzip');
     return reply.send(file.gzip);
   }

@@ -11,7 +11,7 @@ import { buildWeb, webBuildStaleness } from '../../scripts/build-web.ts';
 import { CONTENT_SECURITY_POLICY } from '../../hub/http/web-route.ts';
 import { request } from '../support/api-client.ts';
 import { seedDemo, startAccessHub } from '../support/access-setup.ts';
-import { tempDataDir } from '../support/hub-process.ts';
+import { startHub, tempDataDir } from '../support/hub-process.ts';
 import { exitWhenDone, perTest } from '../support/teardown.ts';
 
 test.after.each(() => perTest.run());
@@ -43,6 +43,35 @@ test('on a hub with users, the page and its assets are served without a login, t
   const missing = await request(h.httpPort, '/assets/main-NOPE.js');
   assert.is(missing.status, 404);
   assert.is((JSON.parse(missing.text) as { error: { code: string } }).error.code, 'not_found');
+});
+
+test('the page and its assets are gzipped only for a client that accepts gzip: q-values count, q=0 refuses it', async () => {
+  const h = await startHub();
+  const index = await request(h.httpPort, '/');
+  const js = /\/assets\/(main-[A-Z0-9]+\.js)/.exec(index.text)?.[1];
+  assert.ok(js, index.text);
+  const cases: [string, boolean][] = [
+    ['gzip', true],
+    ['br;q=1.0, gzip;q=0.5', true],
+    ['*', true],
+    ['x-gzip', true],
+    ['gzip;q=0', false],
+    ['gzip; q=0.000, br', false],
+    ['gzip;q=0, *', false], // named with q=0: * does not bring it back
+    ['*;q=0', false],
+    ['identity', false],
+    ['br, deflate', false],
+  ];
+  for (const path of ['/', `/assets/${js}`]) {
+    for (const [accept, gzipped] of cases) {
+      const res = await request(h.httpPort, path, { headers: { 'accept-encoding': accept } });
+      assert.is(res.status, 200, `${path} ${accept}`);
+      assert.is(res.headers['content-encoding'], gzipped ? 'gzip' : undefined, `${path} with Accept-Encoding: ${accept}`);
+      assert.match(String(res.headers.vary), /accept-encoding/i);
+      const body = gzipped ? gunzipSync(res.body) : res.body;
+      assert.ok(body.length > 0 && (path === '/' ? /<html/i.test(body.toString()) : true), `${path} ${accept}: the file itself`);
+    }
+  }
 });
 
 test('the build writes index.html that loads hashed assets with no inline script, and is stale once web/ is newer', async () => {
