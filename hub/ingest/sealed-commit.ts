@@ -10,7 +10,13 @@ import type { ConnectionEvent, Columns, SensorRow, SeriesDef } from '../store/st
 export interface AckTarget {
   /** its message `seq` is stored, or was answered with an error: an ack may now cover it */
   committed(seq: number): void;
-  /** writes the ack for what committed() allowed (once per commit, on the turn after it) */
+  /**
+   * What committed() allowed may now be acknowledged. Called once per commit that reported to
+   * this target, on the event-loop turn after the commit (whoever waits for the commit, such
+   * as report-now or bye, is answered first). It need not write: a sensor's session queues
+   * itself with ack-pacer.ts, which writes acks 1,000 per turn, and a line the hub sends that
+   * sensor meanwhile carries the ack instead; a target with no one to ack (an input's batch) does nothing.
+   */
   flushAck(): void;
   /** its message `seq` cannot be stored: answer it with the contract's 500 */
   refused(seq: number, message: string): void;
