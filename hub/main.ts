@@ -10,6 +10,7 @@
  *               [--max-concurrent-exports N] [--max-exports-per-user N] [--stream-max-queued-bytes N]
  *               [--mqtt URL [--mqtt-user U] [--mqtt-password-file F] [--mqtt-ca F] [--mqtt-map F]
  *                [--mqtt-client-id ID] [--mqtt-connections N]]
+ *               [--retention 30d|forever] [--rollups 1m:365d,1h:forever|none]
  *               [--restore BACKUP_FILE]
  *
  * Each flag also as an environment variable: ROOMWATCH_HOST, ROOMWATCH_TCP_PORT,
@@ -19,7 +20,7 @@
  * ROOMWATCH_MAX_UPLOAD_BYTES, ROOMWATCH_UPLOAD_BODY_TIMEOUT, ROOMWATCH_UPLOAD_IDLE_TIMEOUT, ROOMWATCH_MAX_CONCURRENT_UPLOADS,
  * ROOMWATCH_MAX_CONCURRENT_EXPORTS, ROOMWATCH_MAX_EXPORTS_PER_USER, ROOMWATCH_STREAM_MAX_QUEUED_BYTES,
  * ROOMWATCH_MQTT, ROOMWATCH_MQTT_USER, ROOMWATCH_MQTT_PASSWORD_FILE, ROOMWATCH_MQTT_CA, ROOMWATCH_MQTT_MAP,
- * ROOMWATCH_MQTT_CLIENT_ID, ROOMWATCH_MQTT_CONNECTIONS.
+ * ROOMWATCH_MQTT_CLIENT_ID, ROOMWATCH_MQTT_CONNECTIONS, ROOMWATCH_RETENTION, ROOMWATCH_ROLLUPS.
  * Port 0 picks a free port; the ports (and whether TLS is on) are logged in the "hub listening" line. SIGINT/SIGTERM stop it cleanly (exit 0).
  */
 import { resolve } from 'node:path';
@@ -29,6 +30,7 @@ import { DataFolderError } from './setup/data-folder.ts';
 import { buildHub, type Hub } from './hub.ts';
 import { resolveHubOptions, type HubOptions, type LogLevel } from './setup/options.ts';
 import { restoreBackup } from './store/restore.ts';
+import { parseRetention, parseRollups, type SpecParse } from './store/rollup-tiers.ts';
 import { StoreError } from './store/reading-store.ts';
 import type { StoreFaults } from './store/store-faults.ts';
 
@@ -87,6 +89,11 @@ const usage = `usage: npm start -- [options]
                         (ROOMWATCH_MQTT_CLIENT_ID, default roomwatch)
   --mqtt-connections N  connections sharing the subscription; 1 for brokers without shared subscriptions
                         (ROOMWATCH_MQTT_CONNECTIONS, default 4)
+  --retention D|forever how long raw readings are kept: 30d, 52w (ROOMWATCH_RETENTION, default forever);
+                        older ones are dropped once the rollups hold them (docs/ADMIN.md "Retention and rollups")
+  --rollups TIERS|none  bucket tiers kept beside raw readings, finest first, WIDTH:KEEP with KEEP a duration
+                        or forever; each width a multiple of the one before (ROOMWATCH_ROLLUPS,
+                        default 1m:365d,1h:forever)
   --restore FILE        first make FILE (a backup from "roomwatch backup") the store of the data folder,
                         which must be empty or not exist yet; then start (docs/ADMIN.md "Backup and restore")
   -h, --help            this help`;
@@ -135,6 +142,8 @@ function parseCli() {
       'mqtt-map': { type: 'string' },
       'mqtt-client-id': { type: 'string' },
       'mqtt-connections': { type: 'string' },
+      retention: { type: 'string' },
+      rollups: { type: 'string' },
       restore: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -159,6 +168,14 @@ function duration(flag: string, value: string | undefined): number | undefined {
   const parsed = parseDuration(value);
   if (!parsed.ok) fail(`${flag}: ${parsed.problem}`);
   return parsed.ms;
+}
+
+/** --retention and --rollups (hub/store/rollup-tiers.ts), which say what to write. */
+function spec<T>(flag: string, value: string | undefined, parse: (text: string) => SpecParse<T>): T | undefined {
+  if (value === undefined || value === '') return undefined;
+  const parsed = parse(value);
+  if (!parsed.ok) fail(`${flag}: ${parsed.problem}`);
+  return parsed.value;
 }
 
 /** "none": no log file; a path is taken from the working directory, like --data. */
@@ -212,6 +229,8 @@ const options: Partial<HubOptions> = {
   mqttMapFile: (args['mqtt-map'] ?? env.ROOMWATCH_MQTT_MAP) || undefined,
   mqttClientId: (args['mqtt-client-id'] ?? env.ROOMWATCH_MQTT_CLIENT_ID) || undefined,
   mqttConnections: int('--mqtt-connections', args['mqtt-connections'] ?? env.ROOMWATCH_MQTT_CONNECTIONS),
+  retentionMs: spec('--retention', args.retention ?? env.ROOMWATCH_RETENTION, parseRetention),
+  rollupTiers: spec('--rollups', args.rollups ?? env.ROOMWATCH_ROLLUPS, parseRollups),
 };
 
 // Before the hub is built: building it opens the log file, and a restore wants an empty folder.

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_MAX_LINE_BYTES } from '../../protocol/names.ts';
 import { defaultMqttOptions, mqttOptionProblems, type MqttOptions } from '../mqtt/mqtt-options.ts';
 import { storeFaultsProblem, type StoreFaults } from '../store/store-faults.ts';
+import { DEFAULT_TIERS, retentionProblems, type RollupTier } from '../store/rollup-tiers.ts';
 import type { TimerClock } from '../../sensors/tick-scheduler.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -81,6 +82,10 @@ export interface HubOptions extends MqttOptions {
   /** DuckDB's memory limit: it would take 80% of the machine otherwise */
   storeMemoryLimit: string;
   storeThreads: number;
+  /** how long raw readings are kept; null: forever (docs/ADMIN.md "Retention and rollups") */
+  retentionMs: number | null;
+  /** the rollup tiers, finest first: each bucket width and how long it is kept (null: forever) */
+  rollupTiers: RollupTier[];
   /** where DuckDB spills when a query outgrows its memory limit; default <data>/tmp */
   storeTempDir: string | null;
   logLevel: LogLevel;
@@ -138,6 +143,8 @@ export const defaultHubOptions = {
   storeMemoryLimit: '512MB',
   storeThreads: 2,
   storeTempDir: null,
+  retentionMs: null,
+  rollupTiers: [...DEFAULT_TIERS],
   logLevel: 'info',
   logFile: 'logs/roomwatch.log',
   tlsCertFile: null,
@@ -211,6 +218,7 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
   if (o.logFile !== null && (typeof o.logFile !== 'string' || o.logFile.length === 0))
     problems.push(`logFile must be a file path, or null for no log file, got ${JSON.stringify(o.logFile)}`);
   checkTlsFiles(o, problems);
+  problems.push(...retentionProblems({ retentionMs: o.retentionMs, tiers: o.rollupTiers }));
   problems.push(...mqttOptionProblems(o));
   if (o.storeFaults !== null) {
     const problem = storeFaultsProblem(o.storeFaults);
