@@ -2,8 +2,11 @@
  * What the page knows of the sensors the user may see: the list (`GET /api/v1/sensors`), the
  * latest reading of each (sensor, metric) (`GET /api/v1/latest` once, then the live stream), and
  * each sensor's usual interval, learnt from the gaps between its readings, which says when a
- * value is stale. Readings are never polled; the sensor list is reloaded every 10 s, since the
- * stream carries readings only, not connects and disconnects.
+ * value is stale. Readings are never polled. The sensor list is, every 10 s, and it is the
+ * page's only poll there: the contract's stream (PROTOCOL.md §2) carries readings only, never a
+ * connect or disconnect, and the activity stream, which has sensor connects but no disconnects,
+ * is for admins and not per room. A sensor that connects and sends a reading shows at once;
+ * a disconnect, or a connect without readings, within a reload.
  */
 import { signal } from '@preact/signals';
 import { useEffect, useState } from 'preact/hooks';
@@ -18,6 +21,11 @@ export const STALE_INTERVALS = 3;
 export const MIN_STALE_MS = 5_000;
 /** ... and for a sensor whose interval is not known yet (one reading seen), after this. */
 export const UNKNOWN_INTERVAL_STALE_MS = 60_000;
+/**
+ * One chain of reloads per Fleet (one Fleet per view, the view in sight): the next is armed only
+ * when one ends, so a slow hub is asked less often, never more. A hidden tab does not reload (a
+ * dashboard left open in the background costs the hub nothing); it reloads when shown again.
+ */
 const SENSORS_RELOAD_MS = 10_000;
 /** `latest` is loaded apart, and intervals are learnt from the readings that follow it: no replay */
 const REPLAY = 0;
@@ -43,15 +51,23 @@ export class Fleet {
   private unfollow: (() => void) | null = null;
 
   start(): void {
-    this.unfollow = live.follow({ replay: REPLAY, onReading: (r) => this.add(r), onGap: () => void this.loadLatest() });
+    // After a gap in the stream, connects and disconnects may have been missed too: both lists again.
+    this.unfollow = live.follow({ replay: REPLAY, onReading: (r) => this.add(r), onGap: () => void this.load() });
+    document.addEventListener('visibilitychange', this.onVisibility);
     void this.load();
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.reloadTimer);
+    document.removeEventListener('visibilitychange', this.onVisibility);
     this.unfollow?.();
   }
+
+  /** Shown again after a pause in a hidden tab: the list at once, and the chain goes on from there. */
+  private readonly onVisibility = (): void => {
+    if (!document.hidden && this.reloadTimer === undefined) void this.loadSensors();
+  };
 
   private async load(): Promise<void> {
     await Promise.all([this.loadSensors(), this.loadLatest()]);
@@ -74,10 +90,11 @@ export class Fleet {
     } catch (err) {
       this.error.value = `The sensor list did not load: ${(err as Error).message}`;
     } finally {
-      if (!this.stopped) {
-        clearTimeout(this.reloadTimer);
-        this.reloadTimer = setTimeout(() => void this.loadSensors(), SENSORS_RELOAD_MS);
-      }
+      // One timer at most, whoever called: a reload after a gap or a return to the tab
+      // replaces the armed one instead of starting a second chain.
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = undefined;
+      if (!this.stopped && !document.hidden) this.reloadTimer = setTimeout(() => void this.loadSensors(), SENSORS_RELOAD_MS);
     }
   }
 
