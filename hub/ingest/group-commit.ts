@@ -249,13 +249,16 @@ export class GroupCommit {
 
   /** Commits one sealed commit: retried while the store fails, split when the store refuses its data. */
   private async run(s: SealedCommit, recycle: boolean, afterFailure = false): Promise<void> {
+    // One gen for every attempt: in cluster mode it names the commit's messages, and JetStream
+    // drops a retry's parts that the failed attempt stored after all.
+    const gen = ++this.gen;
     for (let attempt = 0; ; attempt++) {
       let result: CommitResult;
       // after any failure, fresh rows are checked against the store: the failed attempt may have stored them
       const recheckFresh = afterFailure || attempt > 0;
       try {
         result = await this.store.commit({
-          gen: ++this.gen,
+          gen,
           newSeries: s.newSeries,
           fresh: s.fresh,
           maybeDuplicate: s.maybeDuplicate,
