@@ -13,7 +13,8 @@ import { HubError } from './hub-error.ts';
 import { LiveStream } from './stream/live-stream.ts';
 import { ReportNow } from './sensors/report-now.ts';
 import { removeLeftovers } from './upload/upload-spool.ts';
-import { BatchIngest } from './ingest/batch-ingest.ts';
+import { BatchIngest, SourceCounters } from './ingest/batch-ingest.ts';
+import { GrowthLimits } from './ingest/growth-limits.ts';
 import { GroupCommit } from './ingest/group-commit.ts';
 import { SeriesCatalog } from './ingest/series-catalog.ts';
 import type { IngestCounters } from './ingest/sensor-session.ts';
@@ -134,7 +135,15 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
   });
 
   // Readings from inputs other than the sensor port (MQTT, InfluxDB line protocol, Prometheus) take the same commit path.
-  const ingest = new BatchIngest({ catalog, registry, commits, now });
+  // How many sensors and series any way in may make the hub keep (counted with the inputs' refusals).
+  const inputCounters = new SourceCounters();
+  const growth = new GrowthLimits(
+    { maxSensors: options.maxSensors, maxSeries: options.maxSeries },
+    inputCounters,
+    (fields, message) => log.warn(fields, message),
+    now,
+  );
+  const ingest = new BatchIngest({ catalog, registry, commits, now, counters: inputCounters, growth });
   // Devices on the user's MQTT broker (docs/INTEGRATIONS.md): acknowledged to the broker only after their commit.
   const mqtt = mqttConfig && new MqttBridge(mqttConfig, { ingest, catalog, registry, now, log });
 
@@ -156,6 +165,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       catalog,
       commits,
       registry,
+      growth,
       commands: reportNow,
       counters,
       checkHello: (token, sensor, room) => access.checkHello(token, sensor, room, registry.records.get(sensor)?.room),

@@ -78,6 +78,10 @@ const usage = `usage: npm start -- [options]
                         sensor connections in all (ROOMWATCH_MAX_SENSOR_CONNECTIONS, default 20000)
   --max-connections-per-address N
                         sensor connections from one address (ROOMWATCH_MAX_CONNECTIONS_PER_ADDRESS, default 10000)
+  --max-sensors N       sensors the hub keeps, from any way in; a new one beyond is refused
+                        (ROOMWATCH_MAX_SENSORS, default 50000)
+  --max-series N        series (sensor, room, metric, unit) the hub keeps; a reading making a new one
+                        beyond is refused (ROOMWATCH_MAX_SERIES, default 500000)
   --mqtt URL            store what devices publish on this MQTT broker: mqtt://host:1883 or mqtts://host:8883,
                         user[:password]@ allowed (ROOMWATCH_MQTT; docs/INTEGRATIONS.md "MQTT")
   --mqtt-user U         the broker user, instead of the URL's (ROOMWATCH_MQTT_USER)
@@ -134,6 +138,8 @@ function parseCli() {
       'session-ttl': { type: 'string' },
       'rate-limit': { type: 'string' },
       'max-sensor-connections': { type: 'string' },
+      'max-sensors': { type: 'string' },
+      'max-series': { type: 'string' },
       'max-connections-per-address': { type: 'string' },
       mqtt: { type: 'string' },
       'mqtt-user': { type: 'string' },
@@ -217,6 +223,8 @@ const options: Partial<HubOptions> = {
   sessionTtlMs: duration('--session-ttl', args['session-ttl'] ?? env.ROOMWATCH_SESSION_TTL),
   rateLimitPerMinute: int('--rate-limit', args['rate-limit'] ?? env.ROOMWATCH_RATE_LIMIT),
   maxSensorConnections: int('--max-sensor-connections', args['max-sensor-connections'] ?? env.ROOMWATCH_MAX_SENSOR_CONNECTIONS),
+  maxSensors: int('--max-sensors', args['max-sensors'] ?? env.ROOMWATCH_MAX_SENSORS),
+  maxSeries: int('--max-series', args['max-series'] ?? env.ROOMWATCH_MAX_SERIES),
   storeFaults: storeFaults(env.ROOMWATCH_STORE_FAULTS),
   maxConnectionsPerAddress: int(
     '--max-connections-per-address',

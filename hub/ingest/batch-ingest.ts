@@ -19,6 +19,7 @@ import { HubError } from '../hub-error.ts';
 import type { SensorRecord, SensorRegistry, Source } from '../sensors/sensor-registry.ts';
 import type { AckTarget, GroupCommit } from './group-commit.ts';
 import type { Channel, SeriesCatalog } from './series-catalog.ts';
+import { DEFAULT_GROWTH_CAPS, GrowthLimits } from './growth-limits.ts';
 import { SourceCounters } from './source-counters.ts';
 
 export type { Source } from '../sensors/sensor-registry.ts';
@@ -41,8 +42,11 @@ export interface RefusedReading {
   index: number;
   /** what is wrong, for the client: names the field and the rule */
   reason: string;
-  /** the contract's code: 422 a name or value breaks a rule, 403 the caller may not write it */
-  code: 403 | 422;
+  /**
+   * 422 a name or value breaks a rule of the contract, 403 the caller may not write it, 507 it
+   * would make a new sensor or series past the hub's limits (growth-limits.ts)
+   */
+  code: 403 | 422 | 507;
 }
 
 export interface BatchOutcome {
@@ -70,6 +74,10 @@ export interface BatchIngestDeps {
   now(): number;
   /** seconds a client is told to wait when the hub is busy or the store is failing */
   retryAfterS?: number;
+  /** what each way in took and refused (/metrics); absent: counters of its own */
+  counters?: SourceCounters;
+  /** the hub's limits on sensors and series; absent: the defaults, counted in `counters` */
+  growth?: GrowthLimits;
 }
 
 /** One submit owed an answer: the group commit calls it like a sensor connection owed an ack. */
@@ -95,23 +103,59 @@ class SubmitTarget implements AckTarget {
   }
 }
 
-/** A sensor of one submit: whether it may be written, its record, and its series by metric and unit. */
+/** A sensor of one submit, in one room (`roomKey`): whether it may be written, and its record once it is. */
 interface SubmitSensor {
+  sensor: string;
+  roomKey: string;
   /** the sensor id or room breaks the contract's rules (422) */
   problem: string | null;
-  /** the caller may not write it (403) */
+  /** the caller may not write it (403), or it is new and the hub keeps as many sensors as it may (507) */
   refusal: string | null;
+  refusalCode: 403 | 507;
+  /** registered (or moved to the submit's room) at its first reading that may be stored */
   record: SensorRecord | null;
-  /** by `${metric}\0${unit}` */
-  series: Map<string, { id: number; channel: Channel }>;
+  known: KnownSensor | null;
+  /** the same sensor in another room of this submit */
+  other: SubmitSensor | null;
+}
+
+/**
+ * A sensor's series as inputs last used them, kept across submits (a device sends the same
+ * metrics in every message): a reading of a known series costs no key and no catalog lookup.
+ * Valid while the record, its room and declared units and the catalog's generation are the ones
+ * it was made with; bounded as the sensors and series are (growth-limits.ts).
+ */
+interface KnownSensor {
+  record: SensorRecord;
+  room: string;
+  declared: SensorRecord['declaredMetrics'];
+  generation: number;
+  /** by metric: its series, one per unit (nearly always one) */
+  series: Map<string, KnownSeries>;
+}
+
+interface KnownSeries {
+  unit: string;
+  /** the metric's default unit for this sensor: a reading that names none goes here */
+  isDefault: boolean;
+  id: number;
+  channel: Channel;
+  next: KnownSeries | null;
 }
 
 export class BatchIngest {
-  readonly counters = new SourceCounters();
+  readonly counters: SourceCounters;
+  readonly growth: GrowthLimits;
   private readonly retryAfterS: number;
+  /** by sensor id */
+  private readonly known = new Map<string, KnownSensor>();
+  /** the code of the last refusal add() returned */
+  private lastCode: 403 | 422 | 507 = 422;
 
   constructor(private readonly deps: BatchIngestDeps) {
     this.retryAfterS = deps.retryAfterS ?? 2;
+    this.counters = deps.counters ?? new SourceCounters();
+    this.growth = deps.growth ?? new GrowthLimits(DEFAULT_GROWTH_CAPS, this.counters);
   }
 
   /** Stores what may be stored of `readings`; resolves once it is committed (see the header). */
@@ -119,26 +163,27 @@ export class BatchIngest {
     this.admit(readings.length, source);
     const now = this.deps.now();
     const refused: RefusedReading[] = [];
-    /** by sensor id, then by room: one rights check and one registry update per pair */
-    const sensors = new Map<string, Map<string, SubmitSensor>>();
+    /** by sensor id (then by room, through `other`): one rights check and one registry update per pair */
+    const sensors = new Map<string, SubmitSensor>();
     let stored = 0;
+    let s: SubmitSensor | undefined;
+    /** refused by the limits: [sensors, series] */
+    const limited = [0, 0];
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i]!;
-      const s = this.sensorOf(sensors, r, who);
-      const problem = s.problem ?? valueProblem(r, now);
-      if (problem !== null) {
-        refused.push({ index: i, reason: problem, code: 422 });
+      // The readings of one sensor come together (a message, a line's fields): looked up once per run.
+      if (s === undefined || r.sensor !== s.sensor || (r.room ?? '') !== s.roomKey) s = this.sensorOf(sensors, r, who);
+      const refusal = this.add(s, r, source, now);
+      if (refusal === null) {
+        stored++;
         continue;
       }
-      if (s.refusal !== null) {
-        refused.push({ index: i, reason: s.refusal, code: 403 });
-        continue;
-      }
-      this.add(s, r, source, now);
-      stored++;
+      refused.push({ index: i, reason: refusal, code: this.lastCode });
+      if (this.lastCode === 507) limited[s.refusal === null ? 1 : 0]!++;
     }
     this.counters.took(source, stored);
-    for (const r of refused) this.counters.refused(source, r.code === 403 ? 'forbidden' : 'invalid');
+    for (const r of refused) if (r.code !== 507) this.counters.refused(source, r.code === 403 ? 'forbidden' : 'invalid');
+    if (limited[0]! > 0 || limited[1]! > 0) this.countLimited(refused, source, limited[0]!, limited[1]!);
     if (stored === 0) return { stored, refused };
     await this.committed();
     return { stored, refused };
@@ -175,47 +220,116 @@ export class BatchIngest {
     });
   }
 
-  private sensorOf(sensors: Map<string, Map<string, SubmitSensor>>, r: ExternalReading, who: Rights): SubmitSensor {
-    let rooms = sensors.get(r.sensor);
-    if (rooms === undefined) {
-      rooms = new Map();
-      sensors.set(r.sensor, rooms);
-    }
+  private countLimited(refused: readonly RefusedReading[], source: Source, sensors: number, series: number): void {
+    const reasons = refused.filter((r) => r.code === 507).map((r) => r.reason);
+    if (sensors > 0) this.growth.refused(source, 'sensor_limit', reasons.find((t) => t.startsWith('sensor')) ?? '', sensors);
+    if (series > 0) this.growth.refused(source, 'series_limit', reasons.find((t) => !t.startsWith('sensor')) ?? '', series);
+  }
+
+  private sensorOf(sensors: Map<string, SubmitSensor>, r: ExternalReading, who: Rights): SubmitSensor {
     // '' stands for "no room given": room names are never empty.
     const roomKey = r.room ?? '';
-    let s = rooms.get(roomKey);
-    if (s === undefined) {
-      s = { problem: sensorProblem(r), refusal: null, record: null, series: new Map() };
-      rooms.set(roomKey, s);
-      if (s.problem !== null) return s;
-      const known = this.deps.registry.records.get(r.sensor);
-      const room = r.room ?? known?.room ?? DEFAULT_ROOM;
-      s.refusal = who.refusal(r.sensor, room, known?.room);
+    const first = sensors.get(r.sensor);
+    for (let s = first ?? null; s !== null; s = s.other) if (s.roomKey === roomKey) return s;
+    const s: SubmitSensor = {
+      sensor: r.sensor,
+      roomKey,
+      problem: sensorProblem(r),
+      refusal: null,
+      refusalCode: 403,
+      record: null,
+      known: null,
+      other: first ?? null,
+    };
+    sensors.set(r.sensor, s);
+    if (s.problem !== null) return s;
+    const registry = this.deps.registry;
+    const known = registry.records.get(r.sensor);
+    const room = r.room ?? known?.room ?? DEFAULT_ROOM;
+    s.refusal = who.refusal(r.sensor, room, known?.room);
+    if (s.refusal === null && known === undefined) {
+      s.refusal = this.growth.newSensorRefusal(r.sensor, registry.records.size);
+      s.refusalCode = 507;
     }
     return s;
   }
 
-  /** The sensor's record, registered (or moved to the submit's room) at its first stored reading. */
-  private recordOf(s: SubmitSensor, r: ExternalReading, source: Source, now: number): SensorRecord {
-    return (s.record ??= this.deps.registry.heardFrom(r.sensor, r.room, source, now));
-  }
-
-  private add(s: SubmitSensor, r: ExternalReading, source: Source, now: number): void {
-    const { catalog, commits, registry } = this.deps;
-    const record = this.recordOf(s, r, source, now);
-    const unit = r.unit ?? defaultUnit(r.metric, record.declaredMetrics);
-    const key = `${r.metric}\0${unit}`;
-    let series = s.series.get(key);
-    if (series === undefined) {
-      // The record's room now: the room this submit gave, or the one the sensor was in.
-      const id = catalog.seriesId(record.sensor, record.room, r.metric, unit);
-      series = { id, channel: catalog.channel(id) };
-      s.series.set(key, series);
-      registry.noteMetric(record, r.metric);
+  /** Adds one reading to the group commit; or why not (its code in lastCode). */
+  private add(s: SubmitSensor, r: ExternalReading, source: Source, now: number): string | null {
+    if (s.problem !== null) return this.refuse(422, s.problem);
+    if (s.refusal !== null) return this.refuse(s.refusalCode, s.refusal);
+    // The registry's record: once per sensor and room of a submit (it moves the sensor, marks it heard).
+    const record = (s.record ??= this.deps.registry.heardFrom(r.sensor, r.room, source, now));
+    const known = (s.known = this.knownOf(s.known, record));
+    let series = known.series.get(r.metric) ?? null;
+    const unit = r.unit;
+    while (series !== null && (unit === undefined ? !series.isDefault : series.unit !== unit)) series = series.next;
+    if (series === null) {
+      const problem = valueProblem(r, now);
+      if (problem !== null) return this.refuse(422, problem);
+      const made = this.newSeries(known, r);
+      if (typeof made === 'string') return this.refuse(507, made);
+      series = made;
+    } else {
+      // The metric and unit were checked when the series was made: the value and ts remain.
+      const v = r.value;
+      if (typeof v !== 'number' || !Number.isFinite(v)) return this.refuse(422, `the value of ${r.metric} must be a finite number`);
+      if (r.ts !== undefined) {
+        const problem = tsProblem(r.ts, now);
+        if (problem !== null) return this.refuse(422, problem);
+      }
     }
+    const { catalog, commits } = this.deps;
     const ts = r.ts ?? now;
     if (catalog.claimTs(series.channel, ts)) commits.addFresh(series.id, ts, r.value);
     else commits.addMaybeDuplicate(series.id, ts, r.value);
+    return null;
+  }
+
+  private refuse(code: 403 | 422 | 507, reason: string): string {
+    this.lastCode = code;
+    return reason;
+  }
+
+  /** The sensor's known series, started over if its record, room, declared units or the catalog changed. */
+  private knownOf(cached: KnownSensor | null, record: SensorRecord): KnownSensor {
+    const generation = this.deps.catalog.generation;
+    if (cached !== null && cached.room === record.room && cached.declared === record.declaredMetrics && cached.generation === generation)
+      return cached;
+    let k = this.known.get(record.sensor);
+    if (
+      k === undefined ||
+      k.record !== record ||
+      k.room !== record.room ||
+      k.declared !== record.declaredMetrics ||
+      k.generation !== generation
+    ) {
+      k = { record, room: record.room, declared: record.declaredMetrics, generation, series: new Map() };
+      this.known.set(record.sensor, k);
+    }
+    return k;
+  }
+
+  /** The series of a reading whose (metric, unit) this sensor has not used since its cache started; or why not (the limit). */
+  private newSeries(known: KnownSensor, r: ExternalReading): KnownSeries | string {
+    const { catalog, registry } = this.deps;
+    const record = known.record;
+    const fallback = defaultUnit(r.metric, record.declaredMetrics);
+    const unit = r.unit ?? fallback;
+    // The record's room now: the room this submit gave, or the one the sensor was in.
+    const id = catalog.seriesIdWithin(record.sensor, record.room, r.metric, unit, this.growth.caps.maxSeries);
+    if (id === -1)
+      return this.growth.newSeriesRefusal(record.sensor, r.metric, catalog.seriesCount) ?? 'the hub keeps as many series as it may';
+    const series: KnownSeries = {
+      unit,
+      isDefault: unit === fallback,
+      id,
+      channel: catalog.channel(id),
+      next: known.series.get(r.metric) ?? null,
+    };
+    known.series.set(r.metric, series);
+    registry.noteMetric(record, r.metric);
+    return series;
   }
 }
 

@@ -41,8 +41,20 @@ export class SeriesCatalog {
   version = 0;
   /** bumped when any latest reading changes, so rendered views can be cached */
   latestVersion = 0;
+  /**
+   * Bumped when series ids may no longer mean what they meant (the catalog is loaded again):
+   * caches of ids outside the catalog (BatchIngest's) start over then. Adding a series keeps it.
+   */
+  generation = 0;
+  private count = 0;
+
+  /** Series held, the hub's growth limit counts them (growth-limits.ts). */
+  get seriesCount(): number {
+    return this.count;
+  }
 
   load(state: LoadedState): void {
+    this.generation++;
     for (const s of state.series) this.add(s);
     this.unsaved = [];
     for (const n of state.newest) {
@@ -74,9 +86,15 @@ export class SeriesCatalog {
 
   /** The id of a series, created if new. */
   seriesId(sensor: string, room: string, metric: string, unit: string): number {
+    return this.seriesIdWithin(sensor, room, metric, unit, Infinity);
+  }
+
+  /** The id of a series, created if new while fewer than `maxSeries` are held; -1 if it would be one too many. */
+  seriesIdWithin(sensor: string, room: string, metric: string, unit: string, maxSeries: number): number {
     const key = seriesKey(sensor, room, metric, unit);
     const id = this.idByKey.get(key);
     if (id !== undefined) return id;
+    if (this.count >= maxSeries) return -1;
     const def: SeriesDef = {
       id: this.nextId,
       channel: this.channels.get(channelKey(sensor, metric))?.id ?? this.nextChannelId,
@@ -128,6 +146,7 @@ export class SeriesCatalog {
   }
 
   private add(def: SeriesDef): void {
+    if (this.series[def.id] === undefined) this.count++;
     this.series[def.id] = def;
     this.idByKey.set(seriesKey(def.sensor, def.room, def.metric, def.unit), def.id);
     if (def.id >= this.nextId) this.nextId = def.id + 1;

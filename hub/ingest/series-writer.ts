@@ -45,6 +45,34 @@ export class SeriesWriter {
     return cached.unit;
   }
 
+  /**
+   * Whether `n` readings could take the catalog past the hub's series limit (growth-limits.ts):
+   * one comparison per message, so the check below runs only near the limit.
+   */
+  mayGrowPastLimit(n: number): boolean {
+    return this.ctx.catalog.seriesCount + n > this.ctx.growth.caps.maxSeries;
+  }
+
+  /** The first of `readings` that would make one series too many, and why; null if they all fit. Creates nothing. */
+  pastLimit(readings: readonly ReadingInput[]): { index: number; message: string } | null {
+    const { catalog, growth } = this.ctx;
+    const max = growth.caps.maxSeries;
+    /** new series of these readings, by `${metric}\0${unit}` (only near the limit, so rarely) */
+    const fresh = new Set<string>();
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i]!;
+      const unit = r.unit ?? defaultUnit(r.metric, this.declaredUnits);
+      const key = `${r.metric}\0${unit}`;
+      if (fresh.has(key)) continue;
+      // At most `max` held: an existing series gets its id, a new one -1 (nothing is created).
+      if (catalog.seriesIdWithin(this.sensor, this.room, r.metric, unit, catalog.seriesCount) !== -1) continue;
+      fresh.add(key);
+      if (catalog.seriesCount + fresh.size > max)
+        return { index: i, message: growth.newSeriesRefusal(this.sensor, r.metric, catalog.seriesCount + fresh.size - 1)! };
+    }
+    return null;
+  }
+
   /** The series of a metric in a unit this connection has not just used (a first reading, or a change of unit). */
   private seriesOf(metric: string, named: string | undefined): CachedSeries {
     const fallback = defaultUnit(metric, this.declaredUnits);

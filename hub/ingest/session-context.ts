@@ -6,6 +6,7 @@ import type { HelloVerdict } from '../access/sensor-tokens.ts';
 import type { ActivityEvent } from '../access/activity-log.ts';
 import type { SensorRegistry } from '../sensors/sensor-registry.ts';
 import type { GroupCommit } from './group-commit.ts';
+import type { GrowthLimits } from './growth-limits.ts';
 import type { LinkLimits } from './sensor-link.ts';
 import type { SeriesCatalog } from './series-catalog.ts';
 import type { SensorSession } from './sensor-session.ts';
@@ -46,6 +47,8 @@ export interface SessionContext {
   readonly catalog: SeriesCatalog;
   readonly commits: GroupCommit;
   readonly registry: SensorRegistry;
+  /** how many sensors and series the hub creates at most */
+  readonly growth: GrowthLimits;
   readonly commands: CommandSink;
   readonly counters: IngestCounters;
   /** the token rules for a hello (hub/access/sensor-tokens.ts) */

@@ -86,7 +86,8 @@ export class BatchSubmitter {
       .then(
         (outcome) => {
           stats.readingsStored += outcome.stored;
-          for (const r of outcome.refused) this.deps.refuse(r.code === 403 ? 'forbidden' : 'invalid', topicOf(batch, r.index), r.reason);
+          for (const r of outcome.refused)
+            this.deps.refuse(r.code === 403 ? 'forbidden' : r.code === 507 ? 'limit' : 'invalid', topicOf(batch, r.index), r.reason);
           stats.message('stored', batch.length);
           for (const p of batch) p.link.settle(p.held);
         },

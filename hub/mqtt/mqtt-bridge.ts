@@ -61,6 +61,9 @@ const MAX_PACKET_BYTES = 256 * 1024;
 const CONTROL_WAIT_MS = 5_000;
 /** a refusal reason is logged at warn at most this often; the counters have them all */
 const WARN_EVERY_MS = 60_000;
+/** what a refusal's log line quotes at most of the topic and of the detail */
+const MAX_LOGGED_TOPIC_CHARS = 200;
+const MAX_LOGGED_DETAIL_CHARS = 300;
 const MAX_STAMPED_SENSORS = 100_000;
 
 export class MqttBridge {
@@ -83,7 +86,7 @@ export class MqttBridge {
     private readonly deps: MqttBridgeDeps,
   ) {
     this.mapper = new MessageMapper(config.map);
-    this.retained = new RetainedLatest(deps);
+    this.retained = new RetainedLatest({ ...deps, growth: deps.ingest.growth });
     this.submitter = new BatchSubmitter({
       ingest: deps.ingest,
       rights: BRIDGE_RIGHTS,
@@ -236,15 +239,23 @@ export class MqttBridge {
     }
     const { taken, refused } = this.retained.offer(routed.readings, BRIDGE_RIGHTS);
     this.stats.readingsRetained += taken;
-    for (const reason of refused) this.refuse(reason, topic, 'a retained reading breaks the contract’s rules');
+    for (const reason of refused)
+      this.refuse(
+        reason,
+        topic,
+        reason === 'limit'
+          ? 'a retained reading of a new sensor or series past the hub’s limits'
+          : 'a retained reading breaks the contract’s rules',
+      );
     this.stats.message('retained');
   }
 
   private refuse(reason: RefusalReason, topic: string, detail: string, n = 1): void {
     this.stats.refusal(reason, n);
+    // A topic may be 64 KiB and a detail quotes the payload's names: the log line quotes a bounded part of each.
     this.warn(
       reason,
-      { topic, reason, detail },
+      { topic: capped(topic, MAX_LOGGED_TOPIC_CHARS), reason, detail: capped(detail, MAX_LOGGED_DETAIL_CHARS) },
       'mqtt message refused (counted in /metrics; the next such refusal is logged at debug for a minute)',
     );
   }
@@ -257,4 +268,9 @@ export class MqttBridge {
       this.deps.log.warn(fields, msg);
     } else this.deps.log.debug(fields, msg);
   }
+}
+
+/** `text`, or its first `max` characters and how many more there were. */
+export function capped(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length - max} more characters)`;
 }

@@ -25,6 +25,8 @@ export type RefusalReason =
   | 'invalid'
   /** the bridge's rights do not allow the sensor or room */
   | 'forbidden'
+  /** a new sensor or series past the hub's limits (--max-sensors, --max-series) */
+  | 'limit'
   /** the store refused the rows themselves (answered 500 on the sensor port) */
   | 'store_refused'
   /** a Home Assistant discovery config of a new topic, not kept: the index holds its most (10,000) */

@@ -13,24 +13,29 @@
  */
 import { defaultUnit } from '../../protocol/names.ts';
 import { readingProblem, type ExternalReading, type Rights } from '../ingest/batch-ingest.ts';
+import type { GrowthLimits } from '../ingest/growth-limits.ts';
 import type { SeriesCatalog } from '../ingest/series-catalog.ts';
 import type { SensorRegistry } from '../sensors/sensor-registry.ts';
 
 export interface RetainedLatestDeps {
   catalog: SeriesCatalog;
   registry: SensorRegistry;
+  /** the hub's limits on sensors and series: a retained message makes no sensor or series past them either */
+  growth: GrowthLimits;
   now(): number;
 }
+
+export type RetainedRefusal = 'invalid' | 'forbidden' | 'limit';
 
 export class RetainedLatest {
   constructor(private readonly deps: RetainedLatestDeps) {}
 
   /** Offers the readings to latest; returns how many were taken and the reasons of those refused. */
-  offer(readings: readonly ExternalReading[], rights: Rights): { taken: number; refused: ('invalid' | 'forbidden')[] } {
-    const { catalog, registry } = this.deps;
+  offer(readings: readonly ExternalReading[], rights: Rights): { taken: number; refused: RetainedRefusal[] } {
+    const { catalog, registry, growth } = this.deps;
     const now = this.deps.now();
     let taken = 0;
-    const refused: ('invalid' | 'forbidden')[] = [];
+    const refused: RetainedRefusal[] = [];
     for (const r of readings) {
       if (readingProblem(r, now) !== null) {
         refused.push('invalid');
@@ -42,11 +47,22 @@ export class RetainedLatest {
         refused.push('forbidden');
         continue;
       }
+      const full = rec === undefined ? growth.newSensorRefusal(r.sensor, registry.records.size) : null;
+      if (full !== null) {
+        growth.refused('mqtt', 'sensor_limit', full);
+        refused.push('limit');
+        continue;
+      }
       // A sensor known only from a retained message was last seen when the device published it, if it says.
       if (rec === undefined || (r.room !== undefined && r.room !== rec.room))
         rec = registry.heardFrom(r.sensor, r.room, 'mqtt', r.ts ?? now);
       const unit = r.unit ?? defaultUnit(r.metric, rec.declaredMetrics);
-      const seriesId = catalog.seriesId(rec.sensor, rec.room, r.metric, unit);
+      const seriesId = catalog.seriesIdWithin(rec.sensor, rec.room, r.metric, unit, growth.caps.maxSeries);
+      if (seriesId === -1) {
+        growth.refused('mqtt', 'series_limit', growth.newSeriesRefusal(rec.sensor, r.metric, catalog.seriesCount) ?? '');
+        refused.push('limit');
+        continue;
+      }
       registry.noteMetric(rec, r.metric);
       const channel = catalog.channel(seriesId);
       if (r.ts !== undefined) catalog.offerLatest(seriesId, r.ts, r.value);

@@ -5,6 +5,7 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MAX_LINE_BYTES } from '../../protocol/names.ts';
+import { DEFAULT_GROWTH_CAPS } from '../ingest/growth-limits.ts';
 import { defaultMqttOptions, mqttOptionProblems, type MqttOptions } from '../mqtt/mqtt-options.ts';
 import { storeFaultsProblem, type StoreFaults } from '../store/store-faults.ts';
 import { DEFAULT_TIERS, retentionProblems, type RollupTier } from '../store/rollup-tiers.ts';
@@ -55,6 +56,10 @@ export interface HubOptions extends MqttOptions {
   drainTimeoutMs: number;
   /** sensor connections in all; beyond, error 429 and close */
   maxSensorConnections: number;
+  /** sensors the hub keeps at most, from any way in; a new one beyond is refused (hub/ingest/growth-limits.ts) */
+  maxSensors: number;
+  /** series (sensor, room, metric, unit) the hub keeps at most; a reading that would make a new one beyond is refused */
+  maxSeries: number;
   /** readings held for a slow stream subscriber; beyond, its oldest are dropped */
   streamMaxQueuedMessages: number;
   /** bytes held for all stream subscribers together; over it the slowest are trimmed, then closed (1013) */
@@ -127,6 +132,8 @@ export const defaultHubOptions = {
   maxWriteBufferBytes: 1024 * 1024,
   drainTimeoutMs: 10_000, // a frozen sensor must not stall report-now for everyone
   maxSensorConnections: 20_000,
+  maxSensors: DEFAULT_GROWTH_CAPS.maxSensors,
+  maxSeries: DEFAULT_GROWTH_CAPS.maxSeries,
   maxUploadBytes: 1024 * 1024 * 1024,
   uploadBodyTimeoutMs: 5 * 60_000, // a trickled body must not hold a request and a spool file for ever
   uploadIdleTimeoutMs: 30_000,
@@ -187,6 +194,8 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
     'maxWriteBufferBytes',
     'maxSensorConnections',
     'maxConnectionsPerAddress',
+    'maxSensors',
+    'maxSeries',
     'sessionTtlMs',
     'maxUploadBytes',
     'uploadBodyTimeoutMs',

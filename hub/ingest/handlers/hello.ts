@@ -21,6 +21,22 @@ export function handleHello(s: SensorSession, m: Extract<SensorMessage, { type: 
   }
   const room = m.room ?? DEFAULT_ROOM;
   const verdict = ctx.checkHello(m.token, m.sensor, room);
+  // A sensor the hub does not know is one more kept for good: not past the hub's limit (growth-limits.ts).
+  const full = verdict.ok && !ctx.registry.records.has(m.sensor) ? ctx.growth.newSensorRefusal(m.sensor, ctx.registry.records.size) : null;
+  if (full !== null) {
+    ctx.recordActivity({
+      actor: m.sensor,
+      address: s.address,
+      action: 'sensor.connect',
+      target: room,
+      outcome: 'denied',
+      code: 429,
+      detail: full,
+    });
+    ctx.growth.refused('tcp', 'sensor_limit', full);
+    s.deny(ErrorCode.TooManyErrors, full);
+    return false;
+  }
   ctx.recordActivity({
     actor: m.sensor,
     address: s.address,

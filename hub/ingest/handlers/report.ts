@@ -22,6 +22,15 @@ export function handleReport(s: SensorSession, m: Extract<SensorMessage, { type:
   }
   if (!s.takeSeq(m.seq, now)) return !s.isClosed;
   const series = s.series;
+  const over = series.mayGrowPastLimit(m.readings.length) ? series.pastLimit(m.readings) : null;
+  if (over !== null) {
+    s.ctx.growth.refused('tcp', 'series_limit', over.message);
+    if (m.seq !== undefined) s.noteSeq(m.seq);
+    return s.reject(
+      { code: ErrorCode.InvalidValue, message: over.message, index: over.index, id: m.id, ...(m.seq !== undefined ? { seq: m.seq } : {}) },
+      now,
+    );
+  }
   const stored: StoredReading[] = [];
   for (const r of m.readings) stored.push({ metric: r.metric, value: r.value, unit: series.add(r, now), ts: r.ts ?? now });
   commands.onReport(m.id, s.sensorId!, s.currentRoom, stored);
