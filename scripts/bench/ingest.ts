@@ -43,8 +43,16 @@ export function buildPayloads(d: Dataset, mode: IngestMode): { payloads: Buffer[
   return { payloads, lastSeqs, readings };
 }
 
-/** Connects every sensor (hello, welcome), then sends everything; resolves when all is acked. */
-export async function runIngest(port: number, d: Dataset, payloads: Buffer[], lastSeqs: number[]): Promise<{ elapsedMs: number }> {
+/**
+ * Connects every sensor (hello, welcome), then sends everything; resolves when all is acked.
+ * `port`: the hub's sensor port, or sensor index -> port (a cluster's hubs share the fleet).
+ */
+export async function runIngest(
+  port: number | ((sensor: number) => number),
+  d: Dataset,
+  payloads: Buffer[],
+  lastSeqs: number[],
+): Promise<{ elapsedMs: number }> {
   const conns: Conn[] = [];
   let remaining = d.sensors;
   let resolveDone!: () => void;
@@ -55,7 +63,7 @@ export async function runIngest(port: number, d: Dataset, payloads: Buffer[], la
     for (let s = base; s < Math.min(d.sensors, base + 100); s++) {
       wave.push(
         new Promise<void>((resolve, reject) => {
-          const socket = connect(port, '127.0.0.1');
+          const socket = connect(typeof port === 'number' ? port : port(s), '127.0.0.1');
           const conn: Conn = { socket, payload: payloads[s]!, lastSeq: lastSeqs[s]!, acked: 0 };
           conns.push(conn);
           const splitter = new LineSplitter(1 << 20);
