@@ -31,8 +31,8 @@ export interface SensorRecord {
   /** the last_seen the store has (or will have once the commit under way lands) */
   persistedSeen: number;
   /**
-   * How its readings arrived last. Kept in memory only: after a restart, 'tcp' for a sensor
-   * that has connected to the sensor port (it has an address), else null until it is heard from.
+   * How its readings arrived last; persisted with the row (see SOURCE_KEY). A row written before
+   * it was: 'tcp' for a sensor that has connected to the sensor port (it has an address), else null.
    */
   source: Source | null;
 }
@@ -65,7 +65,7 @@ export class SensorRegistry {
         connected: false,
         connectionId: 0,
         persistedSeen: row.lastSeen,
-        source: row.address === null ? null : 'tcp',
+        source: storedSource(row.declaredMetrics) ?? (row.address === null ? null : 'tcp'),
       });
     }
     // Readings are committed before the registry row of a new sensor may be: never lose the sensor.
@@ -122,6 +122,7 @@ export class SensorRegistry {
       this.dirty.add(rec);
     }
     if (addMetric(rec, metric)) this.dirty.add(rec);
+    if (rec.source !== 'upload') this.dirty.add(rec);
     rec.source = 'upload';
     return rec;
   }
@@ -140,6 +141,7 @@ export class SensorRegistry {
       rec.room = room;
       this.dirty.add(rec);
     }
+    if (rec.source !== source) this.dirty.add(rec);
     rec.source = source;
     rec.lastSeen = now;
     return rec;
@@ -252,7 +254,11 @@ function sensorRow(r: SensorRecord, lastSeenOnly: boolean): SensorRow {
     firstSeen: r.firstSeen,
     lastSeen: r.lastSeen,
     address: r.address,
-    declaredMetrics: r.declaredMetrics,
+    // 'tcp' with an address is what a row without a source means: such rows stay as they were.
+    declaredMetrics:
+      r.source === null || (r.source === 'tcp' && r.address !== null)
+        ? r.declaredMetrics
+        : { ...r.declaredMetrics, [SOURCE_KEY]: r.source },
   };
   if (lastSeenOnly) row.lastSeenOnly = true;
   return row;
@@ -269,6 +275,18 @@ export function declaredTable(source: ReadonlyMap<string, string> | Readonly<Rec
   const table = Object.create(null) as Record<string, string>;
   const entries: Iterable<[string, unknown]> = source instanceof Map ? source.entries() : Object.entries(source);
   // With no prototype there is no `__proto__` setter: assigning that key makes an own entry.
-  for (const [metric, unit] of entries) if (typeof unit === 'string') table[metric] = unit;
-  return table;
+  for (const [metric, unit] of entries) if (typeof unit === 'string' && metric !== SOURCE_KEY) table[metric] = unit;
+  return Object.keys(table).length === 0 ? NOTHING_DECLARED : table;
+}
+
+/**
+ * A row keeps its sensor's source in its declared-metrics JSON under this key, which no metric
+ * name can be (they start with a-z): persisted with the row, and no change of the store's schema.
+ */
+const SOURCE_KEY = '@source';
+const SOURCES: ReadonlySet<string> = new Set<Source>(['tcp', 'mqtt', 'influx', 'prometheus', 'upload']);
+
+function storedSource(declared: Readonly<Record<string, unknown>>): Source | null {
+  const v = Object.hasOwn(declared, SOURCE_KEY) ? declared[SOURCE_KEY] : undefined;
+  return typeof v === 'string' && SOURCES.has(v) ? (v as Source) : null;
 }
