@@ -35,8 +35,8 @@ export interface TestCluster {
   clusterUrls: string;
   /** Starts hub `name` (its --hub-id) on fresh ports and a data folder of its own. */
   startHub(name: string, extra?: string[]): Promise<HubProcess>;
-  /** Starts a writer process and waits until it pulls from the writers' consumer. */
-  startWriter(extra?: string[]): Promise<NodeProcess>;
+  /** Starts a writer process (`extra` arguments, `env` added) and waits until it runs. */
+  startWriter(extra?: string[], env?: NodeJS.ProcessEnv): Promise<NodeProcess>;
   /** A JetStream manager on a connection of the test's own. */
   jsm(): Promise<JetStreamManager>;
   /** Waits until the writers' consumer has nothing pending and nothing unacked: everything published is in PostgreSQL. */
@@ -80,15 +80,16 @@ export async function startCluster(scope: Teardown = perTest): Promise<TestClust
         scope,
       );
     },
-    startWriter: async (extra = []) => {
-      const writer = spawnNode(['hub/writer/main.ts', '--cluster', clusterUrls, '--history', pg.url, ...extra], {}, scope);
+    startWriter: async (extra = [], env = {}) => {
+      const writer = spawnNode(['hub/writer/main.ts', '--cluster', clusterUrls, '--history', pg.url, ...extra], { env }, scope);
       let exit: string | undefined;
-      void writer.exited.then((e) => (exit = `the writer exited (${e.code ?? e.signal}): ${writer.stderr().slice(-1500)}`));
+      void writer.exited.then((e) => (exit = `the writer exited (${e.code ?? e.signal})`));
+      // running: it said so, or the consumer has its pull request
       await waitFor(
-        'a writer pulling from the writers consumer',
+        'a writer running',
         async () => {
           if (exit) throw new Error(exit);
-          return (await consumerInfo()).num_waiting > 0;
+          return writer.stdout().includes('"msg":"writer started"') || (await consumerInfo().catch(() => undefined))?.num_waiting;
         },
         30_000,
         100,
@@ -109,9 +110,10 @@ export async function startCluster(scope: Teardown = perTest): Promise<TestClust
       ),
     storedReadings: async () => {
       const rows = await pg.query<{ sensor: string; metric: string; ts: string; value: number; copies: string }>(
-        `select s.sensor, s.metric, r.ts, min(r.value) as value, count(*) as copies
-           from readings r join series s on s.channel = r.channel
-          group by s.sensor, s.metric, r.ts`,
+        // channels: one per (sensor, metric), the half of the readings' key that names them
+        `select c.sensor, c.metric, r.ts, min(r.value) as value, count(*) as copies
+           from readings r join channels c on c.channel = r.channel
+          group by c.sensor, c.metric, r.ts`,
       );
       return rows.map((r) => ({ sensor: r.sensor, metric: r.metric, ts: Number(r.ts), value: r.value, copies: Number(r.copies) }));
     },

@@ -167,7 +167,10 @@ class FleetSensor {
   private inFlight: Batch[] = [];
   private nextSeq = 1;
   private made = 0;
-  private attempts = 0;
+  /** which hub of the list: the sensor's index, plus one for each connection lost or refused */
+  private offset = 0;
+  /** dials in a row that got no welcome: the backoff */
+  private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private lost: Move | undefined;
   private welcomed: (() => void) | undefined;
@@ -199,8 +202,7 @@ class FleetSensor {
   private dial(): void {
     if (this.fleet.closing) return;
     const ports = this.fleet.options.ports();
-    const port = ports[(this.index + this.attempts) % ports.length]!;
-    this.attempts++;
+    const port = ports[(this.index + this.offset) % ports.length]!;
     const socket = net.connect({ host: '127.0.0.1', port });
     this.socket = socket;
     socket.setNoDelay(true);
@@ -215,7 +217,7 @@ class FleetSensor {
         if (m.type === 'welcome') {
           welcomed = true;
           this.port = port;
-          this.attempts = 0;
+          this.failures = 0;
           if (this.lost) this.lost.toPort = port;
           this.welcomed?.();
           this.welcomed = undefined;
@@ -247,8 +249,10 @@ class FleetSensor {
       this.toSend.unshift(...this.inFlight);
       this.inFlight = [];
       if (this.fleet.closing) return;
-      // a short backoff, longer while no hub answers; the next dial tries the next port
-      this.timer = setTimeout(() => this.dial(), Math.min(50 * this.attempts, 500));
+      // the next hub of the list, at once after a lost connection, with a growing pause while none answers
+      this.offset++;
+      if (!welcomed) this.failures++;
+      this.timer = setTimeout(() => this.dial(), Math.min(50 * this.failures, 500));
     });
   }
 
