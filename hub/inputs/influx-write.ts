@@ -5,7 +5,7 @@
  * - sensor: the tag `sensor`, else `host`; a point with neither is a bad line;
  * - room: the tag `room`, else the sensor's known room, else `default`;
  * - metric: the measurement when the field is `value`, else `<measurement>_<field>`, made a
- *   metric name by metric-name.ts; each numeric field (float, integer, unsigned) is a reading;
+ *   metric name by hub/ingest/foreign-names.ts; each numeric field (float, integer, unsigned) is a reading;
  * - string and boolean fields are not stored (the hub stores numbers), and not an error: they
  *   are counted in /metrics (`not_numeric`), since agents routinely send them beside numbers;
  * - ts: the point's timestamp in the request's precision, else the hub's time.
@@ -15,7 +15,7 @@
  */
 import type { BatchIngest, ExternalReading, Rights } from '../ingest/batch-ingest.ts';
 import { parseLines, type LinePoint, type Precision } from './influx-line.ts';
-import { metricName } from './metric-name.ts';
+import { metricName } from '../ingest/foreign-names.ts';
 
 /** Bad lines named in one answer; the rest are counted. */
 export const MAX_NAMED_LINES = 100;

@@ -9,14 +9,14 @@
  * - metric: `__name__`, followed by the series' other labels as `_<name>_<value>` in label-name
  *   order (all but `instance`, `job`, `sensor` and `room`), so that series of one name stay
  *   apart (`node_cpu_seconds_total{cpu="0",mode="idle"}` is
- *   `node_cpu_seconds_total_cpu_0_mode_idle`), made a metric name by metric-name.ts (a long
+ *   `node_cpu_seconds_total_cpu_0_mode_idle`), made a metric name by hub/ingest/foreign-names.ts (a long
  *   one keeps a hash of the whole, so series stay apart);
  * - each sample is a reading at its timestamp (ms). NaN samples, and Prometheus's stale markers
  *   (a NaN of its own), are skipped and counted (`nan`, `stale`).
  */
 import protobuf from 'protobufjs';
 import type { ExternalReading } from '../ingest/batch-ingest.ts';
-import { metricName } from './metric-name.ts';
+import { metricName } from '../ingest/foreign-names.ts';
 
 /** From prompb/remote.proto and prompb/types.proto of Prometheus (remote write 1.0). */
 const REMOTE_WRITE_PROTO = `

@@ -2,7 +2,7 @@
  * From an MQTT message to the readings the hub stores: the first mapping that knows the topic
  * (the mapping file's own topics first, then Zigbee2MQTT, Tasmota, Shelly, ESPHome) reads the
  * payload; then the mapping file renames the sensor and its metrics and gives the room, and
- * names that break the contract's patterns are made valid (hub/mqtt/mqtt-names.ts).
+ * names that break the contract's patterns are made valid (hub/ingest/foreign-names.ts).
  * Pure but for the discovery index, which the bridge feeds.
  */
 import { MAX_BATCH_READINGS } from '../../protocol/names.ts';
@@ -15,7 +15,7 @@ import type { DeviceMessage, MqttRefusal, TopicMapping } from './mappings/mappin
 import { shellyMapping } from './mappings/shelly.ts';
 import { tasmotaMapping } from './mappings/tasmota.ts';
 import { zigbee2mqttMapping } from './mappings/zigbee2mqtt.ts';
-import { toMetric, toSensorId } from './mqtt-names.ts';
+import { toMetric, toSensorId } from '../ingest/foreign-names.ts';
 
 export type Routed =
   | {

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { DEFAULT_MAP } from '../../hub/mqtt/map-file.ts';
 import { MessageMapper } from '../../hub/mqtt/message-mapper.ts';
 import { DiscoveryIndex, MAX_DISCOVERY_TOPIC_CHARS, MAX_NUMBER_PAYLOAD_BYTES, plainNumber } from '../../hub/mqtt/mappings/ha-discovery.ts';
-import { nameCacheSize } from '../../hub/mqtt/mqtt-names.ts';
+import { nameCacheSize } from '../../hub/ingest/foreign-names.ts';
 
 const MAX_PACKET_PAYLOAD = 256 * 1024 - 64;
 

@@ -34,7 +34,7 @@ export type MqttRefusal =
   | 'malformed'
   /** a value that is not a finite number where a number belongs (ESPHome's `nan`) */
   | 'not_numeric'
-  /** a sensor or metric name with nothing valid left in it (see hub/mqtt/mqtt-names.ts) */
+  /** a sensor or metric name with nothing valid left in it (see hub/ingest/foreign-names.ts) */
   | 'invalid_name'
   /** more readings than a sensor batch may hold (PROTOCOL.md: 10,000) */
   | 'too_many_readings';

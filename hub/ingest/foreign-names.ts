@@ -1,7 +1,8 @@
 /**
- * Device names made valid by the contract's patterns (protocol/names.ts), the same way every
- * time, so a device keeps one sensor id and its fields keep one metric each (docs/INTEGRATIONS.md
- * "Names"):
+ * Names from other systems (MQTT devices' topics and fields, InfluxDB measurements and fields,
+ * Prometheus metric names and labels) made valid by the contract's patterns (protocol/names.ts),
+ * by one rule for every way in, the same way every time, so a device keeps one sensor id and
+ * its fields keep one metric each (docs/INTEGRATIONS.md "Names"):
  *
  * - sensor id: every character outside `A-Z a-z 0-9 . _ : -` (a space, `/`, `ä`) becomes `_`;
  *   leading characters that are not a letter or digit are dropped;
@@ -13,7 +14,8 @@
  *   hex digits of a hash of the whole name: two long names that share a beginning stay apart.
  *
  * A name with nothing left (empty, or only punctuation) cannot be made valid: null, and the
- * caller refuses the message with the reason `invalid_name`.
+ * caller refuses it (the MQTT bridge with the reason `invalid_name`; metricName leaves it as it
+ * is, for the contract's check to refuse with its reason).
  */
 import { METRIC_PATTERN, SENSOR_ID_PATTERN } from '../../protocol/names.ts';
 
@@ -60,6 +62,11 @@ export function toMetric(raw: string): string | null {
     if (!/^[a-z]/.test(m)) m = `m_${m}`;
     return fit(m, raw, '_');
   });
+}
+
+/** A metric name by the rule above; a name with nothing valid in it is left as it is (and refused later by the contract's check). */
+export function metricName(raw: string): string {
+  return toMetric(raw) ?? raw;
 }
 
 function fit(name: string, raw: string, joiner: string): string {
