@@ -53,6 +53,8 @@ export interface PostgresServer {
   pause(): Promise<void>;
   /** SIGCONT to what pause() stopped. */
   resume(): Promise<void>;
+  /** The postmaster's process id and its children's (backends, writer, checkpointer...), while it runs. */
+  pids(): number[];
   /** The server's own log (its file in the folder). */
   log(): string;
   /** `pg_ctl stop -m fast` (resumes a paused server first); safe to call twice. */
@@ -112,6 +114,10 @@ export async function startPostgres(options: { scope?: Teardown } = {}): Promise
       paused = [];
       for (const pid of was.reverse()) signal(pid, 'SIGCONT');
     },
+    pids: () => {
+      const postmaster = postmasterPid();
+      return [postmaster, ...childrenOf(postmaster)];
+    },
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
     stop: () =>
       (stopping ??= (async () => {
@@ -141,7 +147,7 @@ function postgresUser(): { uid: number; gid: number } {
 }
 
 /** The process ids whose parent is `pid` (Linux /proc): PostgreSQL's backends each have a session of their own. */
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
