@@ -11,6 +11,7 @@
  *   npm run bench -- --only startup [--startup-rounds 7]   # start to healthy, compiled against tsx (startup.ts)
  *   npm run bench -- --only mqtt [--mqtt-messages 300000 --mqtt-rate 50000 --mqtt-seconds 15]   # MQTT bridge (mqtt.ts)
  *   npm run bench -- --only line-protocol   # the dataset over HTTP as line protocol, hub and InfluxDB (line-protocol.ts)
+ *   npm run bench -- --only cluster   # cluster mode against a single hub, same run (cluster.ts; nats-server, postgresql)
  *
  * Peers run in the same run, on the same data, next to the Roomwatch row they are measured
  * against (their --only names: peer-ingest, peer-export, peer-report-now, peer-influxdb); a peer that is not
@@ -414,6 +415,11 @@ if (want('startup')) {
     `\nstart to healthy, empty data folder, median of ${r.rounds}: compiled ${r.compiledMs.toFixed(0)} ms, tsx ${r.tsxMs.toFixed(0)} ms, ` +
       `compiled/tsx ${(r.compiledMs / r.tsxMs).toFixed(2)} (process spawn included)\n`,
   );
+}
+if (want('cluster')) {
+  // 300,000 readings: the cluster's extra processes share the same 2 cores (cluster.ts)
+  const { runClusterBench } = await import('./cluster.ts');
+  process.stdout.write(`\nCluster mode (docs/CLUSTER.md)\n\n${await runClusterBench({ sensors: 500, seconds: 200, progress })}`);
 }
 const last = keep.at(-1);
 if (last && want('restart')) {
