@@ -20,6 +20,8 @@ import {
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import { ClusterError } from './cluster-error.ts';
+
+export { parseServers } from './cluster-options.ts';
 import {
   DUPLICATE_WINDOW_MS,
   HUB_TTL_MS,
@@ -48,28 +50,6 @@ export interface NatsLinkOptions {
 /** Readings not yet written to PostgreSQL may take this much of the stream before commits stop. */
 export const DEFAULT_STREAM_MAX_BYTES = 1024 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 10_000;
-
-/** The servers of a `--cluster` value: nats://a:4222,nats://b:4222 (a bare host:port gets nats://). */
-export function parseServers(value: string): string[] {
-  const servers = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (servers.length === 0) throw new Error('--cluster needs at least one NATS server URL (nats://host:port,...)');
-  return servers.map((s) => {
-    const url = /^[a-z]+:\/\//i.test(s) ? s : `nats://${s}`;
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new Error(`--cluster: "${s}" is not a NATS server URL (nats://host:port)`);
-    }
-    if (parsed.protocol !== 'nats:' && parsed.protocol !== 'tls:') {
-      throw new Error(`--cluster: "${s}" is not a NATS server URL: use nats://host:port (or tls://)`);
-    }
-    return url;
-  });
-}
 
 export class NatsLink {
   readonly js: JetStreamClient;

@@ -1,0 +1,138 @@
+/**
+ * Follows the readings stream from its end, so this hub's latest, live stream, alerts,
+ * catalog and registry show every hub's sensors, not only its own. Its own bundles are
+ * skipped by their Roomwatch-Hub header: the commit already fed them here.
+ *
+ * An ordered consumer (ephemeral, acks nothing, recreated by the client at the next sequence
+ * after a server or connection failure) keeps the order of each partition. Other hubs'
+ * series get ids in this hub's catalog by name; their registry rows update records here
+ * without marking them for writing (the hub that sent them had them written).
+ */
+import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import type { SeriesCatalog } from '../ingest/series-catalog.ts';
+import { declaredTable, type SensorRecord, type SensorRegistry, type Source } from '../sensors/sensor-registry.ts';
+import { remoteRecord } from './remote-record.ts';
+import type { Columns, SensorRow } from '../store/store-messages.ts';
+import { decodeBundle, type ReadingBundle } from './bundle.ts';
+import { HEADER_HUB, STREAM_NAME } from './cluster-names.ts';
+import type { NatsLink } from './nats-link.ts';
+
+export interface FollowerTargets {
+  catalog: SeriesCatalog;
+  registry: SensorRegistry;
+  liveStream: { publish(rows: Columns, mask?: Uint8Array): void };
+  alerts: { committed(catalog: SeriesCatalog, rows: Columns, mask?: Uint8Array): void };
+}
+
+export interface FollowerStats {
+  bundles: number;
+  readings: number;
+  /** this hub's own bundles, skipped */
+  own: number;
+  /** messages that were not bundles (logged, then skipped) */
+  bad: number;
+}
+
+/** Bad messages logged one by one up to this many; after that only counted. */
+const BAD_LOGGED = 10;
+
+export class Follower {
+  readonly stats: FollowerStats = { bundles: 0, readings: 0, own: 0, bad: 0 };
+  private messages: ConsumerMessages | null = null;
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly hubId: string,
+    private readonly t: FollowerTargets,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts at the stream's end: what other hubs commit from now on. */
+  async start(link: NatsLink): Promise<void> {
+    const consumer = await link.js.consumers.get(STREAM_NAME, { deliver_policy: DeliverPolicy.New });
+    const messages = await consumer.consume({ max_messages: 256 });
+    this.messages = messages;
+    this.loop = (async () => {
+      for await (const m of messages) this.onMessage(m.headers?.get(HEADER_HUB), m.data);
+    })().catch((err: Error) => this.log.error({ err }, 'following the readings stream stopped; latest shows only this hub'));
+  }
+
+  async stop(): Promise<void> {
+    await this.messages?.close().catch(() => {});
+    await this.loop;
+    this.messages = null;
+  }
+
+  /** One stream message: skipped if this hub sent it, else applied. */
+  onMessage(sender: string | undefined, data: Uint8Array): void {
+    if (sender === this.hubId) {
+      this.stats.own++;
+      return;
+    }
+    let bundle: ReadingBundle;
+    try {
+      bundle = decodeBundle(data);
+    } catch (err) {
+      if (++this.stats.bad <= BAD_LOGGED) this.log.error({ err, sender }, 'a message in the readings stream is not a bundle; skipped');
+      return;
+    }
+    if (bundle.hub === this.hubId) {
+      this.stats.own++;
+      return;
+    }
+    this.apply(bundle);
+  }
+
+  /** Another hub's committed bundle: into the catalog, registry, latest, live stream and alerts. */
+  apply(b: ReadingBundle): void {
+    const { catalog, registry } = this.t;
+    this.stats.bundles++;
+    for (const row of b.sensors) this.applySensorRow(row);
+    const ids = b.series.map((s) => {
+      const id = catalog.seriesId(s.sensor, s.room, s.metric, s.unit);
+      registry.noteMetric(this.record(s.sensor, s.room), s.metric);
+      return id;
+    });
+    if (b.n === 0) return;
+    const series = new Int32Array(b.n);
+    for (let i = 0; i < b.n; i++) {
+      const id = ids[b.seriesIndex[i]!]!;
+      series[i] = id;
+      // A sensor that moves to this hub and resends what the other hub stored: checked as a maybe-duplicate.
+      catalog.raiseBound(catalog.channel(id), b.ts[i]!);
+    }
+    const rows: Columns = { n: b.n, series, ts: b.ts, value: b.value };
+    catalog.applyCommitted(rows);
+    this.t.liveStream.publish(rows);
+    this.t.alerts.committed(catalog, rows);
+    this.stats.readings += b.n;
+  }
+
+  private applySensorRow(row: SensorRow): void {
+    const rec = this.record(row.sensor, row.room, row.firstSeen);
+    if (row.lastSeen > rec.lastSeen) rec.lastSeen = row.lastSeen;
+    if (!row.lastSeenOnly) {
+      rec.room = row.room;
+      rec.address = row.address;
+      rec.declaredMetrics = declaredTable(row.declaredMetrics);
+      if (row.firstSeen < rec.firstSeen) rec.firstSeen = row.firstSeen;
+      rec.source = sourceOf(row) ?? rec.source;
+    }
+    // Written by the hub that sent it: this hub's last-seen scan must not write it again.
+    rec.persistedSeen = rec.lastSeen;
+  }
+
+  private record(sensor: string, room: string, firstSeen = 0): SensorRecord {
+    return remoteRecord(this.t.registry, sensor, room, firstSeen);
+  }
+}
+
+const SOURCES: ReadonlySet<string> = new Set<Source>(['tcp', 'mqtt', 'influx', 'prometheus', 'upload']);
+
+/** How the row's sensor sends: the registry keeps it in the row under '@source' ('tcp' with an address without it). */
+function sourceOf(row: SensorRow): Source | null {
+  const v = Object.hasOwn(row.declaredMetrics, '@source') ? row.declaredMetrics['@source'] : undefined;
+  if (typeof v === 'string' && SOURCES.has(v)) return v as Source;
+  return row.address !== null ? 'tcp' : null;
+}
