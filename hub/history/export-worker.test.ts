@@ -39,6 +39,8 @@ function fakeDuckDb(failingWindow: number, data = ONE_SERIES) {
       const id = opened++;
       return {
         async runAndReadAll(sql: string) {
+          // No rollup tiers (rollup-query.ts): the raw readings answer.
+          if (/FROM rollup_tiers|FROM meta/.test(sql)) return { getRows: () => [] };
           if (!sql.includes('FROM series')) extents++;
           const rows = sql.includes('FROM series') ? data.series : [data.extent];
           return { getRows: () => rows };

@@ -10,6 +10,13 @@ import { BUCKET_HEADER, CsvOut, IsoClock, RAW_HEADER, formatMean, seriesFields }
 import { bucketSql, extentSql, outputBound, rawSql, selectsSeries, windows, type HistoryQuery } from '../history/history-query.ts';
 import { bigIntsAsNumbers } from '../store/column-chunks.ts';
 import { loadSeries } from '../store/read-queries.ts';
+import { readRollupState, tierFor, tieredBucketSql, tieredExtentSql, type RollupState } from './rollup-query.ts';
+
+/** A bucketed export out of the rollups: their state when it started, and the tier that answers. */
+interface Tiered {
+  state: RollupState;
+  k: number;
+}
 
 /** An export under way: the credits the main thread has granted, and its connections (to close). */
 interface ExportState {
@@ -52,14 +59,17 @@ const collectYoung: () => void = (() => {
  * rows (a chart's usual request) are one query, without first counting the readings (a scan
  * as long as the query's own); anything else is cut by the readings' count and ts range.
  */
-async function plan(c: DuckDBConnection, q: HistoryQuery, seriesCount: number): Promise<HistoryQuery[]> {
+async function plan(c: DuckDBConnection, q: HistoryQuery, seriesCount: number, tiered: Tiered | null): Promise<HistoryQuery[]> {
   if (q.everyMs !== null && q.fromMs !== null && q.toMs !== null) {
     if (q.toMs <= q.fromMs) return [];
     if (outputBound(q, Infinity, q.fromMs, q.toMs - 1, seriesCount) <= EXPORT_WINDOW_ROWS) return [q];
   }
-  const [count, minTs, maxTs] = ((await c.runAndReadAll(extentSql(q))).getRows()[0] ?? [0, null, null]).map((v) =>
+  // Out of the rollups, the raw readings' count says nothing of the buckets: bound them by the range.
+  const extent = tiered ? `SELECT 9e15, * FROM (${tieredExtentSql(q, tiered.state, tiered.k)})` : extentSql(q);
+  const [count, minTs, maxTs] = ((await c.runAndReadAll(extent)).getRows()[0] ?? [0, null, null]).map((v) =>
     v === null ? null : Number(v),
   );
+  if (minTs === null) return [];
   return count ? windows(q, outputBound(q, count, minTs!, maxTs!, seriesCount), minTs!, maxTs!, EXPORT_WINDOW_ROWS) : [];
 }
 
@@ -80,7 +90,8 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
     state.connections.push(c);
     const catalog = await loadSeries(c);
     const fields = seriesFields(catalog);
-    const parts = await plan(c, q, catalog.filter((s) => selectsSeries(q, s)).length);
+    const tiered = await tieredFor(c, q);
+    const parts = await plan(c, q, catalog.filter((s) => selectsSeries(q, s)).length, tiered);
     const clock = new IsoClock();
     const iso = q.time === 'iso';
     const out = new CsvOut(SEND_BYTES);
@@ -98,7 +109,11 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
     if (c2 !== c) state.connections.push(c2);
     const start = (i: number): Promise<DuckDBResult> | null => {
       if (i >= parts.length || state.cancelled) return null;
-      const sql = q.everyMs !== null ? bucketSql(parts[i]!) : rawSql(parts[i]!);
+      const sql = tiered
+        ? tieredBucketSql(parts[i]!, tiered.state, tiered.k)
+        : q.everyMs !== null
+          ? bucketSql(parts[i]!)
+          : rawSql(parts[i]!);
       const result = (i % 2 ? c2 : c).stream(sql);
       // Queried ahead, it may fail (out of memory) while the window before it is formatted: a
       // rejection nobody handles yet would end the whole store thread. Its error is seen when
@@ -148,6 +163,14 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
     await next?.catch(() => {});
     for (const c of state.connections) c.closeSync();
   }
+}
+
+/** The tier that answers a bucketed export, if one divides its `every`. */
+async function tieredFor(c: DuckDBConnection, q: HistoryQuery): Promise<Tiered | null> {
+  if (q.everyMs === null) return null;
+  const state = await readRollupState(c);
+  const k = tierFor(state, q.everyMs);
+  return k < 0 ? null : { state, k };
 }
 
 /** The main thread took a chunk (credit) or the client went away (cancel). */

@@ -24,11 +24,22 @@ function list(values: string[]): string {
   return values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ');
 }
 
-function where(q: HistoryQuery): string {
+/** The query's filters on the series table (as `s`), or `true`. */
+export function seriesWhere(q: HistoryQuery): string {
+  const parts = seriesParts(q);
+  return parts.length ? parts.join(' AND ') : 'true';
+}
+
+function seriesParts(q: HistoryQuery): string[] {
   const parts: string[] = [];
   if (q.sensors) parts.push(`s.sensor IN (${list(q.sensors)})`);
   if (q.rooms) parts.push(`s.room IN (${list(q.rooms)})`);
   if (q.metrics) parts.push(`s.metric IN (${list(q.metrics)})`);
+  return parts;
+}
+
+function where(q: HistoryQuery): string {
+  const parts = seriesParts(q);
   if (q.fromMs !== null) parts.push(`r.ts >= ${Math.trunc(q.fromMs)}`);
   if (q.toMs !== null) parts.push(`r.ts < ${Math.trunc(q.toMs)}`);
   return parts.length ? `WHERE ${parts.join(' AND ')}` : '';

@@ -27,6 +27,7 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { CompactionStatus } from './store-messages.ts';
 import { planSlices, type Slice } from './compaction-plan.ts';
+import { inTransaction as inSharedTransaction } from './transaction.ts';
 
 /** readings this much older than the clock are cold: live data still arriving is left alone */
 export const COLD_AFTER_MS = 10 * 60_000;
@@ -365,18 +366,9 @@ export class Compactor {
   }
 }
 
-async function inTransaction<T>(c: DuckDBConnection, work: () => Promise<T>): Promise<T> {
-  await c.run('BEGIN TRANSACTION');
-  try {
-    const result = await work();
-    await c.run('COMMIT');
-    return result;
-  } catch (err) {
-    await c.run('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    await c.run('DROP TABLE IF EXISTS compaction_rows').catch(() => {});
-  }
+/** A step's transaction; its copy of the rows is dropped after, whatever happened. */
+function inTransaction<T>(c: DuckDBConnection, work: () => Promise<T>): Promise<T> {
+  return inSharedTransaction(c, work, () => c.run('DROP TABLE IF EXISTS compaction_rows'));
 }
 
 /**

@@ -9,7 +9,15 @@ import type { HistoryQuery } from '../history/history-query.ts';
 import type { AccessChange, ActivityQuery, ActivityRow } from '../access/access-records.ts';
 import type { ScanResult, UploadCommitResult, UploadFile } from '../upload/upload-sql.ts';
 import type { UploadCommitRequest } from '../upload/upload-commit.ts';
-import type { Columns, CommitRequest, CommitResult, CompactionStatus, LoadedState, RecentQuery } from './store-messages.ts';
+import type {
+  Columns,
+  CommitRequest,
+  CommitResult,
+  CompactionStatus,
+  LoadedState,
+  RecentQuery,
+  RetentionStatus,
+} from './store-messages.ts';
 
 /** A store request that failed; a failed commit carries its rows back. */
 export class StoreError extends Error {
@@ -33,6 +41,8 @@ export interface ExportHandle {
 export interface HubStore {
   /** what the background compaction is doing (compaction.ts); null where there is none */
   readonly compaction: CompactionStatus | null;
+  /** what the rollups and retention are doing (rollup-runner.ts); absent or null where there are none */
+  readonly retention?: RetentionStatus | null;
   open(): Promise<LoadedState>;
   /** Settles commits already answered, mid-turn (a no-op where answers come otherwise). */
   pollCommits(): void;

@@ -6,6 +6,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { join } from 'node:path';
 import { DATABASE_FILE } from './schema.ts';
 import type { StoreFaults } from './store-faults.ts';
+import type { RetentionConfig } from './rollup-tiers.ts';
 import { StoreError, type ExportHandle, type HubStore } from './hub-store.ts';
 import type { BackupSummary } from './backup-sql.ts';
 import type { AlertCall } from './alert-sql.ts';
@@ -19,6 +20,7 @@ import {
   type CommitRequest,
   type CompactionStatus,
   type CommitResult,
+  type RetentionStatus,
   type FromStore,
   type LoadedState,
   type RecentQuery,
@@ -32,7 +34,7 @@ export { StoreError, type ExportHandle } from './hub-store.ts';
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 type Request = ToStore extends infer T ? (T extends { reqId: number } ? Omit<T, 'reqId'> : never) : never;
-type Reply = Exclude<FromStore, { stream: number } | { compaction: CompactionStatus }>;
+type Reply = Exclude<FromStore, { stream: number } | { compaction: CompactionStatus } | { retention: RetentionStatus }>;
 
 export interface ReadingStoreOptions {
   dataDir: string;
@@ -43,7 +45,12 @@ export interface ReadingStoreOptions {
   now: () => number;
   /** test-only fault injection (store-faults.ts) */
   faults?: StoreFaults | null;
+  /** raw retention and rollup tiers (rollup-tiers.ts); default: keep raw forever, no rollups */
+  retention?: RetentionConfig;
 }
+
+/** how often the worker is told the hub clock (injectable in tests) for rollups and retention */
+const CLOCK_POST_MS = 1_000;
 
 export class ReadingStore implements HubStore {
   private worker: Worker | null = null;
@@ -55,6 +62,9 @@ export class ReadingStore implements HubStore {
   private failure: Error | null = null;
   /** what the background compaction is doing (compaction.ts), as the worker last said */
   compaction: CompactionStatus | null = null;
+  /** what the rollups and retention are doing (rollup-runner.ts), as the worker last said */
+  retention: RetentionStatus | null = null;
+  private clockTimer: NodeJS.Timeout | null = null;
   /** by export request id: where its CSV chunks go */
   private readonly streams = new Map<number, (chunk: Buffer) => void>();
 
@@ -91,6 +101,10 @@ export class ReadingStore implements HubStore {
         this.compaction = reply.compaction;
         return;
       }
+      if ('retention' in reply) {
+        this.retention = reply.retention;
+        return;
+      }
       this.settle(reply);
     });
     this.worker.on('error', (err) => this.failAll(err));
@@ -102,7 +116,10 @@ export class ReadingStore implements HubStore {
       tempDir: this.options.tempDir,
       now: this.options.now(),
       faults: this.options.faults ?? null,
+      retention: this.options.retention ?? { retentionMs: null, tiers: [] },
     };
+    this.clockTimer = setInterval(() => this.post({ op: 'clock', reqId: 0, now: this.options.now() }), CLOCK_POST_MS);
+    this.clockTimer.unref();
     return (await this.request({ op: 'open', config })) as LoadedState;
   }
 
@@ -189,6 +206,8 @@ export class ReadingStore implements HubStore {
   }
 
   async close(): Promise<void> {
+    if (this.clockTimer) clearInterval(this.clockTimer);
+    this.clockTimer = null;
     if (!this.worker) return;
     try {
       if (!this.failure) await this.request({ op: 'close' });

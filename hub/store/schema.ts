@@ -6,7 +6,7 @@
  * the series' `channel` (one number per sensor and metric) makes that an integer comparison.
  */
 /** Checked at open, and raised with a step in migrations.ts whenever the tables change. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const DDL = [
   `CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
@@ -81,6 +81,13 @@ export const DDL = [
      metric VARCHAR,
      value DOUBLE,
      condition VARCHAR NOT NULL)`,
+  // Rollups (rollup-runner.ts): each configured tier's progress, its buckets in a table of its own
+  // (rollup_<width>ms, made at open), and the buckets late readings changed, still to recompute.
+  `CREATE TABLE IF NOT EXISTS rollup_tiers (
+     width_ms BIGINT PRIMARY KEY,
+     rolled_below BIGINT NOT NULL,
+     kept_from BIGINT)`,
+  `CREATE TABLE IF NOT EXISTS rollup_late (series_id INTEGER NOT NULL, lo BIGINT NOT NULL, hi BIGINT NOT NULL)`,
 ];
 
 /** The database file inside the data folder. */

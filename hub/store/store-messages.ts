@@ -5,6 +5,7 @@ import type { AccessChange, AccessState, ActivityQuery, ActivityRow } from '../a
 import type { StoreFaults } from './store-faults.ts';
 import type { AlertCall } from './alert-sql.ts';
 import type { SchemaOpened } from './migrations.ts';
+import type { RetentionConfig } from './rollup-tiers.ts';
 /**
  * Messages between the hub's main thread and the store worker (store-worker.ts).
  * Columns travel as typed arrays (structured clone copies them, which is a memcpy).
@@ -52,6 +53,8 @@ export interface StoreConfig {
   tempDir: string;
   /** test-only fault injection (store-faults.ts); null in service */
   faults: StoreFaults | null;
+  /** raw retention and rollup tiers (rollup-tiers.ts) */
+  retention: RetentionConfig;
 }
 
 export interface LoadedState {
@@ -104,6 +107,8 @@ export type ToStore =
   | { op: 'open'; reqId: number; config: StoreConfig }
   | { op: 'commit'; reqId: number; commit: CommitRequest }
   | { op: 'close'; reqId: number }
+  /** the hub clock (injectable), for rollups and retention; beside the queue */
+  | { op: 'clock'; reqId: number; now: number }
   /** queued with the commits, so a change and the commits around it keep their order */
   | { op: 'access-write'; reqId: number; changes: AccessChange[] }
   | { op: 'activity-append'; reqId: number; rows: ActivityRow[] }
@@ -178,8 +183,45 @@ export interface CompactionStatus {
   plannedAt: number | null;
 }
 
+/** What the rollups and retention (rollup-runner.ts) have done, posted by the worker as they go. */
+export interface RetentionStatus {
+  /** how long raw readings are kept; null: forever */
+  retentionMs: number | null;
+  /** readings with a ts below this are refused (their raw data may be dropped); null: none are */
+  horizonMs: number | null;
+  /** raw readings below this were dropped; null: none ever were */
+  rawKeptFromMs: number | null;
+  /** since the hub started */
+  readingsDropped: number;
+  /** readings refused for being older than the horizon, since the hub started */
+  readingsExpired: number;
+  /** buckets late readings changed, waiting to be recomputed */
+  lateMarks: number;
+  lateRecomputed: number;
+  tiers: {
+    widthMs: number;
+    keepMs: number | null;
+    /** every bucket below this is rolled up */
+    rolledBelowMs: number;
+    /** buckets below this were dropped; null: none */
+    keptFromMs: number | null;
+    /** the hub clock minus rolledBelowMs */
+    lagMs: number;
+    bucketsDropped: number;
+  }[];
+  /** tier tables of earlier configurations, no longer kept up to date */
+  unmaintained: string[];
+  lastError: string | null;
+  /** the hub clock when the last step ran */
+  lastStepAt: number | null;
+}
+
 export type FromStore =
-  StreamData | { compaction: CompactionStatus } | { reqId: number; ok: true; result: unknown; transfer?: ArrayBuffer[] } | StoreFailure;
+  | StreamData
+  | { retention: RetentionStatus }
+  | { compaction: CompactionStatus }
+  | { reqId: number; ok: true; result: unknown; transfer?: ArrayBuffer[] }
+  | StoreFailure;
 
 /**
  * Whether a store error is the store's state (retry later) rather than the data's (never

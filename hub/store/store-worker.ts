@@ -21,12 +21,13 @@ import { FaultInjector } from './store-faults.ts';
 import { coldRows, Compactor } from './compaction.ts';
 import { openSchema } from './migrations.ts';
 import { takeBackup } from './backup-sql.ts';
+import { recordConnections, upsertSensors } from './sensor-rows-sql.ts';
+import { RollupRunner, uploadRetention } from './rollup-runner.ts';
 import {
   columnBuffers,
   type Columns,
   type CommitRequest,
   type CommitResult,
-  type ConnectionEvent,
   isRetryableStoreError,
   type FromStore,
   type LoadedState,
@@ -58,6 +59,10 @@ let faults: FaultInjector | null = null;
 let needsReopen = false;
 /** re-sorts cold readings between commits (compaction.ts) */
 let compactor: Compactor | null = null;
+/** rolls readings up and drops what retention lets go (rollup-runner.ts) */
+let rollups: RollupRunner | null = null;
+/** the hub clock (injectable in tests) less this thread's, as the main thread last said */
+let hubClockOffsetMs = 0;
 
 function isFatal(err: unknown): boolean {
   return /FATAL|invalidated/i.test(String((err as Error | null)?.message ?? err));
@@ -123,6 +128,22 @@ async function open(config: StoreConfig): Promise<LoadedState> {
   });
   const schema = await openSchema(db, `the data folder ${dirname(config.path)}`);
   await prepare(db);
+  hubClockOffsetMs = config.now - Date.now();
+  rollups = new RollupRunner(config.retention, {
+    connection: () => {
+      if (needsReopen) throw new Error('the store is being reopened after a failure; rollups wait');
+      return conn();
+    },
+    enqueue: (work) => {
+      queue = queue.then(work);
+    },
+    failed: (err) => {
+      if (isFatal(err)) needsReopen = true;
+    },
+    report: (retention) => port!.postMessage({ retention }),
+    now: () => Date.now() + hubClockOffsetMs,
+  });
+  await rollups.open(db);
 
   // A hub that died left connections open in the history: close them at the sensor's last sighting.
   await db.run(`UPDATE connections SET disconnected_at = coalesce(
@@ -170,21 +191,30 @@ async function commit(req: CommitRequest): Promise<CommitResult> {
   let inserted = 0;
   let freshStoredMask: Uint8Array | null = null;
   let freshInserted = req.fresh.n;
+  // Readings older than the retention horizon are not stored: their raw data may be gone, so
+  // whether they repeat a stored identity cannot be told (docs/API.md "Retention").
+  const horizon = rollups?.horizon() ?? null;
+  const expired = horizon === null ? 0 : countBelow(horizon, req.fresh) + countBelow(horizon, req.maybeDuplicate);
+  let lateMarks = 0;
   await c.run('BEGIN TRANSACTION');
   try {
     await insertSeries(c, req.newSeries);
-    if (req.fresh.n > 0 && req.recheckFresh) {
+    if (req.fresh.n > 0 && (req.recheckFresh || (expired > 0 && countBelow(horizon!, req.fresh) > 0))) {
       freshStoredMask = new Uint8Array(req.fresh.n);
-      freshInserted = await insertAbsent(c, req.fresh, freshStoredMask);
+      freshInserted = await insertAbsent(c, req.fresh, freshStoredMask, horizon);
     } else if (req.fresh.n > 0) {
       appendColumns(readingsAppender!, groupBySeries(req.fresh));
       readingsAppender!.flushSync();
     }
-    if (req.maybeDuplicate.n > 0) inserted = await insertAbsent(c, req.maybeDuplicate, storedMask);
+    if (req.maybeDuplicate.n > 0) inserted = await insertAbsent(c, req.maybeDuplicate, storedMask, horizon);
+    if (rollups)
+      lateMarks = (await rollups.markLate(c, req.fresh, freshStoredMask)) + (await rollups.markLate(c, req.maybeDuplicate, storedMask));
     if (req.sensors.length > 0) await upsertSensors(c, req.sensors);
     if (req.connections.length > 0) await recordConnections(c, req.connections);
     await faults?.beforeCommit(req);
     await c.run('COMMIT');
+    rollups?.lateMarked(lateMarks);
+    rollups?.noteExpired(expired);
     // An upload whose transaction is open must give up what this commit stored (upload-watch.ts).
     noteCommitted(req.newSeries, req.fresh, freshStoredMask);
     noteCommitted([], req.maybeDuplicate, storedMask);
@@ -249,6 +279,7 @@ function uploadCommit(msg: Extract<ToStore, { op: 'upload-commit' }>): Promise<u
         return done;
       },
       saveSeries: (defs) => insertSeries(conn(), defs),
+      ...(rollups ? { retention: uploadRetention(rollups) } : {}),
     },
     msg,
   );
@@ -273,7 +304,7 @@ async function uploadNews(msg: Extract<ToStore, { op: 'upload-news' }>): Promise
  * Stores the rows whose (sensor, metric, ts) is not stored yet, the first of any repeats
  * within the rows themselves. Marks the stored ones in `storedMask`.
  */
-async function insertAbsent(c: DuckDBConnection, rows: Columns, storedMask: Uint8Array): Promise<number> {
+async function insertAbsent(c: DuckDBConnection, rows: Columns, storedMask: Uint8Array, horizon: number | null): Promise<number> {
   appendIncoming(incomingAppender!, rows);
   incomingAppender!.flushSync();
   let lo = Infinity;
@@ -288,7 +319,7 @@ async function insertAbsent(c: DuckDBConnection, rows: Columns, storedMask: Uint
     SELECT i.ord FROM incoming i JOIN series s ON s.id = i.series_id
     WHERE NOT EXISTS (
       SELECT 1 FROM readings r JOIN series s2 ON s2.id = r.series_id
-      WHERE r.ts BETWEEN ${lo} AND ${hi} AND r.ts = i.ts AND s2.channel = s.channel)
+      WHERE r.ts BETWEEN ${lo} AND ${hi} AND r.ts = i.ts AND s2.channel = s.channel)${horizon === null ? '' : ` AND i.ts >= ${horizon}`}
     QUALIFY row_number() OVER (PARTITION BY s.channel, i.ts ORDER BY i.ord) = 1`);
   await c.run('INSERT INTO readings SELECT i.series_id, i.ts, i.value FROM incoming i SEMI JOIN keep k ON i.ord = k.ord ORDER BY i.ord');
   const kept = (await c.runAndReadAll('SELECT ord FROM keep')).getColumns()[0] ?? [];
@@ -297,68 +328,11 @@ async function insertAbsent(c: DuckDBConnection, rows: Columns, storedMask: Uint
   return kept.length;
 }
 
-// One statement per commit, not one per row: a fleet of 1,000 connecting at once is 1,000 rows.
-// Rows whose last_seen alone moved are an UPDATE of that column: INSERT OR REPLACE deletes and
-// reinserts through the primary key (10,000 rows: 30-170 ms; the update: 7-30 ms).
-async function upsertSensors(c: DuckDBConnection, rows: SensorRow[]): Promise<void> {
-  const whole = rows.filter((r) => !r.lastSeenOnly);
-  if (whole.length < rows.length) await updateLastSeen(c, rows);
-  if (whole.length === 0) return;
-  await c.run('CREATE OR REPLACE TEMP TABLE sensors_in AS SELECT * FROM sensors LIMIT 0');
-  const a = await c.createAppender('sensors_in', 'main', 'temp');
-  for (const r of whole) {
-    a.appendVarchar(r.sensor);
-    a.appendVarchar(r.room);
-    a.appendBigInt(BigInt(r.firstSeen));
-    a.appendBigInt(BigInt(r.lastSeen));
-    if (r.address === null) a.appendNull();
-    else a.appendVarchar(r.address);
-    a.appendVarchar(JSON.stringify(r.declaredMetrics));
-    a.endRow();
-  }
-  a.closeSync();
-  await c.run('INSERT OR REPLACE INTO sensors SELECT * FROM sensors_in');
-}
-
-async function updateLastSeen(c: DuckDBConnection, rows: SensorRow[]): Promise<void> {
-  await c.run('CREATE OR REPLACE TEMP TABLE seen_in (sensor VARCHAR, last_seen BIGINT)');
-  const a = await c.createAppender('seen_in', 'main', 'temp');
-  for (const r of rows) {
-    if (!r.lastSeenOnly) continue;
-    a.appendVarchar(r.sensor);
-    a.appendBigInt(BigInt(r.lastSeen));
-    a.endRow();
-  }
-  a.closeSync();
-  await c.run('UPDATE sensors SET last_seen = seen_in.last_seen FROM seen_in WHERE sensors.sensor = seen_in.sensor');
-}
-
-async function recordConnections(c: DuckDBConnection, events: ConnectionEvent[]): Promise<void> {
-  const connects = events.filter((e) => e.kind === 'connect');
-  if (connects.length > 0) {
-    const a = await c.createAppender('connections');
-    for (const e of connects) {
-      a.appendBigInt(BigInt(e.id));
-      a.appendVarchar(e.sensor);
-      a.appendVarchar(e.address);
-      a.appendBigInt(BigInt(e.at));
-      a.appendNull();
-      a.endRow();
-    }
-    a.closeSync();
-  }
-  const disconnects = events.filter((e) => e.kind === 'disconnect');
-  if (disconnects.length > 0) {
-    await c.run('CREATE OR REPLACE TEMP TABLE ended (id BIGINT, ended_at BIGINT)');
-    const a = await c.createAppender('ended', 'main', 'temp');
-    for (const e of disconnects) {
-      a.appendBigInt(BigInt(e.id));
-      a.appendBigInt(BigInt(e.at));
-      a.endRow();
-    }
-    a.closeSync();
-    await c.run('UPDATE connections SET disconnected_at = ended.ended_at FROM ended WHERE connections.id = ended.id');
-  }
+/** How many of the rows have a ts below `ms`. */
+function countBelow(ms: number, rows: Columns): number {
+  let n = 0;
+  for (let i = 0; i < rows.n; i++) if (rows.ts[i]! < ms) n++;
+  return n;
 }
 
 function startCompaction(): void {
@@ -383,6 +357,8 @@ function startCompaction(): void {
 async function close(): Promise<void> {
   await compactor?.stop();
   compactor = null;
+  await rollups?.stop();
+  rollups = null;
   if (!db) return;
   await uploadsStopped;
   await closeUploadReader();
@@ -475,6 +451,9 @@ port.on('message', (msg: ToStore) => {
       void reply(msg, () => takeBackup(instance!, msg.path)).finally(() => k?.writeDone(0));
       return;
     }
+    case 'clock':
+      hubClockOffsetMs = msg.now - Date.now();
+      return;
     case 'export-credit':
     case 'export-cancel':
       steerExport(msg.exportId, msg.op);
@@ -482,11 +461,18 @@ port.on('message', (msg: ToStore) => {
     default: {
       // Compaction steps run in this queue too, when it is empty (compaction.ts).
       const k = compactor;
+      const r = rollups;
       k?.writeQueued();
+      r?.writeQueued();
       // Counted now: the reply hands the rows back to the main thread.
       const rows = msg.op === 'commit' ? msg.commit.fresh.n + msg.commit.maybeDuplicate.n : 0;
       const cold = k && msg.op === 'commit' ? coldRows(Date.now(), msg.commit.fresh, msg.commit.maybeDuplicate) : 0;
-      queue = queue.then(() => reply(msg, () => handle(msg))).finally(() => k?.writeDone(rows, cold));
+      queue = queue
+        .then(() => reply(msg, () => handle(msg)))
+        .finally(() => {
+          k?.writeDone(rows, cold);
+          r?.writeDone(rows);
+        });
     }
   }
 });

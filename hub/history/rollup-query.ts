@@ -1,0 +1,98 @@
+/**
+ * Bucketed exports (`every`) out of the rollup tiers (docs/API.md "Retention"): the coarsest tier
+ * whose width divides `every` answers, for the whole tier buckets it holds; what it does not hold
+ * (not rolled up yet, dropped past its keep, or a bucket cut by `from`/`to`) comes from the finer
+ * tiers, then from raw readings, each rolled through the same chain of tiers
+ * (hub/store/rollup-sql.ts). So an answer is the same bytes whichever level a bucket came from, and
+ * stays so once raw readings are dropped.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { alignDown, alignUp, tierTable } from '../store/rollup-tiers.ts';
+import { between, rawLevel, rollInto, rollThrough, tierLevel } from '../store/rollup-sql.ts';
+import { seriesWhere, type HistoryQuery } from './history-query.ts';
+
+export interface RollupState {
+  /** finest first */
+  tiers: { widthMs: number; rolledBelow: number; keptFrom: number | null; table: string }[];
+  /** raw readings below this were dropped; null: none */
+  rawKeptFrom: number | null;
+}
+
+/** The tiers the store keeps (rollup_tiers) and the raw horizon, as the connection sees them. */
+export async function readRollupState(c: DuckDBConnection): Promise<RollupState> {
+  const tiers = (await c.runAndReadAll('SELECT width_ms, rolled_below, kept_from FROM rollup_tiers ORDER BY width_ms')).getRows();
+  const kept = (await c.runAndReadAll(`SELECT value FROM meta WHERE key = 'raw_kept_from'`)).getRows()[0]?.[0];
+  return {
+    tiers: tiers.map(([w, below, from]) => ({
+      widthMs: Number(w),
+      rolledBelow: Number(below),
+      keptFrom: from === null ? null : Number(from),
+      table: tierTable(Number(w)),
+    })),
+    rawKeptFrom: kept === undefined ? null : Number(kept),
+  };
+}
+
+/** The index of the coarsest tier whose width divides `everyMs`, or -1 (raw readings answer). */
+export function tierFor(state: RollupState, everyMs: number): number {
+  for (let j = state.tiers.length - 1; j >= 0; j--) if (everyMs % state.tiers[j]!.widthMs === 0) return j;
+  return -1;
+}
+
+type Range = [lo: number, hi: number];
+
+/** From tier k down to raw: the ranges each level answers, whole buckets of its width, none twice. */
+export function levelRanges(state: RollupState, k: number, fromMs: number | null, toMs: number | null): { tiers: Range[][]; raw: Range[] } {
+  let open: Range[] = [[fromMs ?? -Infinity, toMs ?? Infinity]];
+  const tiers: Range[][] = [];
+  for (let j = k; j >= 0; j--) {
+    const t = state.tiers[j]!;
+    const took: Range[] = [];
+    const left: Range[] = [];
+    for (const [lo, hi] of open) {
+      const a = alignUp(Math.max(lo, t.keptFrom ?? -Infinity), t.widthMs);
+      const b = alignDown(Math.min(hi, t.rolledBelow), t.widthMs);
+      if (!(a < b)) {
+        left.push([lo, hi]);
+        continue;
+      }
+      took.push([a, b]);
+      if (lo < a) left.push([lo, a]);
+      if (b < hi) left.push([b, hi]);
+    }
+    tiers[j] = took;
+    open = left;
+  }
+  return { tiers, raw: open };
+}
+
+function anyOf(column: string, ranges: Range[]): string {
+  return `(${ranges.map(([lo, hi]) => between(column, lo, hi)).join(' OR ')})`;
+}
+
+/** The rows of tier k's buckets in the query's range, from whichever level holds each. */
+function levels(q: HistoryQuery, state: RollupState, k: number): string {
+  const r = levelRanges(state, k, q.fromMs, q.toMs);
+  const series = `series_id IN (SELECT id FROM series s WHERE ${seriesWhere(q)})`;
+  const widths = state.tiers.map((t) => t.widthMs);
+  const parts: string[] = [];
+  for (let j = k; j >= 0; j--) {
+    if (r.tiers[j]!.length === 0) continue;
+    parts.push(rollThrough(tierLevel(state.tiers[j]!.table, `${anyOf('bucket', r.tiers[j]!)} AND ${series}`), widths.slice(j + 1, k + 1)));
+  }
+  if (r.raw.length > 0) parts.push(rollThrough(rawLevel(`${anyOf('ts', r.raw)} AND ${series}`), widths.slice(0, k + 1)));
+  return parts.length > 0 ? parts.join('\nUNION ALL\n') : `SELECT * FROM (${rawLevel('false')})`;
+}
+
+/** Like bucketSql (history-query.ts): (series_id, bucket, count, min, max, mean, k), by bucket and series order. */
+export function tieredBucketSql(q: HistoryQuery, state: RollupState, k: number): string {
+  return `WITH s AS (SELECT id, dense_rank() OVER (ORDER BY sensor, metric, room, unit) AS k FROM series),
+    b AS (${rollInto(levels(q, state, k), q.everyMs!)})
+    SELECT b.series_id, b.bucket, b.n, b.lo, b.hi, b.total / b.n AS mean, s.k FROM b JOIN s ON s.id = b.series_id
+    ORDER BY b.bucket, s.k`;
+}
+
+/** The ts range of what a tiered query can return (tier k's buckets and raw readings), to cut it into windows. */
+export function tieredExtentSql(q: HistoryQuery, state: RollupState, k: number): string {
+  return `SELECT min(lo), max(hi) FROM (SELECT min(bucket) AS lo, max(bucket) AS hi FROM (${levels(q, state, k)}))`;
+}
