@@ -38,6 +38,9 @@ export interface UploadDeps {
 export interface UploadAnswer {
   accepted: number;
   duplicates: number;
+  /** rows older than the retention horizon, not stored, and the horizon (ISO) */
+  expired?: number;
+  retained_from?: string;
 }
 
 /** Who uploads may write only into their rooms (upload-rooms.ts): a row elsewhere refuses the whole file. */
@@ -91,7 +94,12 @@ async function ingest(path: string, deps: UploadDeps, scope: RoomScope): Promise
   for (const n of result.newest) catalog.offerLatest(n.seriesId, n.ts, n.value);
   deps.onStored?.(result);
   for (let k = 0; k < result.newsWindows && deps.publish; k++) deps.publish(await deps.store.uploadNews(path, k, result.taken));
-  return { accepted: result.accepted, duplicates: result.duplicates };
+  const expired = result.expired ?? 0;
+  return {
+    accepted: result.accepted,
+    duplicates: result.duplicates,
+    ...(expired > 0 ? { expired, retained_from: new Date(result.retainedFromMs!).toISOString() } : {}),
+  };
 }
 
 /** The 422 for a file with bad rows, listing them exactly. */

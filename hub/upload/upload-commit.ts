@@ -14,6 +14,7 @@ import type { UploadCommitResult, UploadFile, UploadMapping } from './upload-sql
 import { UploadWatch, closeWatch, openWatch, MAX_WATCHED_ROWS } from './upload-watch.ts';
 import { channelSeries, createUploadMap, giveUp, storeWindow } from './upload-windows.ts';
 import { newsPath } from './upload-stage.ts';
+import type { UploadRetention } from '../store/rollup-upload.ts';
 
 export interface UploadCommitRequest {
   file: UploadFile;
@@ -31,6 +32,8 @@ export interface UploadCommitStore {
   serial<T>(work: () => Promise<T>): Promise<T>;
   /** stores series definitions (idempotent) on the queue's connection, committed at once */
   saveSeries(defs: SeriesDef[]): Promise<void>;
+  /** rows past the retention horizon left out, late rows' rollups marked (rollup-upload.ts) */
+  retention?: UploadRetention;
 }
 
 /** A failure to report as the store's (503, send it again), not the file's. */
@@ -74,11 +77,15 @@ async function inTransaction(store: UploadCommitStore, c: DuckDBConnection, req:
       watch = new UploadWatch(channels, await channelSeries(c), lo, hi);
       openWatch(watch);
     });
+    const retention = store.retention;
+    await retention?.begin(c, file.path);
+    const floor = retention?.floor ?? -Infinity;
     let accepted = 0;
     const newest = new Map<number, [number, number]>();
     for (let k = 0; k + 1 < windows.length; k++) {
       if (stopping) throw closing();
-      const w = await storeWindow(c, file.path, k, windows[k]!, windows[k + 1]!);
+      const w = await storeWindow(c, file.path, k, Math.max(windows[k]!, floor), Math.max(windows[k + 1]!, floor));
+      await retention?.window(c, newsPath(file.path, k));
       if (!req.publish) await rm(newsPath(file.path, k), { force: true });
       accepted += w.accepted;
       for (const [sid, ts, v] of w.newest) if (ts > (newest.get(sid)?.[0] ?? -Infinity)) newest.set(sid, [ts, v]);
@@ -91,17 +98,22 @@ async function inTransaction(store: UploadCommitStore, c: DuckDBConnection, req:
           `sensors stored more than ${MAX_WATCHED_ROWS} readings of the file's sensors and times while it was stored; nothing was stored, send it again`,
         );
       accepted -= await giveUp(c, w.taken);
+      await retention?.end(c, file.path);
       await c.run('COMMIT');
       open = false;
+      retention?.committed();
       return w.taken;
     });
     // A series whose identity a sensor took has that sensor's reading in `latest` already, as new as any of the file's.
     const lost = new Set(taken.map((t) => t.channel));
     const channelOf = new Map(mapping.map((m) => [m.seriesId, m.channel]));
     const total = mapping.reduce((s, m) => s + m.rows, 0);
+    const expired = retention?.expired ?? 0;
     return {
       accepted,
-      duplicates: total - accepted,
+      duplicates: total - accepted - expired,
+      expired,
+      retainedFromMs: retention && expired > 0 ? retention.floor : null,
       newest: [...newest].filter(([sid]) => !lost.has(channelOf.get(sid)!)).map(([seriesId, [ts, value]]) => ({ seriesId, ts, value })),
       newsWindows: req.publish ? windows.length - 1 : 0,
       taken,

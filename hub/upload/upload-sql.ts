@@ -54,6 +54,10 @@ export interface UploadMapping extends UploadCombo {
 export interface UploadCommitResult {
   accepted: number;
   duplicates: number;
+  /** rows older than the retention horizon, not stored (docs/API.md "Retention") */
+  expired?: number;
+  /** that horizon, when rows were refused for it */
+  retainedFromMs?: number | null;
   /** per series that got rows: its newest new row, for `latest` */
   newest: { seriesId: number; ts: number; value: number }[];
   /** windows whose new rows wait in news files for live subscribers (0: none was listening) */

@@ -2,5 +2,13 @@
 import { Type } from '@sinclair/typebox';
 import { Count } from './common.ts';
 
-/** 200: rows newly stored, and rows already present (in the store, or earlier in the file). */
-export const UploadAnswer = Type.Object({ accepted: Count, duplicates: Count });
+/**
+ * 200: rows newly stored, and rows already present (in the store, or earlier in the file); on a hub
+ * with a retention, also the rows older than its horizon (not stored) and that horizon.
+ */
+export const UploadAnswer = Type.Object({
+  accepted: Count,
+  duplicates: Count,
+  expired: Type.Optional(Count),
+  retained_from: Type.Optional(Type.String()),
+});
