@@ -31,6 +31,7 @@ import { SensorRegistry } from './sensors/sensor-registry.ts';
 import { loadTlsCredentials, type TlsCredentials } from './setup/tls-credentials.ts';
 import { ReadingStore } from './store/reading-store.ts';
 import { compactionHealth } from './store/compaction.ts';
+import { retentionHealth } from './store/retention-health.ts';
 import { AlertService } from './alerts/alert-service.ts';
 import { processClock } from '../sensors/tick-scheduler.ts';
 
@@ -99,6 +100,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     tempDir: options.storeTempDir!,
     now,
     faults: options.storeFaults,
+    retention: { retentionMs: options.retentionMs, tiers: options.rollupTiers },
   });
   // Exposed: reachable from other machines, and the operator did not say that anyone may come in.
   const exposed = !isLoopback(options.host) && !options.allowAnyoneOnTheNetwork;
@@ -279,6 +281,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
           readings_buffered: commits.bufferedRows,
           stream_subscribers: liveStream.stats.subscribers,
           ...(store.compaction ? { compaction: compactionHealth(store.compaction) } : {}),
+          ...(store.retention ? { retention: retentionHealth(store.retention) } : {}),
           memory: process.memoryUsage(),
           ...storeHealth(),
         }),

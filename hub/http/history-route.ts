@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HistoryQuery } from '../../protocol/schemas/history.ts';
 import { ExportSlots, type ExportLimits } from '../history/export-slots.ts';
 import { historyFileName, parseHistoryParams } from '../history/history-params.ts';
+import { retainedHeaders } from '../history/retained-header.ts';
 import type { HubStore } from '../store/hub-store.ts';
 import { HubError } from '../hub-error.ts';
 import type { AccessControl } from '../access/access-control.ts';
@@ -173,6 +174,7 @@ export function registerHistoryRoute(app: FastifyInstance, deps: HistoryRouteDep
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${historyFileName(query)}"`)
       .header('cache-control', 'no-store')
+      .headers(retainedHeaders(query, deps.store.retention))
       .send(body);
   });
   return slots;

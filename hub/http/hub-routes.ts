@@ -24,6 +24,7 @@ import { registerBackupRoute } from './backup-route.ts';
 import { registerAlertsRoutes } from './alerts-route.ts';
 import type { AlertService } from '../alerts/alert-service.ts';
 import { addAlertFamilies } from '../alerts/alert-metrics.ts';
+import { addRetentionFamilies } from '../store/retention-health.ts';
 import { registerHistoryRoute } from './history-route.ts';
 import { INPUT_LIMITS } from '../inputs/input-limits.ts';
 import { registerInfluxRoutes } from '../inputs/influx-routes.ts';
@@ -124,7 +125,10 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
         bufferedRows: () => p.commits.bufferedRows,
         inputs: p.ingest.counters,
         mqtt: p.mqtt && { stats: p.mqtt.stats, connectedLinks: () => p.mqtt!.connectedLinks },
-        families: [(registry) => addAlertFamilies(registry, p.alerts)],
+        families: [
+          (registry) => addAlertFamilies(registry, p.alerts),
+          (registry) => addRetentionFamilies(registry, () => p.store.retention ?? null),
+        ],
       }),
     (app) => registerAlertsRoutes(app, { alerts: p.alerts, activity: p.activity, now: p.now }),
     // InfluxDB line protocol (Telegraf, Home Assistant, client libraries): their own scope, errors in InfluxDB's shape
