@@ -231,10 +231,12 @@ export class BatchIngest {
     const roomKey = r.room ?? '';
     const first = sensors.get(r.sensor);
     for (let s = first ?? null; s !== null; s = s.other) if (s.roomKey === roomKey) return s;
+    // A sensor with known series has a valid id, and its room is valid: the patterns only for others.
+    const cached = this.known.get(r.sensor);
     const s: SubmitSensor = {
       sensor: r.sensor,
       roomKey,
-      problem: sensorProblem(r),
+      problem: cached !== undefined && (r.room === undefined || r.room === cached.room) ? null : sensorProblem(r),
       refusal: null,
       refusalCode: 403,
       record: null,

@@ -17,7 +17,7 @@
  * caller refuses it (the MQTT bridge with the reason `invalid_name`; metricName leaves it as it
  * is, for the contract's check to refuse with its reason).
  */
-import { METRIC_PATTERN, SENSOR_ID_PATTERN } from '../../protocol/names.ts';
+import { isMetric, SENSOR_ID_PATTERN } from '../../protocol/names.ts';
 
 const MAX_CHARS = 64;
 const KEPT_WHEN_LONG = 55;
@@ -50,7 +50,9 @@ export function toSensorId(raw: string): string | null {
 }
 
 export function toMetric(raw: string): string | null {
-  if (METRIC_PATTERN.test(raw)) return raw;
+  // isMetric keeps the valid names it has seen: a field's name repeats on every message.
+  const valid: boolean = isMetric(raw);
+  if (valid) return raw;
   return cached(metricCache, raw, () => {
     let m = raw
       .replace(/([a-z])([A-Z])/g, '$1_$2')

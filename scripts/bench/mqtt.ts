@@ -55,6 +55,9 @@ export interface MqttRun {
   brokerCpuS: number;
   generatorCpuS: number;
   hubPeakRssBytes: number;
+  /** group commits of the run, and the time they took together (the store's part of the latency) */
+  commits: number;
+  commitS: number;
 }
 
 // ------------------------------------------------------------------ the load generator (child process)
@@ -188,8 +191,15 @@ function startGenerator(port: number, total: number, rate: number): { child: Chi
 
 // ------------------------------------------------------------------ the bench
 
-async function metric(httpPort: number, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+export async function metric(httpPort: number, name: string, labels = ''): Promise<number> {
+  // Right after start a scrape may fail (500) while a part is still opening: asked again, a few times.
+  let res = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
+  for (let i = 0; i < 20 && res.status !== 200; i++) {
+    await res.text();
+    await new Promise((r) => setTimeout(r, 100));
+    res = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
+  }
+  const text = await res.text();
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
@@ -262,6 +272,8 @@ export async function runMqttBench(o: MqttBenchOptions): Promise<MqttRun[] | str
     ] as const) {
       o.progress(`mqtt: ${label}`);
       const stored0 = await metric(hub.httpPort, 'roomwatch_mqtt_messages_total', '{outcome="stored"}');
+      const commits0 = await metric(hub.httpPort, 'roomwatch_commits_total');
+      const commitS0 = await metric(hub.httpPort, 'roomwatch_commit_seconds_total');
       const rows0 = await storedRows(hub.httpPort);
       const hubCpu0 = cpuSeconds(hub.child.pid!);
       const brokerCpu0 = cpuSeconds(broker.pid!);
@@ -286,7 +298,15 @@ export async function runMqttBench(o: MqttBenchOptions): Promise<MqttRun[] | str
         brokerCpuS: cpuSeconds(broker.pid!) - brokerCpu0,
         generatorCpuS: published.cpuS,
         hubPeakRssBytes: peakRssBytes(hub.child.pid!),
+        commits: (await metric(hub.httpPort, 'roomwatch_commits_total')) - commits0,
+        commitS: (await metric(hub.httpPort, 'roomwatch_commit_seconds_total')) - commitS0,
       });
+      const r = runs.at(-1)!;
+      // Beside the table (main.ts prints it): how the commits went, the store's share of each round trip.
+      process.stderr.write(
+        `mqtt: ${label}: ${r.commits} commits, ${r.commitS.toFixed(2)} s in commits ` +
+          `(${((r.commitS * 1000) / Math.max(1, r.commits)).toFixed(1)} ms and ${Math.round(r.stored / Math.max(1, r.commits))} messages each)\n`,
+      );
     }
     queue.stop();
     await hub.stop();
