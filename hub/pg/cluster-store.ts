@@ -1,0 +1,215 @@
+/**
+ * The store of a hub in cluster mode: commits go to JetStream (`publish`: the hub side's
+ * CommitPublisher; writers move them to PostgreSQL), everything else to PostgreSQL: the state
+ * at open, exports (after the writers have passed the request's stream position), stream
+ * replays, uploads, access, activity and alerts. Backups are PostgreSQL's (pg_dump).
+ *
+ * Series ids: PostgreSQL numbers series its own way (pg-schema.ts); what this store answers in
+ * series ids (open's state, recent, an upload's newest rows) is in the hub catalog's ids.
+ */
+import type pg from 'pg';
+import { HubError } from '../hub-error.ts';
+import type { AccessChange, AccessState, ActivityQuery, ActivityRow } from '../access/access-records.ts';
+import type { HistoryQuery } from '../history/history-query.ts';
+import type { AlertCall } from '../store/alert-sql.ts';
+import { StoreError, type ExportHandle, type HubStore } from '../store/hub-store.ts';
+import type { Columns, CommitRequest, CommitResult, LoadedState, RecentQuery, SeriesDef } from '../store/store-messages.ts';
+import type { UploadCommitRequest } from '../upload/upload-commit.ts';
+import { scanUpload, type ScanResult, type UploadCommitResult, type UploadFile } from '../upload/upload-sql.ts';
+import { closeUploadReader, withUploadReader } from '../upload/upload-reader.ts';
+import { appendActivity, loadAccess, queryActivity, writeAccess } from './pg-access.ts';
+import { alertCall } from './pg-alerts.ts';
+import { pgExport } from './pg-export.ts';
+import type { PgHistory } from './pg-history.ts';
+import { pgCommitUpload } from './pg-upload.ts';
+import { Partitions } from './partitions.ts';
+import { SeriesResolver } from './pg-series.ts';
+import { loadState, recentRows } from './pg-reads.ts';
+
+/** Where the writers are: C1's NatsLink. */
+export interface StreamPosition {
+  streamLastSeq(): Promise<number>;
+  writersAckFloor(): Promise<number>;
+}
+
+export interface ClusterStoreOptions {
+  history: PgHistory;
+  /** a commit, published to JetStream; resolves once every bundle is acked by the stream */
+  publish: (req: CommitRequest) => Promise<CommitResult>;
+  position: StreamPosition;
+  hubId: string;
+  now: () => number;
+  /** the hub's catalog: upload mappings and answers in series ids are in its ids */
+  catalog: {
+    readonly series: readonly (SeriesDef | undefined)[];
+    seriesId(sensor: string, room: string, metric: string, unit: string): number;
+  };
+  /** the upload reader's spill folder and threads (upload-reader.ts) */
+  tempDir: string;
+  threads: number;
+  /** how long an export waits for the writers before it answers 503 */
+  exportWaitMs?: number;
+}
+
+export const EXPORT_WAIT_MS = 10_000;
+const POSITION_POLL_MS = 50;
+
+export class ClusterStore implements HubStore {
+  readonly compaction = null;
+  private readonly series = new SeriesResolver();
+  private readonly partitions = new Partitions();
+
+  constructor(private readonly o: ClusterStoreOptions) {}
+
+  private get pool(): pg.Pool {
+    return this.o.history.pool;
+  }
+
+  /** Runs `work` on a pooled connection; PostgreSQL's failures are the store's (503), not the request's. */
+  private async withClient<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let c: pg.PoolClient;
+    try {
+      c = await this.pool.connect();
+    } catch (err) {
+      throw new StoreError(`PostgreSQL is unavailable: ${(err as Error).message}`, true);
+    }
+    try {
+      return await work(c);
+    } catch (err) {
+      throw storeErrorOf(err);
+    } finally {
+      c.release();
+    }
+  }
+
+  open(): Promise<LoadedState> {
+    return this.withClient(async (c) => ({
+      ...(await loadState(c)),
+      access: await loadAccess(c, this.o.now(), this.o.hubId),
+      schema: this.o.history.schema,
+    }));
+  }
+
+  /** Users, tokens and sessions as PostgreSQL has them now: after another hub changed them (onAccessChanged). */
+  loadAccess(): Promise<AccessState> {
+    return this.withClient((c) => loadAccess(c, this.o.now(), this.o.hubId));
+  }
+
+  /** Calls `reload` when another hub commits an access change (PostgreSQL NOTIFY, pg-history.ts). */
+  onAccessChanged(reload: () => void, onError?: (err: Error) => void): Promise<void> {
+    return this.o.history.listenAccess((hub) => {
+      if (hub !== this.o.hubId) reload();
+    }, onError);
+  }
+
+  pollCommits(): void {
+    // Commits settle when JetStream acks them; there is nothing to poll.
+  }
+
+  commit(commit: CommitRequest): Promise<CommitResult> {
+    return this.o.publish(commit);
+  }
+
+  exportHistory(query: HistoryQuery, onData: (chunk: Buffer) => void): ExportHandle {
+    return pgExport({ pool: this.pool, ready: () => this.writersCaughtUp() }, query, onData);
+  }
+
+  /**
+   * Resolves once the writers have stored everything the stream held when it was called (every
+   * reading acked to a sensor before the request), or fails after exportWaitMs saying so.
+   */
+  async writersCaughtUp(): Promise<void> {
+    const limit = this.o.exportWaitMs ?? EXPORT_WAIT_MS;
+    const deadline = Date.now() + limit;
+    try {
+      const target = await this.o.position.streamLastSeq();
+      for (;;) {
+        const floor = await this.o.position.writersAckFloor();
+        if (floor >= target) return;
+        if (Date.now() >= deadline)
+          throw new StoreError(
+            `the writers are ${target - floor} bundles behind the readings acked before this request after ${limit / 1000} s; ` +
+              'check that writer processes run (npm run writer) and PostgreSQL answers',
+            true,
+          );
+        await new Promise((r) => setTimeout(r, POSITION_POLL_MS));
+      }
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(`could not read how far the writers are: ${(err as Error).message}`, true);
+    }
+  }
+
+  recent(query: RecentQuery): Promise<{ seriesId: number; ts: number; value: number }[]> {
+    return this.withClient(async (c) =>
+      (await recentRows(c, query)).map((r) => ({
+        seriesId: this.o.catalog.seriesId(r.sensor, r.room, r.metric, r.unit),
+        ts: r.ts,
+        value: r.value,
+      })),
+    );
+  }
+
+  scanUpload(file: UploadFile): Promise<ScanResult> {
+    return withUploadReader(this.o.tempDir, this.o.threads, (c) => scanUpload(c, file));
+  }
+
+  commitUpload(req: UploadCommitRequest): Promise<UploadCommitResult> {
+    return pgCommitUpload(
+      {
+        pool: this.pool,
+        series: this.series,
+        partitions: this.partitions,
+        seriesDef: (id) => this.o.catalog.series[id],
+        reader: (work) => withUploadReader(this.o.tempDir, this.o.threads, work),
+      },
+      req,
+    ).catch((err: unknown) => {
+      throw storeErrorOf(err);
+    });
+  }
+
+  uploadNews(): Promise<Columns> {
+    // commitUpload answers newsWindows 0: an upload's rows are not read back for live subscribers here.
+    return Promise.resolve({ n: 0, series: new Int32Array(0), ts: new Float64Array(0), value: new Float64Array(0) });
+  }
+
+  writeAccess(changes: AccessChange[]): Promise<void> {
+    return this.withClient((c) => writeAccess(c, changes, this.o.hubId));
+  }
+
+  appendActivity(rows: ActivityRow[]): Promise<void> {
+    return this.withClient((c) => appendActivity(c, rows, this.o.hubId));
+  }
+
+  queryActivity(query: ActivityQuery): Promise<ActivityRow[]> {
+    return this.withClient((c) => queryActivity(c, query));
+  }
+
+  alerts(call: AlertCall): Promise<unknown> {
+    return this.withClient((c) => alertCall(c, call, this.o.hubId));
+  }
+
+  backup(): Promise<never> {
+    return Promise.reject(
+      new HubError(
+        'bad_request',
+        'this hub runs in cluster mode: its history, users and alerts are in PostgreSQL; back that database up with pg_dump (docs/CLUSTER.md)',
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await closeUploadReader();
+    await this.o.history.close();
+  }
+}
+
+/** PostgreSQL's or the network's failure as a retryable StoreError (503); a HubError stays what it is. */
+function storeErrorOf(err: unknown): unknown {
+  if (err instanceof HubError || err instanceof StoreError) return err;
+  const e = err as Error & { code?: string };
+  // SQLSTATE classes 08 (connection), 53 (resources), 57 (operator intervention), 40 (rollback: deadlock, serialization).
+  const retryable = typeof e.code === 'string' && (/^(08|53|57|40)/.test(e.code) || /^E[A-Z]+$/.test(e.code));
+  return new StoreError(`PostgreSQL: ${e.message}`, retryable || /Connection terminated|timeout/i.test(e.message));
+}

@@ -1,0 +1,130 @@
+/**
+ * A history export from PostgreSQL: the same CSV bytes as the single hub's export of the same
+ * rows (hub/history/export-worker.ts), rendered by the same code (hub/history/csv-rows.ts) in the
+ * same order (ts, then series by sensor, metric, room, unit in byte order: COLLATE "C", which is
+ * DuckDB's order). PostgreSQL sorts and streams the rows with COPY ... TO STDOUT; the stream is
+ * read only as fast as the HTTP client takes the CSV (credits, as the store worker's), so memory
+ * stays flat whatever the export's size. A cancel drops the connection, which ends the query.
+ *
+ * COPY takes no bind parameters: names are checked against the contract's patterns before they
+ * get here (none admits a quote) and quotes are doubled all the same; numbers are truncated.
+ */
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { BUCKET_HEADER, CsvOut, IsoClock, RAW_HEADER, formatMean, seriesFields } from '../history/csv-rows.ts';
+import type { HistoryQuery } from '../history/history-query.ts';
+import type { ExportHandle } from '../store/hub-store.ts';
+import type { SeriesDef } from '../store/store-messages.ts';
+
+const INITIAL_CREDITS = 4;
+const SEND_BYTES = 128 * 1024;
+
+function list(values: string[]): string {
+  if (values.length === 0) return 'NULL';
+  return values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ');
+}
+
+function where(q: HistoryQuery): string {
+  const parts: string[] = [];
+  if (q.sensors) parts.push(`s.sensor IN (${list(q.sensors)})`);
+  if (q.rooms) parts.push(`s.room IN (${list(q.rooms)})`);
+  if (q.metrics) parts.push(`s.metric IN (${list(q.metrics)})`);
+  if (q.fromMs !== null) parts.push(`r.ts >= ${Math.trunc(q.fromMs)}`);
+  if (q.toMs !== null) parts.push(`r.ts < ${Math.trunc(q.toMs)}`);
+  return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+}
+
+const RANKED = `WITH s AS (SELECT id, sensor, room, metric,
+    dense_rank() OVER (ORDER BY sensor COLLATE "C", metric COLLATE "C", room COLLATE "C", unit COLLATE "C") AS k FROM series)`;
+
+export function exportSql(q: HistoryQuery): string {
+  if (q.everyMs === null) {
+    return `${RANKED} SELECT r.series, r.ts, r.value FROM readings r JOIN s ON s.id = r.series ${where(q)} ORDER BY r.ts, s.k`;
+  }
+  const e = Math.trunc(q.everyMs);
+  // Buckets aligned to the epoch, floored for times before it too (as DuckDB's //).
+  return `${RANKED} SELECT r.series, r.ts - ((r.ts % ${e}) + ${e}) % ${e} AS bucket, count(*), min(r.value), max(r.value), avg(r.value), min(s.k) AS k
+    FROM readings r JOIN s ON s.id = r.series ${where(q)}
+    GROUP BY r.series, bucket ORDER BY bucket, k`;
+}
+
+export interface PgExportDeps {
+  pool: pg.Pool;
+  /** resolves once the export may read (the writers have passed the request's position); rejects with why not */
+  ready(): Promise<void>;
+}
+
+export function pgExport(deps: PgExportDeps, q: HistoryQuery, onData: (chunk: Buffer) => void): ExportHandle {
+  let credits = INITIAL_CREDITS;
+  let cancelled = false;
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    wake?.();
+    wake = null;
+  };
+  const run = async (): Promise<{ rows: number }> => {
+    await deps.ready();
+    if (cancelled) return { rows: 0 };
+    const c = await deps.pool.connect();
+    let broken = false;
+    let rows = 0;
+    try {
+      const series = (await c.query<SeriesDef>('SELECT id, channel, sensor, room, metric, unit FROM series')).rows;
+      const fields = seriesFields(series);
+      const out = new CsvOut(SEND_BYTES);
+      const clock = new IsoClock();
+      const iso = q.time === 'iso';
+      const raw = q.everyMs === null;
+      out.write(raw ? RAW_HEADER : BUCKET_HEADER);
+      const send = async () => {
+        while (credits === 0 && !cancelled) await new Promise<void>((r) => (wake = r));
+        if (cancelled) return;
+        credits--;
+        onData(out.take());
+      };
+      const stream = c.query(copyStreams.to(`COPY (${exportSql(q)}) TO STDOUT`));
+      let rest = '';
+      broken = true; // until the COPY is read to its end, the connection is mid-query
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (cancelled) break;
+        const text = rest + chunk.toString('latin1');
+        let start = 0;
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+          const f = text.slice(start, nl).split('\t');
+          start = nl + 1;
+          const sf = fields[Number(f[0])]!;
+          const ts = Number(f[1]);
+          const time = iso ? clock.format(ts) : String(ts);
+          if (raw) out.write(`${time},${sf.names},${Number(f[2])},${sf.unit}\n`);
+          else {
+            const lo = Number(f[3]);
+            const hi = Number(f[4]);
+            out.write(`${time},${sf.names},${sf.unit},${f[2]},${lo},${hi},${formatMean(Number(f[5]), lo, hi)}\n`);
+          }
+          rows++;
+        }
+        rest = text.slice(start);
+        if (out.full) await send();
+      }
+      if (!cancelled) {
+        broken = false;
+        if (!out.empty) await send();
+      }
+      return { rows };
+    } finally {
+      // A COPY left half read cannot be reused: the connection is dropped, which ends the query.
+      c.release(broken);
+    }
+  };
+  return {
+    done: run(),
+    credit: () => {
+      credits++;
+      poke();
+    },
+    cancel: () => {
+      cancelled = true;
+      poke();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * What a hub in cluster mode reads of PostgreSQL besides exports: its state at open, and the
+ * newest readings for a stream subscriber's replay. Names, not PostgreSQL's ids, leave here.
+ */
+import type pg from 'pg';
+import type { LoadedState, RecentQuery, SensorRow, SeriesDef } from '../store/store-messages.ts';
+import { Where } from './pg-where.ts';
+
+/** a row as node-postgres returns it: checked field by field below */
+type Row = Record<string, unknown>;
+
+/**
+ * The series, each one's newest reading, the sensors and the number of readings. The hub's
+ * catalog is empty at open, so the series get dense ids of their own here (1, 2, ...: the
+ * catalog indexes by them), as do the channels; PostgreSQL's own ids stay in PostgreSQL.
+ */
+export async function loadState(c: pg.ClientBase): Promise<Omit<LoadedState, 'access' | 'schema'>> {
+  const rows = (await c.query<SeriesDef>('SELECT id, channel, sensor, room, metric, unit FROM series ORDER BY id')).rows;
+  const localId = new Map<number, number>();
+  const localChannel = new Map<number, number>();
+  const series = rows.map((r, i): SeriesDef => {
+    localId.set(r.id, i + 1);
+    if (!localChannel.has(r.channel)) localChannel.set(r.channel, localChannel.size + 1);
+    return { id: i + 1, channel: localChannel.get(r.channel)!, sensor: r.sensor, room: r.room, metric: r.metric, unit: r.unit };
+  });
+  // Per series, its newest reading through the key's index (backwards on each day partition):
+  // no scan of the readings.
+  const newest = (
+    await c.query<{ id: number; ts: number; value: number }>(
+      `SELECT s.id, n.ts, n.value FROM series s CROSS JOIN LATERAL (
+         SELECT r.ts, r.value FROM readings r WHERE r.channel = s.channel AND r.series = s.id ORDER BY r.ts DESC LIMIT 1) n`,
+    )
+  ).rows.map((r) => ({ seriesId: localId.get(r.id)!, ts: Number(r.ts), value: Number(r.value) }));
+  const sensors = (await c.query<Row>('SELECT sensor, room, first_seen, last_seen, address, declared_metrics FROM sensors')).rows.map(
+    (r): SensorRow => ({
+      sensor: String(r.sensor),
+      room: String(r.room),
+      firstSeen: Number(r.first_seen),
+      lastSeen: Number(r.last_seen),
+      address: typeof r.address === 'string' ? r.address : null,
+      declaredMetrics: JSON.parse(String(r.declared_metrics)) as Record<string, string>,
+    }),
+  );
+  const count = (await c.query<{ n: number }>('SELECT count(*) AS n FROM readings')).rows[0]?.n ?? 0;
+  // Connections are not kept in cluster mode (each hub logs its own): numbering starts afresh.
+  return { series, newest, sensors, maxConnectionId: 0, readingCount: Number(count) };
+}
+
+export interface RecentRow {
+  sensor: string;
+  room: string;
+  metric: string;
+  unit: string;
+  ts: number;
+  value: number;
+}
+
+/** Days looked at first for a replay: most subscribers want the last minutes. */
+const RECENT_FIRST_WINDOW_MS = 86_400_000;
+
+/** The newest `limit` readings that match, oldest first (as the single hub's read-queries.ts). */
+export async function recentRows(c: pg.ClientBase, q: RecentQuery): Promise<RecentRow[]> {
+  const run = async (since: number | null) => {
+    const w = new Where();
+    if (q.sensors) w.add(`s.sensor = ANY(${w.param(q.sensors)}::text[])`);
+    if (q.rooms) w.add(`s.room = ANY(${w.param(q.rooms)}::text[])`);
+    if (q.metrics) w.add(`s.metric = ANY(${w.param(q.metrics)}::text[])`);
+    if (since !== null) w.add(`r.ts >= ${w.param(Math.trunc(since))}`);
+    return (
+      await c.query<RecentRow>(
+        `SELECT s.sensor, s.room, s.metric, s.unit, r.ts, r.value FROM readings r JOIN series s ON s.id = r.series ${w.sql}
+         ORDER BY r.ts DESC, s.sensor COLLATE "C" DESC, s.metric COLLATE "C" DESC LIMIT ${Math.trunc(q.limit)}`,
+        w.params,
+      )
+    ).rows;
+  };
+  // The last day first (one or two partitions); all of history only if that is not enough.
+  let rows = await run(Date.now() - RECENT_FIRST_WINDOW_MS);
+  if (rows.length < q.limit) rows = await run(null);
+  return rows.reverse().map((r) => ({ ...r, ts: Number(r.ts), value: Number(r.value) }));
+}

@@ -1,0 +1,95 @@
+/**
+ * A bulk upload's commit in cluster mode: the scan is the single hub's (DuckDB's CSV reader into
+ * the stage, upload-sql.ts, on the in-memory upload reader); the rows then go to PostgreSQL in
+ * one transaction: the stage, joined with the series PostgreSQL numbers, is written by DuckDB as
+ * a tab-separated file beside the spool and COPYed into a temporary table, from which
+ * `INSERT ... ON CONFLICT (channel, ts) DO NOTHING` keeps the first row of each identity the file
+ * repeats (file order) and drops those already stored, whoever stored them. Nothing is visible
+ * before the COMMIT; the counts are the INSERT's own. Memory: neither side holds the file.
+ */
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { UploadCommitRequest } from '../upload/upload-commit.ts';
+import type { UploadCommitResult } from '../upload/upload-sql.ts';
+import { sqlPath, stagePath } from '../upload/upload-stage.ts';
+import type { SeriesDef } from '../store/store-messages.ts';
+import { DAY_MS, type Partitions } from './partitions.ts';
+import type { SeriesResolver } from './pg-series.ts';
+
+export interface PgUploadDeps {
+  pool: pg.Pool;
+  series: SeriesResolver;
+  partitions: Partitions;
+  /** the hub's series by local id (the mapping's series ids are the hub catalog's) */
+  seriesDef(id: number): SeriesDef | undefined;
+  /** runs `work` on a connection of the upload reader (upload-reader.ts) */
+  reader<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T>;
+}
+
+export async function pgCommitUpload(deps: PgUploadDeps, req: UploadCommitRequest): Promise<UploadCommitResult> {
+  const { mapping, file } = req;
+  const defs = mapping.map((m) => {
+    const d = deps.seriesDef(m.seriesId);
+    if (!d) throw new Error(`the upload names series ${m.seriesId}, which the hub does not know`);
+    return d;
+  });
+  const tsv = `${file.path}.pg.tsv`;
+  const c = await deps.pool.connect();
+  let open = false;
+  try {
+    const pgSeries = await deps.series.resolve(c, defs);
+    const localOf = new Map(pgSeries.map((s, i) => [s.id, mapping[i]!.seriesId]));
+    const days = await deps.reader(async (d) => {
+      await d.run('CREATE OR REPLACE TEMP TABLE pg_map (key UBIGINT, channel INTEGER, series INTEGER)');
+      const a = await d.createAppender('pg_map', 'main', 'temp');
+      mapping.forEach((m, i) => {
+        a.appendUBigInt(BigInt(m.key));
+        a.appendInteger(pgSeries[i]!.channel);
+        a.appendInteger(pgSeries[i]!.id);
+        a.endRow();
+      });
+      a.closeSync();
+      const stage = sqlPath(stagePath(file.path));
+      await d.run(`COPY (SELECT x.file_row_number, m.channel, m.series, x.ts, x.v
+          FROM read_parquet(${stage}, file_row_number = true) x JOIN pg_map m ON m.key = x.key WHERE NOT x.bad)
+        TO ${sqlPath(tsv)} (FORMAT csv, DELIMITER '\t', HEADER false)`);
+      const rows = (await d.runAndReadAll(`SELECT DISTINCT floor(ts / ${DAY_MS})::BIGINT FROM read_parquet(${stage})`)).getRows();
+      await d.run('DROP TABLE pg_map');
+      return rows.map(([day]) => Number(day));
+    });
+    await deps.partitions.ensure(c, days);
+    await c.query('BEGIN');
+    open = true;
+    await c.query(
+      `CREATE TEMP TABLE upload_in (ord bigint, channel integer, series integer, ts bigint, value double precision) ON COMMIT DROP`,
+    );
+    await pipeline(createReadStream(tsv), c.query(copyStreams.from('COPY upload_in FROM STDIN')));
+    const stored = await c.query<{ series: number; ts: number; value: number; n: number }>(
+      `WITH ins AS (
+         INSERT INTO readings (channel, series, ts, value)
+           SELECT DISTINCT ON (channel, ts) channel, series, ts, value FROM upload_in ORDER BY channel, ts, ord
+         ON CONFLICT (channel, ts) DO NOTHING RETURNING series, ts, value)
+       SELECT DISTINCT ON (series) series, ts, value, count(*) OVER (PARTITION BY series) AS n FROM ins ORDER BY series, ts DESC`,
+    );
+    await c.query('COMMIT');
+    open = false;
+    const accepted = stored.rows.reduce((n, r) => n + Number(r.n), 0);
+    const total = mapping.reduce((n, m) => n + m.rows, 0);
+    return {
+      accepted,
+      duplicates: total - accepted,
+      newest: stored.rows.map((r) => ({ seriesId: localOf.get(r.series)!, ts: Number(r.ts), value: Number(r.value) })),
+      // The new rows are not read back for live subscribers in cluster mode (the single hub does).
+      newsWindows: 0,
+      taken: [],
+    };
+  } finally {
+    if (open) await c.query('ROLLBACK').catch(() => {});
+    c.release();
+    await rm(tsv, { force: true });
+  }
+}

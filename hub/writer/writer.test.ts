@@ -1,0 +1,197 @@
+/**
+ * The writer against a real nats-server (JetStream) and a real PostgreSQL: bundles published
+ * as hubs publish them, the writer as its own process (`hub/writer/main.ts`), what it stored read
+ * from PostgreSQL. Exactly once whatever is redelivered; a writer killed inside a batch (before
+ * its commit, and after it but before its acks) loses nothing and doubles nothing; day
+ * partitions are made as readings need them.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { nanos } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { encodeBundle, type ReadingBundle } from '../cluster/bundle.ts';
+import { msgIdOf, partitionOf, STREAM_NAME, subjectOf, WRITERS_CONSUMER, WRITERS_MAX_ACK_PENDING } from '../cluster/cluster-names.ts';
+import { NatsLink } from '../cluster/nats-link.ts';
+import { waitFor } from '../../test/support/api-client.ts';
+import { tempDataDir } from '../../test/support/hub-process.ts';
+import { natsInstalled, startNatsCluster } from '../../test/support/nats-cluster.ts';
+import { spawnNode, type NodeProcess } from '../../test/support/node-process.ts';
+import { postgresInstalled, startPostgres, type PostgresServer } from '../../test/support/postgres-server.ts';
+import { exitWhenDone, perTest } from '../../test/support/teardown.ts';
+
+test.after.each(() => perTest.run());
+test.after(() => exitWhenDone());
+
+const installed = natsInstalled('writer (hub/writer/writer.test.ts)') && postgresInstalled('writer (hub/writer/writer.test.ts)');
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 11, 1, 23, 59, 59, 0);
+
+interface Setup {
+  pg: PostgresServer;
+  link: NatsLink;
+  urls: string;
+  publish(b: ReadingBundle, id: string): Promise<void>;
+}
+
+/** NATS (three servers) with the stream, and the writers' consumer made here with a short ack wait, so a redelivery comes in seconds. */
+async function setup(): Promise<Setup> {
+  const [nats, pg] = await Promise.all([startNatsCluster(), startPostgres()]);
+  const link = await NatsLink.connect({ servers: nats.urls, name: 'writer-test', log: pino({ level: 'silent' }) });
+  perTest.add('nats link', () => link.stop());
+  await link.jsm.streams.add({ ...link.streamConfig() });
+  await link.jsm.consumers.add(STREAM_NAME, {
+    durable_name: WRITERS_CONSUMER,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(3_000),
+    max_ack_pending: WRITERS_MAX_ACK_PENDING,
+    deliver_policy: DeliverPolicy.All,
+  });
+  await link.ensureStream();
+  return {
+    pg,
+    link,
+    urls: nats.urls.join(','),
+    publish: async (b, id) => {
+      await link.js.publish(subjectOf(b.partition), encodeBundle(b), { msgID: id });
+    },
+  };
+}
+
+/** One sensor's bundle: readings at ts + i * step, values i + 0.5. */
+function bundle(sensor: string, gen: number, ts: number, n: number, step = 1000): ReadingBundle {
+  const b: ReadingBundle = {
+    hub: 'hub-a',
+    gen,
+    partition: partitionOf(sensor),
+    series: [{ sensor, room: 'lab', metric: 'temperature', unit: 'C' }],
+    n,
+    seriesIndex: new Int32Array(n),
+    ts: new Float64Array(n),
+    value: new Float64Array(n),
+    sensors: [
+      { sensor, room: 'lab', firstSeen: ts, lastSeen: ts + (n - 1) * step, address: '127.0.0.1', declaredMetrics: { temperature: 'C' } },
+    ],
+  };
+  for (let i = 0; i < n; i++) {
+    b.ts[i] = ts + i * step;
+    b.value[i] = i + 0.5;
+  }
+  return b;
+}
+
+function startWriter(s: Setup, env: NodeJS.ProcessEnv = {}, name = 'w1'): NodeProcess {
+  return spawnNode(
+    ['hub/writer/main.ts', '--cluster', s.urls, '--history', s.pg.url, '--name', name, '--batch', '4', '--log-level', 'warn'],
+    {
+      env,
+    },
+  );
+}
+
+/** Waits until the writers' consumer has acked everything in the stream. */
+async function drained(s: Setup): Promise<void> {
+  await waitFor(
+    'the writers acked every bundle',
+    async () => {
+      const last = (await s.link.jsm.streams.info(STREAM_NAME)).state.last_seq;
+      const floor = (await s.link.jsm.consumers.info(STREAM_NAME, WRITERS_CONSUMER)).ack_floor.stream_seq;
+      return floor >= last && last > 0;
+    },
+    60_000,
+  );
+}
+
+async function counts(s: Setup): Promise<{ rows: number; distinct: number; inserted: number; duplicates: number }> {
+  const [r] = await s.pg.query<{ rows: number; distinct: number }>(
+    'SELECT count(*)::int AS rows, count(DISTINCT (channel, ts))::int AS distinct FROM readings',
+  );
+  const [w] = await s.pg.query<{ inserted: number; duplicates: number }>(
+    'SELECT coalesce(sum(inserted), 0)::int AS inserted, coalesce(sum(duplicates), 0)::int AS duplicates FROM writer_counts',
+  );
+  return { rows: r!.rows, distinct: r!.distinct, inserted: w!.inserted, duplicates: w!.duplicates };
+}
+
+test('redelivered and resent bundles are stored exactly once, and the counts say how many were duplicates', async () => {
+  if (!installed) return;
+  const s = await setup();
+  // 3 sensors x 200 readings; then the same bundles again under new message ids (a hub's retry
+  // after the duplicate window, or a sensor's outbox resent through another hub), and a bundle
+  // that half overlaps the first.
+  const sent: ReadingBundle[] = ['s1', 's2', 's3'].map((id, i) => bundle(id, i + 1, T0, 200));
+  for (const [i, b] of sent.entries()) await s.publish(b, msgIdOf('hub-a', i + 1, b.partition));
+  for (const [i, b] of sent.entries()) await s.publish(b, msgIdOf('hub-b', i + 1, b.partition));
+  await s.publish(bundle('s1', 9, T0 + 100_000, 200), msgIdOf('hub-a', 9, partitionOf('s1')));
+  const writer = startWriter(s);
+  await drained(s);
+  const c = await counts(s);
+  assert.is(c.rows, 700, 'every distinct (sensor, metric, ts) once: 600 + 100 new of the overlapping bundle');
+  assert.is(c.distinct, 700);
+  assert.is(c.inserted, 700);
+  assert.is(c.duplicates, 600 + 100, 'the resent bundles and the overlap are counted as duplicates, exactly');
+  const [sensor] = await s.pg.query<{ last_seen: number; room: string }>(`SELECT last_seen, room FROM sensors WHERE sensor = 's1'`);
+  assert.is(Number(sensor!.last_seen), T0 + 100_000 + 199_000, 'the registry row keeps the newest sighting');
+  writer.kill('SIGTERM');
+  const exit = await writer.exited;
+  assert.is(exit.code, 0, `SIGTERM stops the writer cleanly: ${writer.stderr()}`);
+});
+
+for (const point of ['hold-before-commit', 'hold-after-commit'] as const) {
+  test(`a writer killed -9 ${point === 'hold-before-commit' ? 'inside its batch transaction' : 'after its commit, before its acks'}: nothing lost, nothing doubled`, async () => {
+    if (!installed) return;
+    const s = await setup();
+    const sent = Array.from({ length: 10 }, (_, i) => bundle(`k${i}`, i + 1, T0, 300));
+    for (const [i, b] of sent.entries()) await s.publish(b, msgIdOf('hub-a', i + 1, b.partition));
+    const marker = join((await tempDataDir()).path, 'held');
+    const doomed = startWriter(s, { ROOMWATCH_WRITER_FAULT: `${point}:${marker}` }, 'doomed');
+    await waitFor('the writer held inside its first batch', () => existsSync(marker), 60_000);
+    doomed.kill('SIGKILL');
+    await doomed.exited;
+    const before = await counts(s);
+    if (point === 'hold-before-commit') assert.is(before.rows, 0, 'nothing of an uncommitted batch is in PostgreSQL');
+    else assert.ok(before.rows > 0 && before.rows % 300 === 0, `the committed batch's bundles are whole: ${before.rows}`);
+    const next = startWriter(s, {}, 'w2');
+    await drained(s);
+    const c = await counts(s);
+    assert.is(c.rows, 3000, 'every reading once');
+    assert.is(c.distinct, 3000);
+    // After the commit, the killed writer's batch comes again: its rows are duplicates now.
+    assert.is(c.duplicates, before.rows);
+    next.kill('SIGTERM');
+    await next.exited;
+  });
+}
+
+test('day partitions are made on demand, one per UTC day the readings fall on', async () => {
+  if (!installed) return;
+  const s = await setup();
+  // T0 is one second before midnight: 5 readings a minute apart span two days; then one far day.
+  await s.publish(bundle('p1', 1, T0, 5, 60_000), 'p.1');
+  await s.publish(bundle('p2', 2, T0 + 30 * DAY - 10_000, 3), 'p.2');
+  const writer = startWriter(s);
+  await drained(s);
+  const parts = await s.pg.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass ORDER BY 1`,
+  );
+  assert.equal(
+    parts.map((p) => p.name),
+    ['readings_20261201', 'readings_20261202', 'readings_20261231'],
+  );
+  const perDay = await s.pg.query<{ t: string; n: number }>(
+    `SELECT tableoid::regclass::text AS t, count(*)::int AS n FROM readings GROUP BY 1 ORDER BY 1`,
+  );
+  assert.equal(
+    perDay.map((r) => [r.t, r.n]),
+    [
+      ['readings_20261201', 1],
+      ['readings_20261202', 4],
+      ['readings_20261231', 3],
+    ],
+  );
+  writer.kill('SIGTERM');
+  await writer.exited;
+});
+
+test.run();

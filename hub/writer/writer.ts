@@ -1,0 +1,149 @@
+/**
+ * A writer: pulls bundles from the shared durable consumer, writes a batch of them to
+ * PostgreSQL (write-batch.ts), and acks them only after the commit. Any number of writers share
+ * the consumer; JetStream hands each bundle to one of them and again after the ack wait if it
+ * was never acked (a writer killed mid-batch), and the key of `readings` makes that harmless.
+ *
+ * Memory is bounded by the fetch (at most `batch` bundles at once, each at most NATS's max
+ * payload) and by the consumer's max ack pending. A batch PostgreSQL refuses for its state (down, paused,
+ * a deadlock) is tried again, the bundles kept in progress meanwhile; a bundle that cannot be
+ * decoded is logged and terminated (it can never be stored, and must not hold the others).
+ */
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import type { JsMsg } from '@nats-io/jetstream';
+import { decodeBundle, type ReadingBundle } from '../cluster/bundle.ts';
+import { STREAM_NAME, WRITERS_CONSUMER } from '../cluster/cluster-names.ts';
+import type { NatsLink } from '../cluster/nats-link.ts';
+import { Partitions } from '../pg/partitions.ts';
+import { SeriesResolver } from '../pg/pg-series.ts';
+import { writeBatch, type BatchCounts } from './write-batch.ts';
+
+export interface WriterOptions {
+  link: NatsLink;
+  pool: pg.Pool;
+  log: Logger;
+  /** this writer's name in writer_counts and the logs */
+  name: string;
+  /** bundles per batch, at most (a bundle is one partition of one hub's group commit: ~20 bytes a reading) */
+  batch: number;
+  /** test-only: before each batch's commit */
+  beforeCommit?: () => Promise<void>;
+  /** test-only: after each batch's commit, before its acks */
+  afterCommit?: () => Promise<void>;
+}
+
+export interface WriterStats {
+  batches: number;
+  bundles: number;
+  rows: number;
+  inserted: number;
+  duplicates: number;
+  badBundles: number;
+  failedBatches: number;
+  /** when the last batch committed (ms since the epoch), 0 before the first */
+  lastCommitAt: number;
+}
+
+const RETRY_MIN_MS = 200;
+const RETRY_MAX_MS = 5_000;
+/** a fetch waits this long for bundles before asking again (JetStream's minimum is 1 s) */
+const FETCH_EXPIRES_MS = 1_000;
+
+export class Writer {
+  readonly stats: WriterStats = {
+    batches: 0,
+    bundles: 0,
+    rows: 0,
+    inserted: 0,
+    duplicates: 0,
+    badBundles: 0,
+    failedBatches: 0,
+    lastCommitAt: 0,
+  };
+  private stopping = false;
+  private stopFetch: (() => void) | null = null;
+  private wakeRetry: (() => void) | null = null;
+  private readonly series = new SeriesResolver();
+  private readonly partitions = new Partitions();
+
+  constructor(private readonly o: WriterOptions) {}
+
+  /** Runs until stop(): the batch under way is finished (committed and acked) first. */
+  async run(): Promise<void> {
+    const consumer = await this.o.link.js.consumers.get(STREAM_NAME, WRITERS_CONSUMER);
+    const client = await this.o.pool.connect();
+    try {
+      while (!this.stopping) {
+        const msgs: JsMsg[] = [];
+        const iter = await consumer.fetch({ max_messages: this.o.batch, expires: FETCH_EXPIRES_MS });
+        this.stopFetch = () => iter.stop();
+        for await (const m of iter) msgs.push(m);
+        this.stopFetch = null;
+        if (msgs.length > 0) await this.store(client, msgs);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Writes one batch, trying again while PostgreSQL fails, then acks it. */
+  private async store(client: pg.PoolClient, msgs: JsMsg[]): Promise<void> {
+    const bundles: ReadingBundle[] = [];
+    const good: JsMsg[] = [];
+    for (const m of msgs) {
+      try {
+        bundles.push(decodeBundle(m.data));
+        good.push(m);
+      } catch (err) {
+        this.stats.badBundles++;
+        this.o.log.error({ err, seq: m.seq, subject: m.subject }, 'a message of the stream is not a bundle; terminated, not stored');
+        m.term('not a Roomwatch bundle');
+      }
+    }
+    let counts: BatchCounts | null = null;
+    for (let attempt = 0; counts === null; attempt++) {
+      try {
+        const deps = { series: this.series, partitions: this.partitions, writer: this.o.name, beforeCommit: this.o.beforeCommit };
+        counts = await writeBatch(client, deps, bundles);
+      } catch (err) {
+        this.stats.failedBatches++;
+        const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
+        this.o.log.error(
+          { err, bundles: bundles.length, attempt },
+          `a batch could not be written to PostgreSQL; trying again in ${wait} ms`,
+        );
+        // Still ours: JetStream waits another ack wait before it hands them to another writer.
+        for (const m of good) m.working();
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, wait);
+          this.wakeRetry = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        this.wakeRetry = null;
+        // A stop while PostgreSQL is down leaves the batch unacked: another writer gets it after the ack wait.
+        if (this.stopping && attempt >= 2) return;
+      }
+    }
+    await this.o.afterCommit?.();
+    for (const m of good) m.ack();
+    await this.o.link.nc.flush();
+    const s = this.stats;
+    s.batches++;
+    s.bundles += counts.bundles;
+    s.rows += counts.rows;
+    s.inserted += counts.inserted;
+    s.duplicates += counts.duplicates;
+    s.lastCommitAt = Date.now();
+    this.o.log.debug({ ...counts }, 'batch written');
+  }
+
+  /** Asks the loop to end after the batch under way. */
+  stop(): void {
+    this.stopping = true;
+    this.stopFetch?.();
+    this.wakeRetry?.();
+  }
+}
