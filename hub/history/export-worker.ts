@@ -168,7 +168,7 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
 /** The tier that answers a bucketed export, if one divides its `every`. */
 async function tieredFor(c: DuckDBConnection, q: HistoryQuery): Promise<Tiered | null> {
   if (q.everyMs === null) return null;
-  const state = await readRollupState(c);
+  const state = await readRollupState(c, q);
   const k = tierFor(state, q.everyMs);
   return k < 0 ? null : { state, k };
 }

@@ -16,12 +16,22 @@ export interface RollupState {
   tiers: { widthMs: number; rolledBelow: number; keptFrom: number | null; table: string }[];
   /** raw readings below this were dropped; null: none */
   rawKeptFrom: number | null;
+  /**
+   * The span of the late marks of the query's series (rollup-runner.ts): buckets there may miss
+   * readings committed since they were rolled, until the marks are done, so raw readings (kept
+   * there: late readings are never older than the horizon) answer for it meanwhile.
+   */
+  stale: Range | null;
 }
 
-/** The tiers the store keeps (rollup_tiers) and the raw horizon, as the connection sees them. */
-export async function readRollupState(c: DuckDBConnection): Promise<RollupState> {
+/** The tiers the store keeps (rollup_tiers), the raw horizon and the query's late marks, in one snapshot. */
+export async function readRollupState(c: DuckDBConnection, q: HistoryQuery): Promise<RollupState> {
+  const [state] = (
+    await c.runAndReadAll(`SELECT (SELECT value FROM meta WHERE key = 'raw_kept_from'), min(lo), max(hi) FROM rollup_late
+      WHERE series_id IN (SELECT id FROM series s WHERE ${seriesWhere(q)})`)
+  ).getRows();
+  const [kept, staleLo, staleHi] = state ?? [];
   const tiers = (await c.runAndReadAll('SELECT width_ms, rolled_below, kept_from FROM rollup_tiers ORDER BY width_ms')).getRows();
-  const kept = (await c.runAndReadAll(`SELECT value FROM meta WHERE key = 'raw_kept_from'`)).getRows()[0]?.[0];
   return {
     tiers: tiers.map(([w, below, from]) => ({
       widthMs: Number(w),
@@ -29,7 +39,8 @@ export async function readRollupState(c: DuckDBConnection): Promise<RollupState>
       keptFrom: from === null ? null : Number(from),
       table: tierTable(Number(w)),
     })),
-    rawKeptFrom: kept === undefined ? null : Number(kept),
+    rawKeptFrom: kept === null || kept === undefined ? null : Number(kept),
+    stale: staleLo === null || staleLo === undefined ? null : [Number(staleLo), Number(staleHi)],
   };
 }
 
@@ -49,16 +60,30 @@ export function levelRanges(state: RollupState, k: number, fromMs: number | null
     const t = state.tiers[j]!;
     const took: Range[] = [];
     const left: Range[] = [];
-    for (const [lo, hi] of open) {
-      const a = alignUp(Math.max(lo, t.keptFrom ?? -Infinity), t.widthMs);
-      const b = alignDown(Math.min(hi, t.rolledBelow), t.widthMs);
-      if (!(a < b)) {
-        left.push([lo, hi]);
-        continue;
+    const held: Range[] = state.stale
+      ? [
+          [t.keptFrom ?? -Infinity, Math.min(t.rolledBelow, state.stale[0])],
+          [Math.max(t.keptFrom ?? -Infinity, state.stale[1]), t.rolledBelow],
+        ]
+      : [[t.keptFrom ?? -Infinity, t.rolledBelow]];
+    for (const piece of open) {
+      let rest: Range[] = [piece];
+      for (const [hLo, hHi] of held) {
+        const next: Range[] = [];
+        for (const [lo, hi] of rest) {
+          const a = alignUp(Math.max(lo, hLo), t.widthMs);
+          const b = alignDown(Math.min(hi, hHi), t.widthMs);
+          if (!(a < b)) {
+            next.push([lo, hi]);
+            continue;
+          }
+          took.push([a, b]);
+          if (lo < a) next.push([lo, a]);
+          if (b < hi) next.push([b, hi]);
+        }
+        rest = next;
       }
-      took.push([a, b]);
-      if (lo < a) left.push([lo, a]);
-      if (b < hi) left.push([b, hi]);
+      left.push(...rest);
     }
     tiers[j] = took;
     open = left;
