@@ -16,7 +16,6 @@ import { StoreError, type ExportHandle, type HubStore } from '../store/hub-store
 import type { Columns, CommitRequest, CommitResult, LoadedState, RecentQuery, SeriesDef } from '../store/store-messages.ts';
 import type { UploadCommitRequest } from '../upload/upload-commit.ts';
 import { scanUpload, type ScanResult, type UploadCommitResult, type UploadFile } from '../upload/upload-sql.ts';
-import { closeUploadReader, withUploadReader } from '../upload/upload-reader.ts';
 import { appendActivity, loadAccess, queryActivity, writeAccess } from './pg-access.ts';
 import { alertCall } from './pg-alerts.ts';
 import { pgExport } from './pg-export.ts';
@@ -25,6 +24,7 @@ import { pgCommitUpload } from './pg-upload.ts';
 import { Partitions } from './partitions.ts';
 import { SeriesResolver } from './pg-series.ts';
 import { loadState, recentRows } from './pg-reads.ts';
+import { UploadDuck } from './upload-duck.ts';
 
 /** Where the writers are: C1's NatsLink. */
 export interface StreamPosition {
@@ -58,8 +58,11 @@ export class ClusterStore implements HubStore {
   readonly compaction = null;
   private readonly series = new SeriesResolver();
   private readonly partitions = new Partitions();
+  private readonly uploadReader: UploadDuck;
 
-  constructor(private readonly o: ClusterStoreOptions) {}
+  constructor(private readonly o: ClusterStoreOptions) {
+    this.uploadReader = new UploadDuck(o.tempDir, o.threads);
+  }
 
   private get pool(): pg.Pool {
     return this.o.history.pool;
@@ -151,7 +154,7 @@ export class ClusterStore implements HubStore {
   }
 
   scanUpload(file: UploadFile): Promise<ScanResult> {
-    return withUploadReader(this.o.tempDir, this.o.threads, (c) => scanUpload(c, file));
+    return this.uploadReader.run((c) => scanUpload(c, file));
   }
 
   commitUpload(req: UploadCommitRequest): Promise<UploadCommitResult> {
@@ -161,7 +164,7 @@ export class ClusterStore implements HubStore {
         series: this.series,
         partitions: this.partitions,
         seriesDef: (id) => this.o.catalog.series[id],
-        reader: (work) => withUploadReader(this.o.tempDir, this.o.threads, work),
+        reader: (work) => this.uploadReader.run(work),
       },
       req,
     ).catch((err: unknown) => {
@@ -200,7 +203,7 @@ export class ClusterStore implements HubStore {
   }
 
   async close(): Promise<void> {
-    await closeUploadReader();
+    await this.uploadReader.close();
     await this.o.history.close();
   }
 }
