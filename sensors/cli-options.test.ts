@@ -19,6 +19,7 @@ test('with no flags: 10 sensors, 127.0.0.1:7777, one reading a second, the five 
   assert.equal(run([]), {
     count: 10,
     host: '127.0.0.1',
+    hubs: [{ host: '127.0.0.1', port: 7777 }],
     port: 7777,
     intervalMs: 1000,
     rooms: ['living-room', 'bedroom', 'kitchen', 'server-room', 'greenhouse'],
@@ -66,6 +67,7 @@ test('every flag is read, and wins over its environment variable', () => {
     {
       count: 50,
       host: '10.0.0.2',
+      hubs: [{ host: '10.0.0.2', port: 7788 }],
       port: 7788,
       intervalMs: 250,
       rooms: ['a', 'b'],
@@ -151,7 +153,7 @@ test('the usage text names the command, every flag with the variable that also s
   assert.match(usage, /^Usage: npm run sensors -- \[options\]\n/);
   const flags: [string, string | null][] = [
     ['--count N', 'ROOMWATCH_SENSOR_COUNT'],
-    ['--host H', 'ROOMWATCH_HOST'],
+    ['--host H[,H2...]', 'ROOMWATCH_HOST'],
     ['--port P', 'ROOMWATCH_TCP_PORT'],
     ['--interval MS', 'ROOMWATCH_SENSOR_INTERVAL_MS'],
     ['--rooms a,b', 'ROOMWATCH_SENSOR_ROOMS'],

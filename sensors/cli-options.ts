@@ -6,11 +6,15 @@
 import { parseArgs } from 'node:util';
 import { isRoom, isSensorId } from '../protocol/names.ts';
 import { DEFAULT_ROOMS, fleetDefaults, fleetSensorIds } from './fleet.ts';
+import { parseHubList, type HubAddress } from './hub-list.ts';
 
 export interface SensorCliOptions {
   count: number;
+  /** the first hub of `hubs` */
   host: string;
   port: number;
+  /** --host a,b,c: the hubs sensors try in turn (one entry for a single hub) */
+  hubs: HubAddress[];
   intervalMs: number;
   rooms: string[];
   idPrefix: string;
@@ -35,8 +39,9 @@ Runs simulated room sensors (temperature, humidity, cpu_load) against a Roomwatc
 
 Options (each also read from the environment variable shown):
   --count N          sensors to run, 1 to ${MAX_COUNT.toLocaleString('en-US')} (ROOMWATCH_SENSOR_COUNT; default 10)
-  --host H           hub host (ROOMWATCH_HOST; default 127.0.0.1)
-  --port P           hub sensor port, 1 to 65535 (ROOMWATCH_TCP_PORT; default 7777)
+  --host H[,H2...]   hub host, or a cluster's hubs as host or host:port (ROOMWATCH_HOST; default 127.0.0.1):
+                     sensors start spread over them and move to the next when they lose theirs
+  --port P           hub sensor port, 1 to 65535, for hosts given without one (ROOMWATCH_TCP_PORT; default 7777)
   --interval MS      ms between readings of each sensor, 10 to 86400000 (ROOMWATCH_SENSOR_INTERVAL_MS; default 1000)
   --rooms a,b        rooms, assigned round-robin (ROOMWATCH_SENSOR_ROOMS; default ${DEFAULT_ROOMS.join(',')})
   --prefix P         sensor ids are P-001, P-002, ... (ROOMWATCH_SENSOR_PREFIX; default ${fleetDefaults.idPrefix})
@@ -121,9 +126,13 @@ export function parseSensorCli(argv: readonly string[], env: Env): CliParse {
     );
 
     const hostSource = pick('host', values.host, 'ROOMWATCH_HOST', env);
-    const host = hostSource?.value.trim() ?? '127.0.0.1';
-    if (host === '' || /\s/.test(host))
-      throw new UsageError(`${hostSource?.name ?? '--host'} must be a host name or IP address, got "${hostSource?.value}"`);
+    let hubs: HubAddress[];
+    try {
+      hubs = parseHubList(hostSource?.value.trim() ?? '127.0.0.1', port);
+    } catch (err) {
+      throw new UsageError(`${hostSource?.name ?? '--host'} ${(err as Error).message}`);
+    }
+    const { host } = hubs[0]!;
 
     const roomsSource = pick('rooms', values.rooms, 'ROOMWATCH_SENSOR_ROOMS', env);
     const rooms = roomsSource === undefined ? [...DEFAULT_ROOMS] : roomsSource.value.split(',').map((r) => r.trim());
@@ -166,7 +175,8 @@ export function parseSensorCli(argv: readonly string[], env: Env): CliParse {
       options: {
         count,
         host,
-        port,
+        port: hubs[0]!.port,
+        hubs,
         intervalMs,
         rooms,
         idPrefix,

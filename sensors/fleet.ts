@@ -5,6 +5,7 @@
  */
 import { ROOM_PATTERN, SENSOR_ID_PATTERN, isRoom, isSensorId } from '../protocol/names.ts';
 import type { BackoffOptions } from './backoff.ts';
+import type { HubAddress } from './hub-list.ts';
 import { deriveSeed, seededRandom } from './random.ts';
 import { SimulatedSensor, type SensorEvent } from './sensor-client.ts';
 import { TickScheduler } from './tick-scheduler.ts';
@@ -15,6 +16,8 @@ export interface FleetOptions {
   count: number;
   host: string;
   port: number;
+  /** a cluster's hubs, tried in turn; sensor i starts on hubs[i % length], so the fleet is spread over them */
+  hubs?: readonly HubAddress[];
   intervalMs: number;
   rooms?: readonly string[];
   idPrefix?: string;
@@ -120,6 +123,7 @@ export class SensorFleet {
         room: o.rooms[i % o.rooms.length]!,
         host: o.host,
         port: o.port,
+        ...(o.hubs !== undefined && { hubs: o.hubs, firstHub: i }),
         intervalMs: o.intervalMs,
         seed: deriveSeed(o.seed, sensorId),
         firstTickDelayMs: Math.floor(offsets() * o.intervalMs),

@@ -5,6 +5,7 @@
  *   npm run sensors -- --count 50                      # 50 sensors -> 127.0.0.1:7777, one batch a second each
  *   npm run sensors -- --count 10000 --interval 5000   # a big fleet; connects in waves of 100
  *   npm run sensors -- --tls --ca hub-ca.crt           # to a hub that serves TLS, trusting its CA
+ *   npm run sensors -- --host a:7777,b:7777            # a cluster's hubs: spread over them, moving on when one is lost
  *   npm run sensors -- --help                          # every flag and its environment variable
  *
  * On a terminal a status line shows progress on stderr; piped, it prints one line when the
@@ -18,6 +19,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseSensorCli, usage } from './cli-options.ts';
 import { SensorFleet, type FleetStats } from './fleet.ts';
+import { hubListText } from './hub-list.ts';
 import { connectFailure, runVerdict } from './run-outcome.ts';
 import { StatusLine } from './status-line.ts';
 
@@ -54,6 +56,7 @@ if (parsed.kind === 'help') {
     count: o.count,
     host: o.host,
     port: o.port,
+    ...(o.hubs.length > 1 && { hubs: o.hubs }),
     intervalMs: o.intervalMs,
     rooms: o.rooms,
     idPrefix: o.idPrefix,
@@ -65,7 +68,7 @@ if (parsed.kind === 'help') {
       if (event.type === 'welcome') {
         connected.add(id);
         everConnected = true;
-        if (outageSaid) say(`connected to the hub at ${o.host}:${o.port}`);
+        if (outageSaid) say(`connected to the hub at ${hubListText(o.hubs)}`);
         outageSaid = false;
       }
       if (event.type === 'closed') {
@@ -135,7 +138,7 @@ if (parsed.kind === 'help') {
   await starting;
   if (!stopping) {
     status.clear();
-    process.stdout.write(`fleet started: ${count.format(o.count)} sensors -> ${o.host}:${o.port}${o.tls ? ' (TLS)' : ''}\n`);
+    process.stdout.write(`fleet started: ${count.format(o.count)} sensors -> ${hubListText(o.hubs)}${o.tls ? ' (TLS)' : ''}\n`);
   }
 }
 

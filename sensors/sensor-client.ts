@@ -9,6 +9,7 @@ import type { SensorMessage } from '../protocol/messages.ts';
 import { PROTOCOL_VERSION, isRoom, isSensorId } from '../protocol/names.ts';
 import { DEFAULT_BACKOFF, backoffDelayMs, checkBackoff, type BackoffOptions } from './backoff.ts';
 import { HubConnection, type ConnectionEvents } from './hub-connection.ts';
+import { nextAttemptDelay, type HubAddress } from './hub-list.ts';
 import { createRoomModel, type SensorModel } from './models.ts';
 import { Outbox, type OutboxCounts } from './outbox.ts';
 import { deriveSeed, seededRandom, type Random } from './random.ts';
@@ -19,6 +20,12 @@ export interface SensorClientOptions {
   room: string;
   host: string;
   port: number;
+  /**
+   * Hubs to try in turn (a cluster's, hub-list.ts), instead of host and port alone: the sensor
+   * starts on hubs[firstHub % length] and moves to the next when it loses its hub.
+   */
+  hubs?: readonly HubAddress[];
+  firstHub?: number;
   intervalMs: number;
   token?: string;
   /**
@@ -97,6 +104,9 @@ export class SimulatedSensor {
   private readonly outbox: Outbox;
   /** One object for every connection: a connection calls it only until it reports its close. */
   private readonly connectionEvents: ConnectionEvents;
+  private readonly hubs: readonly HubAddress[];
+  /** index in hubs of the hub the current (or next) connection goes to */
+  private hubIndex: number;
 
   private state: State = 'idle';
   /** The open connection; replaced only after it has closed. */
@@ -125,6 +135,8 @@ export class SimulatedSensor {
       throw new RangeError(`firstTickDelayMs must be 0 or more, got ${o.firstTickDelayMs}`);
     checkBackoff(o.backoff);
     this.options = o;
+    this.hubs = o.hubs !== undefined && o.hubs.length > 0 ? o.hubs : [{ host: o.host, port: o.port }];
+    this.hubIndex = (o.firstHub ?? 0) % this.hubs.length;
     this.sensorId = o.sensorId;
     this.room = o.room;
     this.firstTickDelayMs = o.firstTickDelayMs;
@@ -201,10 +213,11 @@ export class SimulatedSensor {
     };
     if (o.token !== undefined) hello.token = o.token;
     this.state = 'online';
+    const hub = this.hubs[this.hubIndex]!;
     this.connection = new HubConnection(
       {
-        host: o.host,
-        port: o.port,
+        host: hub.host,
+        port: hub.port,
         ...(o.tls !== undefined && { tls: o.tls }),
         hello,
         welcomeTimeoutMs: o.welcomeTimeoutMs,
@@ -224,7 +237,9 @@ export class SimulatedSensor {
     if (this.onStoppingClosed !== null) return this.onStoppingClosed();
     if (this.state === 'stopped') return;
     this.state = 'backoff';
-    const delayMs = backoffDelayMs(this.attempt, this.options.backoff, this.random);
+    // Lost or never reached: the next hub of the list, at once while the list has untried ones.
+    this.hubIndex = (this.hubIndex + 1) % this.hubs.length;
+    const delayMs = nextAttemptDelay(this.attempt, this.hubs.length, (round) => backoffDelayMs(round, this.options.backoff, this.random));
     this.emit({ type: 'backoff', attempt: this.attempt, delayMs });
     this.attempt++;
     this.reconnectTimer = setTimeout(() => {
