@@ -37,6 +37,8 @@ export interface TestCluster {
   startHub(name: string, extra?: string[]): Promise<HubProcess>;
   /** Starts a writer process (`extra` arguments, `env` added) and waits until it runs. */
   startWriter(extra?: string[], env?: NodeJS.ProcessEnv): Promise<NodeProcess>;
+  /** Every writer started, in order. */
+  writers: NodeProcess[];
   /** A JetStream manager on a connection of the test's own. */
   jsm(): Promise<JetStreamManager>;
   /** Waits until the writers' consumer has nothing pending and nothing unacked: everything published is in PostgreSQL. */
@@ -65,10 +67,12 @@ export async function startCluster(scope: Teardown = perTest): Promise<TestClust
   };
   const consumerInfo = async (): Promise<ConsumerInfo> => (await jsm()).consumers.info(STREAM_NAME, WRITERS_CONSUMER);
 
+  const writers: NodeProcess[] = [];
   return {
     nats,
     pg,
     clusterUrls,
+    writers,
     jsm,
     startHub: async (name, extra = []) => {
       const data = await tempDataDir(scope);
@@ -82,6 +86,7 @@ export async function startCluster(scope: Teardown = perTest): Promise<TestClust
     },
     startWriter: async (extra = [], env = {}) => {
       const writer = spawnNode(['hub/writer/main.ts', '--cluster', clusterUrls, '--history', pg.url, ...extra], { env }, scope);
+      writers.push(writer);
       let exit: string | undefined;
       void writer.exited.then((e) => (exit = `the writer exited (${e.code ?? e.signal})`));
       // running: it said so, or the consumer has its pull request
@@ -89,7 +94,8 @@ export async function startCluster(scope: Teardown = perTest): Promise<TestClust
         'a writer running',
         async () => {
           if (exit) throw new Error(exit);
-          return writer.stdout().includes('"msg":"writer started"') || (await consumerInfo().catch(() => undefined))?.num_waiting;
+          if (writer.stdout().includes('"msg":"writer started"')) return true;
+          return ((await consumerInfo().catch(() => undefined))?.num_waiting ?? 0) > 0;
         },
         30_000,
         100,
@@ -98,16 +104,28 @@ export async function startCluster(scope: Teardown = perTest): Promise<TestClust
       });
       return writer;
     },
-    writersCaughtUp: (timeoutMs = 60_000) =>
-      waitFor(
+    writersCaughtUp: async (timeoutMs = 60_000) => {
+      let last: ConsumerInfo | undefined;
+      return waitFor(
         'the writers caught up (nothing pending, nothing unacked)',
         async () => {
-          const info = await consumerInfo();
-          return info.num_pending === 0 && info.num_ack_pending === 0 ? info : undefined;
+          last = await consumerInfo();
+          return last.num_pending === 0 && last.num_ack_pending === 0 ? last : undefined;
         },
         timeoutMs,
         100,
-      ),
+      ).catch((err: Error) => {
+        const brief = last && {
+          pending: last.num_pending,
+          ack_pending: last.num_ack_pending,
+          redelivered: last.num_redelivered,
+          waiting: last.num_waiting,
+          delivered: last.delivered,
+          ack_floor: last.ack_floor,
+        };
+        throw new Error(`${err.message}; the consumer: ${JSON.stringify(brief)}`);
+      });
+    },
     storedReadings: async () => {
       const rows = await pg.query<{ sensor: string; metric: string; ts: string; value: number; copies: string }>(
         // channels: one per (sensor, metric), the half of the readings' key that names them

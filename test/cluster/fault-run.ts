@@ -54,7 +54,9 @@ export async function finishAndCheck(run: FaultRun, drainMs = 60_000, catchUpMs 
   const { c, fleet } = run;
   fleet.stopSending();
   await fleet.drain(drainMs);
-  const consumer = await c.writersCaughtUp(catchUpMs);
+  const consumer = await c.writersCaughtUp(catchUpMs).catch((err: Error) => {
+    throw new Error(`${err.message}\nthe writers' stderr: ${c.writers.map((w) => w.stderr().slice(-1500)).join('\n---\n')}`);
+  });
   const stored = (await c.storedReadings()).filter((r) => r.sensor.startsWith(`${fleet.options.prefix}-`));
   const problems = compareWithSent(stored, fleet.sentReadings(), fleet.ackedReadings());
   assert.equal(
