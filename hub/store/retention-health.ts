@@ -10,6 +10,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 export function retentionHealth(s: RetentionStatus): Record<string, unknown> {
   return {
+    state: s.idle ? 'idle' : 'working',
     raw_retention: formatDuration(s.retentionMs),
     horizon: iso(s.horizonMs),
     raw_kept_from: iso(s.rawKeptFromMs),

@@ -68,6 +68,7 @@ export class RollupRunner {
   private lastError: string | null = null;
   private lastStepAt: number | null = null;
   private checkpointDue = false;
+  private idle = false;
   private timer: NodeJS.Timeout | null = null;
   private working = false;
   private stopped = false;
@@ -170,6 +171,7 @@ export class RollupRunner {
   lateMarked(marks: number): void {
     if (marks === 0) return;
     this.lateMarks += marks;
+    this.idle = false;
     // Said before the commit's answer leaves: whoever waits on health sees the work to do.
     this.report();
   }
@@ -205,6 +207,7 @@ export class RollupRunner {
       let again = false;
       try {
         if (!this.stopped) again = await this.step();
+        this.idle = !again;
         this.lastStepAt = this.hooks.now();
       } catch (err) {
         this.lastError = err instanceof Error ? err.message : String(err);
@@ -367,6 +370,7 @@ export class RollupRunner {
         lagMs: Math.max(0, now - t.rolledBelow),
         bucketsDropped: t.bucketsDropped,
       })),
+      idle: this.idle,
       unmaintained: this.unmaintained,
       lastError: this.lastError,
       lastStepAt: this.lastStepAt,

@@ -209,6 +209,8 @@ export interface RetentionStatus {
     lagMs: number;
     bucketsDropped: number;
   }[];
+  /** the last look found nothing to do (every tier rolled, nothing to drop, checkpointed after drops) */
+  idle: boolean;
   /** tier tables of earlier configurations, no longer kept up to date */
   unmaintained: string[];
   lastError: string | null;

@@ -13,6 +13,7 @@ export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
 
 export interface RetentionHealth {
+  state: 'idle' | 'working';
   horizon: string | null;
   raw_kept_from: string | null;
   readings_dropped: number;
@@ -92,4 +93,21 @@ export function csvOf(rows: Reading[]): string {
 
 export function uploadReadings(httpPort: number, rows: Reading[]) {
   return uploadOk(httpPort, csvOf(rows)) as Promise<{ accepted: number; duplicates: number; expired?: number; retained_from?: string }>;
+}
+
+/** Waits until raw readings are dropped to `ms`, every tier rolled to `rolledTo`, and the runner idle (checkpointed). */
+export function settled(httpPort: number, ms: number | null, rolledTo: number, timeoutMs = 60_000): Promise<RetentionHealth> {
+  return waitFor(
+    `retention to settle at ${ms === null ? 'no drop' : new Date(ms).toISOString()}`,
+    async () => {
+      const r = await retentionHealth(httpPort);
+      if (r.last_error) throw new Error(r.last_error);
+      const dropped = ms === null || (r.raw_kept_from !== null && Date.parse(r.raw_kept_from) >= ms);
+      return (
+        dropped && r.state === 'idle' && r.late_buckets_pending === 0 && r.tiers.every((t) => Date.parse(t.rolled_below) >= rolledTo) && r
+      );
+    },
+    timeoutMs,
+    50,
+  );
 }

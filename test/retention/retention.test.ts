@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatMean } from '../../hub/history/csv-rows.ts';
 import { csvRecords, history, historyRequest } from '../support/api-client.ts';
+import { connect } from '../support/tcp-sensor.ts';
 import { exitWhenDone, perTest } from '../support/teardown.ts';
 import { testTimeout } from '../support/test-timeouts.ts';
 import {
@@ -96,6 +97,74 @@ test('rollups equal the buckets computed from raw readings; every answers the sa
     new Date(Date.parse(dropped.raw_kept_from!)).toISOString(),
     'the header says from when raw readings are kept',
   );
+});
+
+test('late uploads into rolled-up buckets update them exactly once; readings past the horizon are refused and counted', async () => {
+  const hub = await startClockedHub(T0, 2 * DAY, TIERS);
+  const first = readings(T0 - 6 * HOUR, T0 - 3 * HOUR, 20_000, 2);
+  await uploadReadings(hub.httpPort, first);
+  await rolledUpTo(hub.httpPort, T0 - 2 * HOUR);
+  const q = { every: '1m', from: T0 - 6 * HOUR, to: T0, time: 'ms' };
+  assert.is(body(await history(hub.httpPort, q)), bucketsFromRaw(first, MINUTE));
+
+  // An old outbox: new readings in the rolled buckets (10 s off the first ones), and a repeat of some old ones.
+  const late = readings(T0 - 5 * HOUR + 10_000, T0 - 4 * HOUR, 20_000, 2, 2);
+  const repeated = first.slice(100, 400);
+  const answer = await uploadReadings(hub.httpPort, [...late, ...repeated]);
+  assert.equal(answer, { accepted: late.length, duplicates: repeated.length }, 'the repeats are duplicates, as ever');
+  const all = [...first, ...late];
+  // Right after the answer, before the buckets are recomputed: raw readings answer for them.
+  assert.is(body(await history(hub.httpPort, q)), bucketsFromRaw(all, MINUTE), 'at once');
+  const done = await rolledUpTo(hub.httpPort, T0 - 2 * HOUR);
+  assert.ok(done.late_buckets_recomputed > 0, 'the late buckets were recomputed');
+  for (const every of ['1m', '1h', '10m'])
+    assert.is(
+      body(await history(hub.httpPort, { ...q, every })),
+      bucketsFromRaw(all, every === '1m' ? MINUTE : every === '1h' ? HOUR : 10 * MINUTE),
+      every,
+    );
+
+  // The same file again: all duplicates, and the buckets do not count them twice.
+  assert.equal(await uploadReadings(hub.httpPort, [...late, ...repeated]), { accepted: 0, duplicates: late.length + repeated.length });
+  await rolledUpTo(hub.httpPort, T0 - 2 * HOUR);
+  hub.clock.now = T0 + 3 * DAY; // the raw readings go; the buckets stay as they were
+  await rawDroppedTo(hub.httpPort, T0 + DAY);
+  assert.is(body(await history(hub.httpPort, { ...q, every: '1h' })), bucketsFromRaw(all, HOUR), 'once, after the raw readings are gone');
+
+  // Older than the horizon (now - 2 d): refused, counted, and the answer names the horizon.
+  const old = readings(T0, T0 + HOUR, 60_000, 1, 3);
+  const fresh = readings(T0 + 2 * DAY, T0 + 2 * DAY + HOUR, 60_000, 1, 3);
+  const refused = await uploadReadings(hub.httpPort, [...old, ...fresh]);
+  assert.equal(refused, { accepted: fresh.length, duplicates: 0, expired: old.length, retained_from: new Date(T0 + DAY).toISOString() });
+  const h = await rolledUpTo(hub.httpPort, T0 + 2 * DAY);
+  assert.is(h.readings_expired, old.length);
+});
+
+test('a sensor’s old outbox: readings in rolled buckets update them, readings past the horizon are acked and not stored', async () => {
+  const hub = await startClockedHub(T0, DAY, TIERS);
+  const s = await connect(hub.tcpPort);
+  await s.hello('rack-0', 'lab');
+  const onTime = readings(T0 - 5 * HOUR, T0 - 4 * HOUR, 60_000, 1);
+  await s.send({ type: 'batch', seq: 1, readings: onTime.map((r) => ({ metric: r.metric, value: r.value, ts: r.ts, unit: 'C' })) });
+  await s.ackCovering(1);
+  await rolledUpTo(hub.httpPort, T0 - 2 * HOUR);
+
+  const late = readings(T0 - 5 * HOUR + 30_000, T0 - 4 * HOUR, 60_000, 1, 5);
+  const tooOld = { metric: 'temperature', value: 1, ts: T0 - 2 * DAY, unit: 'C' };
+  await s.send({
+    type: 'batch',
+    seq: 2,
+    readings: [tooOld, ...late.map((r) => ({ metric: r.metric, value: r.value, ts: r.ts, unit: 'C' }))],
+  });
+  await s.ackCovering(2);
+  const q = { every: '10m', from: T0 - 6 * HOUR, to: T0, time: 'ms' };
+  assert.is(body(await history(hub.httpPort, q)), bucketsFromRaw([...onTime, ...late], 10 * MINUTE), 'at once');
+  const h = await rolledUpTo(hub.httpPort, T0 - 2 * HOUR);
+  assert.is(h.readings_expired, 1, 'the reading older than the horizon is counted');
+  assert.is(body(await history(hub.httpPort, q)), bucketsFromRaw([...onTime, ...late], 10 * MINUTE), 'after the recompute');
+  const all = csvRecords(await history(hub.httpPort, { time: 'ms' }));
+  assert.is(all.length, onTime.length + late.length, 'the expired reading is not stored');
+  await s.close();
 });
 
 test.run();
