@@ -33,6 +33,9 @@ import { ReadingStore } from './store/reading-store.ts';
 import { compactionHealth } from './store/compaction.ts';
 import { retentionHealth } from './store/retention-health.ts';
 import { AlertService } from './alerts/alert-service.ts';
+import { ClusterParts } from './cluster/cluster-parts.ts';
+import { ClusterReportNow } from './cluster/cluster-report-now.ts';
+import type { HubStore } from './store/hub-store.ts';
 import { processClock } from '../sensors/tick-scheduler.ts';
 
 export interface HubAddress {
@@ -93,15 +96,34 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
   const registry = new SensorRegistry();
   const latest = new LatestView(catalog);
   const counters: IngestCounters = { messages: 0, readingsReceived: 0, rejected: new Map(), acksSent: 0 };
-  const store = new ReadingStore({
-    dataDir: options.dataDir,
-    memoryLimit: options.storeMemoryLimit,
-    threads: options.storeThreads,
-    tempDir: options.storeTempDir!,
-    now,
-    faults: options.storeFaults,
-    retention: { retentionMs: options.retentionMs, tiers: options.rollupTiers },
-  });
+  // Cluster mode (--cluster and --history): commits go to NATS JetStream, the rest to PostgreSQL.
+  const cluster =
+    options.cluster !== null && options.history !== null
+      ? new ClusterParts(
+          { cluster: options.cluster, history: options.history, hubId: options.hubId },
+          {
+            log,
+            now,
+            catalog,
+            registry,
+            tcpPort: options.tcpPort,
+            tempDir: options.storeTempDir!,
+            threads: options.storeThreads,
+            publishTimeoutMs: Math.max(1_000, Math.floor(options.storeUnavailableAfterMs / 2)),
+          },
+        )
+      : null;
+  const store: HubStore =
+    cluster?.store ??
+    new ReadingStore({
+      dataDir: options.dataDir,
+      memoryLimit: options.storeMemoryLimit,
+      threads: options.storeThreads,
+      tempDir: options.storeTempDir!,
+      now,
+      faults: options.storeFaults,
+      retention: { retentionMs: options.retentionMs, tiers: options.rollupTiers },
+    });
   // Exposed: reachable from other machines, and the operator did not say that anyone may come in.
   const exposed = !isLoopback(options.host) && !options.allowAnyoneOnTheNetwork;
   const access = new AccessControl({
@@ -150,7 +172,9 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
   const mqtt = mqttConfig && new MqttBridge(mqttConfig, { ingest, catalog, registry, now, log });
 
   // The answer promises its readings are stored; a store that cannot commit must not hold the request for ever.
-  const reportNow = new ReportNow(registry, now, () => committedWithin(commits, options.storeUnavailableAfterMs));
+  const reportNow = new (cluster ? ClusterReportNow : ReportNow)(registry, now, () =>
+    committedWithin(commits, options.storeUnavailableAfterMs),
+  );
 
   const sensors = new SensorServer(
     (server) => ({
@@ -176,8 +200,14 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
         const p = commits.storeProblem;
         return p?.unavailable ? p.reason : null;
       },
-      claim: (s) => server.claim(s),
-      release: (s) => server.release(s),
+      claim: (s) => {
+        server.claim(s);
+        cluster?.claimed(s.sensorId!);
+      },
+      release: (s) => {
+        server.release(s);
+        if (s.sensorId) cluster?.released(s.sensorId);
+      },
     }),
     log,
     {
@@ -293,6 +323,13 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
 
       const loadStarted = performance.now();
       const openedAt = Date.now(); // file times, so the file system's clock, not the hub's
+      await cluster?.connect().catch(async (err: Error) => {
+        status = 'stopping';
+        await api?.close();
+        await cluster.stop();
+        await ownLog?.close();
+        throw err;
+      });
       const state = await store.open();
       const { from, to } = state.schema ?? { from: null, to: null };
       if (from !== null && from !== to) log.info({ from, to }, `migrated the store from schema ${from} to ${to}`);
@@ -319,7 +356,15 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       registry.load(state);
       storedAtStart = state.readingCount;
       await alerts.start(catalog, () => registry.records.values());
+      await cluster?.join({
+        liveStream,
+        alerts,
+        reportNow: reportNow as ClusterReportNow,
+        access,
+        localSession: (sensor) => sensors.bySensor.get(sensor),
+      });
       const tcpPort = await sensors.start(options.host, options.tcpPort);
+      await cluster?.announce({ httpPort, tcpPort });
       mqtt?.start();
       status = 'ok';
       // tools and tests read the ports from this line: written even at --log-level warn
@@ -331,6 +376,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
           tls: tls !== null,
           ...(tls ? { tlsSubject: tls.subject, tlsSubjectAltName: tls.subjectAltName, tlsValidTo: tls.validTo } : {}),
           dataDir: options.dataDir,
+          ...(cluster ? { hubId: cluster.hubId } : {}),
           readings: state.readingCount,
           loadMs: Math.round(performance.now() - loadStarted),
         },
@@ -352,6 +398,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
       await sensors.finish();
       await commits.drain().catch((err: Error) => log.error({ err }, 'could not record the last disconnects')); // the sessions just closed
       commits.stop();
+      await cluster?.stop().catch((err: Error) => log.error({ err }, 'could not leave the cluster cleanly'));
       await api?.close();
       liveStream.stop();
       await alerts.stop().catch((err: Error) => log.error({ err }, 'could not store the last alert events'));

@@ -12,6 +12,7 @@
  *                [--mqtt-client-id ID] [--mqtt-connections N]]
  *               [--retention 30d|forever] [--rollups 1m:365d,1h:forever|none]
  *               [--restore BACKUP_FILE]
+ *               [--cluster nats://A[,nats://B...] --history postgres://USER@HOST:PORT/DB [--hub-id NAME]]
  *
  * Each flag also as an environment variable: ROOMWATCH_HOST, ROOMWATCH_TCP_PORT,
  * ROOMWATCH_HTTP_PORT, ROOMWATCH_DATA, ROOMWATCH_LOG_LEVEL, ROOMWATCH_LOG_FILE, ROOMWATCH_MEMORY_LIMIT,
@@ -20,7 +21,8 @@
  * ROOMWATCH_MAX_UPLOAD_BYTES, ROOMWATCH_UPLOAD_BODY_TIMEOUT, ROOMWATCH_UPLOAD_IDLE_TIMEOUT, ROOMWATCH_MAX_CONCURRENT_UPLOADS,
  * ROOMWATCH_MAX_CONCURRENT_EXPORTS, ROOMWATCH_MAX_EXPORTS_PER_USER, ROOMWATCH_STREAM_MAX_QUEUED_BYTES,
  * ROOMWATCH_MQTT, ROOMWATCH_MQTT_USER, ROOMWATCH_MQTT_PASSWORD_FILE, ROOMWATCH_MQTT_CA, ROOMWATCH_MQTT_MAP,
- * ROOMWATCH_MQTT_CLIENT_ID, ROOMWATCH_MQTT_CONNECTIONS, ROOMWATCH_RETENTION, ROOMWATCH_ROLLUPS.
+ * ROOMWATCH_MQTT_CLIENT_ID, ROOMWATCH_MQTT_CONNECTIONS, ROOMWATCH_RETENTION, ROOMWATCH_ROLLUPS,
+ * ROOMWATCH_CLUSTER, ROOMWATCH_HISTORY, ROOMWATCH_HUB_ID.
  * Port 0 picks a free port; the ports (and whether TLS is on) are logged in the "hub listening" line. SIGINT/SIGTERM stop it cleanly (exit 0).
  */
 import { resolve } from 'node:path';
@@ -100,6 +102,12 @@ const usage = `usage: npm start -- [options]
                         default 1m:365d,1h:forever)
   --restore FILE        first make FILE (a backup from "roomwatch backup") the store of the data folder,
                         which must be empty or not exist yet; then start (docs/ADMIN.md "Backup and restore")
+  --cluster URLS        cluster mode: commit through NATS JetStream on these servers, nats://host:port
+                        comma-separated (ROOMWATCH_CLUSTER; needs --history; docs/CLUSTER.md)
+  --history URL         cluster mode: history, users, tokens and alerts in this PostgreSQL,
+                        postgres://USER@HOST:PORT/DATABASE (ROOMWATCH_HISTORY; needs --cluster)
+  --hub-id NAME         this hub's name in the cluster: letters, digits, - and _ (ROOMWATCH_HUB_ID,
+                        default <hostname>-<tcp port>-<4 random hex>)
   -h, --help            this help`;
 
 function fail(message: string): never {
@@ -151,6 +159,9 @@ function parseCli() {
       retention: { type: 'string' },
       rollups: { type: 'string' },
       restore: { type: 'string' },
+      cluster: { type: 'string' },
+      history: { type: 'string' },
+      'hub-id': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -239,6 +250,9 @@ const options: Partial<HubOptions> = {
   mqttConnections: int('--mqtt-connections', args['mqtt-connections'] ?? env.ROOMWATCH_MQTT_CONNECTIONS),
   retentionMs: spec('--retention', args.retention ?? env.ROOMWATCH_RETENTION, parseRetention),
   rollupTiers: spec('--rollups', args.rollups ?? env.ROOMWATCH_ROLLUPS, parseRollups),
+  cluster: (args.cluster ?? env.ROOMWATCH_CLUSTER) || undefined,
+  history: (args.history ?? env.ROOMWATCH_HISTORY) || undefined,
+  hubId: (args['hub-id'] ?? env.ROOMWATCH_HUB_ID) || undefined,
 };
 
 // Before the hub is built: building it opens the log file, and a restore wants an empty folder.

@@ -5,6 +5,7 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MAX_LINE_BYTES } from '../../protocol/names.ts';
+import { clusterOptionProblems, defaultClusterOptions, type ClusterOptions } from '../cluster/cluster-options.ts';
 import { DEFAULT_GROWTH_CAPS } from '../ingest/growth-limits.ts';
 import { defaultMqttOptions, mqttOptionProblems, type MqttOptions } from '../mqtt/mqtt-options.ts';
 import { storeFaultsProblem, type StoreFaults } from '../store/store-faults.ts';
@@ -13,8 +14,8 @@ import type { TimerClock } from '../../sensors/tick-scheduler.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-/** With the MQTT bridge's options (hub/mqtt/mqtt-options.ts). */
-export interface HubOptions extends MqttOptions {
+/** With the MQTT bridge's options (hub/mqtt/mqtt-options.ts) and cluster mode's (hub/cluster/cluster-options.ts). */
+export interface HubOptions extends MqttOptions, ClusterOptions {
   host: string;
   /**
    * Like Mosquitto 2: on an address other machines can reach, the hub starts only with an admin
@@ -160,6 +161,7 @@ export const defaultHubOptions = {
   now: Date.now,
   alertClock: null,
   ...defaultMqttOptions,
+  ...defaultClusterOptions,
 } satisfies HubOptions;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -229,6 +231,7 @@ export function resolveHubOptions(partial: Partial<HubOptions>): HubOptions {
   checkTlsFiles(o, problems);
   problems.push(...retentionProblems({ retentionMs: o.retentionMs, tiers: o.rollupTiers }));
   problems.push(...mqttOptionProblems(o));
+  problems.push(...clusterOptionProblems(o));
   if (o.storeFaults !== null) {
     const problem = storeFaultsProblem(o.storeFaults);
     if (problem) problems.push(problem);

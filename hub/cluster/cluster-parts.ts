@@ -1,0 +1,199 @@
+/**
+ * Cluster mode's parts of a hub, built by buildHub when `--cluster` and `--history` are given
+ * (hub.ts keeps one small branch): the NATS link, the commit publisher behind ClusterStore
+ * (PostgreSQL for everything but commits), the follower, ownership, liveness and report-now
+ * across hubs. Everything else in the hub is the single hub's code.
+ *
+ * buildHub is synchronous and connecting is not: `store` is a stand-in that forwards to the
+ * ClusterStore once connect() has made it (at start, before the store is opened).
+ */
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { AccessControl } from '../access/access-control.ts';
+import type { SeriesCatalog } from '../ingest/series-catalog.ts';
+import type { SensorSession } from '../ingest/sensor-session.ts';
+import type { SensorRegistry } from '../sensors/sensor-registry.ts';
+import { ClusterStore } from '../pg/cluster-store.ts';
+import { PgHistory } from '../pg/pg-history.ts';
+import { StoreError, type HubStore } from '../store/hub-store.ts';
+import type { Columns } from '../store/store-messages.ts';
+import { defaultHubId } from './cluster-names.ts';
+import { parseServers, type ClusterOptions } from './cluster-options.ts';
+import type { ClusterReportNow } from './cluster-report-now.ts';
+import { CommitPublisher } from './commit-publisher.ts';
+import { Follower } from './follower.ts';
+import { Liveness } from './liveness.ts';
+import { NatsLink } from './nats-link.ts';
+import { Ownership } from './ownership.ts';
+
+export interface ClusterDeps {
+  log: Logger;
+  now: () => number;
+  catalog: SeriesCatalog;
+  registry: SensorRegistry;
+  /** the sensor port as asked for (0: a free one); part of the default hub id */
+  tcpPort: number;
+  /** the upload reader's spill folder and threads */
+  tempDir: string;
+  threads: number;
+  /** a PubAck not in by then fails the commit (it is retried, and after storeUnavailableAfterMs sensors get 503) */
+  publishTimeoutMs: number;
+}
+
+/** What the cluster parts feed and answer with, once the hub has made them. */
+export interface ClusterJoin {
+  liveStream: { publish(rows: Columns, mask?: Uint8Array): void };
+  alerts: { committed(catalog: SeriesCatalog, rows: Columns, mask?: Uint8Array): void };
+  reportNow: ClusterReportNow;
+  access: AccessControl;
+  /** by sensor id: the session on this hub that speaks for it */
+  localSession: (sensor: string) => SensorSession | undefined;
+}
+
+export class ClusterParts {
+  readonly hubId: string;
+  readonly store: HubStore;
+  private readonly bindStore: (inner: ClusterStore) => void;
+  private readonly servers: string[];
+  private link: NatsLink | null = null;
+  private clusterStore: ClusterStore | null = null;
+  private publisher: CommitPublisher | null = null;
+  private follower: Follower | null = null;
+  private ownership: Ownership | null = null;
+  private liveness: Liveness | null = null;
+  private joined: ClusterJoin | null = null;
+
+  constructor(
+    private readonly options: ClusterOptions & { cluster: string; history: string },
+    private readonly d: ClusterDeps,
+  ) {
+    this.servers = parseServers(options.cluster);
+    this.hubId = options.hubId ?? defaultHubId(hostname(), d.tcpPort);
+    const late = lateStore();
+    this.store = late.store;
+    this.bindStore = late.bind;
+  }
+
+  /** Connects to NATS (stream, consumer, buckets) and PostgreSQL (schema): before the store is opened. */
+  async connect(): Promise<void> {
+    const { log } = this.d;
+    const link = await NatsLink.connect({ servers: this.servers, name: `roomwatch hub ${this.hubId}`, log });
+    this.link = link;
+    await link.ensureStream();
+    const history = await PgHistory.connect(this.options.history);
+    const publisher = new CommitPublisher({
+      js: link.js,
+      hubId: this.hubId,
+      series: this.d.catalog.series,
+      maxPayload: () => link.nc.info?.max_payload ?? 1024 * 1024,
+      publishTimeoutMs: this.d.publishTimeoutMs,
+    });
+    this.publisher = publisher;
+    this.clusterStore = new ClusterStore({
+      history,
+      publish: (req) => publisher.commit(req),
+      position: link,
+      hubId: this.hubId,
+      now: this.d.now,
+      catalog: this.d.catalog,
+      tempDir: this.d.tempDir,
+      threads: this.d.threads,
+    });
+    this.bindStore(this.clusterStore);
+  }
+
+  /**
+   * After the store was opened and loaded: follow the other hubs' commits, watch who owns which
+   * sensor, answer report-now for other hubs, reload access when another hub changes it.
+   */
+  async join(j: ClusterJoin): Promise<void> {
+    const link = this.link!;
+    const { log, catalog, registry } = this.d;
+    this.joined = j;
+    // Until announce() starts liveness, only this hub counts as alive.
+    const isAlive = (h: string): boolean => this.liveness?.isAlive(h) ?? h === this.hubId;
+    this.ownership = new Ownership(this.hubId, { registry, localSession: (sensor) => j.localSession(sensor), isAlive }, log);
+    await this.ownership.start(await link.ownersKv());
+    this.follower = new Follower(this.hubId, { catalog, registry, liveStream: j.liveStream, alerts: j.alerts }, log);
+    await this.follower.start(link);
+    j.reportNow.attachCluster({
+      nc: link.nc,
+      hubId: this.hubId,
+      hubs: () => this.liveness?.hubs() ?? new Set([this.hubId]),
+      heldElsewhere: () => this.ownership!.heldElsewhere(),
+      registry,
+      log,
+    });
+    await this.clusterStore!.onAccessChanged(
+      () => {
+        this.clusterStore!.loadAccess().then(
+          (state) => j.access.load(state),
+          (err: Error) => log.error({ err }, 'could not reload users and tokens after another hub changed them'),
+        );
+      },
+      (err) => log.warn({ err }, 'listening for access changes in PostgreSQL failed; reconnecting'),
+    );
+  }
+
+  /** Once the ports are known: announce this hub as alive (and its ports, for people and tests). */
+  async announce(address: { httpPort: number; tcpPort: number }): Promise<void> {
+    const liveness = new Liveness(
+      this.hubId,
+      { http: String(address.httpPort), tcp: String(address.tcpPort), started: Date.now() },
+      this.d.log,
+    );
+    liveness.onChange(() => this.ownership?.hubsChanged());
+    this.liveness = liveness;
+    await liveness.start(await this.link!.hubsKv());
+    this.ownership?.hubsChanged();
+  }
+
+  /** A hello was accepted here. */
+  claimed(sensor: string): void {
+    this.ownership?.claim(sensor);
+  }
+
+  /** A session of `sensor` closed here. */
+  released(sensor: string): void {
+    this.ownership?.released(sensor);
+  }
+
+  /** For health and /metrics. */
+  stats(): Record<string, unknown> {
+    return {
+      hub_id: this.hubId,
+      hubs_alive: this.liveness ? [...this.liveness.hubs()].sort() : [],
+      publisher: this.publisher?.stats,
+      follower: this.follower?.stats,
+      ownership: this.ownership?.stats,
+    };
+  }
+
+  /** After the last commit: leave the cluster (liveness key first, so the others know at once), then NATS. */
+  async stop(): Promise<void> {
+    await this.liveness?.stop();
+    this.ownership?.stop();
+    this.joined?.reportNow.detachCluster();
+    await this.follower?.stop();
+    await this.link?.stop();
+  }
+}
+
+/** A HubStore that forwards to the one bound at start; before that, every call fails retryably. */
+function lateStore(): { store: HubStore; bind: (inner: HubStore) => void } {
+  let inner: HubStore | null = null;
+  const notYet = () => Promise.reject(new StoreError('cluster mode is still connecting to NATS and PostgreSQL', true));
+  const store = new Proxy({} as HubStore, {
+    get(_target, key) {
+      if (!inner) {
+        if (key === 'compaction' || key === 'retention') return null;
+        if (key === 'close') return () => Promise.resolve();
+        if (key === 'pollCommits') return () => {};
+        return notYet;
+      }
+      const value: unknown = Reflect.get(inner, key, inner);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(inner) : value;
+    },
+  });
+  return { store, bind: (s) => (inner = s) };
+}
