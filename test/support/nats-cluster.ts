@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { freePort } from '../../scripts/bench/free-port.ts';
 import { waitFor } from './api-client.ts';
 import { tempDataDir, withTimeout } from './hub-process.ts';
+import { reapWhenOrphaned, recordPids } from './orphan-reaper.ts';
 import { perTest, type Teardown } from './teardown.ts';
 
 export const NATS_SERVER_INSTALL = 'apt-get update && apt-get install -y --no-install-recommends nats-server';
@@ -89,6 +90,7 @@ export async function startNatsCluster(options: { size?: number; scope?: Teardow
   const size = options.size ?? 3;
   const scope = options.scope ?? perTest;
   const dir = (await tempDataDir(scope)).path;
+  reapWhenOrphaned(dir);
   const ports = [];
   for (let i = 0; i < size * 3; i++) ports.push(await freePort());
   const slots: Slot[] = [];
@@ -128,7 +130,7 @@ export async function startNatsCluster(options: { size?: number; scope?: Teardow
     restart: async (i) => {
       const s = slot(i);
       if (s.child) throw new Error(`nats-server ${s.name} is still running: kill it first`);
-      await launch(bin, s);
+      await launch(bin, s, pidsChanged);
       await waitCurrent(s);
     },
     streamLeader: (stream, timeoutMs = READY_TIMEOUT_MS) =>
@@ -152,13 +154,25 @@ export async function startNatsCluster(options: { size?: number; scope?: Teardow
   };
   scope.add(`nats-servers in ${dir}`, () => cluster.stop());
 
+  /** what the orphan watchdog kills: the servers running now */
+  function pidsChanged(): void {
+    try {
+      recordPids(
+        dir,
+        slots.flatMap((x) => (x.child?.pid === undefined ? [] : [x.child.pid])),
+      );
+    } catch {
+      // the folder is gone: the cluster was stopped and removed
+    }
+  }
+
   function slot(i: number): Slot {
     const s = slots[i];
     if (!s) throw new RangeError(`no nats-server ${i}: the cluster has ${slots.length} (0..${slots.length - 1})`);
     return s;
   }
 
-  await Promise.all(slots.map((s) => launch(bin, s)));
+  await Promise.all(slots.map((s) => launch(bin, s, pidsChanged)));
   await Promise.all(slots.map((s) => waitCurrent(s)));
   return cluster;
 }
@@ -177,12 +191,14 @@ function natsConfig(s: Slot, storeDir: string, routes: string | undefined): stri
 }
 
 /** Starts the server of `s` in its own process group and waits for "Server is ready". */
-async function launch(bin: string, s: Slot): Promise<void> {
+async function launch(bin: string, s: Slot, onChange: () => void): Promise<void> {
   const child = spawn(bin, ['-c', s.conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   s.child = child;
+  onChange();
   s.exited = new Promise<void>((resolve) =>
     child.once('exit', () => {
       if (s.child === child) s.child = undefined;
+      onChange();
       resolve();
     }),
   );

@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from '../../scripts/bench/free-port.ts';
 import { tempDataDir } from './hub-process.ts';
+import { reapWhenOrphaned } from './orphan-reaper.ts';
 import { perTest, type Teardown } from './teardown.ts';
 
 const run = promisify(execFile);
@@ -70,6 +71,8 @@ export async function startPostgres(options: { scope?: Teardown } = {}): Promise
   const dir = (await tempDataDir(scope)).path;
   const data = join(dir, 'data');
   const logFile = join(dir, 'postgres.log');
+  // the postmaster (data/postmaster.pid) is killed and the folder removed if this process dies first
+  reapWhenOrphaned(dir);
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
     const { uid, gid } = postgresUser();
