@@ -9,6 +9,7 @@ import pg from 'pg';
 import { ensureSchema } from './pg-schema.ts';
 
 export const ACCESS_CHANNEL = 'roomwatch_access';
+const LISTEN_RETRY_MS = 1_000;
 
 export interface PgHistoryOptions {
   /** pool size: exports, uploads and access writes each hold one connection while they run */
@@ -57,30 +58,47 @@ export class PgHistory {
     }
   }
 
-  /** Calls `onChange(hub)` whenever some hub commits an access change; reconnects when the connection drops. */
+  /**
+   * Calls `onChange(hub)` whenever some hub commits an access change. The listening connection
+   * comes back by itself when it drops; changes made meanwhile are missed, so `onChange('')`
+   * follows every reconnect (reload everything).
+   */
   async listenAccess(onChange: (hub: string) => void, onError: (err: Error) => void = () => {}): Promise<void> {
     const start = async (): Promise<void> => {
       const c = new pg.Client({ connectionString: this.url });
       c.on('notification', (n) => {
         if (n.channel === ACCESS_CHANNEL) onChange(n.payload ?? '');
       });
+      let lost = false;
       c.on('error', (err) => {
+        if (lost) return;
+        lost = true;
         onError(err);
-        this.listener = null;
+        if (this.listener === c) this.listener = null;
         void c.end().catch(() => {});
-        // Changes made while the connection was down are missed: the reload on reconnect covers them.
-        if (!this.closed)
-          setTimeout(
-            () =>
-              void start()
-                .then(() => onChange(''))
-                .catch(onError),
-            1_000,
-          ).unref();
+        if (!this.closed) again();
       });
-      await c.connect();
-      await c.query(`LISTEN ${ACCESS_CHANNEL}`);
-      this.listener = c;
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${ACCESS_CHANNEL}`);
+      } catch (err) {
+        void c.end().catch(() => {});
+        throw err;
+      }
+      if (this.closed) await c.end();
+      else this.listener = c;
+    };
+    const again = (): void => {
+      setTimeout(() => {
+        if (this.closed) return;
+        start().then(
+          () => onChange(''),
+          (err: Error) => {
+            onError(err);
+            again();
+          },
+        );
+      }, LISTEN_RETRY_MS).unref();
     };
     await start();
   }

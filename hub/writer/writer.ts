@@ -11,9 +11,9 @@
  */
 import type { Logger } from 'pino';
 import type pg from 'pg';
-import type { JsMsg } from '@nats-io/jetstream';
+import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { decodeBundle, type ReadingBundle } from '../cluster/bundle.ts';
-import { STREAM_NAME, WRITERS_CONSUMER } from '../cluster/cluster-names.ts';
+import { STREAM_NAME, WRITERS_ACK_WAIT_MS, WRITERS_CONSUMER } from '../cluster/cluster-names.ts';
 import type { NatsLink } from '../cluster/nats-link.ts';
 import { Partitions } from '../pg/partitions.ts';
 import { SeriesResolver } from '../pg/pg-series.ts';
@@ -69,26 +69,45 @@ export class Writer {
 
   constructor(private readonly o: WriterOptions) {}
 
-  /** Runs until stop(): the batch under way is finished (committed and acked) first. */
+  /**
+   * Runs until stop(): the batch under way is finished (committed and acked) first. NATS
+   * failing (a server killed, the stream's leader moving) is waited out, never the end.
+   */
   async run(): Promise<void> {
-    const consumer = await this.o.link.js.consumers.get(STREAM_NAME, WRITERS_CONSUMER);
-    const client = await this.o.pool.connect();
-    try {
-      while (!this.stopping) {
-        const msgs: JsMsg[] = [];
+    let consumer: Consumer | null = null;
+    for (let failures = 0; !this.stopping;) {
+      const msgs: JsMsg[] = [];
+      try {
+        consumer ??= await this.o.link.js.consumers.get(STREAM_NAME, WRITERS_CONSUMER);
         const iter = await consumer.fetch({ max_messages: this.o.batch, expires: FETCH_EXPIRES_MS });
         this.stopFetch = () => iter.stop();
         for await (const m of iter) msgs.push(m);
+        failures = 0;
+      } catch (err) {
+        // What arrived before the failure is written below; the rest comes again after the ack wait.
+        failures++;
+        this.o.log.warn({ err, failures }, 'could not fetch bundles from NATS; trying again');
+      } finally {
         this.stopFetch = null;
-        if (msgs.length > 0) await this.store(client, msgs);
       }
-    } finally {
-      client.release();
+      if (msgs.length > 0) await this.store(msgs);
+      else if (failures > 0) await this.pause(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures, 8)));
     }
   }
 
+  /** Waits `ms`, or less if stop() is called. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      this.wakeRetry = () => {
+        clearTimeout(t);
+        r();
+      };
+    }).finally(() => (this.wakeRetry = null));
+  }
+
   /** Writes one batch, trying again while PostgreSQL fails, then acks it. */
-  private async store(client: pg.PoolClient, msgs: JsMsg[]): Promise<void> {
+  private async store(msgs: JsMsg[]): Promise<void> {
     const bundles: ReadingBundle[] = [];
     const good: JsMsg[] = [];
     for (const m of msgs) {
@@ -101,35 +120,44 @@ export class Writer {
         m.term('not a Roomwatch bundle');
       }
     }
+    // While the batch is written (PostgreSQL slow, paused, or down), JetStream must not hand it to another writer.
+    const inProgress = setInterval(() => {
+      for (const m of good) m.working();
+    }, WRITERS_ACK_WAIT_MS / 3);
+    try {
+      await this.writeAndAck(good, bundles);
+    } finally {
+      clearInterval(inProgress);
+    }
+  }
+
+  private async writeAndAck(good: JsMsg[], bundles: ReadingBundle[]): Promise<void> {
     let counts: BatchCounts | null = null;
     for (let attempt = 0; counts === null; attempt++) {
+      // A connection of its own each attempt: one that broke (PostgreSQL restarted) is dropped, not reused.
+      let client: pg.PoolClient | null = null;
       try {
+        client = await this.o.pool.connect();
         const deps = { series: this.series, partitions: this.partitions, writer: this.o.name, beforeCommit: this.o.beforeCommit };
         counts = await writeBatch(client, deps, bundles);
+        client.release();
       } catch (err) {
+        client?.release(true);
         this.stats.failedBatches++;
-        const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
+        const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(attempt, 8));
         this.o.log.error(
           { err, bundles: bundles.length, attempt },
           `a batch could not be written to PostgreSQL; trying again in ${wait} ms`,
         );
-        // Still ours: JetStream waits another ack wait before it hands them to another writer.
-        for (const m of good) m.working();
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, wait);
-          this.wakeRetry = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        this.wakeRetry = null;
+        await this.pause(wait);
         // A stop while PostgreSQL is down leaves the batch unacked: another writer gets it after the ack wait.
         if (this.stopping && attempt >= 2) return;
       }
     }
     await this.o.afterCommit?.();
     for (const m of good) m.ack();
-    await this.o.link.nc.flush();
+    // Acks that do not reach the server (NATS down now) only mean a redelivery: its rows count as duplicates.
+    await this.o.link.nc.flush().catch((err: Error) => this.o.log.warn({ err }, 'the acks of a written batch may not have reached NATS'));
     const s = this.stats;
     s.batches++;
     s.bundles += counts.bundles;
