@@ -71,9 +71,14 @@ const scope = new Teardown();
 const children: { name: string; child: ChildProcess }[] = [];
 
 function node(name: string, args: string[], stdout: 'inherit' | 'pipe'): ChildProcess {
-  // Each child in its own process group: a Ctrl-C on the terminal reaches only the demo, which
-  // stops them in order (sensors first, so they say bye and get their last acks).
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: ['ignore', stdout, 'pipe'], detached: true });
+  // Each child but the table in its own process group: a Ctrl-C on the terminal reaches only the
+  // demo, which stops them in order (sensors first, so they say bye and get their last acks), and
+  // the table, which puts the terminal back as it found it.
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: root,
+    stdio: ['ignore', stdout, 'pipe'],
+    detached: name !== 'table',
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-4000);
