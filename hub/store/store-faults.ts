@@ -4,6 +4,7 @@
  * default. Faults act inside the commit transaction, after the rows were appended and before
  * COMMIT, which is where a real disk or fsync would fail.
  */
+import { existsSync } from 'node:fs';
 import { seededRandom, type Random } from '../../sensors/random.ts';
 import type { CommitRequest } from './store-messages.ts';
 
@@ -18,6 +19,8 @@ export interface StoreFaults {
   poisonMetric?: string;
   /** waited inside each compaction slice's transaction, after its rows are rewritten and before COMMIT (a window to kill the hub in) */
   compactionStallMs?: number;
+  /** while a file at this path exists, every commit fails as on a full disk (ENOSPC), for tests where mounting a small tmpfs is not allowed */
+  diskFullFlagFile?: string;
 }
 
 /** Why `faults` is not a valid StoreFaults, or null. */
@@ -30,6 +33,7 @@ export function storeFaultsProblem(faults: unknown): string | null {
   if (!Number.isInteger(f.commitDelayMs) || (f.commitDelayMs as number) < 0)
     return 'storeFaults.commitDelayMs must be a whole number of ms';
   if (f.poisonMetric !== undefined && typeof f.poisonMetric !== 'string') return 'storeFaults.poisonMetric must be a metric name';
+  if (f.diskFullFlagFile !== undefined && typeof f.diskFullFlagFile !== 'string') return 'storeFaults.diskFullFlagFile must be a file path';
   if (f.compactionStallMs !== undefined && (!Number.isInteger(f.compactionStallMs) || (f.compactionStallMs as number) < 0))
     return 'storeFaults.compactionStallMs must be a whole number of ms';
   return null;
@@ -55,6 +59,8 @@ export class FaultInjector {
     if (this.faults.commitDelayMs > 0) await new Promise((r) => setTimeout(r, this.faults.commitDelayMs));
     if (this.poisoned.size > 0 && (this.holdsPoison(req.fresh) || this.holdsPoison(req.maybeDuplicate)))
       throw new Error(`Conversion Error: injected fault: a reading of metric "${this.faults.poisonMetric}" cannot be stored`);
+    if (this.faults.diskFullFlagFile !== undefined && existsSync(this.faults.diskFullFlagFile))
+      throw new Error('IO Error: Could not write all bytes to file "roomwatch.duckdb.wal": No space left on device (injected fault)');
     if (this.random() < this.faults.commitFailureRate) throw new Error('IO Error: injected fault: could not write to the database file');
   }
 
