@@ -32,6 +32,7 @@ import { loadTlsCredentials, type TlsCredentials } from './setup/tls-credentials
 import { ReadingStore } from './store/reading-store.ts';
 import { compactionHealth } from './store/compaction.ts';
 import { retentionHealth } from './store/retention-health.ts';
+import { storeProblemHealth } from './store/store-problem.ts';
 import { AlertService } from './alerts/alert-service.ts';
 import { ClusterParts } from './cluster/cluster-parts.ts';
 import { ClusterReportNow } from './cluster/cluster-report-now.ts';
@@ -282,7 +283,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     const p = commits.storeProblem;
     if (!p) return {};
     if (!p.unavailable && now() - p.sinceMs < STORE_FAILING_HEALTH_MS) return { store_retrying: p.reason };
-    return { store_error: p.reason, store_failing_since: new Date(p.sinceMs).toISOString() };
+    return { store_error: p.reason, store_failing_since: new Date(p.sinceMs).toISOString(), ...storeProblemHealth(p) };
   }
 
   const hub: Hub = {

@@ -25,6 +25,7 @@ import { registerAlertsRoutes } from './alerts-route.ts';
 import type { AlertService } from '../alerts/alert-service.ts';
 import { addAlertFamilies } from '../alerts/alert-metrics.ts';
 import { addRetentionFamilies } from '../store/retention-health.ts';
+import { addStoreProblemFamilies } from '../store/store-problem.ts';
 import { registerHistoryRoute } from './history-route.ts';
 import { INPUT_LIMITS } from '../inputs/input-limits.ts';
 import { registerInfluxRoutes } from '../inputs/influx-routes.ts';
@@ -128,6 +129,7 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
         families: [
           (registry) => addAlertFamilies(registry, p.alerts),
           (registry) => addRetentionFamilies(registry, () => p.store.retention ?? null),
+          (registry) => addStoreProblemFamilies(registry, () => p.commits.storeProblem, p.now),
         ],
       }),
     (app) => registerAlertsRoutes(app, { alerts: p.alerts, activity: p.activity, now: p.now }),
