@@ -163,12 +163,12 @@ export class StreamConnection {
         'the replay of your previous subscribe is still being read: wait for its "subscribed", then subscribe again',
       );
     }
-    this.subscribe(requested, filters, Math.min(replay, MAX_REPLAY));
+    this.subscribe(requested, filters, Math.min(replay, MAX_REPLAY), fields.batch === true);
   }
 
-  private subscribe(requested: Filters, filters: Filters, replay: number): void {
+  private subscribe(requested: Filters, filters: Filters, replay: number, batch: boolean): void {
     if (this.sub) this.d.stream.remove(this.sub);
-    const sub = new Subscriber(this.ws, filters, this.d.stream);
+    const sub = new Subscriber(this.ws, filters, this.d.stream, batch);
     this.sub = sub;
     this.requested = requested;
     sub.beginReplay(); // live readings wait behind the replay

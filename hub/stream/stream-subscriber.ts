@@ -12,7 +12,7 @@
 import type { WebSocket } from 'ws';
 import type { Filters } from '../../protocol/filters.ts';
 import { LogCursor, type LogCursorHost } from './log-cursor.ts';
-import { droppedFrame } from './stream-frames.ts';
+import { batchFrame, droppedFrame } from './stream-frames.ts';
 import type { LogChunk, LogReader } from './stream-log.ts';
 import type { SeriesMatchers } from './stream-matcher.ts';
 import { ReadingQueue } from './stream-queue.ts';
@@ -68,6 +68,8 @@ export class Subscriber implements LogReader {
     readonly ws: WebSocket,
     filters: Filters,
     private readonly host: SubscriberHost,
+    /** the client asked for `readings` messages: each socket write is one message (batchFrame) */
+    private readonly batched = false,
   ) {
     this.queue = new ReadingQueue(host.limits.maxQueuedMessages, host.stats);
     // Its matcher says which series it takes: shared with every subscriber of the same filters.
@@ -189,15 +191,17 @@ export class Subscriber implements LogReader {
     const from = this.place.cursor;
     while (this.queued > 0 && ws.bufferedAmount < highWater) {
       const room = highWater - ws.bufferedAmount;
-      let out = '';
+      let told = '';
       if (this.dropped > 0) {
-        out = droppedFrame(this.dropped);
+        told = droppedFrame(this.dropped);
         this.dropped = 0;
       }
       const before = this.queued;
-      out = this.fromQueue(out, room);
-      if (out.length < room && this.place.backlog > 0) out = this.place.frames(out, room);
+      let out = this.fromQueue('', room - told.length);
+      if (out.length < room - told.length && this.place.backlog > 0) out = this.place.frames(out, room - told.length);
       this.host.stats.sent += before - this.queued;
+      if (this.batched && out.length > 0) out = batchFrame(out);
+      out = told + out;
       if (out.length > 0) socket.write(out, 'latin1');
       if (this.queued === before) {
         this.place.toHead(); // never so: the log holds what the backlog counts; but never loop on it

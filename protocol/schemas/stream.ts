@@ -18,10 +18,18 @@ export const SubscribeMessage = closed({
   ...FilterFields,
   /** stored readings to send first; absent or null: DEFAULT_REPLAY; over MAX_REPLAY: MAX_REPLAY */
   replay: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { errorMessage: 'must be a whole number of readings' })),
+  /**
+   * true: readings come as `readings` messages, as many as are ready in each (an addition to
+   * the contract, for clients that pay per message, such as a browser); absent or false: each
+   * reading its own message, as the contract says
+   */
+  batch: Type.Optional(Type.Boolean({ errorMessage: 'must be true or false' })),
 });
 
 export const SubscribedMessage = Type.Object({ type: Type.Literal('subscribed'), replayed: Count });
 export const ReadingMessage = Type.Composite([Type.Object({ type: Type.Literal('reading') }), Reading]);
+/** Only to a subscriber that asked for `batch`: the reading messages ready at once, oldest first. */
+export const ReadingsMessage = Type.Object({ type: Type.Literal('readings'), readings: Type.Array(ReadingMessage) });
 export const DroppedMessage = Type.Object({ type: Type.Literal('dropped'), count: Count });
 /** A refused subscribe; with `forbidden_room` or an ended login, the hub then closes with 1008. */
 export const StreamErrorMessage = Type.Object({ type: Type.Literal('error'), code: Type.String(), message: Type.String() });
