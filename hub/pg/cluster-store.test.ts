@@ -165,6 +165,9 @@ test('an export from PostgreSQL is the same CSV, byte for byte, as the single hu
     { metrics: ['temperature'], fromMs: T0 + 60_000, toMs: T0 + 150_000 },
     { everyMs: 60_000 },
     { everyMs: 45_000, time: 'ms', rooms: ['lab', 'office'] },
+    // buckets that do not divide a day, and one longer than a day: no bucket is cut by the day windows
+    { everyMs: 420_000 },
+    { everyMs: 2 * 86_400_000, time: 'ms' },
     { sensors: ['nobody'] },
   ];
   for (const q of queries) {

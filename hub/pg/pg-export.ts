@@ -2,9 +2,9 @@
  * A history export from PostgreSQL: the same CSV bytes as the single hub's export of the same
  * rows (hub/history/export-worker.ts), rendered by the same code (hub/history/csv-rows.ts) in the
  * same order (ts, then series by sensor, metric, room, unit in byte order: COLLATE "C", which is
- * DuckDB's order). PostgreSQL sorts and streams the rows with COPY ... TO STDOUT; the stream is
- * read only as fast as the HTTP client takes the CSV (credits, as the store worker's), so memory
- * stays flat whatever the export's size. A cancel drops the connection, which ends the query.
+ * DuckDB's order). PostgreSQL sorts and streams the rows with COPY ... TO STDOUT, a window of
+ * about a day at a time (exportWindows); the stream is read only as fast as the HTTP client takes
+ * the CSV (credits, as the store worker's), so memory stays flat whatever the export's size. A cancel drops the connection, which ends the query.
  *
  * COPY takes no bind parameters: names are checked against the contract's patterns before they
  * get here (none admits a quote) and quotes are doubled all the same; numbers are truncated.
@@ -15,6 +15,7 @@ import { BUCKET_HEADER, CsvOut, IsoClock, RAW_HEADER, formatMean, seriesFields }
 import type { HistoryQuery } from '../history/history-query.ts';
 import type { ExportHandle } from '../store/hub-store.ts';
 import type { SeriesDef } from '../store/store-messages.ts';
+import { DAY_MS } from './partitions.ts';
 
 const INITIAL_CREDITS = 4;
 const SEND_BYTES = 128 * 1024;
@@ -46,6 +47,32 @@ export function exportSql(q: HistoryQuery): string {
   return `${RANKED} SELECT r.series, r.ts - ((r.ts % ${e}) + ${e}) % ${e} AS bucket, count(*), min(r.value), max(r.value), avg(r.value), min(s.k) AS k
     FROM readings r JOIN s ON s.id = r.series ${where(q)}
     GROUP BY r.series, bucket ORDER BY bucket, k`;
+}
+
+/**
+ * The export cut into ts windows of about a day (whole buckets: a multiple of the bucket length,
+ * aligned to the epoch), only where a day partition exists: each window's sort is one day's rows,
+ * in memory or spilled, not the whole export's, and the first rows come after one day's sort.
+ */
+export async function exportWindows(c: pg.ClientBase, q: HistoryQuery): Promise<[number, number][]> {
+  const width = q.everyMs === null ? DAY_MS : Math.trunc(q.everyMs) * Math.ceil(DAY_MS / Math.trunc(q.everyMs));
+  const bounds = await c.query<{ bound: string }>(
+    `SELECT pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = 'readings'::regclass`,
+  );
+  const keys = new Set<number>();
+  for (const { bound } of bounds.rows) {
+    const m = /FROM \('?(-?\d+)'?\) TO \('?(-?\d+)'?\)/.exec(bound);
+    if (!m) continue;
+    const [lo, hi] = [Number(m[1]), Number(m[2])];
+    for (let k = Math.floor(lo / width); k * width < hi; k++) keys.add(k);
+  }
+  const from = q.fromMs ?? -Infinity;
+  const to = q.toMs ?? Infinity;
+  return [...keys]
+    .sort((a, b) => a - b)
+    .map((k): [number, number] => [Math.max(k * width, from), Math.min((k + 1) * width, to)])
+    .filter(([lo, hi]) => lo < hi);
 }
 
 export interface PgExportDeps {
@@ -82,29 +109,33 @@ export function pgExport(deps: PgExportDeps, q: HistoryQuery, onData: (chunk: Bu
         credits--;
         onData(out.take());
       };
-      const stream = c.query(copyStreams.to(`COPY (${exportSql(q)}) TO STDOUT`));
-      let rest = '';
-      broken = true; // until the COPY is read to its end, the connection is mid-query
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const windows = await exportWindows(c, q);
+      broken = true; // until every COPY is read to its end, the connection is mid-query
+      for (const [lo, hi] of windows) {
         if (cancelled) break;
-        const text = rest + chunk.toString('latin1');
-        let start = 0;
-        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-          const f = text.slice(start, nl).split('\t');
-          start = nl + 1;
-          const sf = fields[Number(f[0])]!;
-          const ts = Number(f[1]);
-          const time = iso ? clock.format(ts) : String(ts);
-          if (raw) out.write(`${time},${sf.names},${Number(f[2])},${sf.unit}\n`);
-          else {
-            const lo = Number(f[3]);
-            const hi = Number(f[4]);
-            out.write(`${time},${sf.names},${sf.unit},${f[2]},${lo},${hi},${formatMean(Number(f[5]), lo, hi)}\n`);
+        const stream = c.query(copyStreams.to(`COPY (${exportSql({ ...q, fromMs: lo, toMs: hi })}) TO STDOUT`));
+        let rest = '';
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          if (cancelled) break;
+          const text = rest + chunk.toString('latin1');
+          let start = 0;
+          for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+            const f = text.slice(start, nl).split('\t');
+            start = nl + 1;
+            const sf = fields[Number(f[0])]!;
+            const ts = Number(f[1]);
+            const time = iso ? clock.format(ts) : String(ts);
+            if (raw) out.write(`${time},${sf.names},${Number(f[2])},${sf.unit}\n`);
+            else {
+              const lo = Number(f[3]);
+              const hi = Number(f[4]);
+              out.write(`${time},${sf.names},${sf.unit},${f[2]},${lo},${hi},${formatMean(Number(f[5]), lo, hi)}\n`);
+            }
+            rows++;
           }
-          rows++;
+          rest = text.slice(start);
+          if (out.full) await send();
         }
-        rest = text.slice(start);
-        if (out.full) await send();
       }
       if (!cancelled) {
         broken = false;
