@@ -5,7 +5,7 @@
  * InfluxDB 1.6.7 (peer-influxdb.ts) in the same run. Each answer is 204 once stored; a 503 is
  * sent again after its Retry-After, and counted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forEachReading, sensorId, type Dataset } from './dataset.ts';
@@ -59,7 +59,7 @@ export async function runLineProtocol(d: Dataset, progress: (s: string) => void)
     const rate = (ms: number) => Math.round((points / ms) * 1000).toLocaleString('en-US');
     process.stderr.write(
       `line-protocol round ${round}: hub ${rate(hub.run.writeMs)} points/s (CPU ${hub.run.cpuS.toFixed(1)} s; ${hub.commits} commits, ` +
-        `${hub.commitS.toFixed(2)} s in commits, ${Math.round(points / Math.max(1, hub.commits))} rows each)` +
+        `${hub.commitS.toFixed(2)} s in commits, ${Math.round(points / Math.max(1, hub.commits))} rows each; by thread: ${shownThreads(hub.threads)})` +
         (influx ? `, InfluxDB ${rate(influx.writeMs)} points/s (CPU ${influx.cpuS.toFixed(1)} s), ratio ${ratioOf(run).toFixed(2)}` : '') +
         `, load ${loadavg()[0]!.toFixed(1)}\n`,
     );
@@ -73,11 +73,14 @@ function ratioOf(r: LineProtocolRun): number {
   return r.influx ? r.influx.writeMs / r.hub.writeMs : 0;
 }
 
-async function hubRound(bodies: readonly string[]): Promise<{ run: LineProtocolRun['hub']; commits: number; commitS: number }> {
+async function hubRound(
+  bodies: readonly string[],
+): Promise<{ run: LineProtocolRun['hub']; commits: number; commitS: number; threads: Map<string, number> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-lp-'));
   const hub = await startHub(dataDir, ['--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'warn']);
   try {
     const cpu0 = cpuSeconds(hub.child.pid!);
+    const threads0 = cpuByThread(hub.child.pid!);
     const commits0 = await metric(hub.httpPort, 'roomwatch_commits_total');
     const commitS0 = await metric(hub.httpPort, 'roomwatch_commit_seconds_total');
     const started = performance.now();
@@ -86,7 +89,9 @@ async function hubRound(bodies: readonly string[]): Promise<{ run: LineProtocolR
     const run = { writeMs, cpuS: cpuSeconds(hub.child.pid!) - cpu0, peakRssBytes: peakRssBytes(hub.child.pid!), retries };
     const commits = (await metric(hub.httpPort, 'roomwatch_commits_total')) - commits0;
     const commitS = (await metric(hub.httpPort, 'roomwatch_commit_seconds_total')) - commitS0;
-    return { run, commits, commitS };
+    const threads = cpuByThread(hub.child.pid!);
+    for (const [name, s] of threads0) threads.set(name, (threads.get(name) ?? 0) - s);
+    return { run, commits, commitS, threads };
   } finally {
     await hub.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -103,4 +108,29 @@ async function influxRound(bodies: readonly string[]): Promise<NonNullable<LineP
   } finally {
     await server.stop();
   }
+}
+
+/** CPU seconds of a process's threads so far, by thread name (`main` for the main thread; others summed by name). */
+export function cpuByThread(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread has just ended
+    }
+    const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+  }
+  return out;
+}
+
+function shownThreads(threads: Map<string, number>): string {
+  return [...threads]
+    .filter(([, s]) => s >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, s]) => `${name} ${s.toFixed(1)} s`)
+    .join(', ');
 }
