@@ -75,21 +75,26 @@ export class LogCursor {
     this.cursor = chunk.end;
   }
 
-  /** Appends to `out` the frames of the rows it takes, while `out` is shorter than `room`. */
-  frames(out: string, room: number): string {
+  /**
+   * Appends to `out` the frames of the rows it takes, while `out` is shorter than `room`;
+   * `bodies`: the messages unframed and comma-separated, for a `readings` message (batchFrame).
+   */
+  frames(out: string, room: number, bodies = false): string {
     const m = this.matcher;
     for (const c of this.host.log.from(this.cursor)) {
       const total = c.takenCount(m);
       let t = c.firstTakenOf(m, this.cursor);
       while (t < total && out.length < room) {
         const b = Math.floor(t / BLOCK_ROWS);
-        const { text, ends } = c.block(m, b, this.host.frames);
+        const { text, ends } = c.block(m, b, this.host.frames, bodies);
         const first = t - b * BLOCK_ROWS;
-        const from = first === 0 ? 0 : ends[first - 1]!;
+        // a body block has a comma before each message but its first
+        const from = first === 0 ? 0 : ends[first - 1]! + (bodies ? 1 : 0);
         const space = room - out.length;
         // Whole frames while there is room; the last may go past it, as one frame always may.
         let k = first + 1;
         while (k < ends.length && ends[k - 1]! - from < space) k++;
+        if (bodies && out.length > 0) out += ',';
         out += text.slice(from, ends[k - 1]);
         this.backlog -= k - first;
         t = b * BLOCK_ROWS + k;

@@ -26,29 +26,12 @@ export function frameOf(body: string): string {
 }
 
 /**
- * Frames of reading messages (whole, as frameOf makes them) as one frame of the message
- * `{"type":"readings","readings":[...]}`, each element the reading message as it would have gone
- * alone: a subscriber that asked for batches gets one message per socket write, not one per
- * reading (a browser spends far more per message it is handed than per byte).
+ * Reading messages joined by commas as one `{"type":"readings","readings":[...]}` frame: a
+ * subscriber that asked for batches gets one message per socket write, not one per reading (a
+ * browser spends far more per message it is handed than per byte).
  */
-export function batchFrame(frames: string): string {
-  const bodies: string[] = [];
-  for (let i = 0; i < frames.length;) {
-    const b1 = frames.charCodeAt(i + 1) & 127;
-    let head = 2;
-    let n = b1;
-    if (b1 === 126) {
-      head = 4;
-      n = (frames.charCodeAt(i + 2) << 8) | frames.charCodeAt(i + 3);
-    } else if (b1 === 127) {
-      head = 10; // 8 bytes of length, of which a string's length fits the last 6
-      n = 0;
-      for (let k = 4; k < 10; k++) n = n * 256 + frames.charCodeAt(i + k);
-    }
-    bodies.push(frames.slice(i + head, i + head + n));
-    i += head + n;
-  }
-  return frameOf(`{"type":"readings","readings":[${bodies.join(',')}]}`);
+export function batchFrame(bodies: string): string {
+  return frameOf(`{"type":"readings","readings":[${bodies}]}`);
 }
 
 export function droppedFrame(count: number): string {
@@ -63,6 +46,11 @@ export class ReadingFrames {
 
   /** The contract's reading message, as a frame. */
   frame(seriesId: number, ts: number, value: number): string {
+    return frameOf(this.body(seriesId, ts, value));
+  }
+
+  /** The contract's reading message, unframed: an element of a `readings` message (batchFrame). */
+  body(seriesId: number, ts: number, value: number): string {
     let p = this.parts[seriesId];
     if (p === undefined) {
       const s = this.catalog.series[seriesId]!;
@@ -74,6 +62,6 @@ export class ReadingFrames {
       };
       this.parts[seriesId] = p;
     }
-    return frameOf(p.head + value + p.mid + ts + '}');
+    return p.head + value + p.mid + ts + '}';
   }
 }

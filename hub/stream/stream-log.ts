@@ -38,6 +38,8 @@ export class LogChunk {
   private readonly taken = new Map<SeriesMatcher, Int32Array>();
   /** by matcher: its blocks of frames, by block number (taken row / BLOCK_ROWS) */
   private readonly blocks = new Map<SeriesMatcher, (FrameBlock | undefined)[]>();
+  /** by matcher: the same blocks as unframed messages joined by commas, for batches (`ends`: after each message) */
+  private readonly bodyBlocks = new Map<SeriesMatcher, (FrameBlock | undefined)[]>();
   /** bytes of the offsets and frames made so far */
   takenBytes = 0;
 
@@ -92,10 +94,14 @@ export class LogChunk {
     return matcher.takesAll ? Math.max(from, this.start) - this.start : this.firstTaken(this.rowsOf(matcher), from);
   }
 
-  /** Block `b` of the frames of the rows the matcher takes, encoded the first time it is asked for. */
-  block(matcher: SeriesMatcher, b: number, frames: ReadingFrames): FrameBlock {
-    let blocks = this.blocks.get(matcher);
-    if (blocks === undefined) this.blocks.set(matcher, (blocks = []));
+  /**
+   * Block `b` of the frames of the rows the matcher takes, encoded the first time it is asked
+   * for; `bodies`: the messages unframed, joined by commas (a `readings` message's elements).
+   */
+  block(matcher: SeriesMatcher, b: number, frames: ReadingFrames, bodies = false): FrameBlock {
+    const all = bodies ? this.bodyBlocks : this.blocks;
+    let blocks = all.get(matcher);
+    if (blocks === undefined) all.set(matcher, (blocks = []));
     let block = blocks[b];
     if (block === undefined) {
       const end = Math.min((b + 1) * BLOCK_ROWS, this.takenCount(matcher));
@@ -103,7 +109,8 @@ export class LogChunk {
       let text = '';
       for (let t = b * BLOCK_ROWS, k = 0; t < end; t++, k++) {
         const i = this.takenRow(matcher, t);
-        text += frames.frame(this.series[i]!, this.ts[i]!, this.value[i]!);
+        if (bodies) text += (k === 0 ? '' : ',') + frames.body(this.series[i]!, this.ts[i]!, this.value[i]!);
+        else text += frames.frame(this.series[i]!, this.ts[i]!, this.value[i]!);
         ends[k] = text.length;
       }
       block = { text, ends };

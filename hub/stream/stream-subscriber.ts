@@ -197,8 +197,9 @@ export class Subscriber implements LogReader {
         this.dropped = 0;
       }
       const before = this.queued;
-      let out = this.fromQueue('', room - told.length);
-      if (out.length < room - told.length && this.place.backlog > 0) out = this.place.frames(out, room - told.length);
+      const space = room - told.length;
+      let out = this.fromQueue('', space);
+      if (out.length < space && this.place.backlog > 0) out = this.place.frames(out, space, this.batched);
       this.host.stats.sent += before - this.queued;
       if (this.batched && out.length > 0) out = batchFrame(out);
       out = told + out;
@@ -216,11 +217,13 @@ export class Subscriber implements LogReader {
     this.drainTimer = null;
   };
 
+  /** Frames of its own queue's readings (batched: the messages unframed, comma-separated). */
   private fromQueue(out: string, room: number): string {
     const q = this.queue;
     const frames = this.host.frames;
     while (q.length > 0 && out.length < room) {
-      out += frames.frame(q.firstSeries, q.firstTs, q.firstValue);
+      if (!this.batched) out += frames.frame(q.firstSeries, q.firstTs, q.firstValue);
+      else out += (out.length > 0 ? ',' : '') + frames.body(q.firstSeries, q.firstTs, q.firstValue);
       q.shift();
     }
     return out;
