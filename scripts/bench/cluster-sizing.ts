@@ -23,15 +23,20 @@ const CONNECTIONS_RAISED = 100_000;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /**
- * `hubCosts`: measured with one reading per line (what a sensor reading every 10 s sends);
- * `costs`: with batches (the other roles' cost per reading does not depend on the framing).
+ * `hub`: a hub's CPU s per million readings, one reading per line (what a sensor reading every
+ * 10 s sends): `ingest` of its own sensors' readings, `follow` of every reading of the cluster
+ * (each hub follows all others' bundles). `costs`: the other roles, with batches (their cost per
+ * reading does not depend on the framing).
  */
-export function sizing(hubCosts: RoleCosts, costs: RoleCosts, bytesPerReading: number): string {
+export function sizing(hub: { ingest: number; follow: number }, costs: RoleCosts, bytesPerReading: number): string {
   const rate = FLEET.sensors / FLEET.readingEveryS;
   const cores = (cpuPerMillion: number) => (rate * cpuPerMillion) / 1e6;
   const nodes = (c: number) => Math.max(1, Math.ceil(c / (NODE_CORES * TARGET_LOAD)));
-  const hubCores = cores(hubCosts.hubs);
-  const hubsByCpu = nodes(hubCores);
+  // Each hub follows the whole cluster's rate, whatever its own share: that part does not shrink with more hubs.
+  const budget = NODE_CORES * TARGET_LOAD;
+  const followCores = cores(hub.follow);
+  const ingestCores = cores(hub.ingest);
+  const hubsByCpu = followCores < budget ? Math.max(1, Math.ceil(ingestCores / (budget - followCores))) : Infinity;
   const hubsByConnDefault = Math.ceil(FLEET.sensors / CONNECTIONS_DEFAULT);
   const hubsByConnRaised = Math.ceil(FLEET.sensors / CONNECTIONS_RAISED);
   const natsCores = cores(costs.nats);
@@ -43,10 +48,10 @@ export function sizing(hubCosts: RoleCosts, costs: RoleCosts, bytesPerReading: n
   const rows = [
     `| role | cost measured here (CPU s per million readings) | cores at ${fmt(rate)} readings/s | nodes of ${NODE_CORES} cores at ${TARGET_LOAD * 100}% |`,
     '|---|---|---|---|',
-    `| hubs | ${hubCosts.hubs.toFixed(2)} (one reading per line) | ${hubCores.toFixed(1)} | ${hubsByCpu} by CPU; by connections ${hubsByConnDefault} at the default ${fmt(CONNECTIONS_DEFAULT)} per hub, ${hubsByConnRaised} at ${fmt(CONNECTIONS_RAISED)}; plus one spare for a dead hub's sensors |`,
-    `| nats-servers (3 replicas) | ${costs.nats.toFixed(2)} (all three) | ${natsCores.toFixed(1)} (${natsPerServer.toFixed(1)} per server) | 3 (a quorum of 3; each needs ${natsPerServer.toFixed(1)} cores${natsPerServer > NODE_CORES * TARGET_LOAD ? ': bigger machines' : ''}) |`,
-    `| writers | ${costs.writer.toFixed(2)} | ${writerCores.toFixed(1)} | ${nodes(writerCores)} (any number share the consumer) |`,
-    `| PostgreSQL | ${costs.postgres.toFixed(2)} | ${pgCores.toFixed(1)} | one primary with at least ${Math.ceil(pgCores / TARGET_LOAD)} cores (a standby for failover) |`,
+    `| hubs | ingest ${hub.ingest.toFixed(2)} of its own sensors' readings + follow ${hub.follow.toFixed(2)} of all the cluster's (one reading per line) | ${ingestCores.toFixed(2)} ingest in all + ${followCores.toFixed(2)} follow on each hub | ${Number.isFinite(hubsByCpu) ? `${hubsByCpu} by CPU` : `none by CPU: following alone needs ${followCores.toFixed(1)} cores a hub`}; by connections ${hubsByConnDefault} at the default ${fmt(CONNECTIONS_DEFAULT)} per hub, ${hubsByConnRaised} at ${fmt(CONNECTIONS_RAISED)}; plus one spare for a dead hub's sensors |`,
+    `| nats-servers (3 replicas) | ${costs.nats.toFixed(2)} (all three) | ${natsCores.toFixed(2)} (${natsPerServer.toFixed(2)} per server) | 3 (a quorum of 3; each needs ${natsPerServer.toFixed(2)} cores${natsPerServer > NODE_CORES * TARGET_LOAD ? ': bigger machines' : ''}) |`,
+    `| writers | ${costs.writer.toFixed(2)} | ${writerCores.toFixed(2)} | ${nodes(writerCores)} (any number share the consumer) |`,
+    `| PostgreSQL | ${costs.postgres.toFixed(2)} | ${pgCores.toFixed(2)} | one primary with ${Math.max(2, Math.ceil(pgCores / TARGET_LOAD))} cores or more (a standby for failover) |`,
   ];
   return [
     `Sizing on paper: ${fmt(FLEET.sensors)} sensors, one reading every ${FLEET.readingEveryS} s = ${fmt(rate)} readings/s.`,

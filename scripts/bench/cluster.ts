@@ -131,6 +131,17 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<string> {
       );
     }
 
+    // A hub's CPU is its own sensors' ingest plus the follow of every other hub's bundles (latest,
+    // live stream, alerts), which grows with the cluster's total rate. Split them: everything to
+    // hub a, one reading per line; a's CPU is ingest (it skips its own bundles), b's is follow.
+    const split: Dataset = { ...d, startTs: d.startTs + MODES.length * (d.seconds + 10) * 1000 };
+    const sp = buildPayloads(split, { kind: 'line' });
+    o.progress(`cluster bench: all ${fmt(sp.readings)} readings to hub a, one per line: ingest and follow costs`);
+    const cpu0 = hubs.map((h) => cpuSeconds(h.child.pid!));
+    await runIngest(hubs[0]!.tcpPort, split, sp.payloads, sp.lastSeqs);
+    await caughtUp(); // the writer is slower than hub b's follower: by now b has followed it all
+    const [ingestCpu, followCpu] = hubs.map((h, i) => ((cpuSeconds(h.child.pid!) - cpu0[i]!) / sp.readings) * 1e6) as [number, number];
+
     const [size] = await pg.query<{ rows: string; bytes: string }>(
       `select (select count(*) from readings) as rows,
               (select coalesce(sum(pg_total_relation_size(inhrelid)), 0) from pg_inherits where inhparent = 'readings'::regclass) as bytes`,
@@ -143,7 +154,8 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<string> {
       '',
       `CPU seconds per million readings (batches of 100 / one per line): hubs ${pair(costs, lineCosts, 'hubs')}, ` +
         `nats-servers (3 replicas) ${pair(costs, lineCosts, 'nats')}, writer ${pair(costs, lineCosts, 'writer')}, ` +
-        `PostgreSQL ${pair(costs, lineCosts, 'postgres')}.`,
+        `PostgreSQL ${pair(costs, lineCosts, 'postgres')}. ` +
+        `A hub's share, one reading per line: ingest of its own sensors ${ingestCpu.toFixed(2)}, follow of other hubs' ${followCpu.toFixed(2)}.`,
       `Bytes per reading: PostgreSQL ${bytesPerReading.toFixed(1)} (${fmt(rows)} rows, readings partitions with their key), ` +
         `in JetStream, per replica, while a bundle waits for the writer: ${streamBytes.map((b) => b.toFixed(1)).join(' / ')} ` +
         `(${perBundle.map((r) => fmt(r)).join(' / ')} readings per bundle, batches / lines).`,
@@ -151,7 +163,7 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<string> {
 
     o.progress('cluster bench: hub death to re-ack');
     out.push(await reackAfterDeath(hubs, o.progress));
-    out.push('', sizing(lineCosts ?? costs!, costs!, bytesPerReading));
+    out.push('', sizing({ ingest: ingestCpu, follow: followCpu }, costs!, bytesPerReading));
   } finally {
     o.progress('');
     await scope.run();
