@@ -5,12 +5,12 @@
  * InfluxDB 1.6.7 (peer-influxdb.ts) in the same run. Each answer is 204 once stored; a 503 is
  * sent again after its Retry-After, and counted.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forEachReading, sensorId, type Dataset } from './dataset.ts';
 import { cpuSeconds, peakRssBytes, startHub } from './hub-process.ts';
-import { metric } from './mqtt.ts';
+import { cpuByThread, metric, shownThreads } from './hub-metrics.ts';
 import { influxDbInstalled, startInfluxDb, writeBodies } from './peer-influxdb.ts';
 
 const BATCH_POINTS = 5000;
@@ -108,29 +108,4 @@ async function influxRound(bodies: readonly string[]): Promise<NonNullable<LineP
   } finally {
     await server.stop();
   }
-}
-
-/** CPU seconds of a process's threads so far, by thread name (`main` for the main thread; others summed by name). */
-export function cpuByThread(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread has just ended
-    }
-    const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
-  }
-  return out;
-}
-
-function shownThreads(threads: Map<string, number>): string {
-  return [...threads]
-    .filter(([, s]) => s >= 0.05)
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, s]) => `${name} ${s.toFixed(1)} s`)
-    .join(', ');
 }

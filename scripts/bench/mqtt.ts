@@ -15,12 +15,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.ts';
 import { cpuSeconds, peakRssBytes, startHub } from './hub-process.ts';
+import { cpuByThread, metric, shownThreads } from './hub-metrics.ts';
 import { mosquittoConfig } from './mosquitto-config.ts';
 import { MOSQUITTO_INSTALL, mosquittoInstalled } from './peer-mosquitto.ts';
 
@@ -191,19 +192,6 @@ function startGenerator(port: number, total: number, rate: number): { child: Chi
 
 // ------------------------------------------------------------------ the bench
 
-export async function metric(httpPort: number, name: string, labels = ''): Promise<number> {
-  // Right after start a scrape may fail (500) while a part is still opening: asked again, a few times.
-  let res = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
-  for (let i = 0; i < 20 && res.status !== 200; i++) {
-    await res.text();
-    await new Promise((r) => setTimeout(r, 100));
-    res = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
-  }
-  const text = await res.text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-}
-
 async function storedRows(httpPort: number): Promise<number> {
   const health = (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`)).json()) as { readings_stored: number };
   return health.readings_stored;
@@ -276,6 +264,7 @@ export async function runMqttBench(o: MqttBenchOptions): Promise<MqttRun[] | str
       const commitS0 = await metric(hub.httpPort, 'roomwatch_commit_seconds_total');
       const rows0 = await storedRows(hub.httpPort);
       const hubCpu0 = cpuSeconds(hub.child.pid!);
+      const threads0 = cpuByThread(hub.child.pid!);
       const brokerCpu0 = cpuSeconds(broker.pid!);
       const sample0 = queue.samples.length;
       const t0 = performance.now();
@@ -302,10 +291,13 @@ export async function runMqttBench(o: MqttBenchOptions): Promise<MqttRun[] | str
         commitS: (await metric(hub.httpPort, 'roomwatch_commit_seconds_total')) - commitS0,
       });
       const r = runs.at(-1)!;
+      const threads = cpuByThread(hub.child.pid!);
+      for (const [name, s] of threads0) threads.set(name, (threads.get(name) ?? 0) - s);
       // Beside the table (main.ts prints it): how the commits went, the store's share of each round trip.
       process.stderr.write(
         `mqtt: ${label}: ${r.commits} commits, ${r.commitS.toFixed(2)} s in commits ` +
-          `(${((r.commitS * 1000) / Math.max(1, r.commits)).toFixed(1)} ms and ${Math.round(r.stored / Math.max(1, r.commits))} messages each)\n`,
+          `(${((r.commitS * 1000) / Math.max(1, r.commits)).toFixed(1)} ms and ${Math.round(r.stored / Math.max(1, r.commits))} messages each); ` +
+          `hub CPU by thread: ${shownThreads(threads)}; load ${loadavg()[0]!.toFixed(1)}\n`,
       );
     }
     queue.stop();
