@@ -1,12 +1,12 @@
 /**
  * The cluster demo (`npm run cluster-demo`): cluster mode on one machine, from Debian's packages
  * (nats-server, postgresql). Starts 3 nats-servers with JetStream, PostgreSQL in a temp folder,
- * 2 hubs (`--cluster`, `--history`, `--hub-id a|b`), 1 writer and a fleet of simulated sensors,
- * half on each hub, everything on free loopback ports; then shows the latest readings as read
- * from hub b (`latest --refresh`, as `npm run demo` does), which holds only half the sensors'
- * connections and shows them all. Ctrl-C stops everything (sensors, hubs, writer, servers) and
- * removes the temp folders. Progress goes to stderr on a terminal; piped, only the table and
- * errors are printed.
+ * 2 hubs (`--cluster`, `--history`, `--hub-id a|b`), 1 writer and a fleet of simulated sensors
+ * spread over both hubs (`--host a,b`), everything on free loopback ports; then shows the latest
+ * readings as read from hub b (`latest --refresh`, as `npm run demo` does), which holds only half
+ * the sensors' connections and shows them all. Ctrl-C stops everything (sensors, hubs, writer,
+ * servers) and removes the temp folders. Progress goes to stderr on a terminal; piped, only the
+ * table and errors are printed.
  *
  *   npm run cluster-demo
  *   npm run cluster-demo -- --sensors 200 --seconds 60
@@ -155,25 +155,18 @@ try {
   await firstLine(writer, 'the writer', (line) => (logEntry(line)?.msg === 'writer started' ? true : undefined));
   say('writer running: JetStream -> PostgreSQL');
 
-  // Half the fleet on each hub: two simulator processes, each with its own id prefix.
-  const half = [Math.ceil(sensors / 2), Math.floor(sensors / 2)];
-  await Promise.all(
-    hubs.map((h, i) => {
-      const fleet = node(
-        `sensors on hub ${h.id}`,
-        [
-          'sensors/main.ts',
-          ...['--count', String(half[i]), '--port', String(h.tcpPort), '--prefix', `hub-${h.id}`, '--interval', String(interval)],
-          ...['--seed', String(i + 1)],
-        ],
-        'pipe',
-      );
-      return firstLine(fleet, `the sensors on hub ${h.id}`, (line) => (line.startsWith('fleet started') ? true : undefined));
-    }),
+  // One simulator with both hubs in its list: sensor i starts on hub i mod 2 (demo-001 on a,
+  // demo-002 on b, ...) and moves to the other if its hub goes away.
+  const hubList = hubs.map((h) => `127.0.0.1:${h.tcpPort}`).join(',');
+  const fleet = node(
+    'sensors',
+    ['sensors/main.ts', '--count', String(sensors), '--host', hubList, '--prefix', 'demo', '--interval', String(interval)],
+    'pipe',
   );
+  await firstLine(fleet, 'the sensors', (line) => (line.startsWith('fleet started') ? true : undefined));
   const [a, b] = hubs as [(typeof hubs)[0], (typeof hubs)[0]];
-  say(`${sensors} sensors: ${half[0]} on hub a, ${half[1]} on hub b. The table below is read from hub b (http://127.0.0.1:${b.httpPort}).`);
-  say(`try: npm run cli -- --hub http://127.0.0.1:${a.httpPort} history --sensor hub-b-001   (a sensor of hub b, read on hub a)`);
+  say(`${sensors} sensors over both hubs (--host ${hubList}). The table below is read from hub b (http://127.0.0.1:${b.httpPort}).`);
+  say(`try: npm run cli -- --hub http://127.0.0.1:${a.httpPort} history --sensor demo-002   (a sensor on hub b, read on hub a)`);
 
   const tableArgs = ['dashboard-cli/main.ts', 'latest', '--hub', `http://127.0.0.1:${b.httpPort}`, '--refresh', '1000'];
   const table = node('table', seconds === undefined ? tableArgs : [...tableArgs, '--times', String(seconds)], 'inherit');
