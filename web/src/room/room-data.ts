@@ -10,7 +10,7 @@ import { BUCKET_COLUMNS } from '../../../protocol/columns.ts';
 import type { Reading } from '../../../protocol/api.ts';
 import { ApiError, query, request } from '../api.ts';
 import { columnIndex, CsvStream } from '../csv.ts';
-import { pacedBump } from '../redraw.ts';
+import { CHART_REDRAW_MS, pacedBump } from '../redraw.ts';
 import { SeriesTable } from './series-table.ts';
 import { iso, type Every, type Span } from './view-window.ts';
 
@@ -46,7 +46,7 @@ export class RoomData {
   readonly state = signal<'loading' | 'ready' | 'error'>('loading');
   readonly error = signal<string | null>(null);
   readonly loaded = signal<Loaded | null>(null);
-  private readonly bump = pacedBump(this.version);
+  private readonly bump = pacedBump(this.version, CHART_REDRAW_MS);
   /** live readings that came while the export was on its way */
   private pending: Reading[] | null = [];
   private abort: AbortController | null = null;

@@ -78,10 +78,15 @@ function AllowedRoom({ room, session }: { room: string; session: Session }) {
   useEffect(() => void reload(), [key]);
 
   // A live window slides with the clock: the x range moves, and buckets that left it are dropped.
-  const x: Span = loadWindow.live && !loadWindow.zoomed ? { from: t - (loadWindow.to - loadWindow.from), to: t } : loadWindow;
+  // It moves a pixel's worth at a time (1 h: every 3 s, 24 h: every 72 s), not every second: a
+  // move redraws every chart, and ten open views redrawing every second cost a core here.
+  const spanMs = loadWindow.to - loadWindow.from;
+  const step = Math.max(1_000, Math.floor(spanMs / plotWidthPx()));
+  const slid = Math.floor(t / step) * step;
+  const x: Span = loadWindow.live && !loadWindow.zoomed ? { from: slid - spanMs, to: slid } : loadWindow;
   useEffect(() => {
     if (loadWindow.live && !loadWindow.zoomed && loaded) data.dropBefore(x.from - loaded.every.ms);
-  }, [t]);
+  }, [x.from]);
 
   const sensorOrder = useMemo(() => {
     const all = new Set(roomSensors);
