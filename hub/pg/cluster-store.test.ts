@@ -212,7 +212,20 @@ test('uploads: one transaction, exact accepted and duplicate counts, the first o
   lines.push(`${T0 + 400_000},a-1,attic,temperature,2.5,°C`); // repeats the line above: a duplicate
   lines.push(`${T0 + 400_000},z-9,,co2,800,ppm`);
   writeFileSync(file, lines.join('\n') + '\n');
-  const deps = { store: c.store, catalog: c.catalog, registry: c.registry, now: Date.now, hasSubscribers: () => false };
+  const published: [string, number, number][] = [];
+  const deps = {
+    store: c.store,
+    catalog: c.catalog,
+    registry: c.registry,
+    now: Date.now,
+    hasSubscribers: () => true,
+    publish: (rows: Columns) => {
+      for (let i = 0; i < rows.n; i++) {
+        const d = c.catalog.series[rows.series[i]!]!;
+        published.push([`${d.sensor}/${d.room}/${d.metric}/${d.unit}`, rows.ts[i]! - T0, rows.value[i]!]);
+      }
+    },
+  };
   const storedBefore = (await c.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM readings'))[0]!.n;
   const first = await ingestUpload(file, deps);
   const storedAfter = (await c.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM readings'))[0]!.n;
@@ -224,9 +237,18 @@ test('uploads: one transaction, exact accepted and duplicate counts, the first o
     [T0 + 400_000],
   );
   assert.is(kept!.value, 1.5, 'the first row of a repeated identity is the one kept');
+  const news = [0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29].map((k): [string, number, number] => [
+    'a-1/attic/temperature/°C',
+    k * 10_000,
+    k,
+  ]);
+  news.push(['a-1/attic/temperature/°C', 400_000, 1.5], ['z-9/default/co2/ppm', 400_000, 800]);
+  assert.equal(published, news, 'live subscribers get exactly the new rows, in ts order, in the hub catalog’s series');
 
   writeFileSync(file, lines.join('\n') + '\n');
+  published.length = 0;
   const again = await ingestUpload(file, deps);
+  assert.is(published.length, 0, 'nothing new, nothing published');
   assert.equal(again, { accepted: 0, duplicates: 33 }, 'the same file again stores nothing');
   assert.is((await c.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM readings'))[0]!.n, storedAfter);
 });

@@ -20,7 +20,7 @@ import { appendActivity, loadAccess, queryActivity, writeAccess } from './pg-acc
 import { alertCall } from './pg-alerts.ts';
 import { pgExport } from './pg-export.ts';
 import type { PgHistory } from './pg-history.ts';
-import { pgCommitUpload } from './pg-upload.ts';
+import { pgCommitUpload, readPgNews } from './pg-upload.ts';
 import { Partitions } from './partitions.ts';
 import { SeriesResolver } from './pg-series.ts';
 import { loadState, recentRows } from './pg-reads.ts';
@@ -172,9 +172,9 @@ export class ClusterStore implements HubStore {
     });
   }
 
-  uploadNews(): Promise<Columns> {
-    // commitUpload answers newsWindows 0: an upload's rows are not read back for live subscribers here.
-    return Promise.resolve({ n: 0, series: new Int32Array(0), ts: new Float64Array(0), value: new Float64Array(0) });
+  /** `skip` is always empty here: PostgreSQL's key decided every identity inside the upload's transaction. */
+  uploadNews(path: string, window: number): Promise<Columns> {
+    return readPgNews(path, window);
   }
 
   writeAccess(changes: AccessChange[]): Promise<void> {

@@ -7,8 +7,8 @@
  * repeats (file order) and drops those already stored, whoever stored them. Nothing is visible
  * before the COMMIT; the counts are the INSERT's own. Memory: neither side holds the file.
  */
-import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
@@ -16,7 +16,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { UploadCommitRequest } from '../upload/upload-commit.ts';
 import type { UploadCommitResult } from '../upload/upload-sql.ts';
 import { sqlPath, stagePath } from '../upload/upload-stage.ts';
-import type { SeriesDef } from '../store/store-messages.ts';
+import type { Columns, SeriesDef } from '../store/store-messages.ts';
 import { DAY_MS, type Partitions } from './partitions.ts';
 import type { SeriesResolver } from './pg-series.ts';
 
@@ -28,6 +28,40 @@ export interface PgUploadDeps {
   seriesDef(id: number): SeriesDef | undefined;
   /** runs `work` on a connection of the upload reader (upload-reader.ts) */
   reader<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T>;
+}
+
+/** Window k's new rows, for live subscribers: tab-separated (local series id, ts, value), in ts order. */
+function newsFile(spool: string, k: number): string {
+  // Beside the spool file, with its prefix: removeStaged takes it with the rest.
+  return `${spool}.pg-news-${k}.tsv`;
+}
+
+async function writeNews(c: pg.ClientBase, path: string, localOf: Map<number, number>, lo: number, hi: number): Promise<void> {
+  // Integers only, so they may stand in the SQL: COPY takes no parameters.
+  const ids = [...localOf];
+  const map = `SELECT unnest('{${ids.map(([pgId]) => pgId).join(',')}}'::int[]) AS series, unnest('{${ids.map(([, local]) => local).join(',')}}'::int[]) AS local`;
+  const sql = `SELECT m.local, n.ts, n.value FROM upload_new n JOIN (${map}) m USING (series)
+    WHERE n.ts >= ${Math.trunc(lo)} AND n.ts < ${Math.trunc(hi)} ORDER BY n.ts, m.local`;
+  await pipeline(c.query(copyStreams.to(`COPY (${sql}) TO STDOUT`)), createWriteStream(path));
+}
+
+/** Window k of a committed upload's new rows (as the single hub's readNews), read back from its news file. */
+export async function readPgNews(spool: string, k: number): Promise<Columns> {
+  const text = await readFile(newsFile(spool, k), 'latin1');
+  const lines = text.split('\n').filter((l) => l !== '');
+  const out: Columns = {
+    n: lines.length,
+    series: new Int32Array(lines.length),
+    ts: new Float64Array(lines.length),
+    value: new Float64Array(lines.length),
+  };
+  lines.forEach((line, i) => {
+    const [sid, ts, value] = line.split('\t');
+    out.series[i] = Number(sid);
+    out.ts[i] = Number(ts);
+    out.value[i] = Number(value);
+  });
+  return out;
 }
 
 export async function pgCommitUpload(deps: PgUploadDeps, req: UploadCommitRequest): Promise<UploadCommitResult> {
@@ -68,13 +102,17 @@ export async function pgCommitUpload(deps: PgUploadDeps, req: UploadCommitReques
       `CREATE TEMP TABLE upload_in (ord bigint, channel integer, series integer, ts bigint, value double precision) ON COMMIT DROP`,
     );
     await pipeline(createReadStream(tsv), c.query(copyStreams.from('COPY upload_in FROM STDIN')));
-    const stored = await c.query<{ series: number; ts: number; value: number; n: number }>(
-      `WITH ins AS (
+    await c.query(`CREATE TEMP TABLE upload_new (series integer, ts bigint, value double precision) ON COMMIT DROP`);
+    await c.query(`WITH ins AS (
          INSERT INTO readings (channel, series, ts, value)
            SELECT DISTINCT ON (channel, ts) channel, series, ts, value FROM upload_in ORDER BY channel, ts, ord
          ON CONFLICT (channel, ts) DO NOTHING RETURNING series, ts, value)
-       SELECT DISTINCT ON (series) series, ts, value, count(*) OVER (PARTITION BY series) AS n FROM ins ORDER BY series, ts DESC`,
+       INSERT INTO upload_new SELECT series, ts, value FROM ins`);
+    const stored = await c.query<{ series: number; ts: number; value: number; n: number }>(
+      `SELECT DISTINCT ON (series) series, ts, value, count(*) OVER (PARTITION BY series) AS n FROM upload_new ORDER BY series, ts DESC`,
     );
+    const news = req.publish && stored.rows.length > 0 ? req.windows.length - 1 : 0;
+    for (let k = 0; k < news; k++) await writeNews(c, newsFile(file.path, k), localOf, req.windows[k]!, req.windows[k + 1]!);
     await c.query('COMMIT');
     open = false;
     const accepted = stored.rows.reduce((n, r) => n + Number(r.n), 0);
@@ -83,8 +121,7 @@ export async function pgCommitUpload(deps: PgUploadDeps, req: UploadCommitReques
       accepted,
       duplicates: total - accepted,
       newest: stored.rows.map((r) => ({ seriesId: localOf.get(r.series)!, ts: Number(r.ts), value: Number(r.value) })),
-      // The new rows are not read back for live subscribers in cluster mode (the single hub does).
-      newsWindows: 0,
+      newsWindows: news,
       taken: [],
     };
   } finally {
