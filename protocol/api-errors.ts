@@ -136,7 +136,8 @@ export const API_ERRORS = {
   },
   too_many_series: {
     status: 413,
-    meaning: 'An upload has more distinct (sensor, room, metric, unit) series than one upload may; send it in parts.',
+    meaning:
+      'An upload has more distinct (sensor, room, metric, unit) series than one upload may (send it in parts), or would take the hub past its `--max-series` or `--max-sensors` (an admin raises the limit); nothing of it is stored.',
   },
   uri_too_long: {
     status: 414,

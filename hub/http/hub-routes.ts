@@ -144,6 +144,7 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
         registry: p.registry,
         now: p.now,
         hasSubscribers: () => p.liveStream.hasSubscribers,
+        growth: p.ingest.growth,
         onStored: (r) => {
           p.uploads.rowsStored += r.accepted;
           p.uploads.duplicates += r.duplicates;

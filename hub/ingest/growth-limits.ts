@@ -10,6 +10,7 @@
  * `sensor_limit` and `series_limit`) and logged at warn at most once a minute per limit.
  */
 import type { Source } from '../sensors/sensor-registry.ts';
+import type { SeriesCatalog } from './series-catalog.ts';
 import type { SourceCounters } from './source-counters.ts';
 
 export interface GrowthCaps {
@@ -56,6 +57,34 @@ export class GrowthLimits {
       `${metric.slice(0, 64)} of sensor ${JSON.stringify(sensor.slice(0, 64))} would be a new series, and this hub keeps at most ` +
       `${this.caps.maxSeries} series (--max-series): it was not stored; an admin raises the limit, or the sender reuses its metric names`
     );
+  }
+
+  /**
+   * Whether series made all at once (an upload's) fit: the first limit they would pass, and why,
+   * or null. Creates nothing. A series given twice (two spellings of one room) counts twice.
+   */
+  batchRefusal(
+    series: readonly { sensor: string; room: string; metric: string; unit: string }[],
+    catalog: SeriesCatalog,
+    sensors: ReadonlyMap<string, unknown>,
+  ): { limit: GrowthLimit; reason: string } | null {
+    const newSensors = new Set<string>();
+    let newSeries = 0;
+    let firstNew: { sensor: string; metric: string } | null = null;
+    for (const s of series) {
+      if (!sensors.has(s.sensor)) newSensors.add(s.sensor);
+      // With the limit at the count held, an existing series gets its id and a new one -1.
+      if (catalog.seriesIdWithin(s.sensor, s.room, s.metric, s.unit, catalog.seriesCount) !== -1) continue;
+      newSeries++;
+      firstNew ??= s;
+    }
+    if (newSensors.size > 0 && sensors.size + newSensors.size > this.caps.maxSensors) {
+      const [first] = newSensors;
+      return { limit: 'sensor_limit', reason: this.newSensorRefusal(first!, this.caps.maxSensors)! };
+    }
+    if (firstNew !== null && catalog.seriesCount + newSeries > this.caps.maxSeries)
+      return { limit: 'series_limit', reason: this.newSeriesRefusal(firstNew.sensor, firstNew.metric, this.caps.maxSeries)! };
+    return null;
   }
 
   /** `n` readings (or a hello) of `source` were refused by `limit`: counted, and logged at most once a minute. */

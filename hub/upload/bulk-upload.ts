@@ -8,6 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { HubError } from '../hub-error.ts';
+import type { GrowthLimits } from '../ingest/growth-limits.ts';
 import type { SeriesCatalog } from '../ingest/series-catalog.ts';
 import type { SensorRegistry } from '../sensors/sensor-registry.ts';
 import type { HubStore } from '../store/hub-store.ts';
@@ -33,6 +34,8 @@ export interface UploadDeps {
   onStored?(result: UploadCommitResult): void;
   /** an upload's new rows, a window at a time in ts order, after its commit */
   publish?(rows: Columns): void;
+  /** the hub's limits on sensors and series: a file that would pass one is refused whole */
+  growth?: GrowthLimits;
 }
 
 export interface UploadAnswer {
@@ -70,6 +73,17 @@ async function ingest(path: string, deps: UploadDeps, scope: RoomScope): Promise
   // Decided on the registry as it is now, in this same turn of the event loop as the mapping
   // below: no hello can move a sensor between the check and the use.
   checkUploadRooms(scan.combos, registry, scope);
+  const unitOf = (c: { sensor: string; metric: string; unit: string | null }) =>
+    c.unit ?? defaultUnit(c.metric, registry.records.get(c.sensor)?.declaredMetrics);
+  const full = deps.growth?.batchRefusal(
+    scan.combos.map((c) => ({ sensor: c.sensor, room: storedRoom(c, registry), metric: c.metric, unit: unitOf(c) })),
+    catalog,
+    registry.records,
+  );
+  if (full) {
+    deps.growth!.refused('upload', full.limit, full.reason, scan.rows);
+    throw new HubError('too_many_series', `the file would take the hub past its limits, so nothing of it was stored: ${full.reason}`);
+  }
   const now = deps.now();
   const mapping: UploadMapping[] = scan.combos.map((c) => {
     const known = registry.records.get(c.sensor);

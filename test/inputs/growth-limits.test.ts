@@ -1,10 +1,10 @@
 // The hub's limits on sensors and series (--max-sensors, --max-series; hub/ingest/growth-limits.ts):
 // past them, what would make a new sensor or series is refused on every way in (here the
-// sensor port and InfluxDB line protocol; MQTT and remote write take the same seam), counted in
+// sensor port, InfluxDB line protocol and uploads; MQTT and remote write take the same seam), counted in
 // /metrics, while the sensors and series the hub knows go on being stored.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { request } from '../support/api-client.ts';
+import { request, upload } from '../support/api-client.ts';
 import { startHub } from '../support/hub-process.ts';
 import { latest, sensors } from '../support/http.ts';
 import { connect } from '../support/tcp-sensor.ts';
@@ -94,6 +94,27 @@ test('sensor port: a new sensor past --max-sensors gets 429 at hello; a reading 
   // A known sensor still connects when the hub is full.
   const again = await connect(hub.tcpPort);
   await again.hello('a', 'lab');
+});
+
+test('upload: a file that would take the hub past --max-series or --max-sensors is refused whole (413 too_many_series)', async () => {
+  const hub = await startHub({ maxSensors: 2, maxSeries: 3 });
+  const ok = await upload(hub.httpPort, `ts,sensor,metric,value\n${T0},a,temperature,1\n${T0},a,humidity,40\n`);
+  assert.is(ok.status, 200, ok.text);
+  // Two new series where one fits: the whole file is refused, the fitting one included.
+  const series = await upload(hub.httpPort, `ts,sensor,metric,value\n${T0},a,pressure,1000\n${T0},b,temperature,2\n`);
+  assert.is(series.status, 413, series.text);
+  assert.match(series.text, /too_many_series.*at most 3 series \(--max-series\)/);
+  const sensors3 = await upload(hub.httpPort, `ts,sensor,metric,value\n${T0},b,temperature,2\n${T0},c,temperature,3\n`);
+  assert.is(sensors3.status, 413);
+  assert.match(sensors3.text, /at most 2 sensors \(--max-sensors\)/);
+  assert.equal(
+    (await latest(hub.httpPort)).map((r) => `${r.sensor}/${r.metric}`),
+    ['a/humidity', 'a/temperature'],
+  );
+  assert.is(await refusedCount(hub.httpPort, 'upload', 'series_limit'), 2);
+  assert.is(await refusedCount(hub.httpPort, 'upload', 'sensor_limit'), 2);
+  // Within the limits, the next file is stored.
+  assert.is((await upload(hub.httpPort, `ts,sensor,metric,value\n${T0},b,temperature,2\n`)).status, 200);
 });
 
 test.run();
