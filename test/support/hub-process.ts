@@ -83,11 +83,12 @@ export interface HubProcess {
 
 /**
  * Runs `node --import tsx hub/main.ts --host 127.0.0.1 --tcp-port 0 --http-port 0 --data DIR`
- * from the repository root and waits for its "hub listening" log line (at most 30 s).
+ * from the repository root and waits for its "hub listening" log line (at most 30 s, or
+ * `startTimeoutMs`: a cluster hub connects to its peers first).
  * Teardown kills it with SIGKILL if it is still running.
  */
 export async function startHubProcess(
-  options: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv },
+  options: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv; startTimeoutMs?: number },
   scope: Teardown = perTest,
 ): Promise<HubProcess> {
   const child = spawn(process.execPath, hubProcessArgs(options.dataDir, options.args), {
@@ -135,9 +136,11 @@ export async function startHubProcess(
     );
   });
 
-  const ports = await withTimeout(listening, START_TIMEOUT_MS, 'waiting for "hub listening"').catch((err: Error) => {
-    throw new Error(`${err.message}\noutput so far:\n${output}`);
-  });
+  const ports = await withTimeout(listening, options.startTimeoutMs ?? START_TIMEOUT_MS, 'waiting for "hub listening"').catch(
+    (err: Error) => {
+      throw new Error(`${err.message}\noutput so far:\n${output}`);
+    },
+  );
   return {
     ...ports,
     dataDir: options.dataDir,
