@@ -163,4 +163,45 @@ test('nothing changes in memory until the store has it', async () => {
   assert.ok((await h.access.login('sue', 'password-1', ADDRESS)).ok, 'the old password still works');
 });
 
+// Cluster mode: two hubs share one store; the other hub's change reaches this one as the store's state.
+test('a reload replaces users, logins and tokens with the store’s, and ends what the other hub ended', async () => {
+  const a = hub();
+  const b = hub();
+  await a.access.putUsers([
+    { name: 'ada', input: { role: 'admin', rooms: [], password: 'password-1' } },
+    { name: 'val', input: { role: 'viewer', rooms: ['lab'], password: 'password-2' } },
+  ]);
+  const stateOf = (h: ReturnType<typeof hub>) => {
+    const inner = h.access as unknown as Record<'users' | 'sessions' | 'tokens', { rows(): never[] }>;
+    return { users: inner.users.rows(), sessions: inner.sessions.rows(), tokens: inner.tokens.rows(), maxActivityId: 0 };
+  };
+  b.access.reload(stateOf(a));
+  const onB = await b.loginAs('val', 'password-2');
+  const rules: number[] = [];
+  b.access.onSensorRulesChanged(() => rules.push(1));
+  a.access.reload(stateOf(b));
+  const vals = await a.loginAs('val', 'password-2');
+  assert.ok('kind' in a.access.authenticate(`Bearer ${onB.token}`), 'a login made on B works on A after its reload');
+
+  // On A: val logs out there, and ada is changed to viewer of lab; B reloads.
+  await a.access.logout(vals.principal);
+  b.access.reload(stateOf(a));
+  assert.equal(b.heard, []);
+  await a.access.logout(a.access.authenticate(`Bearer ${onB.token}`) as Principal);
+  b.access.reload(stateOf(a));
+  assert.equal(b.heard, [['val', 'logout']], 'the login ended on A ends on B');
+  assert.is(failure(b.access.authenticate(`Bearer ${onB.token}`)), 'bad_token');
+  await a.access.deleteUser('val');
+  await a.access.createToken({ sensor: 'lab-*', rooms: ['lab'] }, 'ada');
+  b.access.reload(stateOf(a));
+  assert.equal(b.heard.at(-1), ['val', 'deleted']);
+  assert.is(rules.length, 1, 'a new token changes the sensor rules');
+  assert.equal(
+    b.access.listUsers().map((u) => u.user),
+    ['ada'],
+  );
+  b.access.reload(stateOf(a));
+  assert.is(rules.length, 1, 'an unchanged state changes nothing');
+});
+
 test.run();

@@ -50,6 +50,30 @@ export class AccessControl {
     this.sessions.load(state.sessions);
   }
 
+  /**
+   * Cluster mode: another hub changed users, tokens or logins in the shared store; `state` is
+   * the store's now. Replaces what is held, and tells the connections admitted under the old
+   * rights what changed, as a change made here would (logins ended, users deleted or changed,
+   * token rules changed).
+   */
+  reload(state: AccessState): void {
+    const users = new Map(this.users.rows().map((u) => [u.name, u]));
+    const sessions = this.sessions.rows();
+    const tokens = JSON.stringify(this.tokens.rows().sort((a, b) => (a.id < b.id ? -1 : 1)));
+    this.load(state);
+    const nowUsers = new Map(state.users.map((u) => [u.name, u]));
+    const nowSessions = new Set(state.sessions.map((s) => s.secretSha256));
+    for (const s of sessions) if (!nowSessions.has(s.secretSha256)) this.events.principalChanged(s.user, 'logout', s.secretSha256);
+    for (const [name, before] of users) {
+      const after = nowUsers.get(name);
+      if (!after) this.events.principalChanged(name, 'deleted');
+      else if (after.passwordHash !== before.passwordHash) this.events.principalChanged(name, 'password');
+      else if (after.role !== before.role || after.rooms.join('\n') !== before.rooms.join('\n'))
+        this.events.principalChanged(name, 'access');
+    }
+    if (JSON.stringify(this.tokens.rows().sort((a, b) => (a.id < b.id ? -1 : 1))) !== tokens) this.events.sensorRulesChanged();
+  }
+
   /** The API asks for a login as soon as one user exists (and always when exposed). */
   get loginRequired(): boolean {
     return this.sessions.required;

@@ -44,8 +44,15 @@ export class LoginSessions {
     private readonly o: LoginOptions,
   ) {}
 
+  /** Replaces every login with `rows` (at start; in cluster mode again after another hub's change). */
   load(rows: readonly SessionRow[]): void {
+    this.sessions.clear();
     for (const s of rows) this.sessions.set(s.secretSha256, s);
+  }
+
+  /** Every login as held now. */
+  rows(): SessionRow[] {
+    return [...this.sessions.values()];
   }
 
   /** The API asks for a login as soon as one user exists (and always when exposed). */

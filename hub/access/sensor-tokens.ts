@@ -36,8 +36,17 @@ export class SensorTokens {
     private readonly exposed: boolean,
   ) {}
 
+  /** Replaces every token with `rows` (at start; in cluster mode again after another hub's change). */
   load(rows: readonly TokenRow[]): void {
+    this.byId.clear();
+    this.bySha.clear();
+    this.patterns.clear();
     for (const t of rows) this.index(t);
+  }
+
+  /** Every token as held now. */
+  rows(): TokenRow[] {
+    return [...this.byId.values()];
   }
 
   /** The sensor port asks for a token as soon as one unrevoked token exists (and always when exposed). */

@@ -26,8 +26,15 @@ export class Users {
     private readonly sessions: LoginSessions,
   ) {}
 
+  /** Replaces every user with `rows` (at start; in cluster mode again after another hub's change). */
   load(rows: readonly UserRow[]): void {
+    this.users.clear();
     for (const u of rows) this.users.set(u.name, u);
+  }
+
+  /** Every user as held now. */
+  rows(): UserRow[] {
+    return [...this.users.values()];
   }
 
   get hasAdmin(): boolean {
