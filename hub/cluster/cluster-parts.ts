@@ -17,6 +17,7 @@ import { ClusterStore } from '../pg/cluster-store.ts';
 import { PgHistory } from '../pg/pg-history.ts';
 import { StoreError, type HubStore } from '../store/hub-store.ts';
 import type { Columns } from '../store/store-messages.ts';
+import { AccessReload } from './access-reload.ts';
 import { defaultHubId } from './cluster-names.ts';
 import { parseServers, type ClusterOptions } from './cluster-options.ts';
 import type { ClusterReportNow } from './cluster-report-now.ts';
@@ -62,6 +63,7 @@ export class ClusterParts {
   private ownership: Ownership | null = null;
   private liveness: Liveness | null = null;
   private joined: ClusterJoin | null = null;
+  private accessReload: AccessReload | null = null;
 
   constructor(
     private readonly options: ClusterOptions & { cluster: string; history: string },
@@ -69,7 +71,7 @@ export class ClusterParts {
   ) {
     this.servers = parseServers(options.cluster);
     this.hubId = options.hubId ?? defaultHubId(hostname(), d.tcpPort);
-    const late = lateStore();
+    const late = lateStore((write) => this.accessReload?.track(write));
     this.store = late.store;
     this.bindStore = late.bind;
   }
@@ -124,13 +126,10 @@ export class ClusterParts {
       registry,
       log,
     });
+    const reload = new AccessReload(() => this.clusterStore!.loadAccess(), j.access, log);
+    this.accessReload = reload;
     await this.clusterStore!.onAccessChanged(
-      () => {
-        this.clusterStore!.loadAccess().then(
-          (state) => j.access.load(state),
-          (err: Error) => log.error({ err }, 'could not reload users and tokens after another hub changed them'),
-        );
-      },
+      () => reload.changed(),
       (err) => log.warn({ err }, 'listening for access changes in PostgreSQL failed; reconnecting'),
     );
   }
@@ -179,8 +178,11 @@ export class ClusterParts {
   }
 }
 
-/** A HubStore that forwards to the one bound at start; before that, every call fails retryably. */
-function lateStore(): { store: HubStore; bind: (inner: HubStore) => void } {
+/**
+ * A HubStore that forwards to the one bound at start; before that, every call fails retryably.
+ * Access writes are shown to `onAccessWrite` (a reload must not lose one under way).
+ */
+function lateStore(onAccessWrite: (write: Promise<unknown>) => void): { store: HubStore; bind: (inner: HubStore) => void } {
   let inner: HubStore | null = null;
   const notYet = () => Promise.reject(new StoreError('cluster mode is still connecting to NATS and PostgreSQL', true));
   const store = new Proxy({} as HubStore, {
@@ -192,6 +194,14 @@ function lateStore(): { store: HubStore; bind: (inner: HubStore) => void } {
         return notYet;
       }
       const value: unknown = Reflect.get(inner, key, inner);
+      if (key === 'writeAccess') {
+        const write = inner.writeAccess.bind(inner);
+        return (...args: Parameters<HubStore['writeAccess']>) => {
+          const p = write(...args);
+          onAccessWrite(p);
+          return p;
+        };
+      }
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(inner) : value;
     },
   });
