@@ -79,7 +79,10 @@ export async function startCluster(scope: Teardown = perTest): Promise<TestClust
       return startHubProcess(
         {
           dataDir: data.path,
-          args: ['--cluster', clusterUrls, '--history', pg.url, '--hub-id', name, '--log-level', 'warn', '--log-file', 'none', ...extra],
+          // info: a hub that fails to start or to follow shows in its output where it was
+          args: ['--cluster', clusterUrls, '--history', pg.url, '--hub-id', name, '--log-level', 'info', '--log-file', 'none', ...extra],
+          // it connects to NATS and PostgreSQL (and may make the stream and tables) before it listens
+          startTimeoutMs: 90_000,
         },
         scope,
       );
