@@ -16,9 +16,10 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Columns, RetentionStatus } from './store-messages.ts';
-import { acceptHorizon, alignDown, tierTable, type RetentionConfig } from './rollup-tiers.ts';
-import { between, rawLevel, recomputeLate, rollInto, tierLevel, tierTableDdl } from './rollup-sql.ts';
+import { acceptHorizon, alignDown, type RetentionConfig } from './rollup-tiers.ts';
+import { between, rawLevel, rollInto, tierLevel } from './rollup-sql.ts';
 import { inTransaction } from './transaction.ts';
+import { loadRollupState, RAW_KEPT_FROM_KEY, recomputeLateMarks, type Tier } from './rollup-state.ts';
 import { UploadRetention } from './rollup-upload.ts';
 
 /** tier 1 rolls a bucket this long after it ended: readings that late go the late-mark way */
@@ -32,18 +33,6 @@ const IDLE_RECHECK_MS = 2_000;
 const RETRY_AFTER_FAILURE_MS = 10_000;
 /** late marks recomputed per step at most */
 const LATE_MARKS_PER_STEP = 5_000;
-const RAW_KEPT_FROM_KEY = 'raw_kept_from';
-
-interface Tier {
-  widthMs: number;
-  keepMs: number | null;
-  table: string;
-  rolledBelow: number;
-  keptFrom: number | null;
-  /** the time span of the next slice, adapted to STEP_TARGET_MS */
-  spanMs: number;
-  bucketsDropped: number;
-}
 
 export interface RollupHooks {
   /** the connection commits run on (it changes when the store reopens) */
@@ -82,48 +71,7 @@ export class RollupRunner {
 
   /** Loads (or starts) each tier's state and makes its table, on the commit connection at open. */
   async open(c: DuckDBConnection): Promise<void> {
-    const q = async (sql: string) => (await c.runAndReadAll(sql)).getRows();
-    await inTransaction(c, async () => {
-      const stored = new Map((await q('SELECT width_ms, rolled_below, kept_from FROM rollup_tiers')).map((r) => [Number(r[0]), r]));
-      const configured = new Set(this.config.tiers.map((t) => t.widthMs));
-      for (const width of stored.keys()) if (!configured.has(width)) await c.run(`DELETE FROM rollup_tiers WHERE width_ms = ${width}`);
-      const tables = (
-        await q(
-          `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND table_name LIKE 'rollup\\_%ms' ESCAPE '\\'`,
-        )
-      ).map((r) => String(r[0]));
-      this.unmaintained = tables.filter((t) => !this.config.tiers.some((tier) => tierTable(tier.widthMs) === t));
-      let below: Tier | null = null;
-      for (const t of this.config.tiers) {
-        const table = tierTable(t.widthMs);
-        const row = stored.get(t.widthMs);
-        let tier: Tier;
-        if (row)
-          tier = {
-            ...t,
-            table,
-            rolledBelow: Number(row[1]),
-            keptFrom: row[2] === null ? null : Number(row[2]),
-            spanMs: t.widthMs,
-            bucketsDropped: 0,
-          };
-        else {
-          // New (or configured again after a while without it): built afresh from the level below.
-          await c.run(`DROP TABLE IF EXISTS ${table}`);
-          const source = below ? `SELECT min(bucket) FROM ${below.table}` : 'SELECT min(ts) FROM readings';
-          const first = (await q(source))[0]?.[0];
-          const start = first === null || first === undefined ? (below?.rolledBelow ?? this.hooks.now()) : Number(first);
-          tier = { ...t, table, rolledBelow: alignDown(start, t.widthMs), keptFrom: null, spanMs: t.widthMs, bucketsDropped: 0 };
-          await c.run(`INSERT INTO rollup_tiers VALUES (${t.widthMs}, ${tier.rolledBelow}, NULL)`);
-        }
-        await c.run(tierTableDdl(table));
-        this.tiers.push(tier);
-        below = tier;
-      }
-      const kept = (await q(`SELECT value FROM meta WHERE key = '${RAW_KEPT_FROM_KEY}'`))[0]?.[0];
-      this.rawKeptFrom = kept === undefined ? null : Number(kept);
-      this.lateMarks = Number((await q('SELECT count(*) FROM rollup_late'))[0]?.[0] ?? 0);
-    });
+    Object.assign(this, await loadRollupState(c, this.config, this.hooks.now()));
     this.report();
     this.kick(0);
   }
@@ -239,33 +187,7 @@ export class RollupRunner {
 
   private async recomputeLate(): Promise<boolean> {
     if (this.lateMarks === 0 || this.tiers.length === 0) return false;
-    const c = this.hooks.connection();
-    const done = await inTransaction(
-      c,
-      async () => {
-        await c.run(
-          `CREATE OR REPLACE TEMP TABLE late_taken AS SELECT rowid AS rid, series_id, lo FROM rollup_late LIMIT ${LATE_MARKS_PER_STEP}`,
-        );
-        const widths: number[] = [];
-        for (const t of this.tiers) {
-          widths.push(t.widthMs);
-          // Only buckets this tier has rolled and still keeps; the others it rolls later from what is stored then.
-          const b = `(lo // ${t.widthMs}) * ${t.widthMs}`;
-          await c.run(`CREATE OR REPLACE TEMP TABLE late_buckets AS
-            SELECT DISTINCT series_id, ${b} AS b FROM late_taken WHERE ${between(b, t.keptFrom ?? -Infinity, t.rolledBelow)}`);
-          const [lo, hi] = (await c.runAndReadAll('SELECT min(b), max(b) FROM late_buckets')).getRows()[0] ?? [];
-          if (lo === null || lo === undefined) continue;
-          await c.run(`DELETE FROM ${t.table} USING late_buckets l WHERE ${t.table}.series_id = l.series_id AND ${t.table}.bucket = l.b`);
-          await c.run(`INSERT INTO ${t.table} ${recomputeLate(widths, Number(lo), Number(hi) + t.widthMs)}`);
-        }
-        const n = Number((await c.run('DELETE FROM rollup_late WHERE rowid IN (SELECT rid FROM late_taken)')).rowsChanged);
-        return n;
-      },
-      async () => {
-        await c.run('DROP TABLE IF EXISTS late_taken');
-        await c.run('DROP TABLE IF EXISTS late_buckets');
-      },
-    );
+    const done = await recomputeLateMarks(this.hooks.connection(), this.tiers, LATE_MARKS_PER_STEP);
     this.lateMarks = Math.max(0, this.lateMarks - done);
     this.counts.lateRecomputed += done;
     if (done === 0) this.lateMarks = 0;
