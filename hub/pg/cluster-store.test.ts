@@ -251,6 +251,19 @@ test('uploads: one transaction, exact accepted and duplicate counts, the first o
   assert.is(published.length, 0, 'nothing new, nothing published');
   assert.equal(again, { accepted: 0, duplicates: 33 }, 'the same file again stores nothing');
   assert.is((await c.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM readings'))[0]!.n, storedAfter);
+
+  // Another hub starting now: the exact count, and each channel's newest reading in its catalog.
+  const other = await cluster(c.pg, CAUGHT_UP, 'hub-b');
+  const state = await other.store.open();
+  assert.is(state.readingCount, storedAfter, 'the writers’ and uploads’ counts add up to the readings');
+  other.catalog.load(state);
+  const latest = [...other.catalog.channels.values()].map((ch) => [ch.sensor, ch.metric, ch.latestTs - T0, ch.latestValue]).sort();
+  const channels = (await c.pg.query<{ n: number }>('SELECT count(DISTINCT channel)::int AS n FROM readings'))[0]!.n;
+  assert.is(latest.length, channels);
+  assert.equal(
+    latest.find(([s, m]) => s === 'a-1' && m === 'temperature'),
+    ['a-1', 'temperature', 400_000, 1.5],
+  );
 });
 
 test('access changes round-trip through PostgreSQL and reach the other hubs; a backup is refused with what to do', async () => {

@@ -30,6 +30,20 @@ export function daysOf(ts: ArrayLike<number>, n = ts.length, into = new Set<numb
   return into;
 }
 
+/** The day partitions there are, newest first: name and [lo, hi) of ts. */
+export async function partitionRanges(c: pg.ClientBase): Promise<{ name: string; lo: number; hi: number }[]> {
+  const rows = await c.query<{ name: string; bound: string }>(
+    `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = 'readings'::regclass`,
+  );
+  const out = [];
+  for (const { name, bound } of rows.rows) {
+    const m = /FROM \('?(-?\d+)'?\) TO \('?(-?\d+)'?\)/.exec(bound);
+    if (m) out.push({ name, lo: Number(m[1]), hi: Number(m[2]) });
+  }
+  return out.sort((a, b) => b.lo - a.lo);
+}
+
 /** Remembers the partitions known to exist, so a batch of known days costs no query. */
 export class Partitions {
   private readonly known = new Set<number>();

@@ -15,7 +15,7 @@ import { BUCKET_HEADER, CsvOut, IsoClock, RAW_HEADER, formatMean, seriesFields }
 import type { HistoryQuery } from '../history/history-query.ts';
 import type { ExportHandle } from '../store/hub-store.ts';
 import type { SeriesDef } from '../store/store-messages.ts';
-import { DAY_MS } from './partitions.ts';
+import { DAY_MS, partitionRanges } from './partitions.ts';
 
 const INITIAL_CREDITS = 4;
 const SEND_BYTES = 128 * 1024;
@@ -56,17 +56,8 @@ export function exportSql(q: HistoryQuery): string {
  */
 export async function exportWindows(c: pg.ClientBase, q: HistoryQuery): Promise<[number, number][]> {
   const width = q.everyMs === null ? DAY_MS : Math.trunc(q.everyMs) * Math.ceil(DAY_MS / Math.trunc(q.everyMs));
-  const bounds = await c.query<{ bound: string }>(
-    `SELECT pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-     WHERE i.inhparent = 'readings'::regclass`,
-  );
   const keys = new Set<number>();
-  for (const { bound } of bounds.rows) {
-    const m = /FROM \('?(-?\d+)'?\) TO \('?(-?\d+)'?\)/.exec(bound);
-    if (!m) continue;
-    const [lo, hi] = [Number(m[1]), Number(m[2])];
-    for (let k = Math.floor(lo / width); k * width < hi; k++) keys.add(k);
-  }
+  for (const { lo, hi } of await partitionRanges(c)) for (let k = Math.floor(lo / width); k * width < hi; k++) keys.add(k);
   const from = q.fromMs ?? -Infinity;
   const to = q.toMs ?? Infinity;
   return [...keys]

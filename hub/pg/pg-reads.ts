@@ -5,12 +5,13 @@
 import type pg from 'pg';
 import type { LoadedState, RecentQuery, SensorRow, SeriesDef } from '../store/store-messages.ts';
 import { Where } from './pg-where.ts';
+import { partitionRanges } from './partitions.ts';
 
 /** a row as node-postgres returns it: checked field by field below */
 type Row = Record<string, unknown>;
 
 /**
- * The series, each one's newest reading, the sensors and the number of readings. The hub's
+ * The series, each channel's newest reading, the sensors and the number of readings. The hub's
  * catalog is empty at open, so the series get dense ids of their own here (1, 2, ...: the
  * catalog indexes by them), as do the channels; PostgreSQL's own ids stay in PostgreSQL.
  */
@@ -23,14 +24,7 @@ export async function loadState(c: pg.ClientBase): Promise<Omit<LoadedState, 'ac
     if (!localChannel.has(r.channel)) localChannel.set(r.channel, localChannel.size + 1);
     return { id: i + 1, channel: localChannel.get(r.channel)!, sensor: r.sensor, room: r.room, metric: r.metric, unit: r.unit };
   });
-  // Per series, its newest reading through the key's index (backwards on each day partition):
-  // no scan of the readings.
-  const newest = (
-    await c.query<{ id: number; ts: number; value: number }>(
-      `SELECT s.id, n.ts, n.value FROM series s CROSS JOIN LATERAL (
-         SELECT r.ts, r.value FROM readings r WHERE r.channel = s.channel AND r.series = s.id ORDER BY r.ts DESC LIMIT 1) n`,
-    )
-  ).rows.map((r) => ({ seriesId: localId.get(r.id)!, ts: Number(r.ts), value: Number(r.value) }));
+  const newest = (await newestPerChannel(c)).map((r) => ({ seriesId: localId.get(r.series)!, ts: r.ts, value: r.value }));
   const sensors = (await c.query<Row>('SELECT sensor, room, first_seen, last_seen, address, declared_metrics FROM sensors')).rows.map(
     (r): SensorRow => ({
       sensor: String(r.sensor),
@@ -41,9 +35,38 @@ export async function loadState(c: pg.ClientBase): Promise<Omit<LoadedState, 'ac
       declaredMetrics: JSON.parse(String(r.declared_metrics)) as Record<string, string>,
     }),
   );
-  const count = (await c.query<{ n: number }>('SELECT count(*) AS n FROM readings')).rows[0]?.n ?? 0;
+  // Every reading is inserted by a writer batch or an upload, each of which counts what it
+  // inserted in writer_counts in its own transaction: exact, without counting the readings.
+  const count = (await c.query<{ n: number }>('SELECT coalesce(sum(inserted), 0) AS n FROM writer_counts')).rows[0]?.n ?? 0;
   // Connections are not kept in cluster mode (each hub logs its own): numbering starts afresh.
   return { series, newest, sensors, maxConnectionId: 0, readingCount: Number(count) };
+}
+
+/**
+ * Each channel's newest reading (the catalog keeps latest per channel, whichever series), found
+ * through the key's index (channel, ts) one day partition at a time from the newest: a channel
+ * heard from today costs one index probe, however long the history; only channels silent since
+ * look further back.
+ */
+async function newestPerChannel(c: pg.ClientBase): Promise<{ series: number; ts: number; value: number }[]> {
+  const parts = await partitionRanges(c);
+  let missing = (await c.query<{ channel: number }>('SELECT channel FROM channels')).rows.map((r) => r.channel);
+  const out: { series: number; ts: number; value: number }[] = [];
+  for (const p of parts) {
+    if (missing.length === 0) break;
+    const found = await c.query<{ channel: number; series: number; ts: number; value: number }>(
+      `SELECT ch.channel, n.series, n.ts, n.value FROM unnest($1::int[]) AS ch (channel) CROSS JOIN LATERAL (
+         SELECT r.series, r.ts, r.value FROM ${p.name} r WHERE r.channel = ch.channel ORDER BY r.ts DESC LIMIT 1) n`,
+      [missing],
+    );
+    const got = new Set<number>();
+    for (const r of found.rows) {
+      got.add(r.channel);
+      out.push({ series: r.series, ts: Number(r.ts), value: Number(r.value) });
+    }
+    missing = missing.filter((ch) => !got.has(ch));
+  }
+  return out;
 }
 
 export interface RecentRow {

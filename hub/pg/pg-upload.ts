@@ -19,6 +19,7 @@ import { sqlPath, stagePath } from '../upload/upload-stage.ts';
 import type { Columns, SeriesDef } from '../store/store-messages.ts';
 import { DAY_MS, type Partitions } from './partitions.ts';
 import type { SeriesResolver } from './pg-series.ts';
+import { addCounts, UPLOADS_COUNTER } from './pg-counts.ts';
 
 export interface PgUploadDeps {
   pool: pg.Pool;
@@ -111,12 +112,13 @@ export async function pgCommitUpload(deps: PgUploadDeps, req: UploadCommitReques
     const stored = await c.query<{ series: number; ts: number; value: number; n: number }>(
       `SELECT DISTINCT ON (series) series, ts, value, count(*) OVER (PARTITION BY series) AS n FROM upload_new ORDER BY series, ts DESC`,
     );
+    const accepted = stored.rows.reduce((n, r) => n + Number(r.n), 0);
+    const total = mapping.reduce((n, m) => n + m.rows, 0);
+    await addCounts(c, UPLOADS_COUNTER, { batches: 1, bundles: 0, inserted: accepted, duplicates: total - accepted });
     const news = req.publish && stored.rows.length > 0 ? req.windows.length - 1 : 0;
     for (let k = 0; k < news; k++) await writeNews(c, newsFile(file.path, k), localOf, req.windows[k]!, req.windows[k + 1]!);
     await c.query('COMMIT');
     open = false;
-    const accepted = stored.rows.reduce((n, r) => n + Number(r.n), 0);
-    const total = mapping.reduce((n, m) => n + m.rows, 0);
     return {
       accepted,
       duplicates: total - accepted,

@@ -14,6 +14,7 @@ import type { ReadingBundle } from '../cluster/bundle.ts';
 import type { SensorRow } from '../store/store-messages.ts';
 import { daysOf, type Partitions } from '../pg/partitions.ts';
 import type { SeriesResolver } from '../pg/pg-series.ts';
+import { addCounts } from '../pg/pg-counts.ts';
 
 export interface BatchCounts {
   bundles: number;
@@ -68,13 +69,7 @@ export async function writeBatch(c: pg.ClientBase, deps: BatchDeps, bundles: rea
       c,
       bundles.flatMap((b) => b.sensors),
     );
-    await c.query(
-      `INSERT INTO writer_counts VALUES ($1, 1, $2, $3, $4, $5)
-       ON CONFLICT (writer) DO UPDATE SET batches = writer_counts.batches + 1, bundles = writer_counts.bundles + excluded.bundles,
-         inserted = writer_counts.inserted + excluded.inserted, duplicates = writer_counts.duplicates + excluded.duplicates,
-         updated_at = excluded.updated_at`,
-      [deps.writer, bundles.length, inserted, rows - inserted, Date.now()],
-    );
+    await addCounts(c, deps.writer, { batches: 1, bundles: bundles.length, inserted, duplicates: rows - inserted });
     await deps.beforeCommit?.();
     await c.query('COMMIT');
     return { bundles: bundles.length, rows, inserted, duplicates: rows - inserted, sensors };
