@@ -276,6 +276,26 @@ test('the registry shows the source and the room: given, else the known room, el
   assert.equal(rooms, ['src-a/temperature/default', 'src-b/humidity/cellar', 'src-b/temperature/attic']);
 });
 
+test('a sensor none of whose readings is valid is not registered; its series cache follows a move to another room', async () => {
+  const c = await core();
+  const out = await c.ingest.submit([{ sensor: 'ghost', metric: 'temperature', value: NaN, ts: T0 }], ANYONE, 'influx');
+  assert.is(out.stored, 0);
+  assert.is(out.refused[0]!.code, 422);
+  assert.not.ok(c.registry.records.has('ghost'), 'no valid reading, no sensor');
+
+  // Readings without a room go to the sensor's room as it is now: after the sensor port moves it, the new room's series.
+  await c.ingest.submit([{ sensor: 'm1', room: 'lab', metric: 'temperature', value: 20, ts: T0 }], ANYONE, 'mqtt');
+  await c.ingest.submit([{ sensor: 'm1', metric: 'temperature', value: 21, ts: T0 + 1 }], ANYONE, 'mqtt');
+  c.registry.connect('m1', 'attic', '127.0.0.1:9', new Map(), T0 + 2);
+  await c.ingest.submit([{ sensor: 'm1', metric: 'temperature', value: 22, ts: T0 + 3 }], ANYONE, 'mqtt');
+  const rooms = c.catalog.series.filter((d) => d?.sensor === 'm1').map((d) => d!.room);
+  assert.equal(rooms, ['lab', 'attic']);
+  assert.equal(
+    c.latest.readings(NO_FILTERS).map((r) => `${r.sensor}/${r.room}/${r.value}`),
+    ['m1/attic/22'],
+  );
+});
+
 test('a reading without ts is stamped with the hub time', async () => {
   const c = await core();
   const before = Date.now();

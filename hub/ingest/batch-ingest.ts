@@ -260,8 +260,14 @@ export class BatchIngest {
   private add(s: SubmitSensor, r: ExternalReading, source: Source, now: number): string | null {
     if (s.problem !== null) return this.refuse(422, s.problem);
     if (s.refusal !== null) return this.refuse(s.refusalCode, s.refusal);
-    // The registry's record: once per sensor and room of a submit (it moves the sensor, marks it heard).
-    const record = (s.record ??= this.deps.registry.heardFrom(r.sensor, r.room, source, now));
+    // The registry's record: once per sensor and room of a submit (it moves the sensor, marks it
+    // heard), at its first valid reading: a sensor none of whose readings is valid is not registered.
+    if (s.record === null) {
+      const problem = valueProblem(r, now);
+      if (problem !== null) return this.refuse(422, problem);
+      s.record = this.deps.registry.heardFrom(r.sensor, r.room, source, now);
+    }
+    const record = s.record;
     const known = (s.known = this.knownOf(s.known, record));
     let series = known.series.get(r.metric) ?? null;
     const unit = r.unit;
