@@ -312,6 +312,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
           readings_buffered: commits.bufferedRows,
           stream_subscribers: liveStream.stats.subscribers,
           ...(store.compaction ? { compaction: compactionHealth(store.compaction) } : {}),
+          ...(cluster ? { cluster: cluster.stats() } : {}),
           ...(store.retention ? { retention: retentionHealth(store.retention) } : {}),
           memory: process.memoryUsage(),
           ...storeHealth(),

@@ -159,12 +159,25 @@ export class ClusterParts {
 
   /** For health and /metrics. */
   stats(): Record<string, unknown> {
+    const p = this.publisher?.stats;
+    const f = this.follower?.stats;
+    const o = this.ownership?.stats;
     return {
       hub_id: this.hubId,
-      hubs_alive: this.liveness ? [...this.liveness.hubs()].sort() : [],
-      publisher: this.publisher?.stats,
-      follower: this.follower?.stats,
-      ownership: this.ownership?.stats,
+      hubs_alive: this.liveness ? [...this.liveness.hubs()].sort() : [this.hubId],
+      // commits published to JetStream, and parts it already had (a retried commit's)
+      ...(p
+        ? {
+            commits_published: p.commits,
+            messages_published: p.messages,
+            bytes_published: p.bytes,
+            publish_repeats: p.repeats,
+            publish_failures: p.failures,
+          }
+        : {}),
+      // other hubs' bundles applied here, and messages in the stream that were not bundles
+      ...(f ? { bundles_followed: f.bundles, readings_followed: f.readings, bad_messages: f.bad } : {}),
+      ...(o ? { sensors_taken_over: o.takenOver, failed_claims: o.failedClaims } : {}),
     };
   }
 
