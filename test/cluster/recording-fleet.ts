@@ -54,6 +54,8 @@ const UNITS: Record<(typeof METRICS)[number], string> = { temperature: 'C', humi
 interface Batch {
   readings: SentReading[];
   seq: number;
+  /** when it was last written to a hub */
+  sentAt: number;
 }
 
 export const readingKey = (r: { sensor: string; metric: string; ts: number }): string => `${r.sensor}|${r.metric}|${r.ts}`;
@@ -67,6 +69,8 @@ export class RecordingFleet {
   /** every error line a hub sent, with the sensor */
   readonly errors: { sensor: string; code: number; message: string }[] = [];
   readonly moves: Move[] = [];
+  /** ms from a batch's write to the ack covering it, the latest 10,000 */
+  readonly ackLatencies: number[] = [];
   sending = true;
   closing = false;
 
@@ -273,6 +277,7 @@ class FleetSensor {
         batch = this.makeBatch();
       }
       batch.seq = this.nextSeq++;
+      batch.sentAt = Date.now();
       this.inFlight.push(batch);
       const readings = batch.readings.map((r) => ({ metric: r.metric, value: r.value, unit: UNITS[r.metric as 'temperature'], ts: r.ts }));
       socket.write(JSON.stringify({ type: 'batch', seq: batch.seq, readings }) + '\n');
@@ -287,7 +292,7 @@ class FleetSensor {
       this.fleet.recordSent(r);
       readings.push(r);
     }
-    return { readings, seq: 0 };
+    return { readings, seq: 0, sentAt: 0 };
   }
 
   private onAck(seq: number): void {
@@ -298,6 +303,9 @@ class FleetSensor {
       this.lost.reackedAt = Date.now();
       this.lost = undefined;
     }
+    const now = Date.now();
+    for (const b of covered) this.fleet.ackLatencies.push(now - b.sentAt);
+    if (this.fleet.ackLatencies.length > 20_000) this.fleet.ackLatencies.splice(0, 10_000);
     this.fleet.recordAcked(covered.flatMap((b) => b.readings));
     this.pump(false);
   }
