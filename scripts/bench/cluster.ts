@@ -82,7 +82,7 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<string> {
       hubs: hubs.reduce((s, h) => s + cpuSeconds(h.child.pid!), 0),
       nats: nats.nodes.reduce((s, n) => s + cpuSeconds(n.pid()!), 0),
       writer: cpuSeconds(writerPid),
-      postgres: pg.pids().reduce((s, p, i) => s + (i === 0 ? cpuWithChildren(p) : cpuSeconds(p)), 0),
+      postgres: pg.pids().reduce((s, p, i) => s + (i === 0 ? cpuWithChildren(p) : backendCpu(p)), 0),
     });
 
     out.push(
@@ -248,6 +248,15 @@ async function reackAfterDeath(hubs: RunningHub[], progress: (s: string) => void
     );
   } finally {
     fleet.close();
+  }
+}
+
+/** A backend's CPU seconds, 0 if it exited since it was listed (the postmaster's children's time then has it). */
+function backendCpu(pid: number): number {
+  try {
+    return cpuSeconds(pid);
+  } catch {
+    return 0;
   }
 }
 
