@@ -52,6 +52,12 @@ export class RoomData {
   private abort: AbortController | null = null;
   private liveFrom = Infinity;
   private everyMs = 1_000;
+  /**
+   * The x range the charts show now (set by the view): a reading whose bucket is outside it is
+   * folded in without a redraw, and drawn when the range slides over it (a live range moves a
+   * pixel at a time, so the newest bucket, right of its end, waits at most that long).
+   */
+  shown: Span | null = null;
 
   constructor(readonly room: string) {}
 
@@ -118,7 +124,8 @@ export class RoomData {
     if (this.pending) this.pending.push(r);
     else {
       this.fold(r);
-      this.bump();
+      const bucket = Math.floor(r.ts / this.everyMs) * this.everyMs;
+      if (!this.shown || (bucket + this.everyMs > this.shown.from && bucket <= this.shown.to)) this.bump();
     }
   }
 

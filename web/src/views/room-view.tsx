@@ -84,6 +84,7 @@ function AllowedRoom({ room, session }: { room: string; session: Session }) {
   const step = Math.max(1_000, Math.floor(spanMs / plotWidthPx()));
   const slid = Math.floor(t / step) * step;
   const x: Span = loadWindow.live && !loadWindow.zoomed ? { from: slid - spanMs, to: slid } : loadWindow;
+  data.shown = x;
   useEffect(() => {
     if (loadWindow.live && !loadWindow.zoomed && loaded) data.dropBefore(x.from - loaded.every.ms);
   }, [x.from]);
