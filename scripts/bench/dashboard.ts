@@ -6,21 +6,22 @@
  *   (navigation) to its charts drawn, for 1 h, 24 h and 7 d (median of 5, after one warm-up);
  * - the bytes the page itself loads (HTML, JS, CSS), gzipped as the hub serves them;
  * - the hub's ingest rate with 10 dashboards open on the busiest room, as a ratio to none open
- *   (fresh hubs, runs alternated none / ten / none / ten).
+ *   (dashboard-ingest.ts; alone: `--only dashboard-ingest`).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { setPriority, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../../test/support/browser.ts';
 import { fillRoom } from './dashboard-fill.ts';
-import type { Dataset } from './dataset.ts';
-import { cpuSeconds, startHub, type RunningHub } from './hub-process.ts';
-import { buildPayloads, runIngest } from './ingest.ts';
+import { runDashboardIngest } from './dashboard-ingest.ts';
+import { startHub, type RunningHub } from './hub-process.ts';
 import { percentile } from './live.ts';
 
 export interface DashboardBenchOptions {
   days: number;
+  /** only the ingest with dashboards open (`--only dashboard-ingest`) */
+  ingestOnly?: boolean;
   progress: (s: string) => void;
 }
 
@@ -83,77 +84,14 @@ async function timeToDrawn(browser: Browser, hub: RunningHub, range: string): Pr
   return out;
 }
 
-type Mode = 'none' | 'ten' | 'ten, browser at nice 19';
-
-/** This process's descendants (the browser's processes among them), from /proc. */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = [];
-  for (let queue = [root]; queue.length > 0;) {
-    const next = children.get(queue.pop()!) ?? [];
-    out.push(...next);
-    queue.push(...next);
-  }
-  return out;
-}
-
-/** Gives every process of the browser (started by this one) a nice value; a renderer made later inherits it. */
-function reniceBrowser(nice: number, hubPid: number): void {
-  for (const pid of descendants(process.pid)) {
-    if (pid === hubPid) continue;
-    try {
-      setPriority(pid, nice);
-    } catch {
-      // gone meanwhile
-    }
-  }
-}
-
-interface IngestRun {
-  rate: number;
-  /** readings per second of the hub's CPU time */
-  perCpuSecond: number;
-}
-
-/** One ingest run on a fresh hub, with 10 pages open on room-0's view or none; readings/s. */
-async function ingestWithDashboards(
-  browser: Browser,
-  mode: Mode,
-  d: Dataset,
-  payloads: ReturnType<typeof buildPayloads>,
-): Promise<IngestRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-dash-'));
-  const hub = await startHub(dir, logArgs);
-  try {
-    const pages: { page: Page }[] = [];
-    for (let i = 0; mode !== 'none' && i < 10; i++) pages.push(await openRoom(browser, hub.httpPort, 'room-0', '1h'));
-    reniceBrowser(mode === 'ten, browser at nice 19' ? 19 : 0, hub.child.pid!);
-    const cpu0 = cpuSeconds(hub.child.pid!);
-    const { elapsedMs } = await runIngest(hub.tcpPort, d, payloads.payloads, payloads.lastSeqs);
-    const cpu = cpuSeconds(hub.child.pid!) - cpu0;
-    await Promise.all(pages.map((p) => p.page.context().close()));
-    return { rate: (payloads.readings / elapsedMs) * 1000, perCpuSecond: payloads.readings / cpu };
-  } finally {
-    reniceBrowser(0, hub.child.pid!);
-    await hub.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 export async function runDashboardBench(o: DashboardBenchOptions): Promise<string[]> {
   const rows: string[] = [];
   const browser = await launchBrowser('dashboard bench');
   if (!browser) return ['| dashboard | skipped: /usr/bin/chromium is missing (apt-get install -y chromium) | | |'];
+  if (o.ingestOnly) {
+    await browser.close(); // the ingest runs open their pages in a browser of their own
+    return runDashboardIngest(o.progress);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-dash-'));
   const hub = await startHub(dir, logArgs);
   try {
@@ -187,26 +125,8 @@ export async function runDashboardBench(o: DashboardBenchOptions): Promise<strin
     await hub.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-
   // Ingest with and without 10 dashboards on the busiest room (the 20 rooms are equal: room-0).
-  // The readings are stamped from now on, so the open views fold and draw them as live readings.
-  const d: Dataset = { sensors: 200, seconds: 1000, startTs: Date.now() + 60_000 };
-  const payloads = buildPayloads(d, { kind: 'batch', size: 100 });
-  const runs = new Map<Mode, IngestRun[]>();
-  const modes: Mode[] = ['none', 'ten', 'ten, browser at nice 19'];
-  for (const mode of [...modes, ...modes]) {
-    o.progress(`dashboard: ingest of ${fmt(payloads.readings)} readings, dashboards: ${mode}`);
-    const run = await ingestWithDashboards(browser.browser, mode, d, payloads);
-    runs.set(mode, [...(runs.get(mode) ?? []), run]);
-  }
   await browser.close();
-  const best = (mode: Mode, k: keyof IngestRun) => Math.max(...(runs.get(mode) ?? []).map((r) => r[k]));
-  for (const mode of modes.slice(1)) {
-    rows.push(
-      `| ingest, ${fmt(payloads.readings)} readings in batches of 100 (${d.sensors} sensors, 20 rooms), 10 dashboards on room-0's 1 h view (${mode}) vs none | ` +
-        `none: ${(runs.get('none') ?? []).map((r) => fmt(r.rate)).join(', ')}; ten: ${(runs.get(mode) ?? []).map((r) => fmt(r.rate)).join(', ')} readings/s | ` +
-        `ratio of the best runs **${(best(mode, 'rate') / best('none', 'rate')).toFixed(2)}** | readings per hub CPU second: ratio ${(best(mode, 'perCpuSecond') / best('none', 'perCpuSecond')).toFixed(2)} |`,
-    );
-  }
+  rows.push(...(await runDashboardIngest(o.progress)));
   return rows;
 }

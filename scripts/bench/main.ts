@@ -8,6 +8,7 @@
  *   npm run bench -- --only ingest-line,ingest-batch,export,peer-ingest,peer-export
  *   npm run bench -- --only upload-memory      # generated files of 1M and 10M rows (--upload-rows to change)
  *   npm run bench -- --only dashboard [--dashboard-days 7]   # the dashboard in Chromium (dashboard.ts)
+ *   npm run bench -- --only dashboard-ingest   # its ingest with 10 dashboards open, alone (dashboard-ingest.ts)
  *   npm run bench -- --only startup [--startup-rounds 7]   # start to healthy, compiled against tsx (startup.ts)
  *   npm run bench -- --only mqtt [--mqtt-messages 300000 --mqtt-rate 50000 --mqtt-seconds 15]   # MQTT bridge (mqtt.ts)
  *   npm run bench -- --only line-protocol   # the dataset over HTTP as line protocol, hub and InfluxDB (line-protocol.ts)
@@ -383,7 +384,11 @@ const mqttRuns = want('mqtt')
       progress,
     })
   : [];
-const dashboardRows = want('dashboard') ? await runDashboardBench({ days: Number(values['dashboard-days']), progress }) : [];
+const dashboardRows = want('dashboard')
+  ? await runDashboardBench({ days: Number(values['dashboard-days']), progress })
+  : want('dashboard-ingest') // the ingest with dashboards open alone
+    ? await runDashboardBench({ days: 0, progress, ingestOnly: true })
+    : [];
 process.stdout.write(
   '| workload | readings | readings/s | wall s | hub CPU s | load generator CPU s | hub peak RSS MB | bytes/reading | compacted after s |\n|---|---|---|---|---|---|---|---|---|\n',
 );
