@@ -21,6 +21,7 @@ import { Follower } from './follower.ts';
 import { Liveness } from './liveness.ts';
 import { NatsLink } from './nats-link.ts';
 import { Ownership } from './ownership.ts';
+import { STREAM_NAME, WRITERS_CONSUMER } from './cluster-names.ts';
 
 testTimeout(120_000);
 test.after.each(() => perTest.run());
@@ -211,6 +212,23 @@ test('a commit on hub A feeds hub B’s latest, registry, live stream and alerts
   await waitFor('A saw its own bundles', () => a.follower.stats.own > 0);
   assert.is(a.follower.stats.bundles, 0, 'A applies none of its own');
   assert.is(a.published.length, 0);
+
+  // Interest retention: once the writers' consumer acks them, the stream lets them go (the
+  // followers, acking nothing, do not hold them).
+  const writers = await a.link.js.consumers.get(STREAM_NAME, WRITERS_CONSUMER);
+  let acked = 0;
+  await waitFor('the writers acked every bundle of the stream', async () => {
+    const batch = await writers.fetch({ max_messages: 100, expires: 1_000 });
+    for await (const m of batch) {
+      m.ack();
+      acked++;
+    }
+    return (await a.link.jsm.consumers.info(STREAM_NAME, WRITERS_CONSUMER)).num_pending === 0 && acked > 0;
+  });
+  await waitFor(
+    'the stream holds nothing the writers acked',
+    async () => (await a.link.jsm.streams.info(STREAM_NAME)).state.messages === 0,
+  );
 });
 
 test('a hello on hub B closes hub A’s session of the sensor with 409; B then holds it, shown connected on A', async () => {

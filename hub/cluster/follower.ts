@@ -34,6 +34,9 @@ export interface FollowerStats {
   bad: number;
 }
 
+/** A follower whose hub stopped asking for this long is deleted by the server. */
+const FOLLOWER_INACTIVE_MS = 30_000;
+
 /** Bad messages logged one by one up to this many; after that only counted. */
 const BAD_LOGGED = 10;
 
@@ -50,7 +53,12 @@ export class Follower {
 
   /** Starts at the stream's end: what other hubs commit from now on. */
   async start(link: NatsLink): Promise<void> {
-    const consumer = await link.js.consumers.get(STREAM_NAME, { deliver_policy: DeliverPolicy.New });
+    const consumer = await link.js.consumers.get(STREAM_NAME, {
+      deliver_policy: DeliverPolicy.New,
+      // The stream keeps a message while any consumer has not had it: a killed hub's follower
+      // must not hold the stream for the client's default 5 minutes.
+      inactive_threshold: FOLLOWER_INACTIVE_MS,
+    });
     const messages = await consumer.consume({ max_messages: 256 });
     this.messages = messages;
     this.loop = (async () => {
