@@ -164,6 +164,33 @@ for (const point of ['hold-before-commit', 'hold-after-commit'] as const) {
   });
 }
 
+test('a bundle PostgreSQL refuses a value of is given up alone: the rest of its batch is stored, and the writer goes on', async () => {
+  if (!installed) return;
+  const s = await setup();
+  const bad = bundle('v2', 2, T0, 10);
+  bad.ts[3] = T0 + 0.5; // not a whole ms: bigint refuses it (a hub never sends one)
+  await s.publish(bundle('v1', 1, T0, 10), 'v.1');
+  await s.publish(bad, 'v.2');
+  await s.publish(bundle('v3', 3, T0, 10), 'v.3');
+  const writer = startWriter(s);
+  await drained(s);
+  await s.publish(bundle('v4', 4, T0, 10), 'v.4');
+  await drained(s);
+  const stored = await s.pg.query<{ sensor: string; n: number }>(
+    'SELECT c.sensor, count(*)::int AS n FROM readings r JOIN channels c USING (channel) GROUP BY 1 ORDER BY 1',
+  );
+  assert.equal(
+    stored.map((r) => [r.sensor, r.n]),
+    [
+      ['v1', 10],
+      ['v3', 10],
+      ['v4', 10],
+    ],
+  );
+  writer.kill('SIGTERM');
+  await writer.exited;
+});
+
 test('day partitions are made on demand, one per UTC day the readings fall on', async () => {
   if (!installed) return;
   const s = await setup();

@@ -7,7 +7,8 @@
  * Memory is bounded by the fetch (at most `batch` bundles at once, each at most NATS's max
  * payload) and by the consumer's max ack pending. A batch PostgreSQL refuses for its state (down, paused,
  * a deadlock) is tried again, the bundles kept in progress meanwhile; a bundle that cannot be
- * decoded is logged and terminated (it can never be stored, and must not hold the others).
+ * decoded, or holds a value PostgreSQL refuses, is logged and given up (acked unstored: it can
+ * never be stored, and must not hold the others).
  */
 import type { Logger } from 'pino';
 import type pg from 'pg';
@@ -116,8 +117,10 @@ export class Writer {
         good.push(m);
       } catch (err) {
         this.stats.badBundles++;
-        this.o.log.error({ err, seq: m.seq, subject: m.subject }, 'a message of the stream is not a bundle; terminated, not stored');
-        m.term('not a Roomwatch bundle');
+        this.o.log.error({ err, seq: m.seq, subject: m.subject }, 'a message of the stream is not a bundle; given up, not stored');
+        // Acked, not terminated: a terminated message holds the consumer's ack floor (nats-server
+        // 2.9), and exports wait for that floor to pass.
+        m.ack();
       }
     }
     // While the batch is written (PostgreSQL slow, paused, or down), JetStream must not hand it to another writer.
@@ -144,6 +147,21 @@ export class Writer {
       } catch (err) {
         client?.release(true);
         this.stats.failedBatches++;
+        if (isDataError(err)) {
+          // Not PostgreSQL's state but a value it refuses: trying the same batch again would hold it
+          // for ever. Bundle by bundle, the others are stored and the one refused is given up.
+          if (bundles.length > 1) {
+            for (let i = 0; i < bundles.length; i++) await this.writeAndAck([good[i]!], [bundles[i]!]);
+            return;
+          }
+          this.stats.badBundles++;
+          this.o.log.error(
+            { err, seq: good[0]?.seq, hub: bundles[0]?.hub, gen: bundles[0]?.gen },
+            'PostgreSQL refuses a value of this bundle; its readings are not stored (given up)',
+          );
+          good[0]?.ack();
+          return;
+        }
         const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(attempt, 8));
         this.o.log.error(
           { err, bundles: bundles.length, attempt },
@@ -174,4 +192,10 @@ export class Writer {
     this.stopFetch?.();
     this.wakeRetry?.();
   }
+}
+
+/** SQLSTATE class 22 (data exception: a value out of range, a bad number): the batch's data, not PostgreSQL's state. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
 }
