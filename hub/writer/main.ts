@@ -72,7 +72,12 @@ export function metricsText(s: WriterStats): string {
     ['roomwatch_writer_readings_total', 'counter', 'readings in the committed bundles', s.rows],
     ['roomwatch_writer_readings_inserted_total', 'counter', 'readings stored', s.inserted],
     ['roomwatch_writer_readings_duplicate_total', 'counter', 'readings whose (sensor, metric, ts) was stored already', s.duplicates],
-    ['roomwatch_writer_bad_bundles_total', 'counter', 'messages given up unstored: not bundles, or a value PostgreSQL refuses', s.badBundles],
+    [
+      'roomwatch_writer_bad_bundles_total',
+      'counter',
+      'messages given up unstored: not bundles, or a value PostgreSQL refuses',
+      s.badBundles,
+    ],
     ['roomwatch_writer_failed_batches_total', 'counter', 'batch attempts PostgreSQL refused (tried again)', s.failedBatches],
     ['roomwatch_writer_last_commit_seconds', 'gauge', 'when the last batch committed', s.lastCommitAt / 1000],
   ] as const;
