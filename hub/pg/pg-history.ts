@@ -12,7 +12,11 @@ export const ACCESS_CHANNEL = 'roomwatch_access';
 const LISTEN_RETRY_MS = 1_000;
 
 export interface PgHistoryOptions {
-  /** pool size: exports, uploads and access writes each hold one connection while they run */
+  /**
+   * pool size: exports and uploads each hold a connection for as long as they run (4 of each by
+   * default), and access writes, activity, alerts and replays take one briefly; a request that
+   * finds none free waits up to connectTimeoutMs, then fails (503)
+   */
   max?: number;
   connectTimeoutMs?: number;
 }
@@ -39,7 +43,7 @@ export class PgHistory {
     }
     if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')
       throw new Error(`--history: "${url}" is not a PostgreSQL URL: use postgres://USER@HOST:PORT/DATABASE`);
-    const pool = new pg.Pool({ connectionString: url, max: o.max ?? 10, connectionTimeoutMillis: o.connectTimeoutMs ?? 10_000 });
+    const pool = new pg.Pool({ connectionString: url, max: o.max ?? 16, connectionTimeoutMillis: o.connectTimeoutMs ?? 10_000 });
     // An idle client whose server went away must not end the process; the next query fails instead.
     pool.on('error', () => {});
     let client: pg.PoolClient;
