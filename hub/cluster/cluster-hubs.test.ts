@@ -21,7 +21,7 @@ import { Follower } from './follower.ts';
 import { Liveness } from './liveness.ts';
 import { NatsLink } from './nats-link.ts';
 import { Ownership } from './ownership.ts';
-import { STREAM_NAME, WRITERS_CONSUMER } from './cluster-names.ts';
+import { ownerKey, STREAM_NAME, WRITERS_CONSUMER } from './cluster-names.ts';
 
 testTimeout(120_000);
 test.after.each(() => perTest.run());
@@ -281,6 +281,16 @@ test('a killed hub’s liveness key expires: the other hub shows its sensors dis
   (a.liveness as unknown as { timer: NodeJS.Timeout }).timer.close();
   await waitFor('B shows k-1 disconnected once A’s key is stale', () => b.registry.records.get('k-1')?.connected === false, 10_000);
   assert.not.ok(b.liveness.isAlive(a.id));
+});
+
+test('a key naming a hub with no connection behind it (left by its killed previous run) is deleted by that hub', async () => {
+  if (!natsInstalled('cluster hubs')) return;
+  const [a, b] = await twoHubs();
+  const kv = await b.link.ownersKv();
+  await kv.put(ownerKey('left-1'), a.id);
+  await waitFor('hub A deleted the key it does not stand behind', async () => (await kv.get(ownerKey('left-1')))?.operation !== 'PUT');
+  assert.is(a.ownership.stats.leftovers, 1);
+  await waitFor('hub B does not show the sensor connected', () => b.registry.records.get('left-1')?.connected !== true);
 });
 
 test('report-now on hub B asks both hubs and merges; a sensor whose hub does not answer in time is missing', async () => {

@@ -32,6 +32,8 @@ export interface OwnershipStats {
   failedClaims: number;
   /** local sessions closed with 409 because another hub took their sensor */
   takenOver: number;
+  /** keys naming this hub with no connection here (its previous run's), deleted */
+  leftovers: number;
 }
 
 /** A claim that keeps losing the compare-and-swap gives up after this many tries (and retries later). */
@@ -46,7 +48,7 @@ export class Ownership {
   private readonly pending = new Map<string, number>();
   /** sensors whose claim failed (NATS unreachable): tried again while their session lasts */
   private readonly unclaimed = new Set<string>();
-  readonly stats: OwnershipStats = { claims: 0, casRetries: 0, failedClaims: 0, takenOver: 0 };
+  readonly stats: OwnershipStats = { claims: 0, casRetries: 0, failedClaims: 0, takenOver: 0, leftovers: 0 };
   private kv: KV | null = null;
   private watch: QueuedIterator<KvWatchEntry> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -133,7 +135,11 @@ export class Ownership {
     if (e.operation === 'PUT') {
       const hub = e.string();
       this.owners.set(sensor, { hub, rev: e.revision });
-      if (hub !== this.hubId) {
+      if (hub === this.hubId && !this.pending.has(sensor) && !this.mine.has(sensor) && !this.t.localSession(sensor)) {
+        // Left by this hub id's previous run (killed): no connection here stands behind it.
+        this.kv!.delete(e.key, { previousSeq: e.revision }).catch(() => {});
+        this.stats.leftovers++;
+      } else if (hub !== this.hubId) {
         const inFlight = this.pending.get(sensor);
         if (inFlight !== undefined) this.pending.set(sensor, Math.max(inFlight, e.revision));
         else {
