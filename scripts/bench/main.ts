@@ -12,7 +12,7 @@
  *   npm run bench -- --only startup [--startup-rounds 7]   # start to healthy, compiled against tsx (startup.ts)
  *   npm run bench -- --only mqtt [--mqtt-messages 300000 --mqtt-rate 50000 --mqtt-seconds 15]   # MQTT bridge (mqtt.ts)
  *   npm run bench -- --only line-protocol   # the dataset over HTTP as line protocol, hub and InfluxDB (line-protocol.ts)
- *   npm run bench -- --only retention [--retention-sensors 200 --retention-seconds 300]   # rollups and retention (retention.ts)
+ *   npm run bench -- --only retention [--retention-sensors 1000 --retention-seconds 300 --retention-parts ingest,bytes,year]   # rollups and retention (retention.ts)
  *   npm run bench -- --only cluster   # cluster mode against a single hub, same run (cluster.ts; nats-server, postgresql)
  *
  * Peers run in the same run, on the same data, next to the Roomwatch row they are measured
@@ -58,8 +58,9 @@ const { values } = parseArgs({
     'mqtt-seconds': { type: 'string', default: '15' },
     'mqtt-connections': { type: 'string', default: '4' },
     'startup-rounds': { type: 'string', default: '7' },
-    'retention-sensors': { type: 'string', default: '200' },
+    'retention-sensors': { type: 'string', default: '1000' },
     'retention-seconds': { type: 'string', default: '300' },
+    'retention-parts': { type: 'string', default: 'ingest,bytes,year' },
   },
 });
 const d: Dataset = { sensors: Number(values.sensors), seconds: Number(values.seconds), startTs: Date.now() - 2 * 86_400_000 };
@@ -428,7 +429,8 @@ if (want('retention')) {
   const { runRetentionBench } = await import('./retention.ts');
   const [sensors, seconds] = [Number(values['retention-sensors']), Number(values['retention-seconds'])];
   process.stdout.write('\nRetention and rollups (retention.ts)\n\n');
-  await runRetentionBench({ sensors, seconds, progress, write: (text) => process.stdout.write(text + '\n') });
+  const parts = values['retention-parts']!.split(',');
+  await runRetentionBench({ sensors, seconds, parts, progress, write: (text) => process.stdout.write(text + '\n') });
 }
 if (want('cluster')) {
   // 300,000 readings: the cluster's extra processes share the same 2 cores (cluster.ts)

@@ -1,7 +1,7 @@
 /**
  * Retention and rollups (docs/BENCHMARKS.md "Retention and rollups"):
  *
- *   npm run bench -- --only retention [--retention-sensors 200 --retention-seconds 600]
+ *   npm run bench -- --only retention [--retention-sensors 1000 --retention-seconds 300 --retention-parts ingest,bytes,year]
  *
  * 1. ingest rate with rollups and retention at work, as a ratio to a hub with neither, same run
  *    and same data: each hub first gets 4 h of old readings by upload (the one with retention
@@ -29,14 +29,16 @@ export interface RetentionBenchOptions {
   sensors: number;
   seconds: number;
   progress(message: string): void;
+  /** which parts: ingest, bytes, year */
+  parts: string[];
   /** each part's table, as it is done */
   write(text: string): void;
 }
 
 export async function runRetentionBench(o: RetentionBenchOptions): Promise<void> {
-  o.write(await ingestRatio(o));
-  o.write(await bytesPerReading(o));
-  o.write(await yearOfHours(o));
+  if (o.parts.includes('ingest')) o.write(await ingestRatio(o));
+  if (o.parts.includes('bytes')) o.write(await bytesPerReading(o));
+  if (o.parts.includes('year')) o.write(await yearOfHours(o));
 }
 
 /** The old readings each hub gets first: 4 h of every sensor, 5 h ago, as CSV. */
@@ -65,13 +67,16 @@ async function ingestRatio(o: RetentionBenchOptions): Promise<string> {
     const dir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-retention-'));
     try {
       const args = kind === 'with' ? ['--retention', '1h'] : ['--rollups', 'none'];
-      const hub = await startHub(dir, args);
-      const up = await fetch(`http://127.0.0.1:${hub.httpPort}/api/v1/readings`, {
+      // The old readings go in before the retention is on (it would refuse them), then the hub restarts with it.
+      const loader = await startHub(dir, kind === 'with' ? [] : args);
+      const up = await fetch(`http://127.0.0.1:${loader.httpPort}/api/v1/readings`, {
         method: 'POST',
         headers: { 'content-type': 'text/csv' },
         body: csv,
       });
       if (up.status !== 200) throw new Error(`upload: ${up.status} ${await up.text()}`);
+      await loader.stop();
+      const hub = await startHub(dir, args);
       o.progress(`retention: ingest ${kind} rollups and retention`);
       const { elapsedMs } = await runIngest(hub.tcpPort, d, payloads, lastSeqs);
       const health = (await (await fetch(`http://127.0.0.1:${hub.httpPort}/api/v1/health`)).json()) as {
@@ -119,20 +124,23 @@ async function bytesPerReading(o: RetentionBenchOptions): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-bytes-'));
   try {
     // A day of 100 sensors x 3 metrics at 1 Hz, sorted as the compaction leaves them; its tiers from it.
-    const day = async (c: import('@duckdb/node-api').DuckDBConnection) => {
-      await c.run(`CREATE TABLE readings AS SELECT (i % 300)::INTEGER AS series_id, ${Date.UTC(2026, 0, 1)} + (i // 300) * 1000 + (i % 100) AS ts,
+    const day = async (c: import('@duckdb/node-api').DuckDBConnection, temp = false) => {
+      await c.run(`CREATE ${temp ? 'TEMP ' : ''}TABLE readings AS SELECT (i % 300)::INTEGER AS series_id, ${Date.UTC(2026, 0, 1)} + (i // 300) * 1000 + (i % 100) AS ts,
         round(22 + 3 * sin((i // 300) / 300 + (i % 300)) + random() - 0.5, 1) AS value FROM range(${300 * 86_400}) t(i) ORDER BY ts, series_id`);
     };
     const raw = await tableBytes(dir, 'readings', day);
-    const tier = async (width: number) =>
+    // The day's raw readings in a temp table (not in the file); a tier of a day's few rows would be
+    // all block overhead, so its day repeats, shifted, for `days` days.
+    const tier = async (width: number, days: number) =>
       tableBytes(dir, tierTable(width), async (c) => {
-        await day(c);
+        await day(c, true);
+        await c.run(`CREATE TEMP TABLE one_day AS ${rollInto(rawLevel('true'), width)}`);
         await c.run(tierTableDdl(tierTable(width)));
-        await c.run(`INSERT INTO ${tierTable(width)} SELECT * FROM (${rollInto(rawLevel('true'), width)}) ORDER BY bucket, series_id`);
-        await c.run('DROP TABLE readings');
+        await c.run(`INSERT INTO ${tierTable(width)} SELECT series_id, bucket + d * ${DAY}, n, total, lo, hi FROM one_day, range(${days}) t(d)
+          ORDER BY bucket + d * ${DAY}, series_id`);
       });
-    const minute = await tier(60_000);
-    const hour = await tier(HOUR);
+    const minute = await tier(60_000, 3);
+    const hour = await tier(HOUR, 365);
     const perRow = (t: { bytes: number; rows: number }) => t.bytes / t.rows;
     // A year at 1 Hz per series, under --retention 30d and 1m:365d,1h:forever.
     const perSeries = { raw: 30 * 86_400, minute: 365 * 1440, hour: 365 * 24, readings: 365 * 86_400 };
