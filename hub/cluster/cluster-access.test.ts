@@ -56,4 +56,17 @@ test('a user made on hub A logs in on hub B; a logout on A ends that login on B;
   });
 });
 
+test('a cluster hub stops, in bounded time, when every NATS server is gone', async () => {
+  const nats = natsInstalled('cluster stop');
+  const pgHere = postgresInstalled('cluster stop');
+  if (!nats || !pgHere) return;
+  const [servers, pg] = await Promise.all([startNatsCluster(), startPostgres()]);
+  const hub = await startHub({ cluster: servers.urls.join(','), history: pg.url, hubId: 'stop-a' });
+  await Promise.all([0, 1, 2].map((i) => servers.kill(i)));
+  const started = Date.now();
+  await hub.stop();
+  const tookMs = Date.now() - started;
+  assert.ok(tookMs < 40_000, `stopped in ${tookMs} ms`);
+});
+
 test.run();

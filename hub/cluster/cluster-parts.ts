@@ -183,12 +183,23 @@ export class ClusterParts {
 
   /** After the last commit: leave the cluster (liveness key first, so the others know at once), then NATS. */
   async stop(): Promise<void> {
-    await this.liveness?.stop();
+    // Each step is bounded: with NATS unreachable, a stopping hub still stops.
+    await within(this.liveness?.stop(), STOP_STEP_MS);
     this.ownership?.stop();
     this.joined?.reportNow.detachCluster();
-    await this.follower?.stop();
+    await within(this.follower?.stop(), STOP_STEP_MS);
     await this.link?.stop();
   }
+}
+
+/** How long each part may take to leave the cluster when the hub stops. */
+const STOP_STEP_MS = 3_000;
+
+/** Waits for `p`, at most `ms`; what it still does after that is left to finish on its own. */
+async function within(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p?.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 /**

@@ -50,6 +50,8 @@ export interface NatsLinkOptions {
 /** Readings not yet written to PostgreSQL may take this much of the stream before commits stop. */
 export const DEFAULT_STREAM_MAX_BYTES = 1024 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** how long stop() lets subscriptions and publishes finish before it closes the connection */
+const STOP_DRAIN_MS = 5_000;
 
 export class NatsLink {
   readonly js: JetStreamClient;
@@ -214,13 +216,20 @@ export class NatsLink {
   }
 
   /** Lets subscriptions finish what they hold, flushes what was published, then closes. */
-  async stop(): Promise<void> {
+  async stop(drainMs = STOP_DRAIN_MS): Promise<void> {
     if (this.nc.isClosed()) return;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.nc.drain();
+      // With the servers unreachable a drain waits for them: a stopping hub does not.
+      await Promise.race([
+        this.nc.drain(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`not drained within ${drainMs} ms`)), drainMs))),
+      ]);
     } catch (err) {
       this.o.log.warn({ err }, 'NATS connection did not drain; closed');
       await this.nc.close().catch(() => {});
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
