@@ -82,13 +82,10 @@ function bundle(sensor: string, gen: number, ts: number, n: number, step = 1000)
   return b;
 }
 
-function startWriter(s: Setup, env: NodeJS.ProcessEnv = {}, name = 'w1'): NodeProcess {
-  return spawnNode(
-    ['hub/writer/main.ts', '--cluster', s.urls, '--history', s.pg.url, '--name', name, '--batch', '4', '--log-level', 'warn'],
-    {
-      env,
-    },
-  );
+function startWriter(s: Setup, env: NodeJS.ProcessEnv = {}, name = 'w1', extra = ['--log-level', 'warn']): NodeProcess {
+  return spawnNode(['hub/writer/main.ts', '--cluster', s.urls, '--history', s.pg.url, '--name', name, '--batch', '4', ...extra], {
+    env,
+  });
 }
 
 /** Waits until the writers' consumer has acked everything in the stream. */
@@ -124,9 +121,13 @@ test('redelivered and resent bundles are stored exactly once, and the counts say
   for (const [i, b] of sent.entries()) await s.publish(b, msgIdOf('hub-a', i + 1, b.partition));
   for (const [i, b] of sent.entries()) await s.publish(b, msgIdOf('hub-b', i + 1, b.partition));
   await s.publish(bundle('s1', 9, T0 + 100_000, 200), msgIdOf('hub-a', 9, partitionOf('s1')));
-  const writer = startWriter(s);
+  const writer = startWriter(s, {}, 'w1', ['--http', '0', '--log-level', 'info']);
   await drained(s);
   const c = await counts(s);
+  const port = await waitFor('the writer said its metrics port', () => /"port":(\d+),"msg":"metrics on/.exec(writer.stdout())?.[1]);
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  assert.match(metrics, /^roomwatch_writer_readings_inserted_total 700$/m);
+  assert.match(metrics, /^roomwatch_writer_readings_duplicate_total 700$/m);
   assert.is(c.rows, 700, 'every distinct (sensor, metric, ts) once: 600 + 100 new of the overlapping bundle');
   assert.is(c.distinct, 700);
   assert.is(c.inserted, 700);
