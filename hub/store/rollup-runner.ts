@@ -71,7 +71,7 @@ export class RollupRunner {
 
   /** Loads (or starts) each tier's state and makes its table, on the commit connection at open. */
   async open(c: DuckDBConnection): Promise<void> {
-    Object.assign(this, await loadRollupState(c, this.config, this.hooks.now()));
+    Object.assign(this, await loadRollupState(c, this.config));
     this.report();
     this.kick(0);
   }
@@ -242,7 +242,9 @@ export class RollupRunner {
       let from = this.rawKeptFrom;
       if (from === null) {
         const first = (await c.runAndReadAll(`SELECT min(ts) FROM readings WHERE ts < ${upTo}`)).getRows()[0]?.[0];
-        from = first === null || first === undefined ? upTo : alignDown(Number(first), coarsest);
+        // Nothing to drop yet: no mark either (an export would say readings were dropped).
+        if (first === null || first === undefined) return -1;
+        from = alignDown(Number(first), coarsest);
       }
       const hi = Math.min(upTo, from + Math.max(coarsest, alignDown(this.rawSpanMs, coarsest)));
       const n = Number((await c.run(`DELETE FROM readings WHERE ts < ${hi}`)).rowsChanged);
@@ -250,6 +252,7 @@ export class RollupRunner {
       this.rawKeptFrom = hi;
       return n;
     });
+    if (dropped < 0) return false;
     this.rawSpanMs = adapt(this.rawSpanMs, performance.now() - started, coarsest);
     this.counts.readingsDropped += dropped;
     if (dropped > 0) this.checkpointDue = true;

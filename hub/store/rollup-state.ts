@@ -34,7 +34,7 @@ export interface RollupState {
  * a new one (or one configured again) starts empty at the oldest data of the level below it. A
  * tier no longer configured loses its state row; its table stays (health lists it).
  */
-export async function loadRollupState(c: DuckDBConnection, config: RetentionConfig, now: number): Promise<RollupState> {
+export async function loadRollupState(c: DuckDBConnection, config: RetentionConfig): Promise<RollupState> {
   const tiers: Tier[] = [];
   let unmaintained: string[] = [];
   let rawKeptFrom: number | null = null;
@@ -69,7 +69,9 @@ export async function loadRollupState(c: DuckDBConnection, config: RetentionConf
         await c.run(`DROP TABLE IF EXISTS ${table}`);
         const source = below ? `SELECT min(bucket) FROM ${below.table}` : 'SELECT min(ts) FROM readings';
         const first = (await q(source))[0]?.[0];
-        const start = first === null || first === undefined ? (below?.rolledBelow ?? now) : Number(first);
+        // Nothing below yet: from the epoch, so the first step starts at the first data to come, and
+        // a backfill into a new hub is rolled up in slices rather than marked late bucket by bucket.
+        const start = first === null || first === undefined ? 0 : Number(first);
         tier = { ...t, table, rolledBelow: alignDown(start, t.widthMs), keptFrom: null, spanMs: t.widthMs, bucketsDropped: 0 };
         await c.run(`INSERT INTO rollup_tiers VALUES (${t.widthMs}, ${tier.rolledBelow}, NULL)`);
       }
