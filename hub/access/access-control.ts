@@ -27,6 +27,8 @@ export interface AccessOptions {
   exposed: boolean;
   /** a wrong login is answered no sooner than this after it arrived */
   failedLoginFloorMs: number;
+  /** logins one user may hold at once (login-sessions.ts MAX_SESSIONS_PER_USER) */
+  maxSessionsPerUser?: number;
 }
 
 export class AccessControl {

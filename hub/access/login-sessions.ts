@@ -6,7 +6,7 @@
  */
 import { HubError } from '../hub-error.ts';
 import type { AccessContext } from './access-context.ts';
-import type { SessionRow, UserRow } from './access-records.ts';
+import type { AccessChange, SessionRow, UserRow } from './access-records.ts';
 import { userView, type UserView } from './access-views.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { DUMMY_HASH, verifyPassword } from './passwords.ts';
@@ -26,7 +26,17 @@ export interface LoginOptions {
   exposed: boolean;
   /** a wrong login is answered no sooner than this after it arrived */
   failedLoginFloorMs: number;
+  /** logins one user may hold at once (default MAX_SESSIONS_PER_USER); a new one beyond ends the oldest */
+  maxSessionsPerUser?: number;
 }
+
+/**
+ * Every good login is a session held in memory and in the store until the user logs out or the
+ * hub restarts after it expired: without a cap, one user's script logging in again and again
+ * (a hash each, two at a time: some 70,000 an hour) would grow both for as long as it ran.
+ * A person's devices, tabs and CLI logins stay far below it.
+ */
+export const MAX_SESSIONS_PER_USER = 1_000;
 
 const LOGIN_HELP = 'log in (POST /api/v1/login) and send the token as Authorization: Bearer <token>';
 /** a browser's session cookie (docs/API.md "Browser sessions") */
@@ -125,8 +135,16 @@ export class LoginSessions {
     const token = newSecret('session');
     const now = this.ctx.now();
     const session: SessionRow = { secretSha256: sha256(token), user: user.name, createdAt: now, expiresAt: now + this.o.sessionTtlMs };
-    await this.ctx.persist([{ kind: 'put-session', session }]);
+    const ended = this.beyondCap(user.name, now);
+    const changes: AccessChange[] = [{ kind: 'put-session', session }];
+    if (ended.length > 0) changes.push({ kind: 'delete-sessions', secretSha256: ended.map((e) => e.secretSha256) });
+    await this.ctx.persist(changes);
     this.sessions.set(session.secretSha256, session);
+    for (const e of ended) {
+      this.sessions.delete(e.secretSha256);
+      // Its streams close as at a logout (an expired one's closed at its expiry).
+      if (e.expiresAt > now) this.ctx.events.principalChanged(e.user, 'logout', e.secretSha256);
+    }
     return { ok: true, token, user: userView(user), issuedAt: now, expiresAt: session.expiresAt };
   }
 
@@ -135,6 +153,16 @@ export class LoginSessions {
     this.sessions.delete(p.sessionSha256);
     this.ctx.events.principalChanged(p.name, 'logout', p.sessionSha256);
     await this.ctx.persist([{ kind: 'delete-sessions', secretSha256: [p.sessionSha256] }]);
+  }
+
+  /** The sessions of `user` a new login ends to stay within the cap: expired ones first, then the oldest. */
+  private beyondCap(user: string, now: number): SessionRow[] {
+    const max = this.o.maxSessionsPerUser ?? MAX_SESSIONS_PER_USER;
+    const mine = [...this.sessions.values()].filter((s) => s.user === user);
+    if (mine.length < max) return [];
+    const expiredFirst = (a: SessionRow, b: SessionRow) =>
+      Number(a.expiresAt > now) - Number(b.expiresAt > now) || a.createdAt - b.createdAt;
+    return mine.sort(expiredFirst).slice(0, mine.length - max + 1);
   }
 
   /** The sessions of these users: a change of their password ends them (users.ts persists that). */
