@@ -34,6 +34,13 @@ export interface AlertServiceOptions {
   maxUnwritten?: number;
 }
 
+/**
+ * In cluster mode every hub sees every reading and keeps every alert's state, but one hub
+ * stores and sends the events of a sensor (hub/cluster/alert-duty.ts): without this, a rule
+ * would fire once per hub and every webhook would hear it that many times.
+ */
+export type AnnouncesFor = (sensor: string) => boolean;
+
 /** The sensors the hub knows (the registry), with their rooms. */
 export type KnownSensors = () => Iterable<{ sensor: string; room: string }>;
 
@@ -52,6 +59,7 @@ export class AlertService {
   private readonly webhooks = new Map<string, WebhookSender>();
   readonly stats = { events: 0, eventsUnstored: 0, writeFailures: 0 };
   private knownSensors: KnownSensors = () => [];
+  private announces: AnnouncesFor = () => true;
 
   constructor(private readonly o: AlertServiceOptions) {
     this.engine = new AlertEngine({ now: o.now, emit: (e) => this.emitted(e) });
@@ -103,6 +111,41 @@ export class AlertService {
       const def = catalog.series[rows.series[i]!];
       if (def) this.engine.reading(def.sensor, def.room, def.metric, rows.value[i]!);
     }
+  }
+
+  /** Cluster mode: which sensors' events this hub stores and sends (default: all). */
+  announceOnly(announces: AnnouncesFor): void {
+    this.announces = announces;
+  }
+
+  /**
+   * Cluster mode: another hub changed the rules in the shared store; take its set. Rules kept
+   * keep their state (pending, firing); removed ones are dropped, as deleteRule does.
+   */
+  async reloadRules(): Promise<void> {
+    const loaded = (await this.o.store.alerts({ kind: 'load' })) as AlertsLoaded;
+    const names = new Set(loaded.rules.map((r) => r.name));
+    for (const r of this.engine.ruleList) if (!names.has(r.name)) this.engine.removeRule(r.name);
+    for (const record of loaded.rules) {
+      const had = this.engine.rule(record.name);
+      if (
+        had &&
+        had.rule === record.rule &&
+        had.room === record.room &&
+        had.sensor === record.sensor &&
+        sameList(had.webhooks, record.webhooks)
+      )
+        continue;
+      try {
+        const rule = compileRule(record);
+        if (!this.engine.hasRules) this.engine.silenceFrom(this.o.now());
+        this.engine.setRule(rule);
+        if (rule.condition.kind === 'no-data') for (const s of this.knownSensors()) this.engine.knowSensor(s.sensor, s.room, this.o.now());
+      } catch (err) {
+        this.o.log.error({ rule: record.name, err: (err as Error).message }, 'an alert rule another hub stored is not valid here; ignored');
+      }
+    }
+    this.dropIdleWebhooks();
   }
 
   get rules(): AlertRule[] {
@@ -160,11 +203,15 @@ export class AlertService {
   }
 
   private emitted(draft: AlertEventDraft): void {
-    const event: AlertEvent = { id: this.nextId++, ...draft };
-    this.stats.events++;
+    const mine = this.announces(draft.sensor);
+    // Another hub's event keeps its place in firingNow (what this hub lists as firing) with id 0:
+    // its numbered copy is the other hub's, in the shared store.
+    const event: AlertEvent = { id: mine ? this.nextId++ : 0, ...draft };
     const k = key(event.rule, event.sensor);
     if (event.state === 'firing') this.firingNow.set(k, event);
     else this.firingNow.delete(k);
+    if (!mine) return;
+    this.stats.events++;
     const max = this.o.maxUnwritten ?? 10_000;
     if (this.unwritten.length >= max) {
       this.unwritten.shift();
@@ -235,6 +282,10 @@ export class AlertService {
     this.scheduleWrite();
     await this.writing;
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function key(rule: string, sensor: string): string {

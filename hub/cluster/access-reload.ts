@@ -1,6 +1,6 @@
 /**
  * Cluster mode keeps users, tokens and logins in PostgreSQL; a hub that changes them announces
- * it (PostgreSQL NOTIFY, ClusterStore.onAccessChanged) and every other hub reloads them here,
+ * it (PostgreSQL NOTIFY, ClusterStore.onSharedChanges) and every other hub reloads them here,
  * replacing what it holds (AccessControl.reload tells the connections admitted under the old
  * rights). A change of this hub's own under way while the rows were read may be missing from
  * them and would be lost from memory: then they are read again. Reloads asked for meanwhile

@@ -32,8 +32,6 @@ export const HUB_REFRESH_MS = 3_000;
 
 /** request-many: each hub answers with the report-now outcome of its own sensors */
 export const REPORT_NOW_SUBJECT = 'roomwatch.report-now';
-/** core NATS: a hub changed users, tokens, rooms or sessions in PostgreSQL; every hub reloads */
-export const ACCESS_CHANGED_SUBJECT = 'roomwatch.access-changed';
 
 /** JetStream's de-duplication header */
 export const HEADER_MSG_ID = 'Nats-Msg-Id';

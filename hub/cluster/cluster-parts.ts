@@ -18,6 +18,7 @@ import { PgHistory } from '../pg/pg-history.ts';
 import { StoreError, type HubStore } from '../store/hub-store.ts';
 import type { Columns } from '../store/store-messages.ts';
 import { AccessReload } from './access-reload.ts';
+import { alertDutyHub } from './alert-duty.ts';
 import { defaultHubId } from './cluster-names.ts';
 import { parseServers, type ClusterOptions } from './cluster-options.ts';
 import type { ClusterReportNow } from './cluster-report-now.ts';
@@ -44,7 +45,11 @@ export interface ClusterDeps {
 /** What the cluster parts feed and answer with, once the hub has made them. */
 export interface ClusterJoin {
   liveStream: { publish(rows: Columns, mask?: Uint8Array): void };
-  alerts: { committed(catalog: SeriesCatalog, rows: Columns, mask?: Uint8Array): void };
+  alerts: {
+    committed(catalog: SeriesCatalog, rows: Columns, mask?: Uint8Array): void;
+    announceOnly(announces: (sensor: string) => boolean): void;
+    reloadRules(): Promise<void>;
+  };
   reportNow: ClusterReportNow;
   access: AccessControl;
   /** by sensor id: the session on this hub that speaks for it */
@@ -126,11 +131,19 @@ export class ClusterParts {
       registry,
       log,
     });
+    // Every hub keeps every alert's state; the hub alertDutyHub picks stores and sends a sensor's events.
+    j.alerts.announceOnly((sensor) => alertDutyHub(sensor, this.liveness?.hubs() ?? [this.hubId]) === this.hubId);
     const reload = new AccessReload(() => this.clusterStore!.loadAccess(), j.access, log);
     this.accessReload = reload;
-    await this.clusterStore!.onAccessChanged(
-      () => reload.changed(),
-      (err) => log.warn({ err }, 'listening for access changes in PostgreSQL failed; reconnecting'),
+    // One reload of the rules at a time, in the order the changes were heard.
+    let rulesReload = Promise.resolve();
+    const reloadRules = (): void => {
+      rulesReload = rulesReload.then(() =>
+        j.alerts.reloadRules().catch((err: Error) => log.warn({ err }, 'could not reload the alert rules another hub changed')),
+      );
+    };
+    await this.clusterStore!.onSharedChanges({ access: () => reload.changed(), alertRules: reloadRules }, (err) =>
+      log.warn({ err }, 'listening for access and alert rule changes in PostgreSQL failed; reconnecting'),
     );
   }
 

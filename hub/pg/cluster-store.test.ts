@@ -271,7 +271,8 @@ test('access changes round-trip through PostgreSQL and reach the other hubs; a b
   const a = await cluster(undefined, CAUGHT_UP, 'hub-a');
   const b = await cluster(a.pg, CAUGHT_UP, 'hub-b');
   let heard = 0;
-  await b.store.onAccessChanged(() => heard++);
+  let rulesHeard = 0;
+  await b.store.onSharedChanges({ access: () => heard++, alertRules: () => rulesHeard++ });
   const user = { name: 'alex', passwordHash: 'scrypt$1$2$3$s$h', role: 'admin' as const, rooms: ['lab'], createdAt: 1, updatedAt: 2 };
   const token = {
     id: 'tok1',
@@ -312,6 +313,20 @@ test('access changes round-trip through PostgreSQL and reach the other hubs; a b
     'both hubs’ events 1 are kept, once each',
   );
   assert.is((await b.store.loadAccess()).maxActivityId, 1, 'each hub numbers on from its own events');
+
+  // An alert rule put on A reaches B as a rules change (not an access one), and B loads it.
+  const accessHeard = heard;
+  await a.store.alerts({
+    kind: 'put-rule',
+    rule: { name: 'hot', rule: 'temperature > 30 for 2m', room: 'lab', sensor: null, webhooks: [], updatedAt: 7 },
+  });
+  await waitFor('hub B heard of the rule', () => rulesHeard > 0, 10_000);
+  assert.is(heard, accessHeard, 'a rule change is not an access change');
+  const rules = ((await b.store.alerts({ kind: 'load' })) as { rules: { name: string }[] }).rules;
+  assert.equal(
+    rules.map((r) => r.name),
+    ['hot'],
+  );
 
   const refused = await a.store.backup().catch((e: Error) => e);
   assert.match(refused.message, /pg_dump/);

@@ -19,7 +19,7 @@ import { scanUpload, type ScanResult, type UploadCommitResult, type UploadFile }
 import { appendActivity, loadAccess, queryActivity, writeAccess } from './pg-access.ts';
 import { alertCall } from './pg-alerts.ts';
 import { pgExport } from './pg-export.ts';
-import type { PgHistory } from './pg-history.ts';
+import { ACCESS_CHANNEL, ALERT_RULES_CHANNEL, type PgHistory } from './pg-history.ts';
 import { pgCommitUpload, readPgNews } from './pg-upload.ts';
 import { Partitions } from './partitions.ts';
 import { SeriesResolver } from './pg-series.ts';
@@ -93,15 +93,17 @@ export class ClusterStore implements HubStore {
     }));
   }
 
-  /** Users, tokens and sessions as PostgreSQL has them now: after another hub changed them (onAccessChanged). */
+  /** Users, tokens and sessions as PostgreSQL has them now: after another hub changed them (onSharedChanges). */
   loadAccess(): Promise<AccessState> {
     return this.withClient((c) => loadAccess(c, this.o.now(), this.o.hubId));
   }
 
-  /** Calls `reload` when another hub commits an access change (PostgreSQL NOTIFY, pg-history.ts). */
-  onAccessChanged(reload: () => void, onError?: (err: Error) => void): Promise<void> {
-    return this.o.history.listenAccess((hub) => {
-      if (hub !== this.o.hubId) reload();
+  /** Calls `reload.access` / `reload.alertRules` when another hub commits such a change (PostgreSQL NOTIFY, pg-history.ts). */
+  onSharedChanges(reload: { access: () => void; alertRules: () => void }, onError?: (err: Error) => void): Promise<void> {
+    return this.o.history.listen((channel, hub) => {
+      if (hub === this.o.hubId) return;
+      if (channel === ACCESS_CHANNEL) reload.access();
+      else if (channel === ALERT_RULES_CHANNEL) reload.alertRules();
     }, onError);
   }
 

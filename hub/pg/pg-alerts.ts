@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { AlertEvent } from '../../protocol/schemas/alerts.ts';
 import type { AlertCall, AlertEventQuery, AlertsLoaded } from '../store/alert-sql.ts';
+import { ALERT_RULES_CHANNEL } from './pg-history.ts';
 import { Where } from './pg-where.ts';
 
 /** a row as node-postgres returns it: checked field by field below */
@@ -35,18 +36,33 @@ export async function alertCall(c: pg.ClientBase, call: AlertCall, hub: string):
       return append(c, call.events, hub);
     case 'put-rule': {
       const r = call.rule;
-      await c.query(
-        `INSERT INTO alert_rules VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET rule = excluded.rule,
+      await changeRules(c, hub, () =>
+        c.query(
+          `INSERT INTO alert_rules VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET rule = excluded.rule,
            room = excluded.room, sensor = excluded.sensor, webhooks = excluded.webhooks, updated_at = excluded.updated_at`,
-        [r.name, r.rule, r.room, r.sensor, JSON.stringify(r.webhooks), Math.trunc(r.updatedAt)],
+          [r.name, r.rule, r.room, r.sensor, JSON.stringify(r.webhooks), Math.trunc(r.updatedAt)],
+        ),
       );
       return null;
     }
     case 'delete-rule':
-      await c.query('DELETE FROM alert_rules WHERE name = $1', [call.name]);
+      await changeRules(c, hub, () => c.query('DELETE FROM alert_rules WHERE name = $1', [call.name]));
       return null;
     case 'query':
       return query(c, call.query);
+  }
+}
+
+/** A change of the rules and the notification that makes every other hub reload them, in one transaction. */
+async function changeRules(c: pg.ClientBase, hub: string, change: () => Promise<unknown>): Promise<void> {
+  await c.query('BEGIN');
+  try {
+    await change();
+    await c.query('SELECT pg_notify($1, $2)', [ALERT_RULES_CHANNEL, hub]);
+    await c.query('COMMIT');
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw err;
   }
 }
 

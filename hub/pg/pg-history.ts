@@ -9,6 +9,8 @@ import pg from 'pg';
 import { ensureSchema } from './pg-schema.ts';
 
 export const ACCESS_CHANNEL = 'roomwatch_access';
+/** alert rules changed (put or deleted): every hub reloads them */
+export const ALERT_RULES_CHANNEL = 'roomwatch_alert_rules';
 const LISTEN_RETRY_MS = 1_000;
 
 export interface PgHistoryOptions {
@@ -63,15 +65,16 @@ export class PgHistory {
   }
 
   /**
-   * Calls `onChange(hub)` whenever some hub commits an access change. The listening connection
-   * comes back by itself when it drops; changes made meanwhile are missed, so `onChange('')`
-   * follows every reconnect (reload everything).
+   * Calls `onChange(channel, hub)` whenever some hub commits an access change (ACCESS_CHANNEL)
+   * or changes the alert rules (ALERT_RULES_CHANNEL). The listening connection comes back by
+   * itself when it drops; changes made meanwhile are missed, so `onChange(channel, '')` for
+   * both channels follows every reconnect (reload everything).
    */
-  async listenAccess(onChange: (hub: string) => void, onError: (err: Error) => void = () => {}): Promise<void> {
+  async listen(onChange: (channel: string, hub: string) => void, onError: (err: Error) => void = () => {}): Promise<void> {
     const start = async (): Promise<void> => {
       const c = new pg.Client({ connectionString: this.url });
       c.on('notification', (n) => {
-        if (n.channel === ACCESS_CHANNEL) onChange(n.payload ?? '');
+        if (n.channel === ACCESS_CHANNEL || n.channel === ALERT_RULES_CHANNEL) onChange(n.channel, n.payload ?? '');
       });
       let lost = false;
       c.on('error', (err) => {
@@ -84,7 +87,7 @@ export class PgHistory {
       });
       try {
         await c.connect();
-        await c.query(`LISTEN ${ACCESS_CHANNEL}`);
+        await c.query(`LISTEN ${ACCESS_CHANNEL}; LISTEN ${ALERT_RULES_CHANNEL}`);
       } catch (err) {
         void c.end().catch(() => {});
         throw err;
@@ -96,7 +99,10 @@ export class PgHistory {
       setTimeout(() => {
         if (this.closed) return;
         start().then(
-          () => onChange(''),
+          () => {
+            onChange(ACCESS_CHANNEL, '');
+            onChange(ALERT_RULES_CHANNEL, '');
+          },
           (err: Error) => {
             onError(err);
             again();
