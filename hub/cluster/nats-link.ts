@@ -93,7 +93,11 @@ export class NatsLink {
     }
     const jsm = await jetstreamManager(nc, { timeout: o.timeoutMs }).catch((err: Error) => {
       void nc.close();
-      throw new ClusterError('unavailable', `NATS at ${nc.getServer()} has no JetStream: ${err.message}; start it with jetstream enabled`);
+      // A timeout is a cluster still electing its JetStream leader, or one too busy to answer; anything else is JetStream off.
+      const problem = /timeout/i.test(err.message)
+        ? `did not answer JetStream's API within ${o.timeoutMs} ms (${err.message}): the servers may still be electing a leader, or be overloaded; try again`
+        : `has no JetStream (${err.message}): start it with jetstream enabled (docs/CLUSTER.md)`;
+      throw new ClusterError('unavailable', `NATS at ${nc.getServer()} ${problem}`);
     });
     const link = new NatsLink(nc, jsm, o);
     link.watchStatus();

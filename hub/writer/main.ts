@@ -99,12 +99,58 @@ function testFault(): { beforeCommit?: () => Promise<void>; afterCommit?: () => 
   return m[1] === 'hold-before-commit' ? { beforeCommit: hold } : { afterCommit: hold };
 }
 
+const START_RETRY_MAX_MS = 10_000;
+
+/** `connect()` again, with a backoff up to 10 s and a warning each time, until it works or the writer is asked to stop. */
+async function untilUp<T>(what: string, log: pino.Logger, stopping: () => boolean, connect: () => Promise<T>): Promise<T> {
+  for (let wait = 250; ; wait = Math.min(START_RETRY_MAX_MS, wait * 2)) {
+    try {
+      return await connect();
+    } catch (err) {
+      if (stopping()) throw err;
+      log.warn({ err: (err as Error).message, retryInMs: wait }, `${what} is not ready; trying again`);
+      await new Promise((r) => setTimeout(r, wait));
+      if (stopping()) throw err;
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const o = options();
   const log = pino({ level: o.level, base: { writer: o.name } });
-  const history = await PgHistory.connect(o.history);
-  const link = await NatsLink.connect({ servers: o.servers, name: o.name, log });
-  await link.ensureStream();
+  // A writer is a service: PostgreSQL or NATS still starting (or electing a leader) is waited out, not a reason to quit.
+  let stopping = false;
+  const stopEarly = () => (stopping = true);
+  process.once('SIGTERM', stopEarly);
+  process.once('SIGINT', stopEarly);
+  const history = await untilUp(
+    'PostgreSQL',
+    log,
+    () => stopping,
+    () => PgHistory.connect(o.history),
+  );
+  const link = await untilUp(
+    'NATS JetStream',
+    log,
+    () => stopping,
+    async () => {
+      const l = await NatsLink.connect({ servers: o.servers, name: o.name, log });
+      try {
+        await l.ensureStream();
+        return l;
+      } catch (err) {
+        await l.stop().catch(() => {});
+        throw err;
+      }
+    },
+  );
+  process.removeListener('SIGTERM', stopEarly);
+  process.removeListener('SIGINT', stopEarly);
+  if (stopping) {
+    await link.stop();
+    await history.close();
+    return;
+  }
   const writer = new Writer({ link, pool: history.pool, log, name: o.name, batch: o.batch, ...testFault() });
   let server: http.Server | null = null;
   if (o.port !== null) {

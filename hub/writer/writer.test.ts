@@ -17,7 +17,7 @@ import { msgIdOf, partitionOf, STREAM_NAME, subjectOf, WRITERS_CONSUMER, WRITERS
 import { NatsLink } from '../cluster/nats-link.ts';
 import { waitFor } from '../../test/support/api-client.ts';
 import { tempDataDir } from '../../test/support/hub-process.ts';
-import { natsInstalled, startNatsCluster } from '../../test/support/nats-cluster.ts';
+import { natsInstalled, startNatsCluster, type NatsCluster } from '../../test/support/nats-cluster.ts';
 import { spawnNode, type NodeProcess } from '../../test/support/node-process.ts';
 import { postgresInstalled, startPostgres, type PostgresServer } from '../../test/support/postgres-server.ts';
 import { exitWhenDone, perTest } from '../../test/support/teardown.ts';
@@ -30,6 +30,7 @@ const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 11, 1, 23, 59, 59, 0);
 
 interface Setup {
+  nats: NatsCluster;
   pg: PostgresServer;
   link: NatsLink;
   urls: string;
@@ -51,6 +52,7 @@ async function setup(): Promise<Setup> {
   });
   await link.ensureStream();
   return {
+    nats,
     pg,
     link,
     urls: nats.urls.join(','),
@@ -220,6 +222,27 @@ test('day partitions are made on demand, one per UTC day the readings fall on', 
   );
   writer.kill('SIGTERM');
   await writer.exited;
+});
+
+test('a writer started while every NATS server is down waits for them, then writes what the stream holds', async () => {
+  if (!installed) return;
+  const s = await setup();
+  await s.publish(bundle('late', 1, T0, 50), msgIdOf('hub-a', 1, partitionOf('late')));
+  await Promise.all([0, 1, 2].map((i) => s.nats.kill(i)));
+  const writer = startWriter(s, {}, 'w-late', ['--log-level', 'info']);
+  let exited = false;
+  void writer.exited.then(() => (exited = true));
+  await waitFor(
+    'the writer says NATS is not ready and waits',
+    () => /NATS JetStream is not ready; trying again/.test(writer.stdout()),
+    60_000,
+  );
+  assert.not.ok(exited, `the writer waits instead of quitting: ${writer.stderr()}`);
+  await Promise.all([0, 1, 2].map((i) => s.nats.restart(i)));
+  await drained(s);
+  assert.is((await counts(s)).rows, 50, 'what the stream held before the servers went down is written');
+  writer.kill('SIGTERM');
+  assert.is((await writer.exited).code, 0, writer.stderr());
 });
 
 test.run();
