@@ -188,7 +188,7 @@ test('a subscribe with an unknown field gets an error naming it, and the subscri
   const typo = await stream.subscribeReply({ sensors: 'rs-other' });
   assert.is(typo.type, 'error');
   assert.is(typo.code, 'bad_parameter');
-  assert.match(String(typo.message), /^unknown field "sensors"; the message takes type, sensor, room, metric, replay$/);
+  assert.match(String(typo.message), /^unknown field "sensors"; the message takes type, sensor, room, metric, replay, batch$/);
   const replay = await stream.subscribeReply({ replay: -1 });
   assert.equal([replay.type, replay.code, replay.message], ['error', 'bad_parameter', 'replay must be a whole number of readings']);
   const filter = await stream.subscribeReply({ metric: ['temperature', 7] });
