@@ -33,6 +33,13 @@ export const HUB_REFRESH_MS = 3_000;
 /** request-many: each hub answers with the report-now outcome of its own sensors */
 export const REPORT_NOW_SUBJECT = 'roomwatch.report-now';
 
+/**
+ * core NATS, not the stream (writers must not see it): an upload's newest reading per series,
+ * as a bundle, so the other hubs' latest moves as the uploading hub's does. At most once: a hub
+ * that misses one has it at its next start, from PostgreSQL.
+ */
+export const UPLOADED_SUBJECT = 'roomwatch.uploaded';
+
 /** JetStream's de-duplication header */
 export const HEADER_MSG_ID = 'Nats-Msg-Id';
 /** the hub that published a bundle: its own follower skips it */

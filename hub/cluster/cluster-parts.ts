@@ -19,7 +19,8 @@ import { StoreError, type HubStore } from '../store/hub-store.ts';
 import type { Columns } from '../store/store-messages.ts';
 import { AccessReload } from './access-reload.ts';
 import { alertDutyHub } from './alert-duty.ts';
-import { defaultHubId } from './cluster-names.ts';
+import { encodeBundle, type BundleSeries, type ReadingBundle } from './bundle.ts';
+import { defaultHubId, UPLOADED_SUBJECT } from './cluster-names.ts';
 import { parseServers, type ClusterOptions } from './cluster-options.ts';
 import type { ClusterReportNow } from './cluster-report-now.ts';
 import { CommitPublisher } from './commit-publisher.ts';
@@ -27,6 +28,9 @@ import { Follower } from './follower.ts';
 import { Liveness } from './liveness.ts';
 import { NatsLink } from './nats-link.ts';
 import { Ownership } from './ownership.ts';
+
+/** series per upload announcement: a few hundred KB, under any NATS max_payload */
+const UPLOADED_SERIES_PER_MESSAGE = 5_000;
 
 export interface ClusterDeps {
   log: Logger;
@@ -158,6 +162,41 @@ export class ClusterParts {
     this.liveness = liveness;
     await liveness.start(await this.link!.hubsKv());
     this.ownership?.hubsChanged();
+  }
+
+  /** An upload was stored here: its newest reading per series to the other hubs' latest (core NATS, at most once). */
+  uploaded(newest: readonly { seriesId: number; ts: number; value: number }[]): void {
+    const nc = this.link?.nc;
+    if (!nc || nc.isClosed()) return;
+    for (let at = 0; at < newest.length; at += UPLOADED_SERIES_PER_MESSAGE) {
+      const part = newest.slice(at, at + UPLOADED_SERIES_PER_MESSAGE);
+      const series: BundleSeries[] = [];
+      const b: ReadingBundle = {
+        hub: this.hubId,
+        gen: 0,
+        partition: 0,
+        series,
+        n: 0,
+        seriesIndex: new Int32Array(part.length),
+        ts: new Float64Array(part.length),
+        value: new Float64Array(part.length),
+        sensors: [],
+      };
+      for (const n of part) {
+        const def = this.d.catalog.series[n.seriesId];
+        if (!def) continue;
+        b.seriesIndex[b.n] = series.length;
+        series.push({ sensor: def.sensor, room: def.room, metric: def.metric, unit: def.unit });
+        b.ts[b.n] = n.ts;
+        b.value[b.n] = n.value;
+        b.n++;
+      }
+      try {
+        nc.publish(UPLOADED_SUBJECT, encodeBundle(b));
+      } catch (err) {
+        this.d.log.warn({ err }, 'could not tell the other hubs of an upload; their latest catches up at their next start');
+      }
+    }
   }
 
   /** A hello was accepted here. */

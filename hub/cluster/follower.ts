@@ -9,13 +9,14 @@
  * without marking them for writing (the hub that sent them had them written).
  */
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
+import type { Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { SeriesCatalog } from '../ingest/series-catalog.ts';
 import { declaredTable, type SensorRecord, type SensorRegistry, type Source } from '../sensors/sensor-registry.ts';
 import { remoteRecord } from './remote-record.ts';
 import type { Columns, SensorRow } from '../store/store-messages.ts';
 import { decodeBundle, type ReadingBundle } from './bundle.ts';
-import { HEADER_HUB, STREAM_NAME } from './cluster-names.ts';
+import { HEADER_HUB, STREAM_NAME, UPLOADED_SUBJECT } from './cluster-names.ts';
 import type { NatsLink } from './nats-link.ts';
 
 export interface FollowerTargets {
@@ -32,6 +33,8 @@ export interface FollowerStats {
   own: number;
   /** messages that were not bundles (logged, then skipped) */
   bad: number;
+  /** other hubs' upload announcements applied to latest */
+  uploads: number;
 }
 
 /** A follower whose hub stopped asking for this long is deleted by the server. */
@@ -41,8 +44,9 @@ const FOLLOWER_INACTIVE_MS = 30_000;
 const BAD_LOGGED = 10;
 
 export class Follower {
-  readonly stats: FollowerStats = { bundles: 0, readings: 0, own: 0, bad: 0 };
+  readonly stats: FollowerStats = { bundles: 0, readings: 0, own: 0, bad: 0, uploads: 0 };
   private messages: ConsumerMessages | null = null;
+  private uploads: Subscription | null = null;
   private loop: Promise<void> | null = null;
 
   constructor(
@@ -59,6 +63,11 @@ export class Follower {
       // must not hold the stream for the client's default 5 minutes.
       inactive_threshold: FOLLOWER_INACTIVE_MS,
     });
+    this.uploads = link.nc.subscribe(UPLOADED_SUBJECT, {
+      callback: (err, m) => {
+        if (!err) this.onUploaded(m.data);
+      },
+    });
     const messages = await consumer.consume({ max_messages: 256 });
     this.messages = messages;
     this.loop = (async () => {
@@ -67,6 +76,8 @@ export class Follower {
   }
 
   async stop(): Promise<void> {
+    this.uploads?.unsubscribe();
+    this.uploads = null;
     await this.messages?.close().catch(() => {});
     await this.loop;
     this.messages = null;
@@ -115,6 +126,33 @@ export class Follower {
     this.t.liveStream.publish(rows);
     this.t.alerts.committed(catalog, rows);
     this.stats.readings += b.n;
+  }
+
+  /** Another hub's upload: its newest reading per series moves latest here (never backwards), as it did there. */
+  onUploaded(data: Uint8Array): void {
+    let b: ReadingBundle;
+    try {
+      b = decodeBundle(data);
+    } catch (err) {
+      if (++this.stats.bad <= BAD_LOGGED) this.log.error({ err }, 'an upload announcement is not a bundle; skipped');
+      return;
+    }
+    if (b.hub === this.hubId) return;
+    const { catalog, registry } = this.t;
+    for (const row of b.sensors) this.applySensorRow(row);
+    const ids = b.series.map((s) => {
+      const id = catalog.seriesId(s.sensor, s.room, s.metric, s.unit);
+      registry.noteMetric(this.record(s.sensor, s.room), s.metric);
+      return id;
+    });
+    for (let i = 0; i < b.n; i++) {
+      const id = ids[b.seriesIndex[i]!]!;
+      catalog.raiseBound(catalog.channel(id), b.ts[i]!);
+      catalog.offerLatest(id, b.ts[i]!, b.value[i]!);
+      const rec = registry.records.get(b.series[b.seriesIndex[i]!]!.sensor);
+      if (rec && rec.source === null) rec.source = 'upload';
+    }
+    this.stats.uploads++;
   }
 
   private applySensorRow(row: SensorRow): void {

@@ -60,6 +60,8 @@ export interface HubParts {
   exportSlots: ExportSlots;
   uploadSpoolDir: string;
   alerts: AlertService;
+  /** cluster mode: tells the other hubs an upload's newest reading per series, for their latest */
+  uploaded?: (newest: { seriesId: number; ts: number; value: number }[]) => void;
 }
 
 export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
@@ -148,6 +150,7 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
         onStored: (r) => {
           p.uploads.rowsStored += r.accepted;
           p.uploads.duplicates += r.duplicates;
+          if (r.newest.length > 0) p.uploaded?.(r.newest);
         },
         publish: (rows) => p.liveStream.publish(rows),
         spoolDir: p.uploadSpoolDir,

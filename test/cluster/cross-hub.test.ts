@@ -6,7 +6,7 @@
 // the file's tests, each with sensor ids of its own.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { csvRecords, history, json, postJson, request, waitFor } from '../support/api-client.ts';
+import { csvRecords, history, json, postJson, request, upload, waitFor } from '../support/api-client.ts';
 import { tempDataDir, type HubProcess } from '../support/hub-process.ts';
 import { runNode } from '../support/node-process.ts';
 import { openStream } from '../support/stream-client.ts';
@@ -84,6 +84,25 @@ test('a sensor on hub A is seen on hub B: latest, sensors, the live stream and t
     rows,
     [{ ts: String(ts), sensor: 'xa-1', room: 'attic', metric: 'temperature', value: '21.25', unit: 'C' }],
     'history on hub B',
+  );
+});
+
+test('an upload on hub A moves latest on hub B, for a sensor hub B never heard of', async () => {
+  if (!installed) return;
+  const { a, b } = await cluster();
+  const ts = Date.now() - 60_000;
+  const res = await upload(
+    a.httpPort,
+    `ts,sensor,room,metric,value,unit\n${ts - 1_000},up-1,cellar,humidity,55,%\n${ts},up-1,cellar,humidity,56.5,%\n`,
+  );
+  assert.is(res.status, 200, res.text);
+  const latest = await waitFor('hub B lists up-1 in latest', async () => {
+    const body = json<{ readings: LatestReading[] }>(await request(b.httpPort, '/api/v1/latest?sensor=up-1'));
+    return body.readings.find((r) => r.metric === 'humidity');
+  });
+  assert.equal(
+    { value: latest.value, ts: latest.ts, room: latest.room, unit: latest.unit },
+    { value: 56.5, ts, room: 'cellar', unit: '%' },
   );
 });
 
