@@ -30,6 +30,8 @@ const STEP_TARGET_MS = 40;
 const BUSY_GAP_MS = 100;
 /** how often to look again when there was nothing to do */
 const IDLE_RECHECK_MS = 2_000;
+/** while the write queue never empties, a step is queued behind the writes this often */
+const FORCE_STEP_AFTER_MS = 1_000;
 const RETRY_AFTER_FAILURE_MS = 10_000;
 /** late marks recomputed per step at most */
 const LATE_MARKS_PER_STEP = 5_000;
@@ -63,6 +65,8 @@ export class RollupRunner {
   private stopped = false;
   private writesQueued = 0;
   private lastCommitAt = -Infinity;
+  /** when the last step was queued (performance.now) */
+  private lastStepPerf = performance.now();
 
   constructor(
     private readonly config: RetentionConfig,
@@ -132,6 +136,9 @@ export class RollupRunner {
     this.writesQueued--;
     if (rows > 0) this.lastCommitAt = performance.now();
     if (this.writesQueued === 0) this.kick(performance.now() - this.lastCommitAt < 1000 ? BUSY_GAP_MS : 0);
+    // A store whose queue never empties (ingest at full speed) still gets a step now and then,
+    // queued behind the writes: else retention would wait for the load to drop, and the disk fill.
+    else if (!this.working && performance.now() - this.lastStepPerf > FORCE_STEP_AFTER_MS) this.tick(true);
   }
 
   kick(delayMs: number): void {
@@ -148,9 +155,12 @@ export class RollupRunner {
     this.timer = null;
   }
 
-  private tick(): void {
-    if (this.stopped || this.working || this.writesQueued > 0) return; // the queue's end kicks again
+  private tick(forced = false): void {
+    if (this.stopped || this.working || (this.writesQueued > 0 && !forced)) return; // the queue's end kicks again
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.working = true;
+    this.lastStepPerf = performance.now();
     this.hooks.enqueue(async () => {
       let again = false;
       try {

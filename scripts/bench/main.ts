@@ -58,7 +58,7 @@ const { values } = parseArgs({
     'mqtt-seconds': { type: 'string', default: '15' },
     'mqtt-connections': { type: 'string', default: '4' },
     'startup-rounds': { type: 'string', default: '7' },
-    'retention-sensors': { type: 'string', default: '1000' },
+    'retention-sensors': { type: 'string', default: '2000' },
     'retention-seconds': { type: 'string', default: '300' },
     'retention-parts': { type: 'string', default: 'ingest,bytes,year' },
   },
