@@ -23,6 +23,7 @@ import { openSchema } from './migrations.ts';
 import { takeBackup } from './backup-sql.ts';
 import { recordConnections, upsertSensors } from './sensor-rows-sql.ts';
 import { RollupRunner, uploadRetention } from './rollup-runner.ts';
+import { keepWalPrivate } from './wal-mode.ts';
 import {
   columnBuffers,
   type Columns,
@@ -135,7 +136,7 @@ async function open(config: StoreConfig): Promise<LoadedState> {
       return conn();
     },
     enqueue: (work) => {
-      queue = queue.then(work);
+      queue = queue.then(work).finally(walWritten);
     },
     failed: (err) => {
       if (isFatal(err)) needsReopen = true;
@@ -343,7 +344,7 @@ function startCompaction(): void {
       return conn();
     },
     enqueue: (work) => {
-      queue = queue.then(work);
+      queue = queue.then(work).finally(walWritten);
     },
     failed: (err) => {
       if (isFatal(err)) needsReopen = true;
@@ -395,11 +396,17 @@ async function handle(msg: ToStore): Promise<unknown> {
   }
 }
 
-async function reply(msg: ToStore, work: () => Promise<unknown>): Promise<void> {
+/** After each write of the queue: a WAL DuckDB just created is made private (wal-mode.ts). */
+function walWritten(): void {
+  if (openedWith) keepWalPrivate(openedWith.path);
+}
+
+/** Answers `msg` with what `work` gives; `settled` runs after the work, before the answer leaves. */
+async function reply(msg: ToStore, work: () => Promise<unknown>, settled?: () => void): Promise<void> {
   let answer: Exclude<FromStore, StoreFailure> | StoreFailure;
   let transfer: ArrayBuffer[] = [];
   try {
-    const result = await work();
+    const result = await work().finally(settled);
     if (msg.op === 'commit') transfer = columnBuffers(msg.commit.fresh, msg.commit.maybeDuplicate);
     if (msg.op === 'upload-news') transfer = columnBuffers(result as Columns);
     answer = { reqId: msg.reqId, ok: true, result };
@@ -468,7 +475,7 @@ port.on('message', (msg: ToStore) => {
       const rows = msg.op === 'commit' ? msg.commit.fresh.n + msg.commit.maybeDuplicate.n : 0;
       const cold = k && msg.op === 'commit' ? coldRows(Date.now(), msg.commit.fresh, msg.commit.maybeDuplicate) : 0;
       queue = queue
-        .then(() => reply(msg, () => handle(msg)))
+        .then(() => reply(msg, () => handle(msg), walWritten))
         .finally(() => {
           k?.writeDone(rows, cold);
           r?.writeDone(rows);
