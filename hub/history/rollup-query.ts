@@ -95,10 +95,13 @@ function anyOf(column: string, ranges: Range[]): string {
   return `(${ranges.map(([lo, hi]) => between(column, lo, hi)).join(' OR ')})`;
 }
 
+function seriesIn(q: HistoryQuery): string {
+  return `series_id IN (SELECT id FROM series s WHERE ${seriesWhere(q)})`;
+}
+
 /** The rows of tier k's buckets in the query's range, from whichever level holds each. */
-function levels(q: HistoryQuery, state: RollupState, k: number): string {
-  const r = levelRanges(state, k, q.fromMs, q.toMs);
-  const series = `series_id IN (SELECT id FROM series s WHERE ${seriesWhere(q)})`;
+function levels(q: HistoryQuery, state: RollupState, k: number, r = levelRanges(state, k, q.fromMs, q.toMs)): string {
+  const series = seriesIn(q);
   const widths = state.tiers.map((t) => t.widthMs);
   const parts: string[] = [];
   for (let j = k; j >= 0; j--) {
@@ -111,8 +114,17 @@ function levels(q: HistoryQuery, state: RollupState, k: number): string {
 
 /** Like bucketSql (history-query.ts): (series_id, bucket, count, min, max, mean, k), by bucket and series order. */
 export function tieredBucketSql(q: HistoryQuery, state: RollupState, k: number): string {
+  const r = levelRanges(state, k, q.fromMs, q.toMs);
+  const tier = state.tiers[k]!;
+  // Tier k alone answers, in its own width: its rows are the buckets (one per series and bucket),
+  // so the GROUP BY that merges levels would only copy them (a third of a room's year query).
+  const alone = q.everyMs === tier.widthMs && r.raw.length === 0 && r.tiers.every((t, j) => j === k || t.length === 0);
+  const buckets =
+    alone && r.tiers[k]!.length > 0
+      ? tierLevel(tier.table, `${anyOf('bucket', r.tiers[k]!)} AND ${seriesIn(q)}`)
+      : rollInto(levels(q, state, k, r), q.everyMs!);
   return `WITH s AS (SELECT id, dense_rank() OVER (ORDER BY sensor, metric, room, unit) AS k FROM series),
-    b AS (${rollInto(levels(q, state, k), q.everyMs!)})
+    b AS (${buckets})
     SELECT b.series_id, b.bucket, b.n, b.lo, b.hi, b.total / b.n AS mean, s.k FROM b JOIN s ON s.id = b.series_id
     ORDER BY b.bucket, s.k`;
 }
