@@ -429,7 +429,7 @@ if (want('retention')) {
   const { runRetentionBench } = await import('./retention.ts');
   const [sensors, seconds] = [Number(values['retention-sensors']), Number(values['retention-seconds'])];
   process.stdout.write('\nRetention and rollups (retention.ts)\n\n');
-  const parts = values['retention-parts']!.split(',');
+  const parts = values['retention-parts'].split(',');
   await runRetentionBench({ sensors, seconds, parts, progress, write: (text) => process.stdout.write(text + '\n') });
 }
 if (want('cluster')) {
