@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHub } from '../../hub/hub.ts';
+import { clusterTargetFor } from './cluster-mode.ts';
 import { hubProcessArgs } from './hub-command.ts';
 import { perTest, type Teardown } from './teardown.ts';
 
@@ -60,7 +61,8 @@ export interface InProcessHub {
  */
 export async function startHub(overrides: Partial<HubOptions> = {}, scope: Teardown = perTest): Promise<InProcessHub> {
   const dataDir = overrides.dataDir ?? (await tempDataDir(scope)).path;
-  const hub = buildHub({ host: '127.0.0.1', tcpPort: 0, httpPort: 0, logLevel: 'silent', ...overrides, dataDir });
+  const cluster = overrides.cluster === undefined ? await clusterTargetFor(dataDir, scope) : null;
+  const hub = buildHub({ host: '127.0.0.1', tcpPort: 0, httpPort: 0, logLevel: 'silent', ...cluster, ...overrides, dataDir });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= withTimeout(Promise.resolve(hub.stop()), STOP_TIMEOUT_MS, 'hub.stop()'));
   scope.add('in-process hub', stop);
@@ -91,7 +93,9 @@ export async function startHubProcess(
   options: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv; startTimeoutMs?: number },
   scope: Teardown = perTest,
 ): Promise<HubProcess> {
-  const child = spawn(process.execPath, hubProcessArgs(options.dataDir, options.args), {
+  const cluster = options.args?.includes('--cluster') ? null : await clusterTargetFor(options.dataDir, scope);
+  const args = [...(options.args ?? []), ...(cluster ? ['--cluster', cluster.cluster, '--history', cluster.history] : [])];
+  const child = spawn(process.execPath, hubProcessArgs(options.dataDir, args), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

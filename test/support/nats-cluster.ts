@@ -131,7 +131,7 @@ export async function startNatsCluster(options: { size?: number; scope?: Teardow
       const s = slot(i);
       if (s.child) throw new Error(`nats-server ${s.name} is still running: kill it first`);
       await launch(bin, s, pidsChanged);
-      await waitCurrent(s);
+      await waitCurrent(s, slots.length > 1);
     },
     streamLeader: (stream, timeoutMs = READY_TIMEOUT_MS) =>
       waitFor(
@@ -173,7 +173,7 @@ export async function startNatsCluster(options: { size?: number; scope?: Teardow
   }
 
   await Promise.all(slots.map((s) => launch(bin, s, pidsChanged)));
-  await Promise.all(slots.map((s) => waitCurrent(s)));
+  await Promise.all(slots.map((s) => waitCurrent(s, size > 1)));
   return cluster;
 }
 
@@ -221,12 +221,14 @@ async function launch(bin: string, s: Slot, onChange: () => void): Promise<void>
  * Waits until `s` answers /healthz?js-enabled=true with ok and knows a JetStream meta leader:
  * on 2.9 that is when it has caught up with the cluster's assets (streams, consumers).
  */
-async function waitCurrent(s: Slot): Promise<void> {
+async function waitCurrent(s: Slot, clustered: boolean): Promise<void> {
   await waitFor(
     `nats-server ${s.name}: JetStream healthy with a meta leader`,
     async () => {
       const health = (await getJson(s.monitorPort, '/healthz?js-enabled=true')) as { status?: string };
       if (health.status !== 'ok') return undefined;
+      // A server on its own has no meta group: healthy is ready.
+      if (!clustered) return true;
       const jsz = (await getJson(s.monitorPort, '/jsz')) as { meta_cluster?: { leader?: string } };
       return jsz.meta_cluster?.leader ? true : undefined;
     },
