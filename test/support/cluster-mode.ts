@@ -7,7 +7,11 @@
  * without the variable nothing here runs.
  */
 import pg from 'pg';
+import pino from 'pino';
+import { NatsLink } from '../../hub/cluster/nats-link.ts';
+import { waitFor } from './api-client.ts';
 import { startNatsCluster } from './nats-cluster.ts';
+import { spawnNode } from './node-process.ts';
 import { startPostgres, type PostgresServer } from './postgres-server.ts';
 import { Teardown } from './teardown.ts';
 
@@ -18,6 +22,8 @@ const processScope: Teardown = new Teardown();
 let postgres: Promise<PostgresServer> | undefined;
 let databases = 0;
 const byDataDir = new Map<string, Promise<{ cluster: string; history: string }>>();
+/** the same, once made */
+const made = new Map<string, { cluster: string; history: string }>();
 
 /** The `--cluster` and `--history` of the hub on `dataDir`, or null when not in cluster mode. */
 export function clusterTargetFor(dataDir: string, scope: Teardown): Promise<{ cluster: string; history: string }> | null {
@@ -35,9 +41,43 @@ export function clusterTargetFor(dataDir: string, scope: Teardown): Promise<{ cl
         await admin.end();
       }
       const nats = await startNatsCluster({ size: 1, scope });
-      return { cluster: nats.urls.join(','), history: server.url.replace(/\/[^/]*$/, `/${name}`) };
+      const target = { cluster: nats.urls.join(','), history: server.url.replace(/\/[^/]*$/, `/${name}`) };
+      // The writer that takes what the hub commits into PostgreSQL; it waits for the stream if the hub has not made it yet.
+      spawnNode(['hub/writer/main.ts', '--cluster', target.cluster, '--history', target.history, '--log-level', 'warn'], {}, scope);
+      made.set(dataDir, target);
+      return target;
     })();
     byDataDir.set(dataDir, target);
   }
   return target;
+}
+
+/**
+ * In cluster mode, the readings of the hub on `dataDir` as PostgreSQL has them once the writer
+ * has taken everything in the stream; null when that hub did not run in cluster mode.
+ */
+export async function clusterStoredRows(dataDir: string): Promise<Record<string, unknown>[] | null> {
+  const target = made.get(dataDir);
+  if (!target) return null;
+  const link = await NatsLink.connect({ servers: target.cluster.split(','), name: 'store-inspect', log: pino({ level: 'silent' }) });
+  try {
+    await waitFor(
+      'the writer took everything in the stream',
+      async () => (await link.writersAckFloor()) >= (await link.streamLastSeq()),
+      60_000,
+    );
+  } finally {
+    await link.stop();
+  }
+  const client = new pg.Client({ connectionString: target.history });
+  await client.connect();
+  try {
+    const result = await client.query(
+      `SELECT s.sensor, s.room, s.metric, s.unit, r.ts, r.value FROM readings r JOIN series s ON s.id = r.series
+        ORDER BY s.sensor, s.metric, r.ts, r.value`,
+    );
+    return result.rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
 }

@@ -6,6 +6,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { clusterStoredRows } from './cluster-mode.ts';
 
 export interface StoredReading {
   sensor: string;
@@ -20,8 +21,22 @@ export function storePath(dataDir: string): string {
   return join(dataDir, 'roomwatch.duckdb');
 }
 
+function storedReading(row: Record<string, unknown>): StoredReading {
+  return {
+    sensor: String(row.sensor),
+    room: String(row.room),
+    metric: String(row.metric),
+    unit: typeof row.unit === 'string' ? row.unit : '',
+    ts: Number(row.ts),
+    value: Number(row.value),
+  };
+}
+
 /** Every stored reading (a `readings` row joined to its series), sorted by sensor, metric, ts. */
 export async function readStoredReadings(dataDir: string): Promise<StoredReading[]> {
+  // ROOMWATCH_TEST_CLUSTER=1: the hub's history is in PostgreSQL (test/support/cluster-mode.ts).
+  const clusterRows = await clusterStoredRows(dataDir);
+  if (clusterRows) return clusterRows.map(storedReading);
   const path = storePath(dataDir);
   if (!existsSync(path)) throw new Error(`no store at ${path}`);
   const instance = await DuckDBInstance.create(path);
@@ -33,14 +48,7 @@ export async function readStoredReadings(dataDir: string): Promise<StoredReading
            FROM readings r JOIN series s ON s.id = r.series_id
           ORDER BY s.sensor, s.metric, r.ts, r.value`,
       );
-      return reader.getRowObjects().map((row) => ({
-        sensor: String(row.sensor),
-        room: String(row.room),
-        metric: String(row.metric),
-        unit: row.unit === null ? '' : String(row.unit),
-        ts: Number(row.ts as bigint),
-        value: Number(row.value),
-      }));
+      return reader.getRowObjects().map(storedReading);
     } finally {
       connection.closeSync();
     }
