@@ -145,7 +145,9 @@ export class ClusterStore implements HubStore {
     }
   }
 
-  recent(query: RecentQuery): Promise<{ seriesId: number; ts: number; value: number }[]> {
+  /** A replay is of stored readings: those acked before it may still be in the stream, so the writers catch up first. */
+  async recent(query: RecentQuery): Promise<{ seriesId: number; ts: number; value: number }[]> {
+    await this.writersCaughtUp();
     return this.withClient(async (c) =>
       (await recentRows(c, query)).map((r) => ({
         seriesId: this.o.catalog.seriesId(r.sensor, r.room, r.metric, r.unit),
