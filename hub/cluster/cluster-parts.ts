@@ -28,6 +28,7 @@ import { Follower } from './follower.ts';
 import { Liveness } from './liveness.ts';
 import { NatsLink } from './nats-link.ts';
 import { Ownership } from './ownership.ts';
+import { RecentIdentities } from './recent-identities.ts';
 
 /** series per upload announcement: a few hundred KB, under any NATS max_payload */
 const UPLOADED_SERIES_PER_MESSAGE = 5_000;
@@ -65,6 +66,8 @@ export class ClusterParts {
   readonly store: HubStore;
   private readonly bindStore: (inner: ClusterStore) => void;
   private readonly servers: string[];
+  /** the recent identities per channel, shared by the publisher and the follower (recent-identities.ts) */
+  private readonly recent = new RecentIdentities();
   private link: NatsLink | null = null;
   private clusterStore: ClusterStore | null = null;
   private publisher: CommitPublisher | null = null;
@@ -98,6 +101,7 @@ export class ClusterParts {
       series: this.d.catalog.series,
       maxPayload: () => link.nc.info?.max_payload ?? 1024 * 1024,
       publishTimeoutMs: this.d.publishTimeoutMs,
+      identities: { recent: this.recent, channelOf: (id) => this.d.catalog.channel(id).id },
     });
     this.publisher = publisher;
     this.clusterStore = new ClusterStore({
@@ -125,7 +129,7 @@ export class ClusterParts {
     const isAlive = (h: string): boolean => this.liveness?.isAlive(h) ?? h === this.hubId;
     this.ownership = new Ownership(this.hubId, { registry, localSession: (sensor) => j.localSession(sensor), isAlive }, log);
     await this.ownership.start(await link.ownersKv());
-    this.follower = new Follower(this.hubId, { catalog, registry, liveStream: j.liveStream, alerts: j.alerts }, log);
+    this.follower = new Follower(this.hubId, { catalog, registry, liveStream: j.liveStream, alerts: j.alerts, recent: this.recent }, log);
     await this.follower.start(link);
     j.reportNow.attachCluster({
       nc: link.nc,

@@ -6,8 +6,10 @@
  * back, so GroupCommit retries (same gen, same ids: what got through is dropped as a repeat),
  * pauses sockets and, if it lasts, answers 503 as with a failing disk.
  *
- * Duplicates are not known here: every row counts as stored; the writers count duplicates
- * against PostgreSQL's key.
+ * Duplicates are not known for sure here: the writers count them against PostgreSQL's key. A
+ * row repeating one of its channel's recent identities (RecentIdentities) is marked not stored,
+ * so it is neither streamed live nor alerted on again and counts as a duplicate; other rows
+ * count as stored.
  */
 import { headers } from '@nats-io/transport-node';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
@@ -15,6 +17,7 @@ import { StoreError } from '../store/hub-store.ts';
 import type { CommitRequest, CommitResult, SensorRow, SeriesDef } from '../store/store-messages.ts';
 import { encodeBundle, type BundleSeries, type ReadingBundle } from './bundle.ts';
 import { HEADER_HUB, msgIdOf, PARTITIONS, partitionOf, subjectOf } from './cluster-names.ts';
+import type { RecentIdentities } from './recent-identities.ts';
 
 export interface CommitPublisherOptions {
   js: Pick<JetStreamClient, 'publish'>;
@@ -31,6 +34,8 @@ export interface CommitPublisherOptions {
    * (JetStream would drop its new readings as repeats). Default: start time in ms x 1000.
    */
   genBase?: number;
+  /** the recent identities per channel, and a series' channel id: to mark repeats (none: every row counts as stored) */
+  identities?: { recent: RecentIdentities; channelOf: (seriesId: number) => number };
 }
 
 /** Room left in a message for its headers and the server's framing. */
@@ -79,11 +84,23 @@ export class CommitPublisher {
       });
     }
     this.stats.commits++;
+    const storedMask = new Uint8Array(req.maybeDuplicate.n).fill(1);
+    let duplicates = 0;
+    const ids = this.o.identities;
+    if (ids) {
+      const { fresh, maybeDuplicate: md } = req;
+      for (let i = 0; i < fresh.n; i++) ids.recent.add(ids.channelOf(fresh.series[i]!), fresh.ts[i]!);
+      for (let i = 0; i < md.n; i++)
+        if (ids.recent.repeat(ids.channelOf(md.series[i]!), md.ts[i]!)) {
+          storedMask[i] = 0;
+          duplicates++;
+        }
+    }
     return {
       gen: req.gen,
-      inserted: req.maybeDuplicate.n,
-      duplicates: 0,
-      storedMask: new Uint8Array(req.maybeDuplicate.n).fill(1),
+      inserted: req.maybeDuplicate.n - duplicates,
+      duplicates,
+      storedMask,
       freshStoredMask: null,
       freshInserted: req.fresh.n,
       flushMs: performance.now() - started,

@@ -13,6 +13,7 @@ import type { Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { SeriesCatalog } from '../ingest/series-catalog.ts';
 import { declaredTable, type SensorRecord, type SensorRegistry, type Source } from '../sensors/sensor-registry.ts';
+import type { RecentIdentities } from './recent-identities.ts';
 import { remoteRecord } from './remote-record.ts';
 import type { Columns, SensorRow } from '../store/store-messages.ts';
 import { decodeBundle, type ReadingBundle } from './bundle.ts';
@@ -24,6 +25,8 @@ export interface FollowerTargets {
   registry: SensorRegistry;
   liveStream: { publish(rows: Columns, mask?: Uint8Array): void };
   alerts: { committed(catalog: SeriesCatalog, rows: Columns, mask?: Uint8Array): void };
+  /** shared with the hub's CommitPublisher: a reading this hub saw already is not streamed again */
+  recent?: RecentIdentities;
 }
 
 export interface FollowerStats {
@@ -123,8 +126,14 @@ export class Follower {
     }
     const rows: Columns = { n: b.n, series, ts: b.ts, value: b.value };
     catalog.applyCommitted(rows);
-    this.t.liveStream.publish(rows);
-    this.t.alerts.committed(catalog, rows);
+    let mask: Uint8Array | undefined;
+    const recent = this.t.recent;
+    if (recent) {
+      mask = new Uint8Array(b.n);
+      for (let i = 0; i < b.n; i++) mask[i] = recent.repeat(catalog.channel(series[i]!).id, b.ts[i]!) ? 0 : 1;
+    }
+    this.t.liveStream.publish(rows, mask);
+    this.t.alerts.committed(catalog, rows, mask);
     this.stats.readings += b.n;
   }
 
