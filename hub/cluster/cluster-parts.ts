@@ -113,6 +113,7 @@ export class ClusterParts {
       catalog: this.d.catalog,
       tempDir: this.d.tempDir,
       threads: this.d.threads,
+      warn: (fields, message) => this.d.log.warn(fields, message),
     });
     this.bindStore(this.clusterStore);
   }

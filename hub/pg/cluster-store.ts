@@ -49,6 +49,8 @@ export interface ClusterStoreOptions {
   threads: number;
   /** how long an export waits for the writers before it answers 503 */
   exportWaitMs?: number;
+  /** where open() says it started before the writers caught up */
+  warn?: (fields: Record<string, unknown>, message: string) => void;
 }
 
 export const EXPORT_WAIT_MS = 10_000;
@@ -85,7 +87,16 @@ export class ClusterStore implements HubStore {
     }
   }
 
-  open(): Promise<LoadedState> {
+  async open(): Promise<LoadedState> {
+    // The registry and latest come from PostgreSQL, and what this hub committed just before a
+    // restart may still be in the stream (the follower starts at the stream's end): wait for the
+    // writers, but start all the same when they stay behind (writers down must not keep hubs down).
+    await this.writersCaughtUp().catch((err: Error) =>
+      this.o.warn?.(
+        { reason: err.message },
+        'started before the writers stored everything in the stream: latest and the sensor list miss it until readings come again',
+      ),
+    );
     return this.withClient(async (c) => ({
       ...(await loadState(c)),
       access: await loadAccess(c, this.o.now(), this.o.hubId),
