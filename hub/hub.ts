@@ -272,7 +272,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
     exportSlots,
     uploadSpoolDir,
     alerts,
-    ...(cluster ? { uploaded: (newest) => cluster.uploaded(newest) } : {}),
+    ...(cluster ? { announceUploads: cluster.uploads } : {}),
   };
   let api: FastifyInstance | null = null;
   /**

@@ -39,6 +39,8 @@ export const REPORT_NOW_SUBJECT = 'roomwatch.report-now';
  * that misses one has it at its next start, from PostgreSQL.
  */
 export const UPLOADED_SUBJECT = 'roomwatch.uploaded';
+/** core NATS: an upload's newly stored rows, for the other hubs' live subscribers (at most once) */
+export const UPLOADED_ROWS_SUBJECT = 'roomwatch.uploaded-rows';
 
 /** JetStream's de-duplication header */
 export const HEADER_MSG_ID = 'Nats-Msg-Id';

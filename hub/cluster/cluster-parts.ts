@@ -19,8 +19,7 @@ import { StoreError, type HubStore } from '../store/hub-store.ts';
 import type { Columns } from '../store/store-messages.ts';
 import { AccessReload } from './access-reload.ts';
 import { alertDutyHub } from './alert-duty.ts';
-import { encodeBundle, type BundleSeries, type ReadingBundle } from './bundle.ts';
-import { defaultHubId, UPLOADED_SUBJECT } from './cluster-names.ts';
+import { defaultHubId } from './cluster-names.ts';
 import { parseServers, type ClusterOptions } from './cluster-options.ts';
 import type { ClusterReportNow } from './cluster-report-now.ts';
 import { CommitPublisher } from './commit-publisher.ts';
@@ -29,9 +28,7 @@ import { Liveness } from './liveness.ts';
 import { NatsLink } from './nats-link.ts';
 import { Ownership } from './ownership.ts';
 import { RecentIdentities } from './recent-identities.ts';
-
-/** series per upload announcement: a few hundred KB, under any NATS max_payload */
-const UPLOADED_SERIES_PER_MESSAGE = 5_000;
+import { UploadAnnouncer } from './upload-announcer.ts';
 
 export interface ClusterDeps {
   log: Logger;
@@ -86,6 +83,7 @@ export class ClusterParts {
     const late = lateStore((write) => this.accessReload?.track(write));
     this.store = late.store;
     this.bindStore = late.bind;
+    this.uploads = new UploadAnnouncer(this.hubId, d.catalog.series, () => this.link?.nc ?? null, d.log);
   }
 
   /** Connects to NATS (stream, consumer, buckets) and PostgreSQL (schema): before the store is opened. */
@@ -169,40 +167,8 @@ export class ClusterParts {
     this.ownership?.hubsChanged();
   }
 
-  /** An upload was stored here: its newest reading per series to the other hubs' latest (core NATS, at most once). */
-  uploaded(newest: readonly { seriesId: number; ts: number; value: number }[]): void {
-    const nc = this.link?.nc;
-    if (!nc || nc.isClosed()) return;
-    for (let at = 0; at < newest.length; at += UPLOADED_SERIES_PER_MESSAGE) {
-      const part = newest.slice(at, at + UPLOADED_SERIES_PER_MESSAGE);
-      const series: BundleSeries[] = [];
-      const b: ReadingBundle = {
-        hub: this.hubId,
-        gen: 0,
-        partition: 0,
-        series,
-        n: 0,
-        seriesIndex: new Int32Array(part.length),
-        ts: new Float64Array(part.length),
-        value: new Float64Array(part.length),
-        sensors: [],
-      };
-      for (const n of part) {
-        const def = this.d.catalog.series[n.seriesId];
-        if (!def) continue;
-        b.seriesIndex[b.n] = series.length;
-        series.push({ sensor: def.sensor, room: def.room, metric: def.metric, unit: def.unit });
-        b.ts[b.n] = n.ts;
-        b.value[b.n] = n.value;
-        b.n++;
-      }
-      try {
-        nc.publish(UPLOADED_SUBJECT, encodeBundle(b));
-      } catch (err) {
-        this.d.log.warn({ err }, 'could not tell the other hubs of an upload; their latest catches up at their next start');
-      }
-    }
-  }
+  /** An upload was stored here: the other hubs' latest and live subscribers hear of it (upload-announcer.ts). */
+  readonly uploads: UploadAnnouncer;
 
   /** A hello was accepted here. */
   claimed(sensor: string): void {

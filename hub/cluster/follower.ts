@@ -17,7 +17,7 @@ import type { RecentIdentities } from './recent-identities.ts';
 import { remoteRecord } from './remote-record.ts';
 import type { Columns, SensorRow } from '../store/store-messages.ts';
 import { decodeBundle, type ReadingBundle } from './bundle.ts';
-import { HEADER_HUB, STREAM_NAME, UPLOADED_SUBJECT } from './cluster-names.ts';
+import { HEADER_HUB, STREAM_NAME, UPLOADED_ROWS_SUBJECT, UPLOADED_SUBJECT } from './cluster-names.ts';
 import type { NatsLink } from './nats-link.ts';
 
 export interface FollowerTargets {
@@ -50,6 +50,7 @@ export class Follower {
   readonly stats: FollowerStats = { bundles: 0, readings: 0, own: 0, bad: 0, uploads: 0 };
   private messages: ConsumerMessages | null = null;
   private uploads: Subscription | null = null;
+  private uploadRows: Subscription | null = null;
   private loop: Promise<void> | null = null;
 
   constructor(
@@ -71,6 +72,11 @@ export class Follower {
         if (!err) this.onUploaded(m.data);
       },
     });
+    this.uploadRows = link.nc.subscribe(UPLOADED_ROWS_SUBJECT, {
+      callback: (err, m) => {
+        if (!err) this.onUploadedRows(m.data);
+      },
+    });
     const messages = await consumer.consume({ max_messages: 256 });
     this.messages = messages;
     this.loop = (async () => {
@@ -80,7 +86,9 @@ export class Follower {
 
   async stop(): Promise<void> {
     this.uploads?.unsubscribe();
+    this.uploadRows?.unsubscribe();
     this.uploads = null;
+    this.uploadRows = null;
     await this.messages?.close().catch(() => {});
     await this.loop;
     this.messages = null;
@@ -139,14 +147,8 @@ export class Follower {
 
   /** Another hub's upload: its newest reading per series moves latest here (never backwards), as it did there. */
   onUploaded(data: Uint8Array): void {
-    let b: ReadingBundle;
-    try {
-      b = decodeBundle(data);
-    } catch (err) {
-      if (++this.stats.bad <= BAD_LOGGED) this.log.error({ err }, 'an upload announcement is not a bundle; skipped');
-      return;
-    }
-    if (b.hub === this.hubId) return;
+    const b = this.decodeOther(data);
+    if (!b) return;
     const { catalog, registry } = this.t;
     for (const row of b.sensors) this.applySensorRow(row);
     const ids = b.series.map((s) => {
@@ -162,6 +164,31 @@ export class Follower {
       if (rec && rec.source === null) rec.source = 'upload';
     }
     this.stats.uploads++;
+  }
+
+  /** Another hub's upload's new rows: to this hub's live subscribers (not alerts: an upload feeds none on its own hub either). */
+  onUploadedRows(data: Uint8Array): void {
+    const b = this.decodeOther(data);
+    if (!b || b.n === 0) return;
+    const { catalog } = this.t;
+    const ids = b.series.map((s) => catalog.seriesId(s.sensor, s.room, s.metric, s.unit));
+    const series = new Int32Array(b.n);
+    const mask = new Uint8Array(b.n).fill(1);
+    for (let i = 0; i < b.n; i++) {
+      series[i] = ids[b.seriesIndex[i]!]!;
+      if (this.t.recent?.repeat(catalog.channel(series[i]!).id, b.ts[i]!)) mask[i] = 0;
+    }
+    this.t.liveStream.publish({ n: b.n, series, ts: b.ts, value: b.value }, mask);
+  }
+
+  private decodeOther(data: Uint8Array): ReadingBundle | null {
+    try {
+      const b = decodeBundle(data);
+      return b.hub === this.hubId ? null : b;
+    } catch (err) {
+      if (++this.stats.bad <= BAD_LOGGED) this.log.error({ err }, 'an upload announcement is not a bundle; skipped');
+      return null;
+    }
   }
 
   private applySensorRow(row: SensorRow): void {

@@ -2,6 +2,7 @@
  * The API's feature routes, each given exactly what it needs of the hub's parts. hub.ts makes
  * the parts in dependency order and hands them here; no route reaches for a variable of hub.ts.
  */
+import type { Columns } from '../store/store-messages.ts';
 import type { FastifyInstance } from 'fastify';
 import type { AccessControl } from '../access/access-control.ts';
 import type { ActivityLog } from '../access/activity-log.ts';
@@ -60,8 +61,8 @@ export interface HubParts {
   exportSlots: ExportSlots;
   uploadSpoolDir: string;
   alerts: AlertService;
-  /** cluster mode: tells the other hubs an upload's newest reading per series, for their latest */
-  uploaded?: (newest: { seriesId: number; ts: number; value: number }[]) => void;
+  /** cluster mode: tells the other hubs of an upload, for their latest and live subscribers (hub/cluster/upload-announcer.ts) */
+  announceUploads?: { newest(newest: { seriesId: number; ts: number; value: number }[]): void; rows(rows: Columns): void };
 }
 
 export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
@@ -145,14 +146,18 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
         catalog: p.catalog,
         registry: p.registry,
         now: p.now,
-        hasSubscribers: () => p.liveStream.hasSubscribers,
+        // In cluster mode other hubs' subscribers want an upload's rows too: this hub cannot see them.
+        hasSubscribers: () => p.liveStream.hasSubscribers || p.announceUploads !== undefined,
         growth: p.ingest.growth,
         onStored: (r) => {
           p.uploads.rowsStored += r.accepted;
           p.uploads.duplicates += r.duplicates;
-          if (r.newest.length > 0) p.uploaded?.(r.newest);
+          if (r.newest.length > 0) p.announceUploads?.newest(r.newest);
         },
-        publish: (rows) => p.liveStream.publish(rows),
+        publish: (rows) => {
+          p.liveStream.publish(rows);
+          p.announceUploads?.rows(rows);
+        },
         spoolDir: p.uploadSpoolDir,
         maxUploadBytes: options.maxUploadBytes,
         uploadBodyTimeoutMs: options.uploadBodyTimeoutMs,

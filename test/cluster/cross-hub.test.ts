@@ -87,15 +87,27 @@ test('a sensor on hub A is seen on hub B: latest, sensors, the live stream and t
   );
 });
 
-test('an upload on hub A moves latest on hub B, for a sensor hub B never heard of', async () => {
+test('an upload on hub A reaches hub B: its latest, and its live subscribers, for a sensor hub B never heard of', async () => {
   if (!installed) return;
   const { a, b } = await cluster();
+  const stream = await openStream(b.httpPort);
+  await stream.subscribe({ sensor: 'up-1', replay: 0 });
   const ts = Date.now() - 60_000;
   const res = await upload(
     a.httpPort,
     `ts,sensor,room,metric,value,unit\n${ts - 1_000},up-1,cellar,humidity,55,%\n${ts},up-1,cellar,humidity,56.5,%\n`,
   );
   assert.is(res.status, 200, res.text);
+  const first = await stream.next({ type: 'reading', sensor: 'up-1' }, 20_000);
+  const second = await stream.next({ type: 'reading', sensor: 'up-1' }, 20_000);
+  assert.equal(
+    [first, second].map((r) => [r.ts, r.value, r.room, r.unit]),
+    [
+      [ts - 1_000, 55, 'cellar', '%'],
+      [ts, 56.5, 'cellar', '%'],
+    ],
+    "hub B's subscriber gets the upload's readings",
+  );
   const latest = await waitFor('hub B lists up-1 in latest', async () => {
     const body = json<{ readings: LatestReading[] }>(await request(b.httpPort, '/api/v1/latest?sensor=up-1'));
     return body.readings.find((r) => r.metric === 'humidity');
