@@ -13,7 +13,7 @@
  * the condition stops holding. `no data for 5m` fires for a sensor that sent nothing for 5
  * minutes and clears at its next reading. Durations follow protocol/duration.ts.
  */
-import { parseDuration } from './duration.ts';
+import { formatDuration, parseDuration } from './duration.ts';
 import { METRIC_PATTERN } from './names.ts';
 
 export type AlertOp = '>' | '>=' | '<' | '<=';
@@ -143,23 +143,11 @@ function clearProblem(op: AlertOp, threshold: number, clear: { op: AlertOp; valu
 
 /** The rule's text as the hub writes it back (normalised: single spaces, clear only when given). */
 export function formatAlertRule(c: AlertCondition): string {
-  if (c.kind === 'no-data') return `no data for ${formatMs(c.forMs)}`;
+  if (c.kind === 'no-data') return `no data for ${formatDuration(c.forMs)}`;
   let s = `${c.metric} ${c.op} ${c.value}`;
-  if (c.forMs > 0) s += ` for ${formatMs(c.forMs)}`;
+  if (c.forMs > 0) s += ` for ${formatDuration(c.forMs)}`;
   if (!(c.clear.op === negation(c.op) && c.clear.value === c.value)) s += ` clear ${c.clear.op} ${c.clear.value}`;
   return s;
-}
-
-function formatMs(ms: number): string {
-  for (const [unit, size] of [
-    ['w', 604_800_000],
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1_000],
-  ] as const)
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
 }
 
 /** A rule's name: what `cli alerts set NAME` and the API's path take. */

@@ -57,3 +57,16 @@ function hint(text: string): string {
 function clip(s: string): string {
   return s.length > 40 ? s.slice(0, 37) + '...' : s;
 }
+
+/** The shortest exact form of `ms` in the grammar parseDuration reads (`90s` is `90s`, not `1.5m`). */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['w', 604_800_000],
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}

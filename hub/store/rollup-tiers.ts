@@ -8,7 +8,7 @@
  * the one before), and the export recomputes the part no tier covers yet through the same chain:
  * the same rows come out whichever way a bucket was made.
  */
-import { parseDuration, DURATION_FORMS } from '../../protocol/duration.ts';
+import { formatDuration as formatMs, parseDuration, DURATION_FORMS } from '../../protocol/duration.ts';
 
 export interface RollupTier {
   widthMs: number;
@@ -117,14 +117,5 @@ export function acceptHorizon(c: RetentionConfig, nowMs: number): number | null 
 
 /** `90000` -> `90s`, `3600000` -> `1h`: the largest unit that divides it. */
 export function formatDuration(ms: number | null): string {
-  if (ms === null) return 'forever';
-  for (const [unit, size] of [
-    ['w', 604_800_000],
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1_000],
-  ] as const)
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
+  return ms === null ? 'forever' : formatMs(ms);
 }
