@@ -4,11 +4,23 @@
  * own, before the rows' transaction. A partition is made as a plain table and then attached:
  * ATTACH takes a lock that lets reads and inserts of other days go on (CREATE ... PARTITION OF
  * would lock the whole table, so a long export would hold every writer).
+ *
+ * Retention (pg-retention.ts) drops whole days below the mark `raw_kept_from` in `meta`; no
+ * partition is made below that mark again (a writer's or an upload's rows that old are refused).
  */
 import type pg from 'pg';
 import { PARTITION_LOCK } from './pg-schema.ts';
 
 export const DAY_MS = 86_400_000;
+
+/** meta key: raw readings below it were dropped by retention (pg-retention.ts) */
+export const RAW_KEPT_FROM_KEY = 'raw_kept_from';
+
+/** The retention mark: readings with a ts below it are gone and are not stored again; null: none dropped. */
+export async function rawKeptFrom(c: pg.ClientBase): Promise<number | null> {
+  const row = (await c.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [RAW_KEPT_FROM_KEY])).rows[0];
+  return row ? Number(row.value) : null;
+}
 
 export function dayOf(ts: number): number {
   return Math.floor(ts / DAY_MS);
@@ -74,7 +86,9 @@ export class Partitions {
     try {
       // Two writers may want the same new day at once: one makes it, the other finds it.
       await c.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
-      if ((await c.query(`SELECT 1 FROM pg_class WHERE relname = $1`, [name])).rowCount) {
+      // A day retention dropped is not made again: its rows are filtered out by the mark (write-batch.ts, pg-upload.ts).
+      const floor = await rawKeptFrom(c);
+      if ((await c.query(`SELECT 1 FROM pg_class WHERE relname = $1`, [name])).rowCount || (floor !== null && hi <= floor)) {
         await c.query('COMMIT');
         return 0;
       }

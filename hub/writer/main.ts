@@ -72,6 +72,7 @@ export function metricsText(s: WriterStats): string {
     ['roomwatch_writer_readings_total', 'counter', 'readings in the committed bundles', s.rows],
     ['roomwatch_writer_readings_inserted_total', 'counter', 'readings stored', s.inserted],
     ['roomwatch_writer_readings_duplicate_total', 'counter', 'readings whose (sensor, metric, ts) was stored already', s.duplicates],
+    ['roomwatch_writer_readings_expired_total', 'counter', 'readings of days retention dropped already: not stored', s.expired],
     [
       'roomwatch_writer_bad_bundles_total',
       'counter',

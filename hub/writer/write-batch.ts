@@ -12,7 +12,7 @@ import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { ReadingBundle } from '../cluster/bundle.ts';
 import type { SensorRow } from '../store/store-messages.ts';
-import { daysOf, type Partitions } from '../pg/partitions.ts';
+import { daysOf, rawKeptFrom, type Partitions } from '../pg/partitions.ts';
 import type { SeriesResolver } from '../pg/pg-series.ts';
 import { addCounts } from '../pg/pg-counts.ts';
 
@@ -21,6 +21,8 @@ export interface BatchCounts {
   rows: number;
   inserted: number;
   duplicates: number;
+  /** rows of days retention dropped (pg-retention.ts): not stored */
+  expired: number;
   sensors: number;
 }
 
@@ -56,12 +58,18 @@ export async function writeBatch(c: pg.ClientBase, deps: BatchDeps, bundles: rea
   await c.query('BEGIN');
   try {
     let inserted = 0;
+    let expired = 0;
     if (rows > 0) {
       await pipeline(Readable.from(copyLines(resolved)), c.query(copyStreams.from('COPY staging FROM STDIN')));
+      // Rows older than the days retention dropped are not stored (no partition takes them).
+      const floor = await rawKeptFrom(c);
+      if (floor !== null)
+        expired = Number((await c.query<{ n: number }>('SELECT count(*) AS n FROM staging WHERE ts < $1', [floor])).rows[0]?.n);
       // The first of any identity repeated inside the batch wins, in bundle order; rows go in
       // sorted by the key, so two writers lock keys in the same order and do not deadlock.
       const ins = await c.query(`INSERT INTO readings (channel, series, ts, value)
-        SELECT DISTINCT ON (channel, ts) channel, series, ts, value FROM staging ORDER BY channel, ts, ord
+        SELECT DISTINCT ON (channel, ts) channel, series, ts, value FROM staging WHERE ts >= ${floor ?? Number.MIN_SAFE_INTEGER}
+        ORDER BY channel, ts, ord
         ON CONFLICT (channel, ts) DO NOTHING`);
       inserted = ins.rowCount ?? 0;
     }
@@ -69,10 +77,11 @@ export async function writeBatch(c: pg.ClientBase, deps: BatchDeps, bundles: rea
       c,
       bundles.flatMap((b) => b.sensors),
     );
-    await addCounts(c, deps.writer, { batches: 1, bundles: bundles.length, inserted, duplicates: rows - inserted });
+    const duplicates = rows - inserted - expired;
+    await addCounts(c, deps.writer, { batches: 1, bundles: bundles.length, inserted, duplicates });
     await deps.beforeCommit?.();
     await c.query('COMMIT');
-    return { bundles: bundles.length, rows, inserted, duplicates: rows - inserted, sensors };
+    return { bundles: bundles.length, rows, inserted, duplicates, expired, sensors };
   } catch (err) {
     await c.query('ROLLBACK').catch(() => {});
     throw err;

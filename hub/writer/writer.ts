@@ -40,6 +40,8 @@ export interface WriterStats {
   rows: number;
   inserted: number;
   duplicates: number;
+  /** readings of days retention dropped already: not stored (pg-retention.ts) */
+  expired: number;
   badBundles: number;
   failedBatches: number;
   /** when the last batch committed (ms since the epoch), 0 before the first */
@@ -58,6 +60,7 @@ export class Writer {
     rows: 0,
     inserted: 0,
     duplicates: 0,
+    expired: 0,
     badBundles: 0,
     failedBatches: 0,
     lastCommitAt: 0,
@@ -182,6 +185,7 @@ export class Writer {
     s.rows += counts.rows;
     s.inserted += counts.inserted;
     s.duplicates += counts.duplicates;
+    s.expired += counts.expired;
     s.lastCommitAt = Date.now();
     this.o.log.debug({ ...counts }, 'batch written');
   }
