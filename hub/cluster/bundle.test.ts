@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeBundle, encodeBundle, type ReadingBundle } from './bundle.ts';
+import { decodeBundle, encodeBundle, lateFromOf, type ReadingBundle } from './bundle.ts';
 import { ClusterError } from './cluster-error.ts';
 
 function sample(n = 3): ReadingBundle {
@@ -167,6 +167,35 @@ test('10,000 readings make a bundle of 20 bytes a reading plus the names', () =>
 
 test('encoding refuses columns shorter than n', () => {
   assert.throws(() => encodeBundle({ ...sample(3), n: 4 }), /shorter columns/);
+});
+
+test('late rows: a bundle with none encodes without the mark (as before); the mark round-trips; a bad mark is refused', () => {
+  const plain = sample(4);
+  assert.not.ok(new TextDecoder().decode(encodeBundle(plain)).includes('"late"'), 'no late rows: no mark, bytes as before');
+  assert.is(decodeBundle(encodeBundle(plain)).lateFrom, undefined);
+  assert.is(lateFromOf(decodeBundle(encodeBundle(plain))), 4, 'none late');
+  assert.is(decodeBundle(encodeBundle({ ...plain, lateFrom: 4 })).lateFrom, undefined, 'a mark at n marks nothing');
+  const marked = decodeBundle(encodeBundle({ ...plain, lateFrom: 1 }));
+  assert.is(marked.lateFrom, 1);
+  assert.is(lateFromOf(marked), 1);
+  assert.is(decodeBundle(encodeBundle({ ...plain, lateFrom: 0 })).lateFrom, 0, 'every row late');
+  const meta = (late: unknown): Uint8Array => {
+    const b = sample(2);
+    const bytes = encodeBundle(b);
+    const text = JSON.stringify({ hub: 'hub-a', series: [['s-1', 'kitchen', 'temperature', 'C']], sensors: [], late });
+    const m = new TextEncoder().encode(text);
+    const out = new Uint8Array(32 + 2 * 20 + m.length);
+    out.set(bytes.subarray(0, 32 + 2 * 20));
+    new DataView(out.buffer).setUint32(24, m.length, true);
+    out.set(m, 32 + 2 * 20);
+    // both rows name series 0
+    new DataView(out.buffer).setInt32(32 + 2 * 16 + 4, 0, true);
+    return out;
+  };
+  assert.is(decodeBundle(meta(2)).lateFrom, 2);
+  throwsBadBundle(meta(3), /late rows start at 3 of 2/);
+  throwsBadBundle(meta(1.5), /late rows start at 1.5/);
+  throwsBadBundle(meta('1'), /late mark is not a number/);
 });
 
 test.run();

@@ -8,7 +8,12 @@
  *   8  gen (f64)               16  partition (u32)   20  n (u32)
  *  24  meta length (u32)       28  reserved (0)
  *  32  ts (n f64)  then  value (n f64)  then  seriesIndex (n i32)  then  meta (UTF-8 JSON)
- * meta = { hub, series: [[sensor, room, metric, unit], ...], sensors: SensorRow[] }
+ * meta = { hub, series: [[sensor, room, metric, unit], ...], sensors: SensorRow[], late?: k }
+ *
+ * `late` (optional, so bundles without late rows are byte for byte what they were, and a hub or
+ * writer of the previous release reads these): rows k..n-1 are late, not newer than every ts the
+ * publishing hub had seen for their channel. No hub streams them from the bundle; the writer that
+ * stores them announces those PostgreSQL found new (LATE_ROWS_SUBJECT).
  */
 import type { SensorRow } from '../store/store-messages.ts';
 import { ClusterError } from './cluster-error.ts';
@@ -34,6 +39,13 @@ export interface ReadingBundle {
   value: Float64Array;
   /** registry updates of this partition's sensors */
   sensors: SensorRow[];
+  /** rows from this index on are late (see the layout above); absent: none is */
+  lateFrom?: number;
+}
+
+/** The index of a bundle's first late row (n when none is late). */
+export function lateFromOf(b: ReadingBundle): number {
+  return b.lateFrom === undefined ? b.n : Math.min(b.lateFrom, b.n);
 }
 
 const MAGIC = [0x52, 0x57, 0x42]; // 'RWB'
@@ -51,10 +63,16 @@ export function encodeBundle(b: ReadingBundle): Uint8Array {
   if (b.seriesIndex.length < b.n || b.ts.length < b.n || b.value.length < b.n) {
     throw new ClusterError('bad_bundle', `a bundle of ${b.n} rows has shorter columns`);
   }
-  const meta = utf8.encode(
-    JSON.stringify({ hub: b.hub, series: b.series.map((s) => [s.sensor, s.room, s.metric, s.unit]), sensors: b.sensors }),
-  );
   const n = b.n;
+  const late = lateFromOf(b);
+  const meta = utf8.encode(
+    JSON.stringify({
+      hub: b.hub,
+      series: b.series.map((s) => [s.sensor, s.room, s.metric, s.unit]),
+      sensors: b.sensors,
+      ...(late < n ? { late } : {}),
+    }),
+  );
   const out = new Uint8Array(HEADER_BYTES + n * BUNDLE_ROW_BYTES + meta.length);
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -73,6 +91,38 @@ export function encodeBundle(b: ReadingBundle): Uint8Array {
   at += n * 4;
   out.set(meta, at);
   return out;
+}
+
+/**
+ * Rows from..to-1 of `b` (views, not copies) with `sensors`, naming only the series those rows
+ * use; the late mark follows the rows.
+ */
+export function sliceBundle(b: ReadingBundle, from: number, to: number, sensors: SensorRow[]): ReadingBundle {
+  const n = to - from;
+  const remap = new Map<number, number>();
+  const series: BundleSeries[] = [];
+  const seriesIndex = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const old = b.seriesIndex[from + i]!;
+    let idx = remap.get(old);
+    if (idx === undefined) {
+      idx = series.length;
+      series.push(b.series[old]!);
+      remap.set(old, idx);
+    }
+    seriesIndex[i] = idx;
+  }
+  const late = Math.max(0, lateFromOf(b) - from);
+  return {
+    ...b,
+    n,
+    series,
+    seriesIndex,
+    ts: b.ts.subarray(from, to),
+    value: b.value.subarray(from, to),
+    sensors,
+    lateFrom: late < n ? late : undefined,
+  };
 }
 
 function bad(why: string): never {
@@ -108,10 +158,15 @@ export function decodeBundle(bytes: Uint8Array): ReadingBundle {
     if (s < 0 || s >= count) bad(`row ${i} names series ${s} of ${count}`);
     if (!Number.isFinite(ts[i]!)) bad(`row ${i} has ts ${ts[i]}`);
   }
-  return { hub: meta.hub, gen, partition, series: meta.series, n, seriesIndex, ts, value, sensors: meta.sensors };
+  const out: ReadingBundle = { hub: meta.hub, gen, partition, series: meta.series, n, seriesIndex, ts, value, sensors: meta.sensors };
+  if (meta.late !== undefined) {
+    if (!Number.isSafeInteger(meta.late) || meta.late < 0 || meta.late > n) bad(`its late rows start at ${meta.late} of ${n}`);
+    out.lateFrom = meta.late;
+  }
+  return out;
 }
 
-function parseMeta(bytes: Uint8Array): { hub: string; series: BundleSeries[]; sensors: SensorRow[] } {
+function parseMeta(bytes: Uint8Array): { hub: string; series: BundleSeries[]; sensors: SensorRow[]; late?: number } {
   let raw: unknown;
   try {
     raw = JSON.parse(utf8Strict.decode(bytes));
@@ -129,7 +184,9 @@ function parseMeta(bytes: Uint8Array): { hub: string; series: BundleSeries[]; se
     if (!isSensorRow(r)) bad(`sensor row ${i} is malformed`);
     return r;
   });
-  return { hub: raw.hub, series, sensors };
+  const late = raw.late;
+  if (late !== undefined && typeof late !== 'number') bad('its late mark is not a number');
+  return { hub: raw.hub, series, sensors, ...(late === undefined ? {} : { late }) };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -41,6 +41,13 @@ export const REPORT_NOW_SUBJECT = 'roomwatch.report-now';
 export const UPLOADED_SUBJECT = 'roomwatch.uploaded';
 /** core NATS: an upload's newly stored rows, for the other hubs' live subscribers (at most once) */
 export const UPLOADED_ROWS_SUBJECT = 'roomwatch.uploaded-rows';
+/**
+ * core NATS: late readings (not newer than their channel's newest when committed) that a writer
+ * found new in PostgreSQL, published after its commit, for every hub's live subscribers. No hub
+ * streams a late reading from the stream itself: only the writer knows whether it is a repeat.
+ * At most once (a writer killed between its commit and this publish: stored, not streamed).
+ */
+export const LATE_ROWS_SUBJECT = 'roomwatch.late-rows';
 
 /** JetStream's de-duplication header */
 export const HEADER_MSG_ID = 'Nats-Msg-Id';

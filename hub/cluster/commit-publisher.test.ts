@@ -10,7 +10,7 @@ import type { Columns, CommitRequest, SeriesDef } from '../store/store-messages.
 import { natsInstalled, startNatsCluster, type NatsCluster } from '../../test/support/nats-cluster.ts';
 import { exitWhenDone, perTest } from '../../test/support/teardown.ts';
 import { testTimeout } from '../../test/support/test-timeouts.ts';
-import { decodeBundle, type ReadingBundle } from './bundle.ts';
+import { decodeBundle, lateFromOf, type ReadingBundle } from './bundle.ts';
 import { CommitPublisher, encodeWithin } from './commit-publisher.ts';
 import { HEADER_HUB, partitionOf, STREAM_NAME, WRITERS_CONSUMER } from './cluster-names.ts';
 import { NatsLink } from './nats-link.ts';
@@ -207,5 +207,53 @@ async function retry<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
     }
   }
 }
+
+test('maybe-duplicate rows travel marked late, after the fresh rows of their partition, and the mark survives a cut', () => {
+  const series = catalogOf(8);
+  const publisher = new CommitPublisher({
+    js: { publish: () => Promise.reject(new Error('not published here')) },
+    hubId: 'hub-a',
+    series,
+    maxPayload: () => 1024 * 1024,
+    publishTimeoutMs: 1_000,
+  });
+  const fresh = columns([1, 2, 3, 4].map((s) => [s, 5_000 + s, s]));
+  const late = columns([2, 3, 5, 6, 2].map((s, i) => [s, 1_000 + i, -s]));
+  const bundles = publisher.bundles({ ...request(1, fresh), maybeDuplicate: late }, 9);
+  const lateSeen: string[] = [];
+  const freshSeen: string[] = [];
+  for (const b of bundles) {
+    const from = lateFromOf(b);
+    for (let i = 0; i < b.n; i++) (i < from ? freshSeen : lateSeen).push(`${b.series[b.seriesIndex[i]!]!.sensor}@${b.ts[i]}`);
+    const back = decodeBundle(encodeWithin(b, 1024 * 1024)[0]!);
+    assert.is(lateFromOf(back), from, 'the mark is in the message');
+  }
+  assert.equal(freshSeen.sort(), ['s1@5001', 's2@5002', 's3@5003', 's4@5004']);
+  assert.equal(lateSeen.sort(), ['s2@1000', 's2@1004', 's3@1001', 's5@1002', 's6@1003']);
+
+  const n = 1_000;
+  const big: ReadingBundle = {
+    hub: 'h',
+    gen: 1,
+    partition: 0,
+    series: [{ sensor: 's', room: 'r', metric: 'm', unit: 'u' }],
+    n,
+    seriesIndex: new Int32Array(n),
+    ts: Float64Array.from({ length: n }, (_, i) => i),
+    value: new Float64Array(n),
+    sensors: [],
+    lateFrom: 700,
+  };
+  const late2: number[] = [];
+  for (const bytes of encodeWithin(big, 6_000)) {
+    const d = decodeBundle(bytes);
+    for (let i = lateFromOf(d); i < d.n; i++) late2.push(d.ts[i]!);
+  }
+  assert.equal(
+    late2,
+    Array.from({ length: 300 }, (_, i) => 700 + i),
+    'exactly the late rows stay late across the parts',
+  );
+});
 
 test.run();

@@ -6,16 +6,20 @@
  * back, so GroupCommit retries (same gen, same ids: what got through is dropped as a repeat),
  * pauses sockets and, if it lasts, answers 503 as with a failing disk.
  *
- * Duplicates are not known for sure here: the writers count them against PostgreSQL's key. A
- * row repeating one of its channel's recent identities (RecentIdentities) is marked not stored,
- * so it is neither streamed live nor alerted on again and counts as a duplicate; other rows
- * count as stored.
+ * Duplicates are not known for sure here: the writers judge them against PostgreSQL's key. The
+ * fresh rows (newer than every ts this hub has seen for their channel) are certainly new: the
+ * hub streams them at once, as do the other hubs as they follow. The maybe-duplicate rows are
+ * late: each bundle marks them (bundle.ts `lateFrom`) and no hub streams them from it, here
+ * included (storedMask 0); the writer that stores them announces the ones PostgreSQL found new,
+ * and every hub streams those (follower.ts). A late row repeating one of its channel's recent
+ * identities (RecentIdentities) counts as a duplicate here; other late rows count as stored (the
+ * writers' counters are exact).
  */
 import { headers } from '@nats-io/transport-node';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { StoreError } from '../store/hub-store.ts';
 import type { CommitRequest, CommitResult, SensorRow, SeriesDef } from '../store/store-messages.ts';
-import { encodeBundle, type BundleSeries, type ReadingBundle } from './bundle.ts';
+import { encodeBundle, sliceBundle, type BundleSeries, type ReadingBundle } from './bundle.ts';
 import { HEADER_HUB, msgIdOf, PARTITIONS, partitionOf, subjectOf } from './cluster-names.ts';
 import type { RecentIdentities } from './recent-identities.ts';
 
@@ -84,17 +88,14 @@ export class CommitPublisher {
       });
     }
     this.stats.commits++;
-    const storedMask = new Uint8Array(req.maybeDuplicate.n).fill(1);
+    // Late rows reach the live stream, latest and alerts only through the writer's announcement.
+    const storedMask = new Uint8Array(req.maybeDuplicate.n);
     let duplicates = 0;
     const ids = this.o.identities;
     if (ids) {
       const { fresh, maybeDuplicate: md } = req;
       for (let i = 0; i < fresh.n; i++) ids.recent.add(ids.channelOf(fresh.series[i]!), fresh.ts[i]!);
-      for (let i = 0; i < md.n; i++)
-        if (ids.recent.repeat(ids.channelOf(md.series[i]!), md.ts[i]!)) {
-          storedMask[i] = 0;
-          duplicates++;
-        }
+      for (let i = 0; i < md.n; i++) if (ids.recent.repeat(ids.channelOf(md.series[i]!), md.ts[i]!)) duplicates++;
     }
     return {
       gen: req.gen,
@@ -118,7 +119,10 @@ export class CommitPublisher {
     return ack;
   }
 
-  /** One bundle per partition that has rows or registry rows, in partition order. */
+  /**
+   * One bundle per partition that has rows or registry rows, in partition order: its fresh rows
+   * first, then its maybe-duplicate rows, marked late.
+   */
   bundles(req: CommitRequest, gen: number): ReadingBundle[] {
     const counts = new Int32Array(PARTITIONS);
     const cols = [req.fresh, req.maybeDuplicate];
@@ -126,9 +130,10 @@ export class CommitPublisher {
     const byPartition: (PartitionBuilder | undefined)[] = [];
     const builder = (p: number): PartitionBuilder => (byPartition[p] ??= new PartitionBuilder(counts[p]!));
     for (const c of cols) {
+      const late = c === req.maybeDuplicate;
       for (let i = 0; i < c.n; i++) {
         const id = c.series[i]!;
-        builder(this.partitionOf(id)).push(id, this.o.series[id]!, c.ts[i]!, c.value[i]!);
+        builder(this.partitionOf(id)).push(id, this.o.series[id]!, c.ts[i]!, c.value[i]!, late);
       }
     }
     for (const s of req.sensors) builder(partitionOf(s.sensor)).sensors.push(s);
@@ -166,6 +171,8 @@ class PartitionBuilder {
   /** by local series id: its index in `series` */
   private readonly indexOf = new Map<number, number>();
   readonly sensors: SensorRow[] = [];
+  /** the first late row: every fresh row is pushed before any late one */
+  private lateFrom: number | undefined;
 
   constructor(rows: number) {
     this.seriesIndex = new Int32Array(rows);
@@ -173,7 +180,9 @@ class PartitionBuilder {
     this.value = new Float64Array(rows);
   }
 
-  push(id: number, def: SeriesDef, ts: number, value: number): void {
+  push(id: number, def: SeriesDef, ts: number, value: number, late: boolean): void {
+    if (late) this.lateFrom ??= this.n;
+    else if (this.lateFrom !== undefined) throw new Error('a fresh row after a late one: the bundle could not mark them');
     let idx = this.indexOf.get(id);
     if (idx === undefined) {
       idx = this.series.length;
@@ -187,8 +196,8 @@ class PartitionBuilder {
   }
 
   bundle(hub: string, gen: number, partition: number): ReadingBundle {
-    const { n, seriesIndex, ts, value, series, sensors } = this;
-    return { hub, gen, partition, series, n, seriesIndex, ts, value, sensors };
+    const { n, seriesIndex, ts, value, series, sensors, lateFrom } = this;
+    return { hub, gen, partition, series, n, seriesIndex, ts, value, sensors, ...(lateFrom === undefined ? {} : { lateFrom }) };
   }
 }
 
@@ -206,25 +215,7 @@ export function encodeWithin(b: ReadingBundle, limit: number): Uint8Array[] {
   const rowCut = b.n >> 1;
   const sensorCut = b.sensors.length >> 1;
   return [
-    ...encodeWithin(slice(b, 0, rowCut, b.sensors.slice(0, sensorCut)), limit),
-    ...encodeWithin(slice(b, rowCut, b.n, b.sensors.slice(sensorCut)), limit),
+    ...encodeWithin(sliceBundle(b, 0, rowCut, b.sensors.slice(0, sensorCut)), limit),
+    ...encodeWithin(sliceBundle(b, rowCut, b.n, b.sensors.slice(sensorCut)), limit),
   ];
-}
-
-function slice(b: ReadingBundle, from: number, to: number, sensors: SensorRow[]): ReadingBundle {
-  const n = to - from;
-  const remap = new Map<number, number>();
-  const series: BundleSeries[] = [];
-  const seriesIndex = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const old = b.seriesIndex[from + i]!;
-    let idx = remap.get(old);
-    if (idx === undefined) {
-      idx = series.length;
-      series.push(b.series[old]!);
-      remap.set(old, idx);
-    }
-    seriesIndex[i] = idx;
-  }
-  return { ...b, n, series, seriesIndex, ts: b.ts.subarray(from, to), value: b.value.subarray(from, to), sensors };
 }

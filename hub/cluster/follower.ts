@@ -7,6 +7,11 @@
  * after a server or connection failure) keeps the order of each partition. Other hubs'
  * series get ids in this hub's catalog by name; their registry rows update records here
  * without marking them for writing (the hub that sent them had them written).
+ *
+ * Never a duplicate on the live stream: a bundle's in-order rows are streamed unless they repeat
+ * one of the channel's recent identities; its late rows (bundle.ts) never are. Those come back
+ * from the writer that stored them, on LATE_ROWS_SUBJECT, only if PostgreSQL found them new, and
+ * every hub streams them from there (this one too, whichever hub committed them).
  */
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
@@ -16,8 +21,8 @@ import { declaredTable, type SensorRecord, type SensorRegistry, type Source } fr
 import type { RecentIdentities } from './recent-identities.ts';
 import { remoteRecord } from './remote-record.ts';
 import type { Columns, SensorRow } from '../store/store-messages.ts';
-import { decodeBundle, type ReadingBundle } from './bundle.ts';
-import { HEADER_HUB, STREAM_NAME, UPLOADED_ROWS_SUBJECT, UPLOADED_SUBJECT } from './cluster-names.ts';
+import { decodeBundle, lateFromOf, type ReadingBundle } from './bundle.ts';
+import { HEADER_HUB, LATE_ROWS_SUBJECT, STREAM_NAME, UPLOADED_ROWS_SUBJECT, UPLOADED_SUBJECT } from './cluster-names.ts';
 import type { NatsLink } from './nats-link.ts';
 
 export interface FollowerTargets {
@@ -38,6 +43,8 @@ export interface FollowerStats {
   bad: number;
   /** other hubs' upload announcements applied to latest */
   uploads: number;
+  /** late readings the writers stored as new, streamed here */
+  late: number;
 }
 
 /** A follower whose hub stopped asking for this long is deleted by the server. */
@@ -47,10 +54,11 @@ const FOLLOWER_INACTIVE_MS = 30_000;
 const BAD_LOGGED = 10;
 
 export class Follower {
-  readonly stats: FollowerStats = { bundles: 0, readings: 0, own: 0, bad: 0, uploads: 0 };
+  readonly stats: FollowerStats = { bundles: 0, readings: 0, own: 0, bad: 0, uploads: 0, late: 0 };
   private messages: ConsumerMessages | null = null;
   private uploads: Subscription | null = null;
   private uploadRows: Subscription | null = null;
+  private lateRows: Subscription | null = null;
   private loop: Promise<void> | null = null;
 
   constructor(
@@ -77,6 +85,11 @@ export class Follower {
         if (!err) this.onUploadedRows(m.data);
       },
     });
+    this.lateRows = link.nc.subscribe(LATE_ROWS_SUBJECT, {
+      callback: (err, m) => {
+        if (!err) this.onLateRows(m.data);
+      },
+    });
     const messages = await consumer.consume({ max_messages: 256 });
     this.messages = messages;
     this.loop = (async () => {
@@ -87,8 +100,10 @@ export class Follower {
   async stop(): Promise<void> {
     this.uploads?.unsubscribe();
     this.uploadRows?.unsubscribe();
+    this.lateRows?.unsubscribe();
     this.uploads = null;
     this.uploadRows = null;
+    this.lateRows = null;
     await this.messages?.close().catch(() => {});
     await this.loop;
     this.messages = null;
@@ -133,13 +148,15 @@ export class Follower {
       catalog.raiseBound(catalog.channel(id), b.ts[i]!);
     }
     const rows: Columns = { n: b.n, series, ts: b.ts, value: b.value };
-    catalog.applyCommitted(rows);
-    let mask: Uint8Array | undefined;
+    // 1: streamed (in order, not a recent repeat); late rows wait for the writer's word, for latest too.
+    const mask = new Uint8Array(b.n);
+    const late = lateFromOf(b);
     const recent = this.t.recent;
-    if (recent) {
-      mask = new Uint8Array(b.n);
-      for (let i = 0; i < b.n; i++) mask[i] = recent.repeat(catalog.channel(series[i]!).id, b.ts[i]!) ? 0 : 1;
+    for (let i = 0; i < b.n; i++) {
+      const repeat = recent?.repeat(catalog.channel(series[i]!).id, b.ts[i]!) ?? false;
+      mask[i] = i < late && !repeat ? 1 : 0;
     }
+    catalog.applyCommitted(rows, mask);
     this.t.liveStream.publish(rows, mask);
     this.t.alerts.committed(catalog, rows, mask);
     this.stats.readings += b.n;
@@ -179,6 +196,33 @@ export class Follower {
       if (this.t.recent?.repeat(catalog.channel(series[i]!).id, b.ts[i]!)) mask[i] = 0;
     }
     this.t.liveStream.publish({ n: b.n, series, ts: b.ts, value: b.value }, mask);
+  }
+
+  /**
+   * Late readings a writer stored as new (PostgreSQL's key said so, once for the whole cluster):
+   * to latest (never backwards), the live subscribers and alerts, on every hub.
+   */
+  onLateRows(data: Uint8Array): void {
+    let b: ReadingBundle;
+    try {
+      b = decodeBundle(data);
+    } catch (err) {
+      if (++this.stats.bad <= BAD_LOGGED) this.log.error({ err }, 'a late readings announcement is not a bundle; skipped');
+      return;
+    }
+    if (b.n === 0) return;
+    const { catalog } = this.t;
+    const ids = b.series.map((s) => catalog.seriesId(s.sensor, s.room, s.metric, s.unit));
+    const series = new Int32Array(b.n);
+    for (let i = 0; i < b.n; i++) {
+      series[i] = ids[b.seriesIndex[i]!]!;
+      catalog.raiseBound(catalog.channel(series[i]!), b.ts[i]!);
+    }
+    const rows: Columns = { n: b.n, series, ts: b.ts, value: b.value };
+    catalog.applyCommitted(rows);
+    this.t.liveStream.publish(rows);
+    this.t.alerts.committed(catalog, rows);
+    this.stats.late += b.n;
   }
 
   private decodeOther(data: Uint8Array): ReadingBundle | null {

@@ -5,9 +5,11 @@
  * ("never a duplicate"). A cluster hub cannot ask PostgreSQL at commit time (the writers lag the
  * stream), so this is what it knows: the ts of its own commits and of every bundle it follows.
  *
- * Best effort by design, bounded: RING ts per channel (32 bytes). A repeat of a reading older
- * than its channel's last RING readings is not recognised here; the writer still stores it once
- * and counts it (docs/CLUSTER.md).
+ * Bounded: RING ts per channel (32 bytes). It is not what keeps an older repeat off the stream:
+ * a reading not newer than its channel's newest is late, streamed by no hub from the bundle,
+ * only when a writer found it new in PostgreSQL (bundle.ts, follower.ts). Here it keeps an
+ * in-order reading seen already off the stream, and counts a recent repeat as a duplicate in the
+ * hub's /metrics; an older repeat counts as stored there (the writers' counts are exact).
  */
 const RING = 4;
 

@@ -74,6 +74,12 @@ export function metricsText(s: WriterStats): string {
     ['roomwatch_writer_readings_duplicate_total', 'counter', 'readings whose (sensor, metric, ts) was stored already', s.duplicates],
     ['roomwatch_writer_readings_expired_total', 'counter', 'readings of days retention dropped already: not stored', s.expired],
     [
+      'roomwatch_writer_late_readings_announced_total',
+      'counter',
+      'late readings stored as new and announced to the hubs for their live streams',
+      s.lateAnnounced,
+    ],
+    [
       'roomwatch_writer_bad_bundles_total',
       'counter',
       'messages given up unstored: not bundles, or a value PostgreSQL refuses',

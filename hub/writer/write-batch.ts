@@ -4,17 +4,19 @@
  * upserted, the counts moved, all in one transaction. The caller acks the bundles only after it
  * commits: a batch redelivered after a crash stores nothing twice (the key), and one that never
  * committed is stored whole on redelivery. Inserted and duplicate counts are exact: they are the
- * INSERT's own row count and the rest.
+ * INSERTs' own row counts and the rest. Late rows (late-rows.ts) go in by an INSERT of their
+ * own, after the others, which says which of them were new: the writer announces those.
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import type { ReadingBundle } from '../cluster/bundle.ts';
+import { lateFromOf, type ReadingBundle } from '../cluster/bundle.ts';
 import type { SensorRow } from '../store/store-messages.ts';
 import { daysOf, rawKeptFrom, type Partitions } from '../pg/partitions.ts';
 import type { SeriesResolver } from '../pg/pg-series.ts';
 import { addCounts } from '../pg/pg-counts.ts';
+import { insertLateRows, lateRowCount, noLateRows, type LateRows, type ResolvedBundles } from './late-rows.ts';
 
 export interface BatchCounts {
   bundles: number;
@@ -24,6 +26,8 @@ export interface BatchCounts {
   /** rows of days retention dropped (pg-retention.ts): not stored */
   expired: number;
   sensors: number;
+  /** the late rows PostgreSQL found new, for the hubs' live streams (late-rows.ts) */
+  late: LateRows;
 }
 
 export interface BatchDeps {
@@ -54,7 +58,8 @@ export async function writeBatch(c: pg.ClientBase, deps: BatchDeps, bundles: rea
   }
   await deps.partitions.ensure(c, days);
   await c.query(`CREATE TEMP TABLE IF NOT EXISTS staging
-    (ord integer, channel integer, series integer, ts bigint, value double precision) ON COMMIT DELETE ROWS`);
+    (ord integer, channel integer, series integer, ts bigint, value double precision, late boolean) ON COMMIT DELETE ROWS`);
+  let late = noLateRows();
   await c.query('BEGIN');
   try {
     let inserted = 0;
@@ -67,11 +72,18 @@ export async function writeBatch(c: pg.ClientBase, deps: BatchDeps, bundles: rea
         expired = Number((await c.query<{ n: number }>('SELECT count(*) AS n FROM staging WHERE ts < $1', [floor])).rows[0]?.n);
       // The first of any identity repeated inside the batch wins, in bundle order; rows go in
       // sorted by the key, so two writers lock keys in the same order and do not deadlock.
+      // In-order rows before late ones (late-rows.ts).
+      const kept = `ts >= ${floor ?? Number.MIN_SAFE_INTEGER}`;
       const ins = await c.query(`INSERT INTO readings (channel, series, ts, value)
-        SELECT DISTINCT ON (channel, ts) channel, series, ts, value FROM staging WHERE ts >= ${floor ?? Number.MIN_SAFE_INTEGER}
+        SELECT DISTINCT ON (channel, ts) channel, series, ts, value FROM staging WHERE ${kept} AND NOT late
         ORDER BY channel, ts, ord
         ON CONFLICT (channel, ts) DO NOTHING`);
       inserted = ins.rowCount ?? 0;
+      if (lateRowCount(resolved) > 0) {
+        const l = await insertLateRows(c, resolved, kept);
+        inserted += l.inserted;
+        late = l.rows;
+      }
     }
     const sensors = await upsertSensors(
       c,
@@ -81,21 +93,22 @@ export async function writeBatch(c: pg.ClientBase, deps: BatchDeps, bundles: rea
     await addCounts(c, deps.writer, { batches: 1, bundles: bundles.length, inserted, duplicates });
     await deps.beforeCommit?.();
     await c.query('COMMIT');
-    return { bundles: bundles.length, rows, inserted, duplicates, expired, sensors };
+    return { bundles: bundles.length, rows, inserted, duplicates, expired, sensors, late };
   } catch (err) {
     await c.query('ROLLBACK').catch(() => {});
     throw err;
   }
 }
 
-function* copyLines(resolved: { b: ReadingBundle; ids: { id: number; channel: number }[] }[]): Generator<string> {
+function* copyLines(resolved: ResolvedBundles): Generator<string> {
   let ord = 0;
   let lines: string[] = [];
   for (const { b, ids } of resolved) {
+    const lateFrom = lateFromOf(b);
     for (let i = 0; i < b.n; i++) {
       const s = ids[b.seriesIndex[i]!];
       if (!s) throw new Error(`a bundle of ${b.hub} names series ${b.seriesIndex[i]} of ${ids.length}`);
-      lines.push(`${ord++}\t${s.channel}\t${s.id}\t${b.ts[i]}\t${b.value[i]}\n`);
+      lines.push(`${ord++}\t${s.channel}\t${s.id}\t${b.ts[i]}\t${b.value[i]}\t${i < lateFrom ? 'f' : 't'}\n`);
       if (lines.length === COPY_LINES) {
         yield lines.join('');
         lines = [];

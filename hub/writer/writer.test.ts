@@ -12,8 +12,16 @@ import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { encodeBundle, type ReadingBundle } from '../cluster/bundle.ts';
-import { msgIdOf, partitionOf, STREAM_NAME, subjectOf, WRITERS_CONSUMER, WRITERS_MAX_ACK_PENDING } from '../cluster/cluster-names.ts';
+import { decodeBundle, encodeBundle, type ReadingBundle } from '../cluster/bundle.ts';
+import {
+  LATE_ROWS_SUBJECT,
+  msgIdOf,
+  partitionOf,
+  STREAM_NAME,
+  subjectOf,
+  WRITERS_CONSUMER,
+  WRITERS_MAX_ACK_PENDING,
+} from '../cluster/cluster-names.ts';
 import { NatsLink } from '../cluster/nats-link.ts';
 import { waitFor } from '../../test/support/api-client.ts';
 import { tempDataDir } from '../../test/support/hub-process.ts';
@@ -243,6 +251,51 @@ test('a writer started while every NATS server is down waits for them, then writ
   assert.is((await counts(s)).rows, 50, 'what the stream held before the servers went down is written');
   writer.kill('SIGTERM');
   assert.is((await writer.exited).code, 0, writer.stderr());
+});
+
+test('late rows are announced once, only those PostgreSQL found new, never in place of an in-order copy', async () => {
+  if (!installed) return;
+  const s = await setup();
+  const announced: string[] = [];
+  const sub = s.link.nc.subscribe(LATE_ROWS_SUBJECT, {
+    callback: (err, m) => {
+      if (err) return;
+      const b = decodeBundle(m.data);
+      for (let i = 0; i < b.n; i++) announced.push(`${b.series[b.seriesIndex[i]!]!.sensor}@${b.ts[i]! - T0}=${b.value[i]}`);
+    },
+  });
+  perTest.add('late rows subscription', () => sub.unsubscribe());
+  await s.link.nc.flush();
+  const late = (b: ReadingBundle, lateFrom = 0): ReadingBundle => ({ ...b, lateFrom });
+  // Batch 1 (--batch 4): a late x before an in-order copy of it; in-order readings 0..9 s; late
+  // readings -20..9 s, whose last ten repeat the in-order ones. Batch 2: the late ones resent
+  // (another hub), then a new late reading y, the last thing announced.
+  const inOrderX = bundle('lx', 2, T0 + 50_000, 1);
+  inOrderX.value[0] = 8;
+  await s.publish(late(bundle('lx', 1, T0 + 50_000, 1)), 'x-late');
+  await s.publish(inOrderX, 'x-in-order');
+  await s.publish(bundle('ly', 3, T0, 10), 'in-order');
+  await s.publish(late(bundle('ly', 4, T0 - 20_000, 30)), 'late');
+  await s.publish(late(bundle('ly', 4, T0 - 20_000, 30)), 'late-resent');
+  const y = bundle('ly', 5, T0 + 20_000, 2);
+  await s.publish(late(y, 1), 'last');
+  const writer = startWriter(s, {}, 'w1', ['--http', '0', '--log-level', 'info']);
+  await waitFor('the last late reading announced', () => announced.includes('ly@21000=1.5'), 60_000);
+  await drained(s);
+  const expected = Array.from({ length: 20 }, (_, i) => `ly@${(i - 20) * 1000}=${i + 0.5}`).concat('ly@21000=1.5');
+  assert.equal(
+    [...announced].sort(),
+    expected.sort(),
+    'the 20 new late readings once, and y; not x, not the repeats, not the resent bundle',
+  );
+  assert.is(announced.at(-1), 'ly@21000=1.5', 'in the order of the stream');
+  const [x] = await s.pg.query<{ value: number }>(`SELECT value FROM readings WHERE ts = $1`, [T0 + 50_000]);
+  assert.is(x!.value, 8, 'x holds the in-order copy, the one the hubs streamed');
+  const c = await counts(s);
+  assert.equal([c.rows, c.inserted, c.duplicates], [1 + 10 + 20 + 2, 33, 1 + 10 + 30], 'stored once, duplicates counted exactly');
+  const port = await waitFor('the writer said its metrics port', () => /"port":(\d+),"msg":"metrics on/.exec(writer.stdout())?.[1]);
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  assert.match(metrics, /^roomwatch_writer_late_readings_announced_total 21$/m);
 });
 
 test.run();

@@ -18,6 +18,8 @@ import { STREAM_NAME, WRITERS_ACK_WAIT_MS, WRITERS_CONSUMER } from '../cluster/c
 import type { NatsLink } from '../cluster/nats-link.ts';
 import { Partitions } from '../pg/partitions.ts';
 import { SeriesResolver } from '../pg/pg-series.ts';
+import { announceLateRows } from './late-announcer.ts';
+import { hasLateRows, LATE_ORDER_WAIT_MS, seqRuns } from './late-order.ts';
 import { writeBatch, type BatchCounts } from './write-batch.ts';
 
 export interface WriterOptions {
@@ -42,6 +44,8 @@ export interface WriterStats {
   duplicates: number;
   /** readings of days retention dropped already: not stored (pg-retention.ts) */
   expired: number;
+  /** late readings stored as new and announced to the hubs' live streams (late-announcer.ts) */
+  lateAnnounced: number;
   badBundles: number;
   failedBatches: number;
   /** when the last batch committed (ms since the epoch), 0 before the first */
@@ -61,6 +65,7 @@ export class Writer {
     inserted: 0,
     duplicates: 0,
     expired: 0,
+    lateAnnounced: 0,
     badBundles: 0,
     failedBatches: 0,
     lastCommitAt: 0,
@@ -131,9 +136,34 @@ export class Writer {
       for (const m of good) m.working();
     }, WRITERS_ACK_WAIT_MS / 3);
     try {
-      await this.writeAndAck(good, bundles);
+      if (!bundles.some(hasLateRows)) await this.writeAndAck(good, bundles);
+      else {
+        for (const run of seqRuns(good, bundles)) {
+          if (this.stopping) return; // the rest comes again after the ack wait
+          if (run.late) await this.afterEarlier(run.first);
+          await this.writeAndAck(run.msgs, run.bundles);
+        }
+      }
     } finally {
       clearInterval(inProgress);
+    }
+  }
+
+  /** Waits (bounded) until every message before stream sequence `seq` is acked by a writer (late-order.ts). */
+  private async afterEarlier(seq: number): Promise<void> {
+    const deadline = Date.now() + LATE_ORDER_WAIT_MS;
+    for (let wait = 10; ; wait = Math.min(250, wait * 2)) {
+      const floor = await this.o.link.writersAckFloor().catch(() => -1);
+      if (floor >= seq - 1) return;
+      if (this.stopping) return;
+      if (Date.now() >= deadline) {
+        this.o.log.warn(
+          { seq, ackFloor: floor },
+          `earlier bundles are still unstored after ${LATE_ORDER_WAIT_MS} ms (a writer died with them?): storing late readings now; some may reach the live stream twice`,
+        );
+        return;
+      }
+      await this.pause(wait);
     }
   }
 
@@ -176,6 +206,8 @@ export class Writer {
       }
     }
     await this.o.afterCommit?.();
+    // Before the acks: a crash in between redelivers the batch, which announces nothing again.
+    const announced = announceLateRows(this.o.link.nc, this.o.name, counts.late, this.o.log);
     for (const m of good) m.ack();
     // Acks that do not reach the server (NATS down now) only mean a redelivery: its rows count as duplicates.
     await this.o.link.nc.flush().catch((err: Error) => this.o.log.warn({ err }, 'the acks of a written batch may not have reached NATS'));
@@ -186,8 +218,9 @@ export class Writer {
     s.inserted += counts.inserted;
     s.duplicates += counts.duplicates;
     s.expired += counts.expired;
+    s.lateAnnounced += announced;
     s.lastCommitAt = Date.now();
-    this.o.log.debug({ ...counts }, 'batch written');
+    this.o.log.debug({ ...counts, late: counts.late.n }, 'batch written');
   }
 
   /** Asks the loop to end after the batch under way. */
