@@ -2,7 +2,9 @@
  * The store of a hub in cluster mode: commits go to JetStream (`publish`: the hub side's
  * CommitPublisher; writers move them to PostgreSQL), everything else to PostgreSQL: the state
  * at open, exports (after the writers have passed the request's stream position), stream
- * replays, uploads, access, activity and alerts. Backups are PostgreSQL's (pg_dump).
+ * replays, uploads, access, activity, alerts and sensor connections. Backups are PostgreSQL's
+ * (pg_dump). Retention drops whole day partitions (pg-retention.ts); readings past its horizon
+ * are acked and not stored (expired-rows.ts), as on the single hub.
  *
  * Series ids: PostgreSQL numbers series its own way (pg-schema.ts); what this store answers in
  * series ids (open's state, recent, an upload's newest rows) is in the hub catalog's ids.
@@ -13,11 +15,23 @@ import type { AccessChange, AccessState, ActivityQuery, ActivityRow } from '../a
 import type { HistoryQuery } from '../history/history-query.ts';
 import type { AlertCall } from '../store/alert-sql.ts';
 import { StoreError, type ExportHandle, type HubStore } from '../store/hub-store.ts';
-import type { Columns, CommitRequest, CommitResult, LoadedState, RecentQuery, SeriesDef } from '../store/store-messages.ts';
+import type {
+  Columns,
+  CommitRequest,
+  CommitResult,
+  LoadedState,
+  RecentQuery,
+  RetentionStatus,
+  SeriesDef,
+} from '../store/store-messages.ts';
+import type { RetentionConfig } from '../store/rollup-tiers.ts';
 import type { UploadCommitRequest } from '../upload/upload-commit.ts';
 import { scanUpload, type ScanResult, type UploadCommitResult, type UploadFile } from '../upload/upload-sql.ts';
 import { appendActivity, loadAccess, queryActivity, writeAccess } from './pg-access.ts';
 import { alertCall } from './pg-alerts.ts';
+import { ConnectionLog } from './pg-connections.ts';
+import { commitWithin } from './expired-rows.ts';
+import { PgRetention } from './pg-retention.ts';
 import { pgExport } from './pg-export.ts';
 import { ACCESS_CHANNEL, ALERT_RULES_CHANNEL, type PgHistory } from './pg-history.ts';
 import { pgCommitUpload, readPgNews } from './pg-upload.ts';
@@ -51,6 +65,10 @@ export interface ClusterStoreOptions {
   exportWaitMs?: number;
   /** where open() says it started before the writers caught up */
   warn?: (fields: Record<string, unknown>, message: string) => void;
+  /** raw retention and rollup tiers (rollup-tiers.ts; pg-retention.ts, pg-rollups.ts); default none */
+  retention?: RetentionConfig;
+  /** how often retention looks for days to drop (pg-retention.ts) */
+  retentionRoundMs?: number;
 }
 
 export const EXPORT_WAIT_MS = 10_000;
@@ -61,9 +79,26 @@ export class ClusterStore implements HubStore {
   private readonly series = new SeriesResolver();
   private readonly partitions = new Partitions();
   private readonly uploadReader: UploadDuck;
+  /** raw retention: its horizon, the duty of dropping days, the mark (pg-retention.ts) */
+  readonly keeper: PgRetention;
+  readonly connections: ConnectionLog;
 
   constructor(private readonly o: ClusterStoreOptions) {
     this.uploadReader = new UploadDuck(o.tempDir, o.threads);
+    this.keeper = new PgRetention({
+      pool: o.history.pool,
+      url: o.history.url,
+      config: o.retention ?? { retentionMs: null, tiers: [] },
+      now: o.now,
+      roundMs: o.retentionRoundMs,
+      warn: o.warn,
+    });
+    this.connections = new ConnectionLog(o.history.pool, o.hubId, o.warn);
+  }
+
+  /** What retention does (health, /metrics, the export headers); null where there is none. */
+  get retention(): RetentionStatus | null {
+    return this.keeper.status;
   }
 
   private get pool(): pg.Pool {
@@ -97,11 +132,16 @@ export class ClusterStore implements HubStore {
         'started before the writers stored everything in the stream: latest and the sensor list miss it until readings come again',
       ),
     );
-    return this.withClient(async (c) => ({
+    const state = await this.withClient(async (c) => ({
       ...(await loadState(c)),
+      maxConnectionId: await this.connections.open(c),
       access: await loadAccess(c, this.o.now(), this.o.hubId),
       schema: this.o.history.schema,
     }));
+    await this.keeper.start().catch((err: unknown) => {
+      throw storeErrorOf(err);
+    });
+    return state;
   }
 
   /** Users, tokens and sessions as PostgreSQL has them now: after another hub changed them (onSharedChanges). */
@@ -122,12 +162,22 @@ export class ClusterStore implements HubStore {
     // Commits settle when JetStream acks them; there is nothing to poll.
   }
 
-  commit(commit: CommitRequest): Promise<CommitResult> {
-    return this.o.publish(commit);
+  async commit(commit: CommitRequest): Promise<CommitResult> {
+    const result = await commitWithin(commit, this.keeper.horizon(), this.o.publish, (n) => this.keeper.noteExpired(n));
+    // Recorded once JetStream has the commit: a failed one comes again, events and all.
+    this.connections.add(commit.connections);
+    return result;
   }
 
   exportHistory(query: HistoryQuery, onData: (chunk: Buffer) => void): ExportHandle {
-    return pgExport({ pool: this.pool, ready: () => this.writersCaughtUp() }, query, onData);
+    const ready = async () => {
+      await this.writersCaughtUp();
+      // The export's headers are read once its first rows are out: the mark as it is now (pg-retention.ts).
+      await this.keeper.refresh().catch((err: unknown) => {
+        throw storeErrorOf(err);
+      });
+    };
+    return pgExport({ pool: this.pool, ready, tiers: this.o.retention?.tiers }, query, onData);
   }
 
   /**
@@ -180,6 +230,8 @@ export class ClusterStore implements HubStore {
         partitions: this.partitions,
         seriesDef: (id) => this.o.catalog.series[id],
         reader: (work) => this.uploadReader.run(work),
+        horizon: this.keeper.horizon(),
+        expired: (n) => this.keeper.noteExpired(n),
       },
       req,
     ).catch((err: unknown) => {
@@ -218,6 +270,8 @@ export class ClusterStore implements HubStore {
   }
 
   async close(): Promise<void> {
+    await this.keeper.stop();
+    await this.connections.close();
     await this.uploadReader.close();
     await this.o.history.close();
   }

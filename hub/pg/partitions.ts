@@ -9,7 +9,7 @@
  * partition is made below that mark again (a writer's or an upload's rows that old are refused).
  */
 import type pg from 'pg';
-import { PARTITION_LOCK } from './pg-schema.ts';
+import { MARK_LOCK, PARTITION_LOCK } from './pg-schema.ts';
 
 export const DAY_MS = 86_400_000;
 
@@ -20,6 +20,16 @@ export const RAW_KEPT_FROM_KEY = 'raw_kept_from';
 export async function rawKeptFrom(c: pg.ClientBase): Promise<number | null> {
   const row = (await c.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [RAW_KEPT_FROM_KEY])).rows[0];
   return row ? Number(row.value) : null;
+}
+
+/**
+ * In a transaction that stores readings: holds the mark where it is until the transaction ends
+ * (the retention duty raises it only between such transactions), and reads it. So rows it lets
+ * through are in their day before that day is rolled up and dropped (pg-retention.ts).
+ */
+export async function heldMark(c: pg.ClientBase): Promise<number | null> {
+  await c.query('SELECT pg_advisory_xact_lock_shared($1)', [MARK_LOCK]);
+  return rawKeptFrom(c);
 }
 
 export function dayOf(ts: number): number {

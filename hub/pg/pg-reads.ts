@@ -38,7 +38,7 @@ export async function loadState(c: pg.ClientBase): Promise<Omit<LoadedState, 'ac
   // Every reading is inserted by a writer batch or an upload, each of which counts what it
   // inserted in writer_counts in its own transaction: exact, without counting the readings.
   const count = (await c.query<{ n: number }>('SELECT coalesce(sum(inserted), 0) AS n FROM writer_counts')).rows[0]?.n ?? 0;
-  // Connections are not kept in cluster mode (each hub logs its own): numbering starts afresh.
+  // Connections are numbered per hub: ClusterStore.open fills in this hub's (pg-connections.ts).
   return { series, newest, sensors, maxConnectionId: 0, readingCount: Number(count) };
 }
 

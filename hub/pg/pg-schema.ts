@@ -24,6 +24,10 @@ export const PG_SCHEMA_VERSION = 1;
 /** advisory lock keys (any two numbers no other program here uses) */
 export const SCHEMA_LOCK = 0x52570001;
 export const PARTITION_LOCK = 0x52570002;
+/** held (session-level) by the one hub that drops day partitions past retention (pg-retention.ts) */
+export const RETENTION_LOCK = 0x52570003;
+/** the retention mark: taken shared by whatever stores readings, for its transaction; exclusive (tried, never waited in line) to raise it */
+export const MARK_LOCK = 0x52570004;
 
 const DDL = [
   `CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL)`,
@@ -107,6 +111,16 @@ const DDL = [
      value double precision,
      condition text NOT NULL,
      UNIQUE (hub, hub_id))`,
+  // Each hub's sensor connections (pg-connections.ts): ids are per hub, as each hub numbers its own.
+  `CREATE TABLE IF NOT EXISTS connections (
+     hub text NOT NULL,
+     id bigint NOT NULL,
+     sensor text NOT NULL,
+     address text NOT NULL,
+     connected_at bigint NOT NULL,
+     disconnected_at bigint,
+     PRIMARY KEY (hub, id))`,
+  `CREATE INDEX IF NOT EXISTS connections_sensor ON connections (sensor, connected_at)`,
   // The writers' exact counts, one row per writer process name, moved in each batch's transaction.
   `CREATE TABLE IF NOT EXISTS writer_counts (
      writer text PRIMARY KEY,

@@ -6,6 +6,10 @@
  * `INSERT ... ON CONFLICT (channel, ts) DO NOTHING` keeps the first row of each identity the file
  * repeats (file order) and drops those already stored, whoever stored them. Nothing is visible
  * before the COMMIT; the counts are the INSERT's own. Memory: neither side holds the file.
+ *
+ * Under retention, rows older than the horizon are counted `expired` and left out, as on the
+ * single hub (rollup-upload.ts), and so are rows below the mark of days already dropped, should
+ * the mark pass the horizon the upload was given (pg-retention.ts): no dropped day comes back.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
@@ -17,7 +21,7 @@ import type { UploadCommitRequest } from '../upload/upload-commit.ts';
 import type { UploadCommitResult } from '../upload/upload-sql.ts';
 import { sqlPath, stagePath } from '../upload/upload-stage.ts';
 import type { Columns, SeriesDef } from '../store/store-messages.ts';
-import { DAY_MS, type Partitions } from './partitions.ts';
+import { DAY_MS, RAW_KEPT_FROM_KEY, heldMark, type Partitions } from './partitions.ts';
 import type { SeriesResolver } from './pg-series.ts';
 import { addCounts, UPLOADS_COUNTER } from './pg-counts.ts';
 
@@ -29,6 +33,10 @@ export interface PgUploadDeps {
   seriesDef(id: number): SeriesDef | undefined;
   /** runs `work` on a connection of the upload reader (upload-reader.ts) */
   reader<T>(work: (c: DuckDBConnection) => Promise<T>): Promise<T>;
+  /** rows with a ts below this are not stored (retention, pg-retention.ts); null: none */
+  horizon?: number | null;
+  /** told how many rows were left out for the horizon, once the upload is committed */
+  expired?: (n: number) => void;
 }
 
 /** Window k's new rows, for live subscribers: tab-separated (local series id, ts, value), in ts order. */
@@ -78,7 +86,9 @@ export async function pgCommitUpload(deps: PgUploadDeps, req: UploadCommitReques
   try {
     const pgSeries = await deps.series.resolve(c, defs);
     const localOf = new Map(pgSeries.map((s, i) => [s.id, mapping[i]!.seriesId]));
-    const days = await deps.reader(async (d) => {
+    const horizon = deps.horizon ?? null;
+    const recent = horizon === null ? 'true' : `x.ts >= ${Math.trunc(horizon)}`;
+    const { days, expired } = await deps.reader(async (d) => {
       await d.run('CREATE OR REPLACE TEMP TABLE pg_map (key UBIGINT, channel INTEGER, series INTEGER)');
       const a = await d.createAppender('pg_map', 'main', 'temp');
       mapping.forEach((m, i) => {
@@ -90,11 +100,22 @@ export async function pgCommitUpload(deps: PgUploadDeps, req: UploadCommitReques
       a.closeSync();
       const stage = sqlPath(stagePath(file.path));
       await d.run(`COPY (SELECT x.file_row_number, m.channel, m.series, x.ts, x.v
-          FROM read_parquet(${stage}, file_row_number = true) x JOIN pg_map m ON m.key = x.key WHERE NOT x.bad)
+          FROM read_parquet(${stage}, file_row_number = true) x JOIN pg_map m ON m.key = x.key WHERE NOT x.bad AND ${recent})
         TO ${sqlPath(tsv)} (FORMAT csv, DELIMITER '\t', HEADER false)`);
-      const rows = (await d.runAndReadAll(`SELECT DISTINCT floor(ts / ${DAY_MS})::BIGINT FROM read_parquet(${stage})`)).getRows();
+      const rows = (
+        await d.runAndReadAll(`SELECT DISTINCT floor(ts / ${DAY_MS})::BIGINT FROM read_parquet(${stage}) x WHERE ${recent}`)
+      ).getRows();
+      const old =
+        horizon === null
+          ? 0
+          : Number(
+              (
+                await d.runAndReadAll(`SELECT count(*) FROM read_parquet(${stage}) x SEMI JOIN pg_map m ON m.key = x.key
+                  WHERE NOT x.bad AND x.ts < ${Math.trunc(horizon)}`)
+              ).getRows()[0]?.[0] ?? 0,
+            );
       await d.run('DROP TABLE pg_map');
-      return rows.map(([day]) => Number(day));
+      return { days: rows.map(([day]) => Number(day)), expired: old };
     });
     await deps.partitions.ensure(c, days);
     await c.query('BEGIN');
@@ -104,24 +125,42 @@ export async function pgCommitUpload(deps: PgUploadDeps, req: UploadCommitReques
     );
     await pipeline(createReadStream(tsv), c.query(copyStreams.from('COPY upload_in FROM STDIN')));
     await c.query(`CREATE TEMP TABLE upload_new (series integer, ts bigint, value double precision) ON COMMIT DROP`);
-    await c.query(`WITH ins AS (
+    // Rows of days retention dropped meanwhile: no partition takes them, and they are not stored.
+    await heldMark(c);
+    const gone = await c.query<{ n: number; mark: number | null }>(
+      `SELECT count(*)::bigint AS n, (SELECT value::bigint FROM meta WHERE key = $1) AS mark FROM upload_in
+       WHERE ts < (SELECT value::bigint FROM meta WHERE key = $1)`,
+      [RAW_KEPT_FROM_KEY],
+    );
+    const late = Number(gone.rows[0]?.n ?? 0);
+    const mark = gone.rows[0]?.mark ?? null;
+    await c.query(
+      `WITH ins AS (
          INSERT INTO readings (channel, series, ts, value)
-           SELECT DISTINCT ON (channel, ts) channel, series, ts, value FROM upload_in ORDER BY channel, ts, ord
+           SELECT DISTINCT ON (channel, ts) channel, series, ts, value FROM upload_in
+           WHERE ts >= coalesce((SELECT value::bigint FROM meta WHERE key = $1), ${Number.MIN_SAFE_INTEGER})
+           ORDER BY channel, ts, ord
          ON CONFLICT (channel, ts) DO NOTHING RETURNING series, ts, value)
-       INSERT INTO upload_new SELECT series, ts, value FROM ins`);
+       INSERT INTO upload_new SELECT series, ts, value FROM ins`,
+      [RAW_KEPT_FROM_KEY],
+    );
     const stored = await c.query<{ series: number; ts: number; value: number; n: number }>(
       `SELECT DISTINCT ON (series) series, ts, value, count(*) OVER (PARTITION BY series) AS n FROM upload_new ORDER BY series, ts DESC`,
     );
     const accepted = stored.rows.reduce((n, r) => n + Number(r.n), 0);
     const total = mapping.reduce((n, m) => n + m.rows, 0);
-    await addCounts(c, UPLOADS_COUNTER, { batches: 1, bundles: 0, inserted: accepted, duplicates: total - accepted });
+    const left = expired + late;
+    await addCounts(c, UPLOADS_COUNTER, { batches: 1, bundles: 0, inserted: accepted, duplicates: total - accepted - left });
     const news = req.publish && stored.rows.length > 0 ? req.windows.length - 1 : 0;
     for (let k = 0; k < news; k++) await writeNews(c, newsFile(file.path, k), localOf, req.windows[k]!, req.windows[k + 1]!);
     await c.query('COMMIT');
     open = false;
+    deps.expired?.(left);
     return {
       accepted,
-      duplicates: total - accepted,
+      duplicates: total - accepted - left,
+      expired: left,
+      retainedFromMs: left > 0 ? Math.max(horizon ?? -Infinity, mark === null ? -Infinity : Number(mark)) : null,
       newest: stored.rows.map((r) => ({ seriesId: localOf.get(r.series)!, ts: Number(r.ts), value: Number(r.value) })),
       newsWindows: news,
       taken: [],

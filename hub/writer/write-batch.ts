@@ -13,7 +13,7 @@ import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { lateFromOf, type ReadingBundle } from '../cluster/bundle.ts';
 import type { SensorRow } from '../store/store-messages.ts';
-import { daysOf, rawKeptFrom, type Partitions } from '../pg/partitions.ts';
+import { daysOf, heldMark, type Partitions } from '../pg/partitions.ts';
 import type { SeriesResolver } from '../pg/pg-series.ts';
 import { addCounts } from '../pg/pg-counts.ts';
 import { insertLateRows, lateRowCount, noLateRows, type LateRows, type ResolvedBundles } from './late-rows.ts';
@@ -67,7 +67,7 @@ export async function writeBatch(c: pg.ClientBase, deps: BatchDeps, bundles: rea
     if (rows > 0) {
       await pipeline(Readable.from(copyLines(resolved)), c.query(copyStreams.from('COPY staging FROM STDIN')));
       // Rows older than the days retention dropped are not stored (no partition takes them).
-      const floor = await rawKeptFrom(c);
+      const floor = await heldMark(c);
       if (floor !== null)
         expired = Number((await c.query<{ n: number }>('SELECT count(*) AS n FROM staging WHERE ts < $1', [floor])).rows[0]?.n);
       // The first of any identity repeated inside the batch wins, in bundle order; rows go in
