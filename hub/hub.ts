@@ -111,6 +111,7 @@ export function buildHub(partial: Partial<HubOptions> = {}, logger?: Logger): Hu
             tempDir: options.storeTempDir!,
             threads: options.storeThreads,
             publishTimeoutMs: Math.max(1_000, Math.floor(options.storeUnavailableAfterMs / 2)),
+            retention: { retentionMs: options.retentionMs, tiers: options.rollupTiers },
           },
         )
       : null;

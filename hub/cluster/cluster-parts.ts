@@ -17,6 +17,7 @@ import { ClusterStore } from '../pg/cluster-store.ts';
 import { PgHistory } from '../pg/pg-history.ts';
 import { StoreError, type HubStore } from '../store/hub-store.ts';
 import type { Columns } from '../store/store-messages.ts';
+import type { RetentionConfig } from '../store/rollup-tiers.ts';
 import { AccessReload } from './access-reload.ts';
 import { alertDutyHub } from './alert-duty.ts';
 import { defaultHubId } from './cluster-names.ts';
@@ -42,6 +43,8 @@ export interface ClusterDeps {
   threads: number;
   /** a PubAck not in by then fails the commit (it is retried, and after storeUnavailableAfterMs sensors get 503) */
   publishTimeoutMs: number;
+  /** raw retention (hub/pg/pg-retention.ts); none when absent */
+  retention?: RetentionConfig;
 }
 
 /** What the cluster parts feed and answer with, once the hub has made them. */
@@ -112,6 +115,7 @@ export class ClusterParts {
       tempDir: this.d.tempDir,
       threads: this.d.threads,
       warn: (fields, message) => this.d.log.warn(fields, message),
+      retention: this.d.retention,
     });
     this.bindStore(this.clusterStore);
   }
