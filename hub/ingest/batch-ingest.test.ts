@@ -102,6 +102,30 @@ test('a repeated (sensor, metric, ts) is stored once and counted as a duplicate,
   );
 });
 
+test('overlapping writers: a series’ earlier stretch after its later one is stored without a check; repeats are still found', async () => {
+  const c = await core();
+  const stretch = (from: number, n: number, value: number) =>
+    Array.from({ length: n }, (_, i) => ({ sensor: 'ooo-1', metric: 'temperature', value, ts: T0 + (from + i) * 1000 }));
+  // Two HTTP writes of one series, answered in the other order: the later stretch commits first.
+  await c.ingest.submit(stretch(100, 50, 2), ANYONE, 'influx');
+  await c.ingest.submit(stretch(0, 100, 1), ANYONE, 'influx');
+  assert.is(c.commits.stats.rowsStored, 150);
+  assert.is(c.commits.stats.rowsChecked, 0, 'nothing was accepted below the first stretch of a new series');
+  // Both again, and one new reading among them: the repeats go to the store's check, and only the new one is stored.
+  await c.ingest.submit([...stretch(0, 150, 3), { sensor: 'ooo-1', metric: 'temperature', value: 4, ts: T0 + 500 }], ANYONE, 'influx');
+  assert.is(c.commits.stats.rowsStored, 151);
+  assert.is(c.commits.stats.duplicates, 150);
+  await c.stop();
+  const stored = await readStoredReadings(c.dataDir);
+  assert.is(stored.length, 151);
+  assert.is(new Set(stored.map((s) => s.ts)).size, 151, 'each identity once');
+  assert.equal(
+    stored.filter((s) => s.value === 3),
+    [],
+    'a repeat never replaces the stored reading',
+  );
+});
+
 test('a failing store: the promise rejects with 503 and Retry-After, and nothing is claimed stored', async () => {
   const c = await core({ faults: { seed: 1, commitFailureRate: 1, commitDelayMs: 0 }, unavailableAfterMs: 200 });
   const err = await c.ingest.submit([{ sensor: 'f1', metric: 'temperature', value: 20, ts: T0 }], ANYONE, 'influx').then(

@@ -61,6 +61,8 @@ export interface CommitStats {
   refusedMessages: number;
   rowsStored: number;
   duplicates: number;
+  /** rows the store checked against stored identities (not known to be new), stored or not */
+  rowsChecked: number;
   lastFlushMs: number;
   flushMsTotal: number;
 }
@@ -91,6 +93,7 @@ export class GroupCommit {
     refusedMessages: 0,
     rowsStored: 0,
     duplicates: 0,
+    rowsChecked: 0,
     lastFlushMs: 0,
     flushMsTotal: 0,
   };
@@ -337,6 +340,7 @@ export class GroupCommit {
     this.stats.commits++;
     this.stats.rowsStored += result.freshInserted + result.inserted;
     this.stats.duplicates += fresh.n - result.freshInserted + result.duplicates;
+    this.stats.rowsChecked += maybeDuplicate.n + (result.freshStoredMask === null ? 0 : fresh.n);
     this.stats.lastFlushMs = result.flushMs;
     this.stats.flushMsTotal += result.flushMs;
     if (this.condition.recovered()) this.hooks.onStoreRecovered?.();

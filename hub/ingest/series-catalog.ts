@@ -15,6 +15,14 @@ export interface Channel {
   readonly metric: string;
   /** Highest ts accepted for storage. A reading above it is certainly new: the fast path. */
   readonly lastTs: number;
+  /**
+   * Two stretches (lo, hi), ends excluded, below lastTs where no ts was accepted and none is
+   * stored (see claimTs): the widest jump of lastTs so far, and the last one.
+   */
+  readonly wideLo: number;
+  readonly wideHi: number;
+  readonly lastLo: number;
+  readonly lastHi: number;
   /** The newest committed reading, or latestSeries -1 if none yet. */
   readonly latestTs: number;
   readonly latestValue: number;
@@ -67,21 +75,58 @@ export class SeriesCatalog {
 
   /**
    * A reading of `channel` at `ts` is about to be stored: true if it is certainly new (above
-   * every ts accepted so far, which it now becomes), false if it may repeat a stored one and
-   * must be checked against the store.
+   * every ts accepted so far, which it now becomes, or inside one of the channel's gaps), false
+   * if it may repeat a stored one and must be checked against the store.
+   *
+   * The gaps: when a ts jumps above lastTs, nothing was accepted or stored between the two (for
+   * a channel new since the store was loaded, nothing below either). Writers that overlap (two
+   * HTTP writes of one series, a device's messages over several MQTT sessions) deliver a
+   * channel's readings out of order; those that land in a gap need no check against the store.
+   * Two are kept: the widest jump (for a new channel, all below its first reading: the steps of
+   * a series in order must not replace it) and the last one (a message overtaken by the next).
+   * A reading taken from a gap is cut out of both (the upper part is kept: readings mostly come
+   * in order), so a gap never holds an accepted ts.
    */
   claimTs(channel: Channel, ts: number): boolean {
-    if (ts <= channel.lastTs) return false;
-    own(channel).lastTs = ts;
+    const ch = own(channel);
+    const last = ch.lastTs;
+    if (ts > last) {
+      const jump = ts - last;
+      if (jump > 1) {
+        ch.lastLo = last;
+        ch.lastHi = ts;
+        if (jump >= ch.wideHi - ch.wideLo) {
+          ch.wideLo = last;
+          ch.wideHi = ts;
+        }
+      }
+      ch.lastTs = ts;
+      return true;
+    }
+    const inWide = ts > ch.wideLo && ts < ch.wideHi;
+    const inLast = ts > ch.lastLo && ts < ch.lastHi;
+    if (!inWide && !inLast) return false;
+    if (inWide) {
+      if (ch.wideHi - ts > 1) ch.wideLo = ts;
+      else ch.wideHi = ts;
+    }
+    if (inLast) {
+      if (ch.lastHi - ts > 1) ch.lastLo = ts;
+      else ch.lastHi = ts;
+    }
     return true;
   }
 
   /**
-   * Readings up to `ts` are stored or being stored by another path (an upload): from now on a
-   * live reading at or below it is checked against the store. Never lowers the bound.
+   * Readings up to `ts` are stored or being stored by another path (an upload, another hub):
+   * from now on a live reading at or below it is checked against the store. Never lowers the
+   * bound; the gaps keep only their parts above `ts`.
    */
   raiseBound(channel: Channel, ts: number): void {
-    if (ts > channel.lastTs) own(channel).lastTs = ts;
+    const ch = own(channel);
+    if (ts > ch.lastTs) ch.lastTs = ts;
+    if (ts > ch.wideLo) ch.wideLo = ts;
+    if (ts > ch.lastLo) ch.lastLo = ts;
   }
 
   /** The id of a series, created if new. */
@@ -159,6 +204,10 @@ export class SeriesCatalog {
         sensor: def.sensor,
         metric: def.metric,
         lastTs: -Infinity,
+        wideLo: 0,
+        wideHi: 0,
+        lastLo: 0,
+        lastHi: 0,
         latestTs: -Infinity,
         latestValue: 0,
         latestSeries: -1,
