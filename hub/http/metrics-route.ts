@@ -105,6 +105,12 @@ export function registerMetricsRoute(app: FastifyInstance, src: MetricsSources):
   mirroredCounter(registry, 'roomwatch_commits_total', 'Group commits to the store.', () => src.commits.commits);
   mirroredCounter(registry, 'roomwatch_commit_failures_total', 'Group commits that failed.', () => src.commits.failedCommits);
   mirroredCounter(registry, 'roomwatch_commit_seconds_total', 'Time spent in group commits.', () => src.commits.flushMsTotal / 1000);
+  mirroredCounter(
+    registry,
+    'roomwatch_commit_rows_checked_total',
+    'Readings a commit checked against the stored identities (not known to be new).',
+    () => src.commits.rowsChecked,
+  );
   gauge(registry, 'roomwatch_last_commit_seconds', 'Duration of the last group commit.', () => src.commits.lastFlushMs / 1000);
   gauge(registry, 'roomwatch_buffered_readings', 'Readings received and waiting for their commit.', () => src.bufferedRows());
   mirroredCounter(registry, 'roomwatch_report_now_rounds_total', 'Report-now requests.', () => src.reportNow.rounds);
