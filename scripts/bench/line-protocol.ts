@@ -59,7 +59,8 @@ export async function runLineProtocol(d: Dataset, progress: (s: string) => void)
     const rate = (ms: number) => Math.round((points / ms) * 1000).toLocaleString('en-US');
     process.stderr.write(
       `line-protocol round ${round}: hub ${rate(hub.run.writeMs)} points/s (CPU ${hub.run.cpuS.toFixed(1)} s; ${hub.commits} commits, ` +
-        `${hub.commitS.toFixed(2)} s in commits, ${Math.round(points / Math.max(1, hub.commits))} rows each; by thread: ${shownThreads(hub.threads)})` +
+        `${hub.commitS.toFixed(2)} s in commits, ${Math.round(points / Math.max(1, hub.commits))} rows each, ` +
+        `${hub.checked.toLocaleString('en-US')} rows checked against the store; by thread: ${shownThreads(hub.threads)})` +
         (influx ? `, InfluxDB ${rate(influx.writeMs)} points/s (CPU ${influx.cpuS.toFixed(1)} s), ratio ${ratioOf(run).toFixed(2)}` : '') +
         `, load ${loadavg()[0]!.toFixed(1)}\n`,
     );
@@ -75,7 +76,7 @@ function ratioOf(r: LineProtocolRun): number {
 
 async function hubRound(
   bodies: readonly string[],
-): Promise<{ run: LineProtocolRun['hub']; commits: number; commitS: number; threads: Map<string, number> }> {
+): Promise<{ run: LineProtocolRun['hub']; commits: number; commitS: number; checked: number; threads: Map<string, number> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-lp-'));
   const hub = await startHub(dataDir, ['--log-level', process.env.ROOMWATCH_BENCH_LOG_LEVEL ?? 'warn']);
   try {
@@ -83,15 +84,17 @@ async function hubRound(
     const threads0 = cpuByThread(hub.child.pid!);
     const commits0 = await metric(hub.httpPort, 'roomwatch_commits_total');
     const commitS0 = await metric(hub.httpPort, 'roomwatch_commit_seconds_total');
+    const checked0 = await metric(hub.httpPort, 'roomwatch_commit_rows_checked_total');
     const started = performance.now();
     const { retries } = await writeBodies(`http://127.0.0.1:${hub.httpPort}/write?db=bench&precision=ms`, bodies);
     const writeMs = performance.now() - started;
     const run = { writeMs, cpuS: cpuSeconds(hub.child.pid!) - cpu0, peakRssBytes: peakRssBytes(hub.child.pid!), retries };
     const commits = (await metric(hub.httpPort, 'roomwatch_commits_total')) - commits0;
     const commitS = (await metric(hub.httpPort, 'roomwatch_commit_seconds_total')) - commitS0;
+    const checked = (await metric(hub.httpPort, 'roomwatch_commit_rows_checked_total')) - checked0;
     const threads = cpuByThread(hub.child.pid!);
     for (const [name, s] of threads0) threads.set(name, (threads.get(name) ?? 0) - s);
-    return { run, commits, commitS, threads };
+    return { run, commits, commitS, checked, threads };
   } finally {
     await hub.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -59,6 +59,8 @@ export interface MqttRun {
   /** group commits of the run, and the time they took together (the store's part of the latency) */
   commits: number;
   commitS: number;
+  /** rows the commits checked against the store (not known to be new) */
+  checked: number;
 }
 
 // ------------------------------------------------------------------ the load generator (child process)
@@ -262,6 +264,7 @@ export async function runMqttBench(o: MqttBenchOptions): Promise<MqttRun[] | str
       const stored0 = await metric(hub.httpPort, 'roomwatch_mqtt_messages_total', '{outcome="stored"}');
       const commits0 = await metric(hub.httpPort, 'roomwatch_commits_total');
       const commitS0 = await metric(hub.httpPort, 'roomwatch_commit_seconds_total');
+      const checked0 = await metric(hub.httpPort, 'roomwatch_commit_rows_checked_total');
       const rows0 = await storedRows(hub.httpPort);
       const hubCpu0 = cpuSeconds(hub.child.pid!);
       const threads0 = cpuByThread(hub.child.pid!);
@@ -289,6 +292,7 @@ export async function runMqttBench(o: MqttBenchOptions): Promise<MqttRun[] | str
         hubPeakRssBytes: peakRssBytes(hub.child.pid!),
         commits: (await metric(hub.httpPort, 'roomwatch_commits_total')) - commits0,
         commitS: (await metric(hub.httpPort, 'roomwatch_commit_seconds_total')) - commitS0,
+        checked: (await metric(hub.httpPort, 'roomwatch_commit_rows_checked_total')) - checked0,
       });
       const r = runs.at(-1)!;
       const threads = cpuByThread(hub.child.pid!);
@@ -296,7 +300,8 @@ export async function runMqttBench(o: MqttBenchOptions): Promise<MqttRun[] | str
       // Beside the table (main.ts prints it): how the commits went, the store's share of each round trip.
       process.stderr.write(
         `mqtt: ${label}: ${r.commits} commits, ${r.commitS.toFixed(2)} s in commits ` +
-          `(${((r.commitS * 1000) / Math.max(1, r.commits)).toFixed(1)} ms and ${Math.round(r.stored / Math.max(1, r.commits))} messages each); ` +
+          `(${((r.commitS * 1000) / Math.max(1, r.commits)).toFixed(1)} ms and ${Math.round(r.stored / Math.max(1, r.commits))} messages each), ` +
+          `${r.checked.toLocaleString('en-US')} of ${(r.stored * FIELDS).toLocaleString('en-US')} rows checked against the store; ` +
           `hub CPU by thread: ${shownThreads(threads)}; load ${loadavg()[0]!.toFixed(1)}\n`,
       );
     }
