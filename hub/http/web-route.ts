@@ -8,6 +8,11 @@
  * At start the build (scripts/build-web.ts, into .build/web/) is made when missing or older than
  * web/, then its few files are held in memory, gzipped once. They carry no data, so they are
  * served without a login: the page itself asks for one.
+ *
+ * On an open hub (no users) index.html says so (`<meta name="roomwatch-hub" content="open">`,
+ * OPEN_HUB_META): every room is everyone's there, so a page opened on a room view asks for its
+ * history at once, without waiting for whoami (web/src/room/early-history.ts). A hub with users
+ * never says it, and the page waits to learn the user's rooms before asking about any.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -44,25 +49,36 @@ interface WebFile {
   gzip: Buffer;
 }
 
+/** What index.html carries on an open hub, right after `<head>`. */
+export const OPEN_HUB_META = '<meta name="roomwatch-hub" content="open">';
+
 export interface WebRouteOptions {
+  /** whether the hub has no users now (the first user ends it); default: never said */
+  openHub?: () => boolean;
   /** the built page; default .build/web/ of this checkout */
   dir?: string;
   /** build at start when missing or stale (default true) */
   build?: boolean;
 }
 
-async function loadFile(path: string, name: string): Promise<WebFile> {
-  const body = await readFile(path);
+function webFile(name: string, body: Buffer): WebFile {
   return { type: TYPES.get(name.slice(name.lastIndexOf('.'))) ?? 'application/octet-stream', body, gzip: gzipSync(body, { level: 9 }) };
 }
 
-/** The build's files: index.html, and by name the assets. */
-async function loadSite(dir: string): Promise<{ index: WebFile; assets: Map<string, WebFile> }> {
+async function loadFile(path: string, name: string): Promise<WebFile> {
+  return webFile(name, await readFile(path));
+}
+
+/** The build's files: index.html (also as an open hub serves it), and by name the assets. */
+async function loadSite(dir: string): Promise<{ index: WebFile; openIndex: WebFile; assets: Map<string, WebFile> }> {
   const index = await loadFile(join(dir, 'index.html'), 'index.html');
+  const html = index.body.toString('utf8');
+  if (!html.includes('<head>')) throw new Error(`${join(dir, 'index.html')} has no <head>: run npm run build:web`);
+  const openIndex = webFile('index.html', Buffer.from(html.replace('<head>', `<head>\n${OPEN_HUB_META}`), 'utf8'));
   /** by file name */
   const assets = new Map<string, WebFile>();
   for (const name of await readdir(join(dir, 'assets'))) assets.set(name, await loadFile(join(dir, 'assets', name), name));
-  return { index, assets };
+  return { index, openIndex, assets };
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, file: WebFile, cacheControl: string): FastifyReply {
@@ -99,7 +115,7 @@ export function registerWebRoute(app: FastifyInstance, options: WebRouteOptions 
 
     const page = async (request: FastifyRequest, reply: FastifyReply) => {
       if (!site) throw new HubError('internal', `the dashboard is not built (${problem}); run npm run build:web and restart the hub`);
-      return send(request, reply, site.index, 'no-cache');
+      return send(request, reply, options.openHub?.() ? site.openIndex : site.index, 'no-cache');
     };
     for (const path of PAGE_PATHS) scope.get(path, { config: { public: true }, schema: { querystring: AnyParameters } }, page);
 

@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildWeb, webBuildStaleness } from '../../scripts/build-web.ts';
-import { CONTENT_SECURITY_POLICY } from '../../hub/http/web-route.ts';
+import { CONTENT_SECURITY_POLICY, OPEN_HUB_META } from '../../hub/http/web-route.ts';
 import { request } from '../support/api-client.ts';
 import { seedDemo, startAccessHub } from '../support/access-setup.ts';
 import { startHub, tempDataDir } from '../support/hub-process.ts';
@@ -30,6 +30,7 @@ test('on a hub with users, the page and its assets are served without a login, t
     assert.is(res.headers['x-content-type-options'], 'nosniff');
   }
   const index = (await request(h.httpPort, '/')).text;
+  assert.not.match(index, /roomwatch-hub/, 'a hub with users never tells the page it is open');
   const js = /\/assets\/(main-[A-Z0-9]+\.js)/.exec(index)?.[1];
   assert.ok(js, index);
   const plain = await request(h.httpPort, `/assets/${js}`);
@@ -45,9 +46,11 @@ test('on a hub with users, the page and its assets are served without a login, t
   assert.is((JSON.parse(missing.text) as { error: { code: string } }).error.code, 'not_found');
 });
 
-test('the page and its assets are gzipped only for a client that accepts gzip: q-values count, q=0 refuses it', async () => {
+test('an open hub says so in its page; the page and its assets are gzipped only for a client that accepts gzip: q-values count, q=0 refuses it', async () => {
   const h = await startHub();
   const index = await request(h.httpPort, '/');
+  // an open hub says so in its page, so a room view asks for its history without waiting for whoami
+  assert.ok(index.text.includes(OPEN_HUB_META), index.text);
   const js = /\/assets\/(main-[A-Z0-9]+\.js)/.exec(index.text)?.[1];
   assert.ok(js, index.text);
   const cases: [string, boolean][] = [
