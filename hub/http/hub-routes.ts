@@ -167,7 +167,7 @@ export function hubRoutes(p: HubParts): ((app: FastifyInstance) => void)[] {
           if (!info.error) request.activityDetail = `accepted ${info.accepted}, duplicates ${info.duplicates}, ${info.bytes} bytes`;
         },
       }),
-    // the dashboard's page and assets (web/), on the API's port
-    (app) => registerWebRoute(app),
+    // the dashboard's page and assets (web/), on the API's port; the page learns whether the hub is open
+    (app) => registerWebRoute(app, { openHub: () => !p.access.loginRequired }),
   ];
 }
