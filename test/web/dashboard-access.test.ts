@@ -136,6 +136,20 @@ test('alex never sees greenhouse: not in the page, not in any request the page m
   assert.equal(frames.slice(0, 3), [], `no stream frame names greenhouse (${p.frames.length} frames)`);
 });
 
+test('a page opened on a room view of a hub with users asks for no history before the login, and none of a room not the user’s after it', async () => {
+  const s = await shared();
+  if (!s) return;
+  const p = await openPage(s.browser.browser, s.hub.httpPort);
+  const link = '/room/greenhouse?range=1h';
+  await p.goto(link);
+  await p.page.getByLabel('User').fill('alex');
+  await p.page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await p.page.getByRole('button', { name: 'Log in' }).click();
+  await p.page.getByRole('alert').filter({ hasText: 'not one of your rooms' }).waitFor();
+  const asked = p.requests.filter((r) => r.url !== `${p.base}${link}` && (/greenhouse/i.test(r.url) || r.url.includes('history.csv')));
+  assert.equal(asked, [], 'no request but the link itself names greenhouse or asks for history');
+});
+
 test('an operator has Upload and Report now but no Admin; an admin has the activity log, following new events without a reload, and the users and tokens', async () => {
   const s = await shared();
   if (!s) return;

@@ -131,6 +131,11 @@ test("a room view has a figure per metric, captioned by it, whose canvas has pix
   const p = await openPage(s.browser.browser, s.hub.httpPort);
   await p.goto('/room/lab?range=15m');
   await chartsDrawn(p.page);
+  // an open hub: the history leaves as the page starts, before whoami, and the view takes it (asked once)
+  const paths = p.requests.map((r) => new URL(r.url).pathname);
+  const history = paths.indexOf('/api/v1/history.csv');
+  assert.ok(history >= 0 && history < paths.indexOf('/api/v1/whoami'), `history.csv before whoami: ${paths.join(' ')}`);
+  assert.is(paths.filter((x) => x === '/api/v1/history.csv').length, 1, `one history request: ${paths.join(' ')}`);
   const figure = p.page.getByRole('figure', { name: /^level/ });
   await figure.waitFor();
   assert.is(await p.page.getByRole('figure').count(), 1, 'one metric in the lab, one figure');

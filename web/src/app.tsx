@@ -5,6 +5,7 @@
  */
 import { describeError } from './api.ts';
 import { liveStatus } from './live.ts';
+import { dropEarlyHistory } from './room/early-history.ts';
 import { place, routeOf, type Route } from './router.ts';
 import { logOut, mayActAs, sessionState, type Session } from './session.ts';
 import { AdminView } from './views/admin-view.tsx';
@@ -101,12 +102,14 @@ export function App({ loadError }: { loadError: unknown }) {
   }
   if (state.kind === 'loading') return <main aria-busy="true">Loading…</main>;
   if (state.kind === 'login') {
+    dropEarlyHistory();
     return (
       <main>
         <LoginView reason={state.reason} />
       </main>
     );
   }
+  if (route.view !== 'room') dropEarlyHistory();
   return (
     <>
       <Header session={state.session} route={route} />

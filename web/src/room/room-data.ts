@@ -26,6 +26,18 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The response when the hub answered 2xx, else null (refused, failed, cancelled). */
+async function answered(response: Promise<Response>): Promise<Response | null> {
+  try {
+    const res = await response;
+    if (res.ok) return res;
+    void res.body?.cancel();
+    return null;
+  } catch {
+    return null;
+  }
+}
+
 export interface Loaded {
   span: Span;
   every: Every;
@@ -61,10 +73,15 @@ export class RoomData {
 
   constructor(readonly room: string) {}
 
-  async load(span: Span, every: Every, live: boolean): Promise<void> {
+  /**
+   * Loads the span in buckets of `every`. `early`: the same export asked for as the page started
+   * (early-history.ts), taken when the hub answered it, else asked again with the session.
+   */
+  async load(span: Span, every: Every, live: boolean, early?: { response: Promise<Response>; abort: AbortController }): Promise<void> {
     this.abort?.abort();
     const abort = new AbortController();
     this.abort = abort;
+    if (early) abort.signal.addEventListener('abort', () => early.abort.abort());
     this.state.value = 'loading';
     this.error.value = null;
     this.pending = [];
@@ -72,7 +89,8 @@ export class RoomData {
     this.everyMs = every.ms;
     const started = performance.now();
     try {
-      const res = await this.fetchHistory(historyUrl(this.room, span, every, 'ms'), abort.signal);
+      const url = historyUrl(this.room, span, every, 'ms');
+      const res = (early && (await answered(early.response))) || (await this.fetchHistory(url, abort.signal));
       const reader = new BucketReader(every.ms);
       let bytes = 0;
       const chunks = res.body!.pipeThrough(new TextDecoderStream()).getReader();

@@ -53,6 +53,11 @@ export function rangeOf(query: URLSearchParams): Range {
   return { kind: 'preset', preset };
 }
 
+/** What of the URL decides the window: a view loads again when it changes. */
+export function windowKey(query: URLSearchParams): string {
+  return `${query.get('range')}|${query.get('from')}|${query.get('to')}|${query.get('zoom')}`;
+}
+
 export function zoomOf(query: URLSearchParams): Span | null {
   const [a, b, extra] = (query.get('zoom') ?? '').split('..');
   if (extra !== undefined || a === undefined || b === undefined) return null;
@@ -81,6 +86,11 @@ export function windowOf(range: Range, zoom: Span | null, now: number): ViewWind
   if (zoom) return { ...zoom, live: zoom.to > now, zoomed: true };
   if (range.kind === 'custom') return { from: range.from, to: range.to, live: range.to > now, zoomed: false };
   return { from: now - range.preset.ms, to: now, live: true, zoomed: false };
+}
+
+/** The charts' plot width for choosing buckets: the page's width less the axes and margins. */
+export function plotWidthPx(): number {
+  return Math.max(240, Math.min(window.innerWidth, 1200) - 100);
 }
 
 /** Bucket lengths people read easily, shortest first, as `every` writes them. */

@@ -5,7 +5,7 @@
  * reaches the present. The page never asks about a room that is not the user's: such a URL shows
  * a message and makes no request.
  */
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { SensorsBody } from '../../../protocol/api.ts';
 import { getJson } from '../api.ts';
 import { MetricChart } from '../charts/metric-chart.tsx';
@@ -15,19 +15,16 @@ import { live } from '../live.ts';
 import { navigate, place, withQuery } from '../router.ts';
 import { RangeBar } from '../room/range-bar.tsx';
 import { RoomData } from '../room/room-data.ts';
-import { chooseEvery, rangeOf, rangeParams, windowOf, zoomOf, zoomParam, type Span } from '../room/view-window.ts';
+import { dropEarlyHistory, takeEarlyHistory, type EarlyHistory } from '../room/early-history.ts';
+import { chooseEvery, plotWidthPx, rangeOf, rangeParams, windowKey, windowOf, zoomOf, zoomParam, type Span } from '../room/view-window.ts';
 import { mayActAs, roomAllowed, type Session } from '../session.ts';
 import { DownloadCsv } from './download-csv.tsx';
 import { LoadStatus } from './load-status.tsx';
 import { ReportNow } from './report-now.tsx';
 
-/** the charts' plot width for choosing buckets: the page's width less the axes and margins */
-function plotWidthPx(): number {
-  return Math.max(240, Math.min(window.innerWidth, 1200) - 100);
-}
-
 export function RoomView({ room, session }: { room: string; session: Session }) {
   if (!roomAllowed(session, room)) {
+    dropEarlyHistory();
     return (
       <section aria-labelledby="room-title">
         <h1 id="room-title">Room {room}</h1>
@@ -48,15 +45,34 @@ function AllowedRoom({ room, session }: { room: string; session: Session }) {
   const query = place.value.query;
   const range = rangeOf(query);
   const zoom = zoomOf(query);
-  const key = `${query.get('range')}|${query.get('from')}|${query.get('to')}|${query.get('zoom')}`;
-  const loadWindow = useMemo(() => windowOf(range, zoom, Date.now()), [key]);
+  const key = windowKey(query);
+  // The export asked for as the page started, when there is one for this room and window: its
+  // window is the view's first (its `to` is when it was asked for), and it is used once.
+  const early = useRef<EarlyHistory | null | undefined>(undefined);
+  if (early.current === undefined) early.current = takeEarlyHistory(room, key);
+  const loadWindow = useMemo(() => early.current?.window ?? windowOf(range, zoom, Date.now()), [key]);
   const loaded = data.loaded.value;
   const version = data.version.value;
   const t = now.value;
 
-  useEffect(() => void performance.mark('roomwatch:room-open'), []);
+  // Layout effects run before the first paint, not after it: the view's requests leave a frame sooner.
+  useLayoutEffect(() => void performance.mark('roomwatch:room-open'), []);
 
-  useEffect(() => {
+  const reload = async (w = windowOf(range, zoom, Date.now())): Promise<void> => {
+    drawn.current.clear();
+    setDrawnAt(null);
+    const e = early.current;
+    early.current = null;
+    if (e && w === e.window) return data.load(w, e.every, w.live, e);
+    e?.abort.abort();
+    await data.load(w, chooseEvery(w.to - w.from, plotWidthPx()), w.live);
+  };
+  const reloadRef = useRef(reload);
+  reloadRef.current = reload;
+  useLayoutEffect(() => void reload(loadWindow), [key]);
+
+  // After the history (it leaves first): the live stream and the room's sensors.
+  useLayoutEffect(() => {
     const stop = live.follow({ room: [room], replay: 0, onReading: (r) => data.add(r), onGap: () => void reloadRef.current() });
     getJson<SensorsBody>('/api/v1/sensors')
       .then(({ sensors }) => setRoomSensors(sensors.filter((s) => s.room === room).map((s) => s.sensor)))
@@ -66,16 +82,6 @@ function AllowedRoom({ room, session }: { room: string; session: Session }) {
       data.cancel();
     };
   }, [room]);
-
-  const reload = async (): Promise<void> => {
-    const w = windowOf(range, zoom, Date.now());
-    drawn.current.clear();
-    setDrawnAt(null);
-    await data.load(w, chooseEvery(w.to - w.from, plotWidthPx()), w.live);
-  };
-  const reloadRef = useRef(reload);
-  reloadRef.current = reload;
-  useEffect(() => void reload(), [key]);
 
   // A live window slides with the clock: the x range moves, and buckets that left it are dropped.
   // It moves a pixel's worth at a time (1 h: every 3 s, 24 h: every 72 s), not every second: a
