@@ -5,6 +5,7 @@
  *   npm run bench                          # the standard 3M-reading workload
  *   npm run bench -- --sensors 100 --seconds 100   # a quick run
  *   npm run bench -- --only ingest-batch
+ *   npm run bench -- --only ingest-batch,peer-ingest --ingest-rounds 5   # hub and bare server alternated 5 times, median ratio (ingest-rounds.ts)
  *   npm run bench -- --only ingest-line,ingest-batch,export,peer-ingest,peer-export
  *   npm run bench -- --only upload-memory      # generated files of 1M and 10M rows (--upload-rows to change)
  *   npm run bench -- --only dashboard [--dashboard-days 7]   # the dashboard in Chromium (dashboard.ts)
@@ -33,12 +34,14 @@ import { subscribe } from './stream.ts';
 import { latestLatencies, percentile, reportNowLatencies, withFleet } from './live.ts';
 import { cpuSeconds, peakRssBytes, startHub, type RunningHub } from './hub-process.ts';
 import { buildPayloads, runIngest, type IngestMode } from './ingest.ts';
+import { alternate, freshHubIngest, medianRound, roundsNote, type Side } from './ingest-rounds.ts';
 import { startBareNodePeer } from './peer-bare-node.ts';
 import { runDuckDbCopy } from './peer-duckdb-copy.ts';
 import { INFLUXDB_INSTALL, influxDbInstalled, runInfluxDb } from './peer-influxdb.ts';
 import { MOSQUITTO_INSTALL, mosquittoInstalled, mosquittoReportNow } from './peer-mosquitto.ts';
 import { peerRow, PEER_TABLE_HEAD } from './peer-table.ts';
 import { compactionCaughtUp } from './compaction.ts';
+import { cpuByThread } from './hub-metrics.ts';
 import { runDashboardBench } from './dashboard.ts';
 import { runMqttBench } from './mqtt.ts';
 import { runLineProtocol } from './line-protocol.ts';
@@ -51,6 +54,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '1000' },
     only: { type: 'string' },
     'batch-size': { type: 'string', default: '100' },
+    /** each ingest row against its reference: hub and reference alternated this many times, the median ratio (ingest-rounds.ts) */
+    'ingest-rounds': { type: 'string', default: '3' },
     'upload-rows': { type: 'string', default: '1000000,10000000' },
     'dashboard-days': { type: 'string', default: '7' },
     'mqtt-messages': { type: 'string', default: '300000' },
@@ -65,10 +70,12 @@ const { values } = parseArgs({
 });
 const d: Dataset = { sensors: Number(values.sensors), seconds: Number(values.seconds), startTs: Date.now() - 2 * 86_400_000 };
 const batchSize = Number(values['batch-size']);
+const ingestRounds = Number(values['ingest-rounds']);
 for (const [k, v] of [
   ['--sensors', d.sensors],
   ['--seconds', d.seconds],
   ['--batch-size', batchSize],
+  ['--ingest-rounds', ingestRounds],
 ] as const) {
   if (!Number.isInteger(v) || v <= 0) {
     process.stderr.write(`bench: ${k} must be a positive whole number\n`);
@@ -105,10 +112,12 @@ async function ingest(
   const pid = hub.child.pid!;
   const finishBefore = before ? await before(hub) : null;
   const cpu0 = cpuSeconds(pid);
+  const main0 = cpuByThread(pid).get('main') ?? 0;
   const gen0 = process.cpuUsage();
   progress(`${name}: sending ${fmt(readings)} readings over ${d.sensors} connections`);
   const { elapsedMs } = await runIngest(hub.tcpPort, d, payloads, lastSeqs);
   const cpu = cpuSeconds(pid) - cpu0;
+  const mainCpu = (cpuByThread(pid).get('main') ?? 0) - main0;
   const genUsage = process.cpuUsage(gen0);
   const genCpu = (genUsage.user + genUsage.system) / 1e6;
   const peak = peakRssBytes(pid);
@@ -122,20 +131,31 @@ async function ingest(
   const rate = (readings / elapsedMs) * 1000;
   ingestRates.set(name, rate);
   if (peer) {
-    progress(`${name}: the same readings to the bare Node server`);
-    const bare = await startBareNodePeer();
-    const bareCpu0 = cpuSeconds(bare.pid);
-    const b = await runIngest(bare.tcpPort, d, payloads, lastSeqs);
-    const bareCpu = cpuSeconds(bare.pid) - bareCpu0;
-    const barePeak = peakRssBytes(bare.pid);
-    await bare.stop();
-    const bareRate = (readings / b.elapsedMs) * 1000;
+    // Hub and bare server alternated, each round on fresh processes; the median round's ratio.
+    const bareRound = async (): Promise<Side> => {
+      progress(`${name}: the same readings to the bare Node server`);
+      const bare = await startBareNodePeer();
+      const bareCpu0 = cpuSeconds(bare.pid);
+      const b = await runIngest(bare.tcpPort, d, payloads, lastSeqs);
+      const side = { rate: (readings / b.elapsedMs) * 1000, cpuS: cpuSeconds(bare.pid) - bareCpu0, note: mb(peakRssBytes(bare.pid)) };
+      await bare.stop();
+      return side;
+    };
+    const hubRound = () => {
+      progress(`${name}: another round on a fresh hub`);
+      return freshHubIngest(d, payloads, lastSeqs, readings);
+    };
+    const first: Side = { rate, cpuS: cpu, mainCpuS: mainCpu, note: mb(peak) };
+    const rounds = await alternate(ingestRounds, hubRound, bareRound, first, name);
+    const m = medianRound(rounds);
+    const main = m.ours.mainCpuS === undefined ? '' : `, main thread ${m.ours.mainCpuS.toFixed(1)} s`;
     peerRows.push(
       peerRow(
         `${name}, ${fmt(readings)} readings, ${fmt(d.sensors)} connections`,
-        `${fmt(rate)} readings/s (hub CPU ${cpu.toFixed(1)} s, peak RSS ${mb(peak)} MB)`,
-        `bare Node TCP server: ${fmt(bareRate)} readings/s (CPU ${bareCpu.toFixed(1)} s, peak RSS ${mb(barePeak)} MB)`,
-        rate / bareRate,
+        `${fmt(m.ours.rate)} readings/s (hub CPU ${m.ours.cpuS.toFixed(1)} s${main}${m === rounds[0] ? `, peak RSS ${mb(peak)} MB` : ''})`,
+        `bare Node TCP server: ${fmt(m.ref.rate)} readings/s (CPU ${m.ref.cpuS.toFixed(1)} s, peak RSS ${m.ref.note} MB)`,
+        m.ours.rate / m.ref.rate,
+        `rate, median round${roundsNote(rounds)}`,
       ),
     );
   }
@@ -326,9 +346,9 @@ if (want('idle-sensors')) {
   progress('');
 }
 if (want('stream')) {
-  // Each row against the same ingest without a subscriber, measured in this run.
-  const plain = `ingest, batches of ${batchSize}`;
-  if (!ingestRates.has(plain)) keep.push(await ingest(plain, { kind: 'batch', size: batchSize }));
+  // Each row against the same ingest without a subscriber, alternated round by round (ingest-rounds.ts).
+  progress('stream: building payloads');
+  const { payloads, lastSeqs, readings } = buildPayloads(d, { kind: 'batch', size: batchSize });
   for (const [count, room] of [
     [1, null],
     [4, null],
@@ -337,25 +357,31 @@ if (want('stream')) {
     [64, 'room-3'],
   ] as const) {
     const label = `ingest, batches of ${batchSize}, ${count} stream subscriber${count > 1 ? 's' : ''} to ${room ? 'one room of 20' : 'every reading'}`;
-    let received = 0;
-    keep.push(
-      await ingest(label, { kind: 'batch', size: batchSize }, undefined, async (hub) => {
+    const withSubscribers = () => {
+      progress(`${label}: a round`);
+      return freshHubIngest(d, payloads, lastSeqs, readings, async (hub) => {
         const subs = await subscribe(hub.httpPort, count, room);
         return async () => {
-          received = await subs.received();
+          const received = await subs.received();
           await subs.close();
-          return ` (received ${fmt(received)})`;
+          return fmt(received);
         };
-      }),
-    );
-    const rate = [...ingestRates].find(([name]) => name.startsWith(`${label} (`))?.[1] ?? 0;
-    const without = ingestRates.get(plain)!;
+      });
+    };
+    const without = () => {
+      progress(`${label}: the same without a subscriber`);
+      return freshHubIngest(d, payloads, lastSeqs, readings);
+    };
+    const rounds = await alternate(ingestRounds, withSubscribers, without, undefined, label);
+    const m = medianRound(rounds);
+    const cpu = (s: Side) => `hub CPU ${s.cpuS.toFixed(1)} s, main thread ${(s.mainCpuS ?? 0).toFixed(1)} s`;
     peerRows.push(
       peerRow(
-        `${label}, ${fmt(d.sensors * 3 * d.seconds)} readings`,
-        `${fmt(rate)} readings/s (subscribers got ${fmt(received)} messages)`,
-        `no subscriber: ${fmt(without)} readings/s`,
-        rate / without,
+        `${label}, ${fmt(readings)} readings`,
+        `${fmt(m.ours.rate)} readings/s (subscribers got ${m.ours.note} messages; ${cpu(m.ours)})`,
+        `no subscriber: ${fmt(m.ref.rate)} readings/s (${cpu(m.ref)})`,
+        m.ours.rate / m.ref.rate,
+        `rate, median round${roundsNote(rounds)}`,
       ),
     );
   }
