@@ -13,6 +13,8 @@
  *    tier's buckets past their keep (once the next tier covers them). A CHECKPOINT after the
  *    deletes makes their blocks free for new data, so the file stops growing; the compaction's
  *    reclaiming (compaction.ts) only moves data when free blocks are left over after that.
+ * 4. clustering: each tier's settled buckets rewritten in series order, an era at a time
+ *    (rollup-cluster.ts), so a query of a series or a room reads a row group or two of each era.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Columns, RetentionStatus } from './store-messages.ts';
@@ -21,6 +23,7 @@ import { between, rawLevel, rollInto, tierLevel } from './rollup-sql.ts';
 import { inTransaction } from './transaction.ts';
 import { loadRollupState, RAW_KEPT_FROM_KEY, recomputeLateMarks, type Tier } from './rollup-state.ts';
 import { UploadRetention } from './rollup-upload.ts';
+import { TierClusterer } from './rollup-cluster.ts';
 
 /** tier 1 rolls a bucket this long after it ended: readings that late go the late-mark way */
 export const SETTLE_MS = 60_000;
@@ -51,6 +54,7 @@ type Step = () => Promise<boolean>;
 
 export class RollupRunner {
   private tiers: Tier[] = [];
+  private clusterers: TierClusterer[] = [];
   private rawKeptFrom: number | null = null;
   private rawSpanMs = 3_600_000;
   private lateMarks = 0;
@@ -76,6 +80,7 @@ export class RollupRunner {
   /** Loads (or starts) each tier's state and makes its table, on the commit connection at open. */
   async open(c: DuckDBConnection): Promise<void> {
     Object.assign(this, await loadRollupState(c, this.config));
+    this.clusterers = this.tiers.map((t) => new TierClusterer(t.table, t.widthMs));
     this.report();
     this.kick(0);
   }
@@ -185,6 +190,7 @@ export class RollupRunner {
   private async step(): Promise<boolean> {
     const steps: Step[] = [() => this.recomputeLate(), ...this.tiers.map((t, j) => () => this.roll(j, t)), () => this.dropRaw()];
     for (let j = 0; j < this.tiers.length; j++) steps.push(() => this.dropTier(j));
+    for (let j = 0; j < this.tiers.length; j++) steps.push(() => this.cluster(j));
     for (const step of steps) if (await step()) return true;
     if (this.checkpointDue) {
       this.checkpointDue = false;
@@ -287,6 +293,13 @@ export class RollupRunner {
     t.bucketsDropped += dropped;
     if (dropped > 0) this.checkpointDue = true;
     return true;
+  }
+
+  /** A slice of tier j's settled buckets rewritten in series order; a checkpoint after each era frees the old rows' blocks. */
+  private async cluster(j: number): Promise<boolean> {
+    const done = await this.clusterers[j]!.step(this.hooks.connection(), this.tiers[j]!, this.hooks.now());
+    if (done === 'era-done') this.checkpointDue = true;
+    return done !== false;
   }
 
   private report(): void {

@@ -6,6 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { alignDown, tierTable, type RetentionConfig } from './rollup-tiers.ts';
 import { between, recomputeLate, tierTableDdl } from './rollup-sql.ts';
 import { inTransaction } from './transaction.ts';
+import { clusterKey } from './rollup-cluster.ts';
 
 /** meta key: raw readings below it were dropped */
 export const RAW_KEPT_FROM_KEY = 'raw_kept_from';
@@ -67,6 +68,7 @@ export async function loadRollupState(c: DuckDBConnection, config: RetentionConf
       else {
         // New (or configured again after a while without it): built afresh from the level below.
         await c.run(`DROP TABLE IF EXISTS ${table}`);
+        await c.run(`DELETE FROM meta WHERE key = '${clusterKey(t.widthMs)}'`);
         const source = below ? `SELECT min(bucket) FROM ${below.table}` : 'SELECT min(ts) FROM readings';
         const first = (await q(source))[0]?.[0];
         // Nothing below yet: from the epoch, so the first step starts at the first data to come, and
