@@ -36,8 +36,8 @@ export const COLD_AFTER_MS = 10 * 60_000;
  * row group (122,880 rows), which DuckDB would write to its own blocks at once, half empty.
  */
 export const MAX_SLICE_ROWS = 100_000;
-/** free blocks (256 KB) worth moving row groups for */
-const RECLAIM_MIN_FREE_BLOCKS = 4;
+/** free space worth moving row groups for (4 of DuckDB's default 256 KB blocks; storage-format.ts) */
+const RECLAIM_MIN_FREE_BYTES = 1 << 20;
 /** rounds of moving (each ends with a checkpoint) per plan: a tail that will not move is left */
 const MAX_RECLAIM_ROUNDS = 3;
 /** committed rows per second above which compaction keeps out of the way of ingest */
@@ -236,9 +236,8 @@ export class Compactor {
       return 'again';
     }
     const [size] = await q('SELECT free_blocks, block_size FROM pragma_database_size()');
-    const free = Number(size?.[0] ?? 0);
-    this.status.freeBytes = free * Number(size?.[1] ?? 0);
-    if (free < RECLAIM_MIN_FREE_BLOCKS || this.reclaimRounds >= MAX_RECLAIM_ROUNDS) return 'rest';
+    this.status.freeBytes = Number(size?.[0] ?? 0) * Number(size?.[1] ?? 0);
+    if (this.status.freeBytes < RECLAIM_MIN_FREE_BYTES || this.reclaimRounds >= MAX_RECLAIM_ROUNDS) return 'rest';
     this.reclaimRounds++;
     // The small tables first, while the blocks the slices freed lie low; then the readings.
     this.reclaiming = 'tables';

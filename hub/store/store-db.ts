@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { StoreConfig } from './store-messages.ts';
+import { STORAGE_SETTINGS } from './storage-format.ts';
 
 /** Whether DuckDB's error means the database is invalidated (reopen before the next write). */
 export function isFatal(err: unknown): boolean {
@@ -115,6 +116,7 @@ export class StoreDb {
       // Nothing may be downloaded at run time; the built-in extensions are all there is.
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
+      ...STORAGE_SETTINGS,
     });
     this.db = await this.instance.connect();
     return this.db;
