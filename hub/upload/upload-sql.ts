@@ -43,8 +43,13 @@ export type ScanResult =
  */
 export const MAX_UPLOAD_SERIES = 100_000;
 
-/** Rows a window of the commit takes at once (about): bounds its joins and sort whatever the file's size. */
-export const UPLOAD_WINDOW_ROWS = 500_000;
+/**
+ * Rows a window of the commit takes at once (about): bounds its joins and sort whatever the
+ * file's size. Their memory is most of an upload's: the hub's RSS grew 120-160 MB for a file of
+ * 1M rows with windows of 500,000, 72-89 MB (1M and 3M rows) with 250,000 (docs/BENCHMARKS.md
+ * "Upload memory"). Smaller windows read the stage more often for a file not in ts order.
+ */
+export const UPLOAD_WINDOW_ROWS = 250_000;
 
 export interface UploadMapping extends UploadCombo {
   seriesId: number;
