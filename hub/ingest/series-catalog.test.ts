@@ -44,6 +44,25 @@ test('a reading late into a gap (above the store’s bound, no ts accepted there
   assert.is(catalog.claimTs(device, 50), true, 'below the first: the widest gap');
 });
 
+test('past the gaps, a channel whose readings come out of order keeps its last accepted ts: deeper reorderings are new, repeats are not', () => {
+  const catalog = new SeriesCatalog();
+  const ch = catalog.channel(catalog.seriesId('s1', 'kitchen', 'temperature', 'C'));
+  for (const ts of [100, 101, 103, 105]) assert.is(catalog.claimTs(ch, ts), true);
+  assert.is(
+    catalog.claimTs(ch, 102),
+    false,
+    'below the last gap (103 to 105): not known, the store checks it; from now on the channel keeps its ts',
+  );
+  for (const ts of [106, 108, 110, 107, 109]) assert.is(catalog.claimTs(ch, ts), true, `${ts}`);
+  for (const ts of [106, 107, 108, 109, 110, 104, 102]) assert.is(catalog.claimTs(ch, ts), false, `${ts} again, or below what is kept`);
+  // Many in order: the oldest kept are given up, and what lies below them is checked again.
+  for (let ts = 200; ts < 240; ts += 2) assert.is(catalog.claimTs(ch, ts), true);
+  assert.is(catalog.claimTs(ch, 237), true, 'among the last ts kept');
+  assert.is(catalog.claimTs(ch, 203), false, 'below the ts kept');
+  catalog.raiseBound(ch, 236);
+  assert.is(catalog.claimTs(ch, 235), false, 'an upload reached it');
+});
+
 test('an upload or another hub’s rows trim the gap: a live reading at or below their ts is checked', () => {
   const catalog = new SeriesCatalog();
   const ch = catalog.channel(catalog.seriesId('s1', 'kitchen', 'temperature', 'C'));

@@ -4,6 +4,7 @@
  * thread, so ingest never waits for the store to name a series.
  */
 import type { Columns, LoadedState, SeriesDef } from '../store/store-messages.ts';
+import { RecentTs } from './recent-ts.ts';
 
 /**
  * Everything but the catalog reads a channel: its bounds move only through the catalog's
@@ -23,6 +24,8 @@ export interface Channel {
   readonly wideHi: number;
   readonly lastLo: number;
   readonly lastHi: number;
+  /** the last ts accepted, once readings came out of order past the gaps (recent-ts.ts); else null */
+  readonly recent: RecentTs | null;
   /** The newest committed reading, or latestSeries -1 if none yet. */
   readonly latestTs: number;
   readonly latestValue: number;
@@ -85,7 +88,8 @@ export class SeriesCatalog {
    * Two are kept: the widest jump (for a new channel, all below its first reading: the steps of
    * a series in order must not replace it) and the last one (a message overtaken by the next).
    * A reading taken from a gap is cut out of both (the upper part is kept: readings mostly come
-   * in order), so a gap never holds an accepted ts.
+   * in order), so a gap never holds an accepted ts. Past the gaps, a channel that got such a
+   * reading keeps its last accepted ts from then on (recent-ts.ts): deeper reorderings.
    */
   claimTs(channel: Channel, ts: number): boolean {
     const ch = own(channel);
@@ -101,20 +105,29 @@ export class SeriesCatalog {
         }
       }
       ch.lastTs = ts;
+      ch.recent?.add(ts);
       return true;
     }
     const inWide = ts > ch.wideLo && ts < ch.wideHi;
     const inLast = ts > ch.lastLo && ts < ch.lastHi;
-    if (!inWide && !inLast) return false;
-    if (inWide) {
-      if (ch.wideHi - ts > 1) ch.wideLo = ts;
-      else ch.wideHi = ts;
+    if (inWide || inLast) {
+      if (inWide) {
+        if (ch.wideHi - ts > 1) ch.wideLo = ts;
+        else ch.wideHi = ts;
+      }
+      if (inLast) {
+        if (ch.lastHi - ts > 1) ch.lastLo = ts;
+        else ch.lastHi = ts;
+      }
+      ch.recent?.add(ts);
+      return true;
     }
-    if (inLast) {
-      if (ch.lastHi - ts > 1) ch.lastLo = ts;
-      else ch.lastHi = ts;
-    }
-    return true;
+    // Past the gaps: the channel's last accepted ts tell, once they are kept (from now on).
+    const recent = (ch.recent ??= new RecentTs(last));
+    const free = recent.isFree(ts);
+    // Kept either way: a reading sent to the store's check may be stored.
+    recent.add(ts);
+    return free;
   }
 
   /**
@@ -127,6 +140,7 @@ export class SeriesCatalog {
     if (ts > ch.lastTs) ch.lastTs = ts;
     if (ts > ch.wideLo) ch.wideLo = ts;
     if (ts > ch.lastLo) ch.lastLo = ts;
+    if (ch.recent !== null && ts > ch.recent.floor) ch.recent.floor = ts;
   }
 
   /** The id of a series, created if new. */
@@ -208,6 +222,7 @@ export class SeriesCatalog {
         wideHi: 0,
         lastLo: 0,
         lastHi: 0,
+        recent: null,
         latestTs: -Infinity,
         latestValue: 0,
         latestSeries: -1,
