@@ -104,6 +104,7 @@ function connectPacket(clientId: string): Buffer {
 async function runGenerator(port: number, total: number, rate: number): Promise<void> {
   const topics = Array.from({ length: DEVICES }, (_, i) => Buffer.from(`zigbee2mqtt/bench-${String(i).padStart(4, '0')}`));
   const started = Date.now();
+  const stampBase = process.env.ROOMWATCH_BENCH_STAMP === 'past' ? started - 3_600_000 : started;
   let sent = 0;
   let acked = 0;
   const links = Array.from({ length: PUBLISHER_CONNECTIONS }, (_, c) => {
@@ -121,9 +122,11 @@ async function runGenerator(port: number, total: number, rate: number): Promise<
         const n = sent++;
         const device = n % DEVICES;
         // Each device's messages one ms apart in device time: every message is its own reading.
+        // Stamped now, as a device's state is (ROOMWATCH_BENCH_STAMP=past: an hour ago, a backfill
+        // the rollups take as late readings and the compaction as cold ones).
         const payload = Buffer.from(
           `{"temperature":${(20 + (n % 500) / 100).toFixed(2)},"humidity":${(40 + (n % 300) / 10).toFixed(1)},"pressure":1013.2,` +
-            `"battery":97,"voltage":2995,"linkquality":${n % 255},"last_seen":${started - 3_600_000 + Math.floor(n / DEVICES)}}`,
+            `"battery":97,"voltage":2995,"linkquality":${n % 255},"last_seen":${stampBase + Math.floor(n / DEVICES)}}`,
         );
         batch.push(publishPacket(topics[device]!, payload, l.nextId));
         l.nextId = (l.nextId % 65535) + 1;
@@ -236,6 +239,7 @@ export async function runMqttBench(o: MqttBenchOptions): Promise<MqttRun[] | str
   // sys_interval 1: the queue sampled every second; a queue deep enough for the unpaced run's backlog
   writeFileSync(conf, mosquittoConfig(port, dir, ['log_dest none', 'sys_interval 1'], 2_000_000));
   const broker = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore', detached: true });
+  const brokerExited = new Promise<void>((resolve) => broker.once('exit', () => resolve()));
   const reap = () => process.kill(-broker.pid!, 'SIGKILL');
   process.once('exit', reap);
   const hubDir = mkdtempSync(join(tmpdir(), 'roomwatch-bench-mqtt-hub-'));
@@ -309,6 +313,8 @@ export async function runMqttBench(o: MqttBenchOptions): Promise<MqttRun[] | str
     await hub.stop();
   } finally {
     process.kill(-broker.pid!, 'SIGTERM');
+    // Mosquitto writes its persistence file as it stops: its folder is removed after that.
+    await Promise.race([brokerExited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     process.off('exit', reap);
     rmSync(dir, { recursive: true, force: true });
     rmSync(hubDir, { recursive: true, force: true });
