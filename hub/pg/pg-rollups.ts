@@ -21,6 +21,7 @@
 import type pg from 'pg';
 import { alignDown, tierTable, type RollupTier } from '../store/rollup-tiers.ts';
 import { SCHEMA_LOCK } from './pg-schema.ts';
+import { DAY_MS } from './partitions.ts';
 
 /** meta key: every tier holds every reading below it (raw readings there may be gone) */
 export const ROLLED_BELOW_KEY = 'rollup_below';
@@ -75,7 +76,7 @@ export async function rollDay(
   await c.query('BEGIN');
   try {
     await c.query(`LOCK TABLE ${table} IN SHARE MODE`);
-    await rollInto(c, table, tiers);
+    await rollInto(c, table, day, tiers);
     await setMark(c, ROLLED_BELOW_KEY, day.hi, 'greatest');
     await setMark(c, ROLLED_FROM_KEY, day.lo, 'least');
     await c.query('COMMIT');
@@ -93,13 +94,21 @@ export async function setMark(c: pg.ClientBase, key: string, value: number, way:
   );
 }
 
-async function rollInto(c: pg.ClientBase, table: string, tiers: readonly RollupTier[]): Promise<void> {
-  for (const t of tiers) {
-    const w = Math.trunc(t.widthMs);
+async function rollInto(c: pg.ClientBase, table: string, day: { lo: number; hi: number }, tiers: readonly RollupTier[]): Promise<void> {
+  const withinDay = (w: number) => DAY_MS % w === 0;
+  for (let j = 0; j < tiers.length; j++) {
+    const w = Math.trunc(tiers[j]!.widthMs);
     const tt = tierTable(w);
+    const below = tiers[j - 1];
+    // Where both widths divide a day, the buckets of the day in the tier below hold this day's
+    // readings alone (just written): the tier is made of them, not of another scan of the day.
+    const level =
+      below && withinDay(w) && withinDay(below.widthMs)
+        ? `SELECT series, bucket AS ts, n, total, lo, hi FROM ${tierTable(below.widthMs)} WHERE bucket >= ${day.lo} AND bucket < ${day.hi}`
+        : `SELECT series, ts, 1 AS n, value::numeric AS total, value AS lo, value AS hi FROM ${table}`;
     // Buckets aligned to the epoch, floored before it too (as the export's).
     await c.query(`INSERT INTO ${tt} (series, bucket, n, total, lo, hi)
-      SELECT series, ts - ((ts % ${w}) + ${w}) % ${w}, count(*), sum(value::numeric), min(value), max(value) FROM ${table} GROUP BY 1, 2
+      SELECT series, ts - ((ts % ${w}) + ${w}) % ${w}, sum(n), sum(total), min(lo), max(hi) FROM (${level}) l GROUP BY 1, 2
       ON CONFLICT (series, bucket) DO UPDATE SET n = ${tt}.n + excluded.n, total = ${tt}.total + excluded.total,
         lo = least(${tt}.lo, excluded.lo), hi = greatest(${tt}.hi, excluded.hi)`);
   }
