@@ -92,10 +92,11 @@ export async function runExport(instance: DuckDBInstance, port: MessagePort, req
   try {
     const c = await instance.connect();
     state.connections.push(c);
-    const catalog = await loadSeries(c);
-    const fields = seriesFields(catalog);
+    // Only the selected series' fields: quoting all of them (3,000) cost more than a series' year of buckets.
+    const selected = (await loadSeries(c)).filter((s) => selectsSeries(q, s));
+    const fields = seriesFields(selected);
     const tiered = await tieredFor(c, q);
-    const parts = await plan(c, q, catalog.filter((s) => selectsSeries(q, s)).length, tiered);
+    const parts = await plan(c, q, selected.length, tiered);
     const clock = new IsoClock();
     const iso = q.time === 'iso';
     const out = new CsvOut(SEND_BYTES);
