@@ -76,33 +76,45 @@ export class LogCursor {
   }
 
   /**
-   * Appends to `out` the frames of the rows it takes, while `out` is shorter than `room`;
-   * `bodies`: the messages unframed and comma-separated, for a `readings` message (batchFrame).
+   * Appends to `out` the frames of the rows it takes, while `out` holds fewer than `room` bytes;
+   * `bodies`: the messages unframed and comma-separated, for a `readings` message (batchFrameHead).
    */
-  frames(out: string, room: number, bodies = false): string {
+  frames(out: FrameParts, room: number, bodies = false): void {
     const m = this.matcher;
     for (const c of this.host.log.from(this.cursor)) {
       const total = c.takenCount(m);
       let t = c.firstTakenOf(m, this.cursor);
-      while (t < total && out.length < room) {
+      while (t < total && out.bytes < room) {
         const b = Math.floor(t / BLOCK_ROWS);
-        const { text, ends } = c.block(m, b, this.host.frames, bodies);
+        const { bytes, ends } = c.block(m, b, this.host.frames, bodies);
         const first = t - b * BLOCK_ROWS;
         // a body block has a comma before each message but its first
         const from = first === 0 ? 0 : ends[first - 1]! + (bodies ? 1 : 0);
-        const space = room - out.length;
+        const space = room - out.bytes;
         // Whole frames while there is room; the last may go past it, as one frame always may.
         let k = first + 1;
         while (k < ends.length && ends[k - 1]! - from < space) k++;
-        if (bodies && out.length > 0) out += ',';
-        out += text.slice(from, ends[k - 1]);
+        if (bodies && out.bytes > 0) out.add(COMMA);
+        out.add(from === 0 && ends[k - 1] === bytes.length ? bytes : bytes.subarray(from, ends[k - 1]));
         this.backlog -= k - first;
         t = b * BLOCK_ROWS + k;
       }
       this.cursor = t < total ? c.start + c.takenRow(m, t) : c.end;
-      if (out.length >= room || this.backlog === 0) break;
+      if (out.bytes >= room || this.backlog === 0) break;
     }
     if (this.backlog === 0) this.cursor = this.host.log.head; // nothing further in the log is its
-    return out;
+  }
+}
+
+const COMMA = Buffer.from(',', 'latin1');
+
+/** What one socket write of a subscriber holds: buffers written as they are (shared blocks, no copy). */
+export class FrameParts {
+  readonly parts: Buffer[] = [];
+  bytes = 0;
+
+  add(part: Buffer): void {
+    this.parts.push(part);
+    this.bytes += part.length;
   }
 }

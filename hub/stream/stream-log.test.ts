@@ -27,14 +27,14 @@ function rows(series: number[], ts0 = 1_800_000_000_000): Columns {
 
 /** A WebSocket whose socket keeps what is written, and takes nothing while `full`. */
 function fakeSocket(): { ws: WebSocket; messages(): Record<string, unknown>[]; full: boolean } {
-  const written: string[] = [];
+  const written: Buffer[] = [];
   const state = { full: false };
   const ws = {
     readyState: 1,
     get bufferedAmount() {
       return state.full ? 64 * 1024 : 0;
     },
-    _socket: { writableNeedDrain: false, write: (s: string) => written.push(s), once() {} },
+    _socket: { writableNeedDrain: false, write: (b: Buffer) => written.push(b), cork() {}, uncork() {}, once() {} },
     close() {},
     terminate() {},
   };
@@ -48,7 +48,7 @@ function fakeSocket(): { ws: WebSocket; messages(): Record<string, unknown>[]; f
     },
     messages() {
       // The frames of every write: a 2- or 4-byte header (FIN, text; a length), then the message.
-      const bytes = Buffer.from(written.join(''), 'latin1');
+      const bytes = Buffer.concat(written);
       const out: Record<string, unknown>[] = [];
       for (let at = 0; at < bytes.length;) {
         let n = bytes[at + 1]!;

@@ -19,10 +19,13 @@ export const LOG_ROW_BYTES = 20;
 /** rows a block of frames holds: a socket write takes a few (64 KiB is about 500 readings) */
 export const BLOCK_ROWS = 64;
 
-/** The frames of up to BLOCK_ROWS rows a matcher takes, encoded once for all its subscribers. */
+/**
+ * The frames of up to BLOCK_ROWS rows a matcher takes, encoded once for all its subscribers: the
+ * bytes they all write (slices of it, no copy each), not a string each would turn into bytes.
+ */
 export interface FrameBlock {
-  text: string;
-  /** by frame: the length of text up to its end */
+  bytes: Buffer;
+  /** by frame: the length of bytes up to its end */
   ends: Int32Array;
 }
 
@@ -113,7 +116,7 @@ export class LogChunk {
         else text += frames.frame(this.series[i]!, this.ts[i]!, this.value[i]!);
         ends[k] = text.length;
       }
-      block = { text, ends };
+      block = { bytes: Buffer.from(text, 'latin1'), ends };
       blocks[b] = block;
       this.takenBytes += text.length + ends.byteLength;
       this.held.queuedBytes += text.length + ends.byteLength;

@@ -9,10 +9,11 @@
  * told (`{"type":"dropped","count":N}`). A socket that takes nothing for drainTimeoutMs is closed
  * with 1013; the hub-wide byte budget (LiveStream) trims or closes the longest stalled first.
  */
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Filters } from '../../protocol/filters.ts';
-import { LogCursor, type LogCursorHost } from './log-cursor.ts';
-import { batchFrame, droppedFrame } from './stream-frames.ts';
+import { FrameParts, LogCursor, type LogCursorHost } from './log-cursor.ts';
+import { BATCH_CLOSE, batchFrameHead, droppedFrame } from './stream-frames.ts';
 import type { LogChunk, LogReader } from './stream-log.ts';
 import type { SeriesMatchers } from './stream-matcher.ts';
 import { ReadingQueue } from './stream-queue.ts';
@@ -49,7 +50,7 @@ export interface SubscriberHost extends LogCursorHost {
 
 export const WS_OPEN = 1;
 
-type WsSocket = NodeJS.WritableStream & { writableNeedDrain: boolean; write(data: string, encoding: 'latin1'): boolean };
+type WsSocket = Pick<Socket, 'cork' | 'uncork' | 'write' | 'writableNeedDrain' | 'once'>;
 
 export class Subscriber implements LogReader {
   /** its place in the log, and what it takes there */
@@ -68,7 +69,7 @@ export class Subscriber implements LogReader {
     readonly ws: WebSocket,
     filters: Filters,
     private readonly host: SubscriberHost,
-    /** the client asked for `readings` messages: each socket write is one message (batchFrame) */
+    /** the client asked for `readings` messages: each socket write is one message (batchFrameHead) */
     private readonly batched = false,
   ) {
     this.queue = new ReadingQueue(host.limits.maxQueuedMessages, host.stats);
@@ -191,19 +192,24 @@ export class Subscriber implements LogReader {
     const from = this.place.cursor;
     while (this.queued > 0 && ws.bufferedAmount < highWater) {
       const room = highWater - ws.bufferedAmount;
-      let told = '';
+      let told: Buffer | null = null;
       if (this.dropped > 0) {
-        told = droppedFrame(this.dropped);
+        told = Buffer.from(droppedFrame(this.dropped), 'latin1');
         this.dropped = 0;
       }
       const before = this.queued;
-      const space = room - told.length;
-      let out = this.fromQueue('', space);
-      if (out.length < space && this.place.backlog > 0) out = this.place.frames(out, space, this.batched);
+      const space = room - (told?.length ?? 0);
+      const out = new FrameParts();
+      this.fromQueue(out, space);
+      if (out.bytes < space && this.place.backlog > 0) this.place.frames(out, space, this.batched);
       this.host.stats.sent += before - this.queued;
-      if (this.batched && out.length > 0) out = batchFrame(out);
-      out = told + out;
-      if (out.length > 0) socket.write(out, 'latin1');
+      // One write of every part: the blocks' own bytes, shared by every subscriber of the same filters.
+      socket.cork();
+      if (told) socket.write(told);
+      if (this.batched && out.bytes > 0) socket.write(batchFrameHead(out.bytes));
+      for (const part of out.parts) socket.write(part);
+      if (this.batched && out.bytes > 0) socket.write(BATCH_CLOSE);
+      socket.uncork();
       if (this.queued === before) {
         this.place.toHead(); // never so: the log holds what the backlog counts; but never loop on it
         break;
@@ -217,16 +223,18 @@ export class Subscriber implements LogReader {
     this.drainTimer = null;
   };
 
-  /** Frames of its own queue's readings (batched: the messages unframed, comma-separated). */
-  private fromQueue(out: string, room: number): string {
+  /** Frames of its own queue's readings (batched: the messages unframed, comma-separated), as one part. */
+  private fromQueue(out: FrameParts, room: number): void {
     const q = this.queue;
+    if (q.length === 0) return;
     const frames = this.host.frames;
-    while (q.length > 0 && out.length < room) {
-      if (!this.batched) out += frames.frame(q.firstSeries, q.firstTs, q.firstValue);
-      else out += (out.length > 0 ? ',' : '') + frames.body(q.firstSeries, q.firstTs, q.firstValue);
+    let text = '';
+    while (q.length > 0 && text.length < room) {
+      if (!this.batched) text += frames.frame(q.firstSeries, q.firstTs, q.firstValue);
+      else text += (text.length > 0 ? ',' : '') + frames.body(q.firstSeries, q.firstTs, q.firstValue);
       q.shift();
     }
-    return out;
+    out.add(Buffer.from(text, 'latin1'));
   }
 
   private waitForDrain(socket: WsSocket): void {
