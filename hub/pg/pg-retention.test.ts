@@ -169,6 +169,12 @@ test('retention drops whole day partitions past the horizon, one hub holding the
     'x-roomwatch-raw-retained-from': new Date(mark).toISOString(),
   });
   assert.equal(retainedHeaders({ ...q, fromMs: mark }, plain.store.retention), {}, 'a range inside what is kept: no header');
+  // A hub given tiers, in a cluster whose duty dropped days without any: its tiers do not hold them, and say so.
+  const tiered = await hub(pg, 'tiered', { retentionMs: null, tiers: [...DEFAULT_TIERS] });
+  assert.equal(retainedHeaders({ ...q, everyMs: 3_600_000 }, tiered.store.retention), {
+    'x-roomwatch-rollup-retained-from': new Date(mark).toISOString(),
+  });
+  await tiered.store.close();
 
   // A writer batch of a dropped day (a writer far behind): counted expired, not stored, no partition made again.
   const late = await write(pg, [(TODAY - 5) * DAY_MS + 1, NOW - 1_000]);

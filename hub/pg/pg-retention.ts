@@ -85,7 +85,8 @@ export class PgRetention {
         keepMs: t.keepMs,
         // In PostgreSQL the tiers are made of the days retention drops: rolled up to where raw readings start.
         rolledBelowMs: this.rolledBelow ?? 0,
-        keptFromMs: this.tierKept.get(t.widthMs) ?? null,
+        // Days dropped by a holder without tiers (another --rollups) are in no tier: said from the raw mark.
+        keptFromMs: this.tierKept.get(t.widthMs) ?? (this.rolledBelow === null ? this.keptFrom : null),
         lagMs: this.rolledBelow === null ? 0 : Math.max(0, this.o.now() - this.rolledBelow),
         bucketsDropped: this.bucketsDropped.get(t.widthMs) ?? 0,
       })),

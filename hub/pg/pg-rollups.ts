@@ -21,7 +21,7 @@
 import type pg from 'pg';
 import { alignDown, tierTable, type RollupTier } from '../store/rollup-tiers.ts';
 import { SCHEMA_LOCK } from './pg-schema.ts';
-import { DAY_MS } from './partitions.ts';
+import { DAY_MS, RAW_KEPT_FROM_KEY } from './partitions.ts';
 
 /** meta key: every tier holds every reading below it (raw readings there may be gone) */
 export const ROLLED_BELOW_KEY = 'rollup_below';
@@ -50,9 +50,10 @@ export async function ensureTierTables(c: pg.ClientBase, tiers: readonly RollupT
         series integer NOT NULL, bucket bigint NOT NULL, n bigint NOT NULL, total numeric NOT NULL,
         lo double precision NOT NULL, hi double precision NOT NULL, PRIMARY KEY (bucket, series))`);
       await c.query(
-        `INSERT INTO meta SELECT $1, value FROM meta WHERE key = $2
+        // Nothing below what was rolled, nor below what was dropped (by a holder without tiers).
+        `INSERT INTO meta SELECT $1, max(value::bigint)::text FROM meta WHERE key = ANY($2::text[]) HAVING count(*) > 0
          ON CONFLICT (key) DO UPDATE SET value = greatest(meta.value::bigint, excluded.value::bigint)::text`,
-        [keptFromKey(t.widthMs), ROLLED_BELOW_KEY],
+        [keptFromKey(t.widthMs), [ROLLED_BELOW_KEY, RAW_KEPT_FROM_KEY]],
       );
     }
     await c.query('COMMIT');
