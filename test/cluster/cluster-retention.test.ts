@@ -1,8 +1,9 @@
 // Cluster mode runs for years: a hub given --retention drops whole day partitions of PostgreSQL
 // past it (hub/pg/pg-retention.ts), and the cluster behaves as the single hub does (docs/API.md
 // "Retention"): another hub's exports say where raw readings start, a sensor's readings past the
-// horizon are acked and not stored, an upload counts them `expired`, and a bucketed export
-// answers the same rows out of the rollup tiers made of the dropped days. --max-series counts
+// horizon are acked and not stored, an upload counts them `expired`, a bucketed export
+// answers the same rows out of the rollup tiers made of the dropped days, and the hub records
+// its sensors' connections in PostgreSQL. --max-series counts
 // the series of the whole cluster. Real nats-servers, PostgreSQL, hub and writer processes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -107,6 +108,32 @@ test('a hub with --retention drops whole days in PostgreSQL; another hub’s exp
   const stored = (await c.storedReadings()).filter((r) => r.sensor === 'old-2').map((r) => [r.ts, r.value]);
   assert.equal(stored, [[now - 1_000, 2]]);
   assert.ok((await retention(keeper.httpPort))!.readings_expired >= 1, 'counted in health');
+
+  // The keeper recorded the sensor's connection in PostgreSQL, and its end once it closed (a
+  // disconnect goes with the next commit, as on the single hub: another sensor's reading).
+  await sensor.close();
+  const next = await connect(keeper.tcpPort);
+  await next.hello('old-4', 'vault');
+  await next.send({ type: 'reading', metric: 'temperature', value: 3, unit: 'C', ts: now - 500, seq: 1 });
+  await next.ackCovering(1, 20_000);
+  let seq = 1;
+  const conn = await waitFor(
+    'the connection recorded, ended',
+    async () => {
+      const [r] = await c.pg.query<{ hub: string; ended: boolean }>(
+        `SELECT hub, disconnected_at IS NOT NULL AS ended FROM connections WHERE sensor = 'old-2'`,
+      );
+      if (r?.ended) return r;
+      // The hub may have seen the close after that commit: another one.
+      seq++;
+      await next.send({ type: 'reading', metric: 'temperature', value: seq, unit: 'C', ts: now - 500 + seq, seq });
+      await next.ackCovering(seq, 20_000);
+      return undefined;
+    },
+    20_000,
+    200,
+  );
+  assert.is(conn.hub, 'keeper');
 
   // An upload's rows past the horizon are counted, as on the single hub.
   const before = Date.now();
