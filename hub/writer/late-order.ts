@@ -5,19 +5,23 @@
  * another hub and resent its outbox sends exactly that: the new hub sees the resent readings as
  * late.) One writer takes the stream in order; several share it, and a later batch may commit
  * first. So a writer stores a batch that holds late rows in runs of consecutive stream
- * sequences, and before each run with late rows waits until every earlier message is acked (the
+ * sequences, and stores a run with late rows only once every earlier message is acked (the
  * consumer's ack floor), that is, stored by whichever writer had it.
  *
- * The wait is bounded (LATE_ORDER_WAIT_MS): a writer killed with earlier messages in hand holds
- * the floor until JetStream hands them out again (the ack wait), and a writer that is waiting
- * takes none. After the bound the run is stored all the same: those late rows may then reach the
- * live stream twice (logged); PostgreSQL stores each once whatever happens.
+ * It asks for a short while (LATE_ORDER_POLL_MS: the writer's own acks of the run before, or
+ * another writer finishing its batch); if the floor is still below, it gives the run back (nak,
+ * to come again in LATE_RETRY_MS, to any writer) and goes on with its other work, rather than
+ * wait: the earlier messages may be with a writer that died, which JetStream hands out again only
+ * after the ack wait, to a writer that is fetching. JetStream redelivers without limit (the
+ * consumer sets no max_deliver), so a run given back is stored later, never dropped.
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import { lateFromOf, type ReadingBundle } from '../cluster/bundle.ts';
 
-/** How long a run with late rows waits for the writers to store what precedes it. */
-export const LATE_ORDER_WAIT_MS = 10_000;
+/** How long a writer asks whether what precedes a run with late rows is stored, before giving the run back. */
+export const LATE_ORDER_POLL_MS = 1_000;
+/** A run given back comes again after this long. */
+export const LATE_RETRY_MS = 500;
 
 export interface SeqRun {
   msgs: JsMsg[];

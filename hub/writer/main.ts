@@ -80,6 +80,12 @@ export function metricsText(s: WriterStats): string {
       s.lateAnnounced,
     ],
     [
+      'roomwatch_writer_late_bundles_deferred_total',
+      'counter',
+      'bundles with late readings given back to wait for earlier bundles another writer held',
+      s.lateDeferred,
+    ],
+    [
       'roomwatch_writer_bad_bundles_total',
       'counter',
       'messages given up unstored: not bundles, or a value PostgreSQL refuses',

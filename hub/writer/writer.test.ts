@@ -46,7 +46,7 @@ interface Setup {
 }
 
 /** NATS (three servers) with the stream, and the writers' consumer made here with a short ack wait, so a redelivery comes in seconds. */
-async function setup(): Promise<Setup> {
+async function setup(ackWaitMs = 3_000): Promise<Setup> {
   const [nats, pg] = await Promise.all([startNatsCluster(), startPostgres()]);
   const link = await NatsLink.connect({ servers: nats.urls, name: 'writer-test', log: pino({ level: 'silent' }) });
   perTest.add('nats link', () => link.stop());
@@ -54,7 +54,7 @@ async function setup(): Promise<Setup> {
   await link.jsm.consumers.add(STREAM_NAME, {
     durable_name: WRITERS_CONSUMER,
     ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(3_000),
+    ack_wait: nanos(ackWaitMs),
     max_ack_pending: WRITERS_MAX_ACK_PENDING,
     deliver_policy: DeliverPolicy.All,
   });
@@ -119,6 +119,21 @@ async function counts(s: Setup): Promise<{ rows: number; distinct: number; inser
     'SELECT coalesce(sum(inserted), 0)::int AS inserted, coalesce(sum(duplicates), 0)::int AS duplicates FROM writer_counts',
   );
   return { rows: r!.rows, distinct: r!.distinct, inserted: w!.inserted, duplicates: w!.duplicates };
+}
+
+/** Every late reading the writers announce from now on, as `sensor@(ts - T0)=value`. */
+async function lateAnnouncements(s: Setup): Promise<string[]> {
+  const announced: string[] = [];
+  const sub = s.link.nc.subscribe(LATE_ROWS_SUBJECT, {
+    callback: (err, m) => {
+      if (err) return;
+      const b = decodeBundle(m.data);
+      for (let i = 0; i < b.n; i++) announced.push(`${b.series[b.seriesIndex[i]!]!.sensor}@${b.ts[i]! - T0}=${b.value[i]}`);
+    },
+  });
+  perTest.add('late rows subscription', () => sub.unsubscribe());
+  await s.link.nc.flush();
+  return announced;
 }
 
 test('redelivered and resent bundles are stored exactly once, and the counts say how many were duplicates', async () => {
@@ -256,16 +271,7 @@ test('a writer started while every NATS server is down waits for them, then writ
 test('late rows are announced once, only those PostgreSQL found new, never in place of an in-order copy', async () => {
   if (!installed) return;
   const s = await setup();
-  const announced: string[] = [];
-  const sub = s.link.nc.subscribe(LATE_ROWS_SUBJECT, {
-    callback: (err, m) => {
-      if (err) return;
-      const b = decodeBundle(m.data);
-      for (let i = 0; i < b.n; i++) announced.push(`${b.series[b.seriesIndex[i]!]!.sensor}@${b.ts[i]! - T0}=${b.value[i]}`);
-    },
-  });
-  perTest.add('late rows subscription', () => sub.unsubscribe());
-  await s.link.nc.flush();
+  const announced = await lateAnnouncements(s);
   const late = (b: ReadingBundle, lateFrom = 0): ReadingBundle => ({ ...b, lateFrom });
   // Batch 1 (--batch 4): a late x before an in-order copy of it; in-order readings 0..9 s; late
   // readings -20..9 s, whose last ten repeat the in-order ones. Batch 2: the late ones resent
@@ -296,6 +302,46 @@ test('late rows are announced once, only those PostgreSQL found new, never in pl
   const port = await waitFor('the writer said its metrics port', () => /"port":(\d+),"msg":"metrics on/.exec(writer.stdout())?.[1]);
   const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   assert.match(metrics, /^roomwatch_writer_late_readings_announced_total 21$/m);
+});
+
+test('with several writers, late rows wait for the earlier bundles another writer holds, even one killed with them', async () => {
+  if (!installed) return;
+  // An ack wait above the writers' in-progress beat (every 10 s): the held bundle stays with the first writer.
+  const s = await setup(15_000);
+  const announced = await lateAnnouncements(s);
+  const inOrder = bundle('oz', 1, T0, 1);
+  inOrder.value[0] = 8;
+  await s.publish(inOrder, 'in-order');
+  // The first writer takes the in-order bundle and is killed inside its transaction.
+  const marker = join((await tempDataDir()).path, 'held');
+  const doomed = startWriter(s, { ROOMWATCH_WRITER_FAULT: `hold-before-commit:${marker}` }, 'doomed');
+  await waitFor('the first writer held inside its batch', () => existsSync(marker), 60_000);
+  const second = startWriter(s, {}, 'w2', ['--http', '0', '--log-level', 'info']);
+  const port = await waitFor('the second writer said its metrics port', () => /"port":(\d+),"msg":"metrics on/.exec(second.stdout())?.[1]);
+  // A late repeat of the in-order reading, and a new late one, in a bundle after it.
+  const late: ReadingBundle = { ...bundle('oz', 2, T0, 2), lateFrom: 0 };
+  late.value[0] = 99;
+  await s.publish(late, 'late');
+  const deferred = async () =>
+    Number(
+      /^roomwatch_writer_late_bundles_deferred_total (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1],
+    );
+  await waitFor(
+    'the second writer gave the late bundle back while the first held the earlier one',
+    async () => (await deferred()) >= 1,
+    30_000,
+  );
+  doomed.kill('SIGKILL');
+  await doomed.exited;
+  // After the ack wait the in-order bundle comes again, to the second writer, and then the late one.
+  await waitFor('the new late reading announced', () => announced.includes('oz@1000=1.5'), 60_000);
+  await drained(s);
+  assert.equal(announced, ['oz@1000=1.5'], 'the late repeat is not announced: the in-order copy was stored first');
+  const [x] = await s.pg.query<{ value: number }>(
+    `SELECT r.value FROM readings r JOIN channels c USING (channel) WHERE c.sensor = 'oz' AND r.ts = $1`,
+    [T0],
+  );
+  assert.is(x!.value, 8, 'the in-order copy is stored');
 });
 
 test.run();

@@ -19,7 +19,7 @@ import type { NatsLink } from '../cluster/nats-link.ts';
 import { Partitions } from '../pg/partitions.ts';
 import { SeriesResolver } from '../pg/pg-series.ts';
 import { announceLateRows } from './late-announcer.ts';
-import { hasLateRows, LATE_ORDER_WAIT_MS, seqRuns } from './late-order.ts';
+import { hasLateRows, LATE_ORDER_POLL_MS, LATE_RETRY_MS, seqRuns } from './late-order.ts';
 import { writeBatch, type BatchCounts } from './write-batch.ts';
 
 export interface WriterOptions {
@@ -46,6 +46,8 @@ export interface WriterStats {
   expired: number;
   /** late readings stored as new and announced to the hubs' live streams (late-announcer.ts) */
   lateAnnounced: number;
+  /** bundles with late rows given back (nak) to come again once the bundles before them are stored (late-order.ts) */
+  lateDeferred: number;
   badBundles: number;
   failedBatches: number;
   /** when the last batch committed (ms since the epoch), 0 before the first */
@@ -66,6 +68,7 @@ export class Writer {
     duplicates: 0,
     expired: 0,
     lateAnnounced: 0,
+    lateDeferred: 0,
     badBundles: 0,
     failedBatches: 0,
     lastCommitAt: 0,
@@ -132,16 +135,28 @@ export class Writer {
       }
     }
     // While the batch is written (PostgreSQL slow, paused, or down), JetStream must not hand it to another writer.
+    const held = new Set(good);
     const inProgress = setInterval(() => {
-      for (const m of good) m.working();
+      for (const m of held) m.working();
     }, WRITERS_ACK_WAIT_MS / 3);
     try {
       if (!bundles.some(hasLateRows)) await this.writeAndAck(good, bundles);
       else {
+        let deferring = false;
         for (const run of seqRuns(good, bundles)) {
           if (this.stopping) return; // the rest comes again after the ack wait
-          if (run.late) await this.afterEarlier(run.first);
+          // Once a run waits, every later run with late rows would wait for it too.
+          if (run.late && (deferring || !(await this.afterEarlier(run.first)))) {
+            deferring = true;
+            for (const m of run.msgs) {
+              held.delete(m);
+              m.nak(LATE_RETRY_MS);
+            }
+            this.stats.lateDeferred += run.msgs.length;
+            continue;
+          }
           await this.writeAndAck(run.msgs, run.bundles);
+          for (const m of run.msgs) held.delete(m);
         }
       }
     } finally {
@@ -149,20 +164,13 @@ export class Writer {
     }
   }
 
-  /** Waits (bounded) until every message before stream sequence `seq` is acked by a writer (late-order.ts). */
-  private async afterEarlier(seq: number): Promise<void> {
-    const deadline = Date.now() + LATE_ORDER_WAIT_MS;
-    for (let wait = 10; ; wait = Math.min(250, wait * 2)) {
+  /** Whether every message before stream sequence `seq` is acked by a writer, asked for a short while (late-order.ts). */
+  private async afterEarlier(seq: number): Promise<boolean> {
+    const deadline = Date.now() + LATE_ORDER_POLL_MS;
+    for (let wait = 10; ; wait = Math.min(200, wait * 2)) {
       const floor = await this.o.link.writersAckFloor().catch(() => -1);
-      if (floor >= seq - 1) return;
-      if (this.stopping) return;
-      if (Date.now() >= deadline) {
-        this.o.log.warn(
-          { seq, ackFloor: floor },
-          `earlier bundles are still unstored after ${LATE_ORDER_WAIT_MS} ms (a writer died with them?): storing late readings now; some may reach the live stream twice`,
-        );
-        return;
-      }
+      if (floor >= seq - 1) return true;
+      if (this.stopping || Date.now() >= deadline) return false;
       await this.pause(wait);
     }
   }
