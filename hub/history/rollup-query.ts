@@ -99,6 +99,15 @@ function seriesIn(q: HistoryQuery): string {
   return `series_id IN (SELECT id FROM series s WHERE ${seriesWhere(q)})`;
 }
 
+/**
+ * Raw readings of each range, one scan per range: DuckDB prunes a scan of readings by its ts
+ * zonemaps for one range, not for an OR of ranges (a bucket cut by `from` and the recent tail
+ * were a scan of every reading: 110-510 ms on 36M readings, against 2-12 ms as two scans).
+ */
+function rawRanges(ranges: Range[], series: string): string {
+  return ranges.map(([lo, hi]) => `SELECT * FROM (${rawLevel(`${between('ts', lo, hi)} AND ${series}`)})`).join('\nUNION ALL\n');
+}
+
 /** The rows of tier k's buckets in the query's range, from whichever level holds each. */
 function levels(q: HistoryQuery, state: RollupState, k: number, r = levelRanges(state, k, q.fromMs, q.toMs)): string {
   const series = seriesIn(q);
@@ -108,7 +117,7 @@ function levels(q: HistoryQuery, state: RollupState, k: number, r = levelRanges(
     if (r.tiers[j]!.length === 0) continue;
     parts.push(rollThrough(tierLevel(state.tiers[j]!.table, `${anyOf('bucket', r.tiers[j]!)} AND ${series}`), widths.slice(j + 1, k + 1)));
   }
-  if (r.raw.length > 0) parts.push(rollThrough(rawLevel(`${anyOf('ts', r.raw)} AND ${series}`), widths.slice(0, k + 1)));
+  if (r.raw.length > 0) parts.push(rollThrough(rawRanges(r.raw, series), widths.slice(0, k + 1)));
   return parts.length > 0 ? parts.join('\nUNION ALL\n') : `SELECT * FROM (${rawLevel('false')})`;
 }
 
