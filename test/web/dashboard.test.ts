@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { parseDuration } from '../../protocol/duration.ts';
 import { historyCsv } from '../../scripts/bench/room-history.ts';
 import { request, uploadOk, waitFor } from '../support/api-client.ts';
 import { launchBrowser, type LaunchedBrowser } from '../support/browser.ts';
@@ -179,11 +180,15 @@ test('dragging across a chart zooms, the zoom is in the URL, and a reload shows 
     .map((t) => Date.parse(t));
   assert.ok(to! - from! < 15 * 60_000 && to! > from!, `a narrower range: ${zoomed.search}`);
   await chartsDrawn(p.page);
-  const history = p.requests.filter((r) => r.url.includes('history.csv')).at(-1)!;
+  // the zoom's data: from its start moved back to a bucket's edge (the first bucket whole), to its end
+  const history = new URL(p.requests.filter((r) => r.url.includes('history.csv')).at(-1)!.url);
+  const asked = Date.parse(history.searchParams.get('from')!);
+  const every = parseDuration(history.searchParams.get('every')!);
   assert.ok(
-    history.url.includes(`from=${encodeURIComponent(new Date(from!).toISOString())}`),
-    `the data of the zoom was asked for: ${history.url}`,
+    every.ok && asked <= from! && asked > from! - every.ms && asked % every.ms === 0,
+    `the data of the zoom was asked for: ${history}`,
   );
+  assert.is(Date.parse(history.searchParams.get('to')!), to!, `to the zoom's end: ${history}`);
 
   await p.page.reload();
   await chartsDrawn(p.page);

@@ -12,7 +12,7 @@
  * the user's, not even without credentials.
  */
 import { routeOf } from '../router.ts';
-import { historyUrl } from './room-data.ts';
+import { chartHistoryUrl } from './room-data.ts';
 import { chooseEvery, plotWidthPx, rangeOf, windowOf, windowKey, zoomOf, type Every, type ViewWindow } from './view-window.ts';
 
 export interface EarlyHistory {
@@ -39,7 +39,7 @@ export function startEarlyHistory(path: string, query: URLSearchParams): void {
   const window = windowOf(rangeOf(query), zoomOf(query), Date.now());
   const every = chooseEvery(window.to - window.from, plotWidthPx());
   const abort = new AbortController();
-  const response = fetch(historyUrl(route.room, window, every, 'ms'), { credentials: 'omit', cache: 'no-store', signal: abort.signal });
+  const response = fetch(chartHistoryUrl(route.room, window, every), { credentials: 'omit', cache: 'no-store', signal: abort.signal });
   response.catch(() => {}); // seen by the view that takes it, or by nobody once dropped
   early = { room: route.room, key: windowKey(query), window, every, response, abort };
 }

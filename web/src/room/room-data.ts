@@ -51,6 +51,17 @@ export function historyUrl(room: string, span: Span, every: Every, time: 'ms' | 
   return `/api/v1/history.csv${query({ room, from: iso(span.from), to: iso(span.to), every: every.text, time: time === 'ms' ? 'ms' : undefined })}`;
 }
 
+/**
+ * The charts' history.csv: the span with its start moved back to a bucket's edge. The first
+ * bucket is then whole (not the readings of its last seconds only), and out of the rollups no
+ * bucket is cut by `from`: a cut one is made from raw readings, and with the recent tail that
+ * is two ranges of raw readings, which the store answered with a scan of every reading
+ * (docs/BENCHMARKS.md "Dashboard"). The part before the span is left of the chart's x range.
+ */
+export function chartHistoryUrl(room: string, span: Span, every: Every): string {
+  return historyUrl(room, { from: Math.floor(span.from / every.ms) * every.ms, to: span.to }, every, 'ms');
+}
+
 export class RoomData {
   /** by metric */
   tables = new Map<string, SeriesTable>();
@@ -89,7 +100,7 @@ export class RoomData {
     this.everyMs = every.ms;
     const started = performance.now();
     try {
-      const url = historyUrl(this.room, span, every, 'ms');
+      const url = chartHistoryUrl(this.room, span, every);
       const res = (early && (await answered(early.response))) || (await this.fetchHistory(url, abort.signal));
       const reader = new BucketReader(every.ms);
       let bytes = 0;
