@@ -168,6 +168,18 @@ test('a restart in the middle of an era goes on from the mark; a bucket recomput
   });
 });
 
+test('a tier that begins sparse (one series for 100 hours, then 60) is clustered all the same', async () => {
+  await withStore(async (c) => {
+    for (const table of [TABLE, 'expected']) await c.run(`DELETE FROM ${table} WHERE bucket < ${FROM + 100 * HOUR} AND series_id > 0`);
+    const before = await answers(c);
+    const k = new TierClusterer(TABLE, HOUR, OPTIONS);
+    const seen = await runAll(c, k, TO + 10 * DAY);
+    assert.ok(seen.planned! >= 4, `several eras: ${JSON.stringify(seen)}`);
+    assert.ok(k.clusteredBelow! > TO - 400 * HOUR, 'all but less than an era');
+    assert.equal(await answers(c), before);
+  });
+});
+
 test('nothing moves before an era’s worth of buckets is settled', async () => {
   await withStore(async (c) => {
     const k = new TierClusterer(TABLE, HOUR, OPTIONS);

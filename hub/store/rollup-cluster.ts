@@ -134,8 +134,13 @@ export class TierClusterer {
     const lo = alignDown(Number(first), w);
     const probe = Math.max(1, await this.count(c, lo, lo + PROBE_BUCKETS * w));
     let span = Math.max(1, Math.floor((this.o.eraRows * PROBE_BUCKETS) / probe));
-    // Not an era's worth settled yet: wait (a smaller era would cost queries a row group more).
-    if (lo + span * w > limit) return null;
+    if (lo + span * w > limit) {
+      // The probe may be sparse (one sensor at first, many later): the settled rows decide.
+      const settled = await this.count(c, lo, limit);
+      // Not an era's worth settled yet: wait (a smaller era would cost queries a row group more).
+      if (settled < this.o.eraRows) return null;
+      span = Math.max(1, Math.floor((((limit - lo) / w) * this.o.eraRows) / settled));
+    }
     for (let tries = 0; tries < 4 && span > 1; tries++) {
       const n = await this.count(c, lo, lo + span * w);
       if (n <= 2 * this.o.eraRows) break;
