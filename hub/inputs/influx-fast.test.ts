@@ -101,6 +101,23 @@ test('lines the fast reader is not sure of go the full way', () => {
   assert.not.ok(fastReadable('m,sensor=a\\ b value=1 1'), 'an escape: the full parser');
 });
 
+test('the series keys kept are bounded in number and length', () => {
+  const reader = new FastLines();
+  for (let i = 0; i < 25_000; i++) {
+    const line = `m,sensor=s${i} value=1 1`;
+    assert.ok(reader.read(line, 0, line.length, 'ms'));
+  }
+  assert.ok(reader.keyCount <= 20_000, `${reader.keyCount} keys kept`);
+  const long = `m,sensor=s,tag=${'x'.repeat(300)}`;
+  const before = reader.keyCount;
+  const line = `${long} ${'f'.repeat(100)}=2 1`;
+  const info = reader.read(line, 0, line.length, 'ms');
+  assert.ok(info, 'a long key is still read');
+  assert.is(reader.metric(info, line, 0), metricName(`m_${'f'.repeat(100)}`));
+  assert.is(reader.keyCount, before, 'but not kept');
+  assert.is(info.metrics.size, 0, 'nor its long field name');
+});
+
 test('any line: what the fast reader takes, the full parser reads the same', async () => {
   const piece = (xs: string[]) => fc.constantFrom(...xs);
   const digits = fc.stringMatching(/^[0-9]{1,17}$/);

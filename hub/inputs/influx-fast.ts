@@ -22,8 +22,15 @@ export interface KeyInfo {
   lastMetric: string;
 }
 
-/** Series keys kept at most; past it the cache starts over (a key costs a parse to learn again). */
-const MAX_KEYS = 50_000;
+/**
+ * Series keys kept at most, and the longest kept (a longer one is parsed each time); past the
+ * count the cache starts over (a key costs a parse to learn again). So a client's keys hold at
+ * most about 20,000 x 256 characters, and each key's field names 64 x 64.
+ */
+const MAX_KEYS = 20_000;
+const MAX_KEY_CHARS = 256;
+const MAX_FIELD_KEYS = 64;
+const MAX_FIELD_KEY_CHARS = 64;
 /** Fields of a line the fast path takes; a line with more goes the full way. */
 const MAX_FIELDS = 16;
 /** Digits of a number read exactly as an integer and a power of ten (under 2^53, and 10^k exact). */
@@ -54,6 +61,11 @@ export const fields = {
 
 export class FastLines {
   private readonly keys = new Map<string, KeyInfo>();
+
+  /** Series keys kept now (bounded by MAX_KEYS). */
+  get keyCount(): number {
+    return this.keys.size;
+  }
 
   /**
    * Reads line [s, e) (not blank, not a comment) into `fields`; its series key's mapping, or null
@@ -116,10 +128,12 @@ export class FastLines {
     let metric = info.metrics.get(key);
     if (metric === undefined) {
       metric = metricName(key === 'value' ? info.measurement : `${info.measurement}_${key}`);
-      if (info.metrics.size < MAX_FIELDS * 4) info.metrics.set(key, metric);
+      if (info.metrics.size < MAX_FIELD_KEYS && key.length <= MAX_FIELD_KEY_CHARS) info.metrics.set(key, metric);
     }
-    info.lastField = key;
-    info.lastMetric = metric;
+    if (len <= MAX_FIELD_KEY_CHARS) {
+      info.lastField = key;
+      info.lastMetric = metric;
+    }
     return metric;
   }
 
@@ -134,7 +148,7 @@ export class FastLines {
     const known = this.keys.get(key);
     if (known !== undefined) return known;
     const info = parseKey(key);
-    if (info === null) return null;
+    if (info === null || key.length > MAX_KEY_CHARS) return info;
     if (this.keys.size >= MAX_KEYS) this.keys.clear();
     this.keys.set(key, info);
     return info;
