@@ -202,8 +202,9 @@ export class ClusterParts {
             publish_failures: p.failures,
           }
         : {}),
-      // other hubs' bundles applied here, and messages in the stream that were not bundles
-      ...(f ? { bundles_followed: f.bundles, readings_followed: f.readings, bad_messages: f.bad } : {}),
+      // other hubs' bundles applied here, messages in the stream that were not bundles, and
+      // late readings the writers announced as new, streamed here
+      ...(f ? { bundles_followed: f.bundles, readings_followed: f.readings, bad_messages: f.bad, late_readings_streamed: f.late } : {}),
       ...(o ? { sensors_taken_over: o.takenOver, failed_claims: o.failedClaims } : {}),
     };
   }
