@@ -1,11 +1,13 @@
 // Never a duplicate on the live stream, however old the repeat: a sensor sends 200 old readings
 // (late: older than its channel's newest), then the same 200 again through another hub, then
-// again through the first. A subscriber on each of three hubs sees each reading exactly once,
+// again through the same one. A subscriber on each of three hubs sees each reading exactly once,
 // and a late reading that is new exactly once. No hub streams a late reading from the stream
 // itself; the writer announces those PostgreSQL found new, after its commit. Real nats-servers,
 // PostgreSQL, hub and writer processes (cluster-setup.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { json, request, waitFor } from '../support/api-client.ts';
+import type { HubProcess } from '../support/hub-process.ts';
 import { openStream, type StreamClient } from '../support/stream-client.ts';
 import { connect } from '../support/tcp-sensor.ts';
 import { exitWhenDone, perTest } from '../support/teardown.ts';
@@ -26,6 +28,12 @@ async function sendBatch(port: number, readings: object[]): Promise<void> {
   await sensor.send({ type: 'batch', seq: 1, readings });
   await sensor.ackCovering(1, WAIT_MS);
   await sensor.close();
+}
+
+/** A hub's health `cluster` object. */
+async function cluster(h: HubProcess): Promise<{ readings_followed: number; late_readings_streamed: number }> {
+  return json<{ cluster: { readings_followed: number; late_readings_streamed: number } }>(await request(h.httpPort, '/api/v1/health'))
+    .cluster;
 }
 
 /** How many times the stream carried each ts of SENSOR. */
@@ -52,15 +60,18 @@ test('an old backfill sent twice more, through another hub and the same one: eve
 
   const now = Date.now();
   const old = Array.from({ length: 200 }, (_, i) => ({ metric: 'temperature', value: i / 4, unit: 'C', ts: now - 3_600_000 + i * 1_000 }));
-  // The channel's newest first: every old reading after it is late, on every hub.
+  // The channel's newest first, through hub a; hub b knows the channel only from following a,
+  // so every older reading sent to b is late there (not newer than its newest).
   await sendBatch(a.tcpPort, [{ metric: 'temperature', value: 20, unit: 'C', ts: now }]);
   for (const s of streams) await s.next({ type: 'reading', sensor: SENSOR, ts: now }, WAIT_MS);
-  await sendBatch(a.tcpPort, old);
-  // Stored as new by the writer, announced, and streamed by every hub (hub a too: it streams no late reading itself).
-  for (const s of streams) await s.next({ type: 'reading', sensor: SENSOR, ts: old[199]!.ts }, WAIT_MS);
-
   await sendBatch(b.tcpPort, old);
+  // Stored as new by the writer, announced, and streamed by every hub (hub b too: it streams no late reading itself).
+  for (const s of streams) await s.next({ type: 'reading', sensor: SENSOR, ts: old[199]!.ts }, WAIT_MS);
+  // Hub a has followed b's commit of them (not only heard the writer), so they are not new to it.
+  await waitFor('hub a followed the backfill', async () => (await cluster(a)).readings_followed >= 200);
+
   await sendBatch(a.tcpPort, old);
+  await sendBatch(b.tcpPort, old);
   const marker = now - 1_000_000;
   await sendBatch(b.tcpPort, [{ metric: 'temperature', value: -1.5, unit: 'C', ts: marker }]);
   // The writer takes the stream in order and announces in order: once the new late reading is
@@ -81,6 +92,11 @@ test('an old backfill sent twice more, through another hub and the same one: eve
     assert.equal([...counts.keys()].sort(), expected.sort(), `hub ${'abc'[i]}: every reading streamed`);
     const values = new Map(s.received.filter((m) => m.type === 'reading').map((m) => [m.ts as number, m.value as number]));
     assert.is(values.get(old[37]!.ts), 37 / 4, 'an old reading carries its value');
+  }
+
+  for (const [i, h] of hubs.entries()) {
+    const streamed = (await cluster(h)).late_readings_streamed;
+    assert.is(streamed, 201, `hub ${'abc'[i]}'s health counts the late readings it streamed: 200 old and the new one`);
   }
 
   // PostgreSQL stored each once; the writers counted the 400 repeats as duplicates.
