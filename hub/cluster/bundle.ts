@@ -11,8 +11,9 @@
  * meta = { hub, series: [[sensor, room, metric, unit], ...], sensors: SensorRow[], late?: k }
  *
  * `late` (optional, so bundles without late rows are byte for byte what they were, and a hub or
- * writer of the previous release reads these): rows k..n-1 are late, not newer than every ts the
- * publishing hub had seen for their channel. No hub streams them from the bundle; the writer that
+ * writer of the previous release reads these): rows k..n-1 are late: the publishing hub could
+ * not tell them new (its catalog's claimTs: not above its channel's newest, nor in a stretch
+ * known to be empty), so they may repeat a stored reading. No hub streams them from the bundle; the writer that
  * stores them announces those PostgreSQL found new (LATE_ROWS_SUBJECT).
  */
 import type { SensorRow } from '../store/store-messages.ts';

@@ -7,7 +7,8 @@
  * pauses sockets and, if it lasts, answers 503 as with a failing disk.
  *
  * Duplicates are not known for sure here: the writers judge them against PostgreSQL's key. The
- * fresh rows (newer than every ts this hub has seen for their channel) are certainly new: the
+ * fresh rows (SeriesCatalog.claimTs: above their channel's newest, or in a stretch below it
+ * known to be empty) are certainly new as far as this hub knows: the
  * hub streams them at once, as do the other hubs as they follow. The maybe-duplicate rows are
  * late: each bundle marks them (bundle.ts `lateFrom`) and no hub streams them from it, here
  * included (storedMask 0); the writer that stores them announces the ones PostgreSQL found new,

@@ -1,6 +1,6 @@
 /**
- * Late rows in a writer batch: the rows a hub marked late in its bundles (bundle.ts: not newer
- * than every ts it had seen for their channel), which no hub streamed. The batch inserts them
+ * Late rows in a writer batch: the rows a hub marked late in its bundles (bundle.ts: rows it
+ * could not tell new), which no hub streamed. The batch inserts them
  * after the in-order rows with RETURNING, so it knows exactly which PostgreSQL found new; the
  * writer announces those after its commit (late-announcer.ts), and every hub streams them. A
  * redelivered batch finds them stored and announces nothing: each reaches the stream once.
