@@ -3,9 +3,16 @@
  * (one connection each) send T seconds of 1 Hz readings of the three metrics ending now, in
  * batches, generated as they are sent (a week of 20 sensors is 36M readings: never held whole),
  * with TCP backpressure. Resolves when the hub has acknowledged everything (stored).
+ *
+ * Then the bench waits for the store to settle as a hub that has run for a week has: the
+ * compaction has sorted the cold readings and the rollups have caught up (their tiers hold the
+ * week, no late bucket is pending). Right after a fill neither is true (every reading of the
+ * fill came in "late", behind the finest tier's mark), and the views would measure raw scans
+ * and the background work instead of the hub's usual answer.
  */
 import { connect, type Socket } from 'node:net';
 import { LineSplitter } from '../../protocol/line-splitter.ts';
+import { compactionCaughtUp } from './compaction.ts';
 import { METRICS } from './dataset.ts';
 
 export interface RoomFill {
@@ -82,4 +89,35 @@ export async function fillRoom(tcpPort: number, f: RoomFill): Promise<{ readings
   const started = performance.now();
   await Promise.all(Array.from({ length: f.sensors }, (_, s) => fillSensor(tcpPort, f, s)));
   return { readings: f.sensors * f.seconds * METRICS.length, elapsedMs: performance.now() - started };
+}
+
+interface RetentionHealth {
+  state: string;
+  late_buckets_pending: number;
+  last_error?: string;
+  tiers: { width: string; lag_s: number }[];
+}
+
+/**
+ * Waits until the compaction has sorted what is cold and the rollups are idle with no late
+ * bucket pending and their finest tier within two minutes of the clock; returns the seconds
+ * each took (the rollups' counted after the compaction's).
+ */
+export async function storeSettled(
+  httpPort: number,
+  since: number,
+  timeoutMs = 30 * 60_000,
+): Promise<{ compactionS: number; rollupsS: number }> {
+  const compactionS = await compactionCaughtUp(httpPort, since, timeoutMs);
+  const started = performance.now();
+  for (;;) {
+    const r = ((await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`)).json()) as { retention?: RetentionHealth }).retention;
+    if (!r) return { compactionS, rollupsS: 0 }; // a hub without rollups
+    if (r.last_error) throw new Error(`the rollups failed: ${r.last_error}`);
+    if (r.state === 'idle' && r.late_buckets_pending === 0 && (r.tiers[0]?.lag_s ?? 0) <= 120)
+      return { compactionS, rollupsS: (performance.now() - started) / 1000 };
+    if (performance.now() - started > timeoutMs)
+      throw new Error(`the rollups did not catch up within ${timeoutMs / 1000} s: ${JSON.stringify(r)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
