@@ -1,10 +1,10 @@
 /**
  * The SQL of an upload's commit, on the upload's own connection of the store, in windows of ts
  * (upload-sql.ts cuts them): each window reads its rows from the stage, keeps the first of each
- * identity the file repeats, drops those already stored, and inserts the rest sorted by series
- * (they compress like live ones). A window's joins and sort take memory for its rows only; the
- * inserted rows go to the database file as DuckDB writes them (large appends are written
- * before the commit), so the transaction does not hold the file in memory either.
+ * identity the file repeats, drops those already stored, and inserts the rest sorted by (ts,
+ * series), as compaction sorts cold readings. A window's joins and sort take memory for its
+ * rows only; the inserted rows go to the database file as DuckDB writes them (large appends are
+ * written before the commit), so the transaction does not hold the file in memory either.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { bigIntsAsNumbers } from '../store/column-chunks.ts';
@@ -56,8 +56,9 @@ export async function storeWindow(c: DuckDBConnection, spool: string, k: number,
     ON stored.channel = u.channel AND stored.ts = u.ts
     QUALIFY row_number() OVER (PARTITION BY u.channel, u.ts ORDER BY u.pos) = 1
     ORDER BY u.ts, u.series_id) TO ${news} (FORMAT parquet)`);
-  // Sorted by series, the new rows compress like live ones.
-  await c.run(`INSERT INTO readings SELECT series_id, ts, v FROM read_parquet(${news}) ORDER BY series_id, ts`);
+  // In the news file's order, (ts, series): the order compaction sorts cold readings into, which
+  // compresses better than by series first (compaction.ts), and no second sort of the window.
+  await c.run(`INSERT INTO readings SELECT series_id, ts, v FROM read_parquet(${news})`);
   const newest = (
     await c.runAndReadAll(`SELECT series_id, max(ts), arg_max(v, ts), count(*) FROM read_parquet(${news}) GROUP BY series_id`)
   ).getRows();
