@@ -105,12 +105,23 @@ test('a full disk: acked batches are stored exactly once, the rest are answered 
     s.status === 503 && typeof s.body?.store_error === 'string';
   // The disk is full once health or a sensor says so; then the hub is watched a while longer.
   const told = () => sensors.some((s) => s.log.errors.some((e) => e.code === 503 || e.code === 500));
+  // A hub that dies instead (an ENOSPC thrown where nothing catches it) must fail here, saying
+  // so, not leave the wait to run out the test's budget in silence.
+  const early: { exit: string | null } = { exit: null };
+  void hub.exited.then(({ code, signal }) => (early.exit = `code ${code}, signal ${signal}`));
+  const diagnosis = () =>
+    `acks ${sensors.map((s) => [...s.outcomes.values()].filter((o) => o.ackedAt !== undefined).length).join('/')}; ` +
+    `sensor errors ${JSON.stringify(sensors.flatMap((s) => s.log.errors.map((e) => e.code)).slice(0, 12))}; ` +
+    `health ${describeHealth(health.samples)}\nhub output:\n${hub.output().slice(-3000)}`;
   await waitFor(
     'the store to fail on the full disk (health 503, or 503/500 to a sensor)',
-    () => health.samples.some(failing) || told(),
-    120_000,
+    () => health.samples.some(failing) || told() || early.exit !== null,
+    95_000,
     200,
-  );
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; ${diagnosis()}`);
+  });
+  if (early.exit !== null) assert.unreachable(`the hub exited (${early.exit}) while the disk filled; ${diagnosis()}`);
   await new Promise((r) => setTimeout(r, WATCH_AFTER_FAILURE_MS));
   producing = false;
   sensors.forEach((s) => s.stop());
