@@ -4,9 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { cpuSeconds } from './hub-process.ts';
-import type { LatestClientResult } from './latest-client.ts';
+import type { LatestClientResult, LatestVariant } from './latest-client.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -25,20 +27,59 @@ export async function latestLatencies(
 ): Promise<{ readings: number; runs: (LatestClientResult & { hubCpuMsPerRequest: number })[] }> {
   const body = (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/latest`)).json()) as { readings: unknown[] };
   const runs = [];
-  for (const variant of ['plain', 'gzip', 'etag'] as const) {
-    const client = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/latest-client.ts', String(httpPort), String(n), variant], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    client.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  for (const variant of LATEST_VARIANTS) {
     const cpu0 = cpuSeconds(hubPid);
-    const [code] = (await once(client, 'exit')) as [number | null];
+    const result = await latestClient(httpPort, n, variant);
     const hubCpuMsPerRequest = ((cpuSeconds(hubPid) - cpu0) * 1000) / (n + 51);
-    if (code !== 0) throw new Error(`the latest client (${variant}) exited with ${code}`);
-    runs.push({ ...(JSON.parse(out) as LatestClientResult), hubCpuMsPerRequest });
+    runs.push({ ...result, hubCpuMsPerRequest });
   }
   return { readings: body.readings.length, runs };
+}
+
+const LATEST_VARIANTS = ['plain', 'gzip', 'etag'] as const;
+
+/** The same client, the same requests, against a bare Node server holding the hub's own bodies (peer-bare-latest.ts). */
+export async function bareLatestLatencies(hubHttpPort: number, n: number, dir: string): Promise<LatestClientResult[]> {
+  const url = `http://127.0.0.1:${hubHttpPort}/api/v1/latest`;
+  const plain = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
+  const etag = plain.headers.get('etag') ?? '"bench"';
+  writeFileSync(join(dir, 'latest.json'), Buffer.from(await plain.arrayBuffer()));
+  // fetch() would undo the gzip: ask over node:http for the bytes as sent.
+  const gzipped = await new Promise<Buffer>((resolve, reject) => {
+    http
+      .get(url, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c)).on('end', () => resolve(Buffer.concat(parts)));
+      })
+      .on('error', reject);
+  });
+  writeFileSync(join(dir, 'latest.json.gz'), gzipped);
+  const server = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/bench/peer-bare-latest.ts', join(dir, 'latest.json'), join(dir, 'latest.json.gz'), etag],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const [first] = (await once(server.stdout, 'data')) as [Buffer];
+    const port = Number(first.toString().trim());
+    const runs = [];
+    for (const variant of LATEST_VARIANTS) runs.push(await latestClient(port, n, variant));
+    return runs;
+  } finally {
+    server.kill();
+  }
+}
+
+async function latestClient(port: number, n: number, variant: LatestVariant): Promise<LatestClientResult> {
+  const client = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/latest-client.ts', String(port), String(n), variant], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  client.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const [code] = (await once(client, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`the latest client (${variant}) exited with ${code}`);
+  return JSON.parse(out) as LatestClientResult;
 }
 
 async function connectedSensors(httpPort: number): Promise<number> {

@@ -31,7 +31,8 @@ import { type Dataset } from './dataset.ts';
 import { runExport } from './export.ts';
 import { runUpload, runUploadMemory } from './upload.ts';
 import { subscribe } from './stream.ts';
-import { latestLatencies, percentile, reportNowLatencies, withFleet } from './live.ts';
+import type { LatestClientResult } from './latest-client.ts';
+import { bareLatestLatencies, latestLatencies, percentile, reportNowLatencies, withFleet } from './live.ts';
 import { cpuSeconds, peakRssBytes, startHub, type RunningHub } from './hub-process.ts';
 import { buildPayloads, runIngest, type IngestMode } from './ingest.ts';
 import { alternate, freshHubIngest, medianRound, roundsNote, type Side } from './ingest-rounds.ts';
@@ -221,6 +222,22 @@ if (want('ingest-batch')) {
                 `${fmt(r.bytes)} bytes each | hub CPU ${r.hubCpuMsPerRequest.toFixed(3)} ms a request | ` +
                 `p50 ${percentile(r.sortedMs, 50).toFixed(2)} ms, p99 ${percentile(r.sortedMs, 99).toFixed(2)} ms | |`,
             );
+          progress('latest peer: a bare Node server with the same bodies');
+          const bare = await bareLatestLatencies(hub.httpPort, 2000, dataDir);
+          for (const [i, r] of l.runs.entries()) {
+            const b = bare[i]!;
+            const p = (x: LatestClientResult) =>
+              `p50 ${percentile(x.sortedMs, 50).toFixed(2)} ms, p99 ${percentile(x.sortedMs, 99).toFixed(2)} ms`;
+            peerRows.push(
+              peerRow(
+                `GET /api/v1/latest, ${fmt(l.readings)} series, 2,000 requests one after another, ${what[r.variant]}`,
+                p(r),
+                `bare Node HTTP server, the same bodies from memory: ${p(b)}`,
+                percentile(r.sortedMs, 99) / percentile(b.sortedMs, 99),
+                'p99',
+              ),
+            );
+          }
         }
         if (want('report-now')) {
           for (const count of [1000, 10000]) {
